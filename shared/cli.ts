@@ -1,0 +1,309 @@
+/**
+ * What every concept's main.ts shares: commander subcommands (one per scenario, plus the tour
+ * when no subcommand is given), the common options, validated parsers, the renderer choice and
+ * the exit codes of ARCHITECTURE.md:
+ *   0  the run completed as the scenario expects (a broken variant showing its anomaly included)
+ *   1  an invariant that should hold was violated
+ *   2  usage error: one line `error: ...` on stderr, no stack trace
+ */
+
+import { supportsColor } from "chalk";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { renderJson } from "./render/json.js";
+import { TextRenderer, type Verbosity } from "./render/text.js";
+import { Trace } from "./trace.js";
+
+export const EXIT_OK = 0;
+export const EXIT_VIOLATION = 1;
+export const EXIT_USAGE = 2;
+
+export const DEFAULT_SEED = 1;
+
+export interface CommonOptions {
+  seed: number;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+}
+
+/** A parser for an option value, with the range that `--help` shows. */
+export interface Parser<T> {
+  parse: (value: string) => T;
+  range: string;
+}
+
+/** Integers in [min, max]. Rejects "1.5", "1e3", "0x10", " 3" and the empty string. */
+export function integer(min: number, max: number): Parser<number> {
+  return {
+    range: `integer ${min} to ${max}`,
+    parse: (value) => {
+      if (!/^-?\d+$/.test(value))
+        throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+      }
+      return n;
+    },
+  };
+}
+
+/** Finite decimals in [min, max]. */
+export function decimal(min: number, max: number): Parser<number> {
+  return {
+    range: `number ${min} to ${max}`,
+    parse: (value) => {
+      if (!/^-?(\d+\.?\d*|\.\d+)$/.test(value))
+        throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < min || n > max)
+        throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
+      return n;
+    },
+  };
+}
+
+export const probability: Parser<number> = {
+  range: "probability 0 to 1",
+  parse: (value) => {
+    try {
+      return decimal(0, 1).parse(value);
+    } catch {
+      throw new InvalidArgumentError("must be a probability from 0 to 1");
+    }
+  },
+};
+
+export function choice<T extends string>(values: readonly T[]): Parser<T> {
+  return {
+    range: `one of ${values.join(", ")}`,
+    parse: (value) => {
+      if (!(values as readonly string[]).includes(value)) {
+        throw new InvalidArgumentError(`must be one of ${values.join(", ")}`);
+      }
+      return value as T;
+    },
+  };
+}
+
+/** A scenario option: `--nodes <count>` with its parser and default. */
+export interface OptionSpec {
+  flags: string;
+  description: string;
+  parser?: Parser<unknown>;
+  default?: unknown;
+}
+
+export function option<T>(
+  flags: string,
+  description: string,
+  parser: Parser<T>,
+  defaultValue: T,
+): OptionSpec {
+  return { flags, description, parser, default: defaultValue };
+}
+
+export function flag(flags: string, description: string): OptionSpec {
+  return { flags, description };
+}
+
+/** What a scenario gets to run with: the trace to narrate into and the seed of the run. */
+export interface ScenarioContext {
+  trace: Trace;
+  seed: number;
+  /** True when message events are wanted (`--verbose`, `--json`); simulations pass it to Trace. */
+  verbose: boolean;
+}
+
+export interface Scenario<O = Record<string, unknown>> {
+  name: string;
+  summary: string;
+  options?: OptionSpec[];
+  run: (context: ScenarioContext, options: O & CommonOptions) => void;
+}
+
+export interface Concept {
+  /** The folder name, used in the replay command: `npx tsx <folder>/main.ts`. */
+  folder: string;
+  description: string;
+  // biome-ignore lint/suspicious/noExplicitAny: scenarios have different option types
+  scenarios: Scenario<any>[];
+  /** Scenario names the tour runs, in order, with their default options. */
+  tour: string[];
+}
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+function colorLevel(options: CommonOptions, io: Io): 0 | 1 | 2 | 3 {
+  if (!options.color || options.json) return 0;
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined) {
+    if (force === "0" || force === "false") return 0;
+    if (force === "2" || force === "3") return Number(force) as 2 | 3;
+    return 1;
+  }
+  if (io.env.NO_COLOR) return 0;
+  if (!io.isTTY) return 0;
+  return supportsColor ? supportsColor.level : 1;
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--seed <int>", `seed of the run (${integer(0, 2 ** 32 - 1).range})`)
+        .default(DEFAULT_SEED)
+        .argParser(integer(0, 2 ** 32 - 1).parse),
+    )
+    .option("--json", "print the trace as NDJSON, one event per line", false)
+    .addOption(
+      new Option("--quiet", "print only headings, summaries, tables and checks")
+        .default(false)
+        .conflicts("verbose"),
+    )
+    .option("--verbose", "also print every message sent, delivered and dropped", false)
+    .option("--no-color", "never colour the output (NO_COLOR and FORCE_COLOR are honoured too)");
+}
+
+function addScenarioOptions(command: Command, specs: readonly OptionSpec[]): Command {
+  for (const spec of specs) {
+    const described = spec.parser ? `${spec.description} (${spec.parser.range})` : spec.description;
+    const opt = new Option(spec.flags, described);
+    if (spec.parser) opt.argParser(spec.parser.parse);
+    opt.default(spec.default ?? false);
+    command.addOption(opt);
+  }
+  return command;
+}
+
+/** Defaults of a scenario's own options, as the tour runs it. */
+function defaultsOf(scenario: Scenario): Record<string, unknown> {
+  const probe = addScenarioOptions(new Command(), scenario.options ?? []);
+  return probe.opts();
+}
+
+/**
+ * Run one concept's CLI on `argv` (without the node and script paths). Returns the exit code;
+ * never throws for bad input.
+ */
+export function runCli(concept: Concept, argv: readonly string[], io: Io = processIo()): number {
+  let exitCode = EXIT_OK;
+  const program = new Command(concept.folder)
+    .description(concept.description)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+      outputError: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
+    })
+    .showSuggestionAfterError(true);
+
+  const execute = (
+    names: string[],
+    commandOptions: Record<string, unknown>,
+    replayArgs: string[],
+  ) => {
+    const common = commandOptions as unknown as CommonOptions;
+    const verbosity: Verbosity = common.quiet ? "quiet" : common.verbose ? "verbose" : "normal";
+    const trace = new Trace({ messages: common.verbose || common.json });
+    if (common.json) {
+      trace.subscribe((event) => io.stdout(`${renderJson(event)}\n`));
+    } else {
+      const renderer = new TextRenderer({ colorLevel: colorLevel(common, io), verbosity });
+      trace.subscribe((event) => {
+        const lines = renderer.render(event);
+        if (lines.length > 0) io.stdout(`${lines.join("\n")}\n`);
+      });
+    }
+    const replay = ["npx tsx", `${concept.folder}/main.ts`, ...replayArgs].join(" ");
+    trace.emit({
+      kind: "start",
+      scenario: `${concept.folder} ${names.length === 1 ? names[0] : "tour"}`,
+      seed: common.seed,
+      replay,
+    });
+    for (const name of names) {
+      const scenario = concept.scenarios.find((s) => s.name === name);
+      if (scenario === undefined) throw new Error(`tour names unknown scenario ${name}`);
+      const options =
+        names.length === 1 ? commandOptions : { ...defaultsOf(scenario), ...commandOptions };
+      if (names.length > 1) trace.section(`${scenario.name}: ${scenario.summary}`);
+      scenario.run(
+        { trace, seed: common.seed, verbose: common.verbose || common.json },
+        options as never,
+      );
+    }
+    const summary = trace.summarize();
+    exitCode = summary.ok ? EXIT_OK : EXIT_VIOLATION;
+  };
+
+  addCommonOptions(program)
+    .argument("[scenario]", "a scenario to run; without one, the tour runs")
+    .action((name: string | undefined, options: Record<string, unknown>) => {
+      if (name !== undefined) {
+        throw new UsageError(
+          `unknown scenario '${name}' (choose from: ${concept.scenarios.map((s) => s.name).join(", ")})`,
+        );
+      }
+      execute(concept.tour, options, withSeed(argv, options.seed as number));
+    });
+
+  for (const scenario of concept.scenarios) {
+    const command = program.command(scenario.name).description(scenario.summary);
+    addScenarioOptions(addCommonOptions(command), scenario.options ?? []).action(
+      (options: Record<string, unknown>) =>
+        execute([scenario.name], options, withSeed(argv, options.seed as number)),
+    );
+  }
+  program.addHelpText(
+    "after",
+    `\nWithout a scenario, a short tour runs: ${concept.tour.join(", ")}.\nEach scenario takes --help for its own options.`,
+  );
+
+  try {
+    program.parse(argv as string[], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; everything else commander rejects is a usage error it printed.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function withSeed(argv: readonly string[], seed: number): string[] {
+  const hasSeed = argv.some((a) => a === "--seed" || a.startsWith("--seed="));
+  return hasSeed ? [...argv] : [...argv, "--seed", String(seed)];
+}
+
+/** The body of every main.ts: run the CLI and set the exit code, letting stdout drain. */
+export function main(concept: Concept): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+  process.exitCode = runCli(concept, process.argv.slice(2));
+}

@@ -1,0 +1,79 @@
+/**
+ * Fault plans ("nemesis", as Jepsen calls it): crashes with restarts and network partitions,
+ * drawn from a seeded stream and scheduled on the simulation. A plan is plain data, so a
+ * scenario can print it before it runs and a failing test can say exactly what was injected.
+ *
+ * Faults of one kind never overlap: the window is cut into one slot per fault and each fault
+ * starts and ends inside its slot. So at most one node is down at a time from crashes, and one
+ * partition stands at a time; a crash may still coincide with a partition.
+ */
+
+import type { Network } from "./network.js";
+import type { Random } from "./random.js";
+
+export type Fault =
+  | { kind: "crash"; atMs: number; node: string; recoverAtMs: number }
+  | { kind: "partition"; atMs: number; groups: string[][]; healAtMs: number };
+
+export interface FaultPlanOptions {
+  /** Nodes that may crash or be cut off. */
+  nodes: readonly string[];
+  crashes: number;
+  partitions: number;
+  startMs: number;
+  endMs: number;
+}
+
+export function planFaults(random: Random, options: FaultPlanOptions): Fault[] {
+  const { nodes, crashes, partitions, startMs, endMs } = options;
+  const plan: Fault[] = [];
+  const slots = (count: number) => {
+    const width = (endMs - startMs) / Math.max(1, count);
+    return Array.from({ length: count }, (_, i) => {
+      const slotStart = startMs + i * width;
+      const atMs = slotStart + random.uniform(0, width / 2);
+      const endAtMs = atMs + random.uniform(width / 8, slotStart + width - atMs);
+      return { atMs, endAtMs };
+    });
+  };
+  if (nodes.length > 0) {
+    for (const { atMs, endAtMs } of slots(crashes)) {
+      plan.push({ kind: "crash", atMs, node: random.pick(nodes), recoverAtMs: endAtMs });
+    }
+  }
+  if (nodes.length > 1) {
+    for (const { atMs, endAtMs } of slots(partitions)) {
+      const shuffled = random.shuffle(nodes);
+      const cut = random.int(1, shuffled.length - 1);
+      plan.push({
+        kind: "partition",
+        atMs,
+        groups: [shuffled.slice(0, cut), shuffled.slice(cut)],
+        healAtMs: endAtMs,
+      });
+    }
+  }
+  return plan.sort((a, b) => a.atMs - b.atMs);
+}
+
+/** Schedule every fault of the plan on the network's simulation. */
+export function scheduleFaults(net: Network, plan: readonly Fault[]): void {
+  const sim = net.sim;
+  for (const fault of plan) {
+    if (fault.kind === "crash") {
+      sim.at(fault.atMs, () => net.node(fault.node).crash());
+      sim.at(fault.recoverAtMs, () => net.node(fault.node).recover());
+    } else {
+      sim.at(fault.atMs, () => net.partition(fault.groups));
+      sim.at(fault.healAtMs, () => net.heal());
+    }
+  }
+}
+
+export function describeFault(fault: Fault): string {
+  if (fault.kind === "crash") {
+    return `crash ${fault.node} at ${fault.atMs.toFixed(0)} ms, restart at ${fault.recoverAtMs.toFixed(0)} ms`;
+  }
+  const sides = fault.groups.map((g) => `{${g.join(", ")}}`).join(" | ");
+  return `partition ${sides} at ${fault.atMs.toFixed(0)} ms, heal at ${fault.healAtMs.toFixed(0)} ms`;
+}

@@ -1,0 +1,144 @@
+/**
+ * Hash functions shared by the concepts that place data by hash: sharding (DDIA chapter 6,
+ * "Partitioning by Hash of Key") and, later, the message queue's partitioner.
+ *
+ * Each function reproduces a published reference algorithm bit for bit; tests/shared/hash.test.ts
+ * checks them against the published test vectors, not against this file's own output.
+ */
+
+const utf8 = new TextEncoder();
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === "string" ? utf8.encode(data) : data;
+}
+
+/**
+ * MurmurHash3 x86_32 (Austin Appleby, SMHasher), returning an unsigned 32-bit integer.
+ * Strings are hashed as their UTF-8 bytes.
+ */
+export function murmur3_32(data: Uint8Array | string, seed = 0): number {
+  const bytes = toBytes(data);
+  const c1 = 0xcc9e2d51;
+  const c2 = 0x1b873593;
+  const length = bytes.length;
+  const blockEnd = length & ~3;
+  let h = seed >>> 0;
+
+  for (let i = 0; i < blockEnd; i += 4) {
+    // Blocks are read little-endian, as the reference does on x86.
+    let k =
+      (bytes[i] as number) |
+      ((bytes[i + 1] as number) << 8) |
+      ((bytes[i + 2] as number) << 16) |
+      ((bytes[i + 3] as number) << 24);
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, c2);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+
+  const tail = length & 3;
+  if (tail > 0) {
+    let k = 0;
+    if (tail === 3) k ^= (bytes[blockEnd + 2] as number) << 16;
+    if (tail >= 2) k ^= (bytes[blockEnd + 1] as number) << 8;
+    k ^= bytes[blockEnd] as number;
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, c2);
+    h ^= k;
+  }
+
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const UINT64_MASK = (1n << 64n) - 1n;
+
+/**
+ * Jump consistent hash (Lamping & Veach, "A Fast, Minimal Memory, Consistent Hash Algorithm",
+ * 2014): maps a 64-bit key to a bucket in [0, buckets). Growing the bucket count from n to n+1
+ * moves only the keys that land in the new bucket, about 1/(n+1) of them.
+ *
+ * The paper's loop works on an unsigned 64-bit key with the linear congruential step
+ * `key = key * 2862933555777941757 + 1`. BigInt arithmetic is slow, so the 64-bit state is kept
+ * as two 32-bit halves; `jumpConsistentHash64` is the entry point for callers that already have
+ * the halves (the ring lookups in sharding), and this function converts a bigint key into them.
+ */
+export function jumpConsistentHash(key: bigint, buckets: number): number {
+  const k = BigInt.asUintN(64, key) & UINT64_MASK;
+  return jumpConsistentHash64(Number(k >> 32n) >>> 0, Number(k & 0xffffffffn) >>> 0, buckets);
+}
+
+/** Jump consistent hash on a 64-bit key given as its high and low unsigned 32-bit halves. */
+export function jumpConsistentHash64(keyHigh: number, keyLow: number, buckets: number): number {
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 0x7fffffff) {
+    throw new RangeError(
+      `jumpConsistentHash: buckets must be an integer in [1, 2^31-1], got ${buckets}`,
+    );
+  }
+  let hi = keyHigh >>> 0;
+  let lo = keyLow >>> 0;
+  let b = -1;
+  let j = 0;
+  while (j < buckets) {
+    b = j;
+    // key = key * 2862933555777941757 + 1 (mod 2^64), on 16-bit limbs so every partial
+    // product stays exact in a double.
+    [hi, lo] = lcgStep(hi, lo);
+    // (key >> 33) is the top 31 bits: hi >>> 1. The division is done in doubles, as in the paper.
+    j = Math.floor((b + 1) * (2147483648 / ((hi >>> 1) + 1)));
+  }
+  return b;
+}
+
+// 2862933555777941757 = 0x27BB2EE687B0B0FD, split into 16-bit limbs from the top.
+const M48 = 0x27bb;
+const M32 = 0x2ee6;
+const M16 = 0x87b0;
+const M00 = 0xb0fd;
+
+function lcgStep(hi: number, lo: number): [number, number] {
+  const a48 = hi >>> 16;
+  const a32 = hi & 0xffff;
+  const a16 = lo >>> 16;
+  const a00 = lo & 0xffff;
+
+  let c00 = a00 * M00 + 1; // the "+ 1" of the step rides along in the lowest limb
+  let c16 = c00 >>> 16;
+  c00 &= 0xffff;
+  c16 += a16 * M00;
+  let c32 = c16 >>> 16;
+  c16 &= 0xffff;
+  c16 += a00 * M16;
+  c32 += c16 >>> 16;
+  c16 &= 0xffff;
+  c32 += a32 * M00;
+  let c48 = Math.floor(c32 / 65536);
+  c32 &= 0xffff;
+  c32 += a16 * M16;
+  c48 += Math.floor(c32 / 65536);
+  c32 &= 0xffff;
+  c32 += a00 * M32;
+  c48 += Math.floor(c32 / 65536);
+  c32 &= 0xffff;
+  c48 += a48 * M00 + a32 * M16 + a16 * M32 + a00 * M48;
+  c48 &= 0xffff;
+  return [((c48 << 16) | c32) >>> 0, ((c16 << 16) | c00) >>> 0];
+}
+
+/**
+ * A 64-bit hash of a key, as the high and low halves of two MurmurHash3 runs with different
+ * seeds. Jump hash needs a 64-bit key; this is how the sharding concept turns a string into one.
+ */
+export function hash64(data: Uint8Array | string): { high: number; low: number } {
+  const bytes = toBytes(data);
+  return { high: murmur3_32(bytes, 0x9747b28c), low: murmur3_32(bytes, 0) };
+}

@@ -1,0 +1,233 @@
+/**
+ * The text renderer: aligned columns `time  node  event`, one colour per node, headings, ✔ and ✘
+ * for checks, tables and bar charts. With colour level 0 it is the plain renderer that golden
+ * tests snapshot; the words are the same either way.
+ */
+
+import { Chalk, type ChalkInstance } from "chalk";
+import { murmur3_32 } from "../hash.js";
+import type { Cell, TraceEvent } from "../trace.js";
+
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+/** Which events each verbosity shows. `--quiet` keeps headings, summaries, tables and checks. */
+export function isVisible(event: TraceEvent, verbosity: Verbosity): boolean {
+  switch (event.kind) {
+    case "start":
+    case "section":
+    case "check":
+    case "table":
+    case "bars":
+    case "summary":
+      return true;
+    case "note":
+      return verbosity !== "quiet" || event.level === "summary";
+    case "crash":
+    case "recover":
+    case "partition":
+    case "heal":
+    case "clock":
+      return verbosity !== "quiet";
+    case "send":
+    case "deliver":
+    case "drop":
+    case "timer":
+      return verbosity === "verbose";
+  }
+}
+
+const NODE_COLUMN_WIDTH = 9;
+const TIME_COLUMN_WIDTH = 10;
+const BAR_WIDTH_MAX = 40;
+const MESSAGE_WIDTH_MAX = 110;
+
+export interface TextRendererOptions {
+  /** chalk colour level: 0 for plain text. */
+  colorLevel: 0 | 1 | 2 | 3;
+  verbosity: Verbosity;
+}
+
+export class TextRenderer {
+  private readonly c: ChalkInstance;
+  private readonly verbosity: Verbosity;
+  private readonly palette: ((s: string) => string)[];
+
+  constructor(options: TextRendererOptions) {
+    this.c = new Chalk({ level: options.colorLevel });
+    this.verbosity = options.verbosity;
+    const c = this.c;
+    this.palette = [
+      c.cyan,
+      c.magenta,
+      c.blue,
+      c.yellow,
+      c.green,
+      c.cyanBright,
+      c.magentaBright,
+      c.blueBright,
+    ];
+  }
+
+  /** The lines for one event, or none if this verbosity hides it. */
+  render(event: TraceEvent): string[] {
+    if (!isVisible(event, this.verbosity)) return [];
+    const c = this.c;
+    switch (event.kind) {
+      case "start":
+        return [
+          c.bold(`${event.scenario}`) + c.dim(` · seed ${event.seed}`),
+          c.dim(`replay: ${event.replay}`),
+        ];
+      case "section": {
+        const ref = event.ref ? c.dim(`  (${event.ref})`) : "";
+        return ["", c.bold.underline(event.title) + ref];
+      }
+      case "note": {
+        const ref = event.ref ? c.dim(`  [${event.ref}]`) : "";
+        const text = event.level === "summary" ? c.bold(event.text) : event.text;
+        return [this.prefix(event.time, event.node) + text + ref];
+      }
+      case "send":
+        return [
+          this.prefix(event.time, event.from) + c.dim(`→ ${event.to}  ${formatMessage(event.msg)}`),
+        ];
+      case "deliver":
+        return [
+          this.prefix(event.time, event.to) + c.dim(`← ${event.from}  ${formatMessage(event.msg)}`),
+        ];
+      case "drop":
+        return [
+          this.prefix(event.time, event.from) +
+            c.red(`✗ ${event.from} → ${event.to} dropped (${event.reason})  `) +
+            c.dim(formatMessage(event.msg)),
+        ];
+      case "timer":
+        return [this.prefix(event.time, event.node) + c.dim(`⏰ timer ${event.name}`)];
+      case "crash":
+        return [
+          this.prefix(event.time, event.node) +
+            c.red.bold("✗ crashed (timers, inbox and memory lost)"),
+        ];
+      case "recover":
+        return [
+          this.prefix(event.time, event.node) + c.green("↻ restarted from its durable state"),
+        ];
+      case "partition":
+        return [
+          this.prefix(event.time, undefined) +
+            c.red.bold(
+              `⚡ network partition: ${event.groups.map((g) => `{${g.join(", ")}}`).join(" | ")}`,
+            ),
+        ];
+      case "heal":
+        return [this.prefix(event.time, undefined) + c.green.bold("⚡ network healed")];
+      case "clock":
+        return [this.prefix(event.time, event.node) + c.yellow(event.text)];
+      case "check": {
+        const detail = event.detail ? `: ${event.detail}` : "";
+        const ref = event.ref ? c.dim(`  [${event.ref}]`) : "";
+        if (event.held) {
+          const mark = event.expected ? c.green("✔") : c.red("✔");
+          const note = event.expected
+            ? ""
+            : c.red("  (UNEXPECTED: this broken variant should have violated it)");
+          return [`${mark} ${event.name}${detail}${note}${ref}`];
+        }
+        const mark = c.red("✘");
+        const note = event.expected
+          ? c.red.bold("  (VIOLATED)")
+          : c.yellow("  (violated, as expected of this broken variant)");
+        return [`${mark} ${event.name}${detail}${note}${ref}`];
+      }
+      case "table":
+        return this.table(event.title, event.columns, event.rows, event.caption);
+      case "bars":
+        return this.bars(event.title, event.bars, event.unit);
+      case "summary": {
+        const verdict = event.ok
+          ? c.green.bold("run completed as expected")
+          : c.red.bold(`${event.unexpected} check(s) did not come out as expected`);
+        return [
+          "",
+          `${c.bold("Summary:")} ${event.held} held, ${event.violated} violated; ${verdict}.`,
+        ];
+      }
+    }
+  }
+
+  private prefix(time: number | undefined, node: string | undefined): string {
+    const timeText =
+      time === undefined ? "" : this.c.dim(`${time.toFixed(1)}ms`.padStart(TIME_COLUMN_WIDTH));
+    const nodeText =
+      node === undefined
+        ? " ".repeat(NODE_COLUMN_WIDTH)
+        : this.colourOf(node)(node.padEnd(NODE_COLUMN_WIDTH));
+    if (time === undefined && node === undefined) return "  ";
+    return `${timeText}  ${nodeText} `;
+  }
+
+  private colourOf(node: string): (s: string) => string {
+    return this.palette[murmur3_32(node) % this.palette.length] as (s: string) => string;
+  }
+
+  private table(title: string, columns: string[], rows: Cell[][], caption?: string): string[] {
+    const c = this.c;
+    const text = rows.map((row) => row.map(formatCell));
+    const widths = columns.map((col, i) =>
+      Math.max(col.length, ...text.map((row) => (row[i] ?? "").length)),
+    );
+    const numeric = columns.map(
+      (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === "number"),
+    );
+    const line = (cells: string[]) =>
+      cells
+        .map((cell, i) =>
+          numeric[i] ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
+        )
+        .join("  ")
+        .trimEnd();
+    const out = [
+      "",
+      c.bold(title),
+      `  ${c.bold(line(columns))}`,
+      `  ${c.dim(widths.map((w) => "─".repeat(w)).join("  "))}`,
+    ];
+    for (const row of text) out.push(`  ${line(row)}`);
+    if (caption) out.push(c.dim(`  ${caption}`));
+    return out;
+  }
+
+  private bars(title: string, bars: { label: string; value: number }[], unit?: string): string[] {
+    const c = this.c;
+    const max = Math.max(0, ...bars.map((b) => b.value));
+    const labelWidth = Math.max(0, ...bars.map((b) => b.label.length));
+    const out = ["", c.bold(title)];
+    for (const { label, value } of bars) {
+      const bar = max > 0 ? barOf((value / max) * BAR_WIDTH_MAX) : "";
+      out.push(
+        `  ${label.padEnd(labelWidth)}  ${c.cyan(bar.padEnd(BAR_WIDTH_MAX))} ${formatCell(value)}${unit ? ` ${unit}` : ""}`,
+      );
+    }
+    return out;
+  }
+}
+
+const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+
+/** A horizontal bar `width` characters long, with eighth-character precision. */
+export function barOf(width: number): string {
+  const whole = Math.floor(width);
+  const eighths = Math.round((width - whole) * 8);
+  return eighths === 8 ? "█".repeat(whole + 1) : "█".repeat(whole) + (EIGHTHS[eighths] ?? "");
+}
+
+export function formatCell(cell: Cell): string {
+  if (typeof cell === "string") return cell;
+  if (Number.isInteger(cell)) return String(cell);
+  return cell.toFixed(Math.abs(cell) >= 100 ? 1 : 3);
+}
+
+function formatMessage(msg: unknown): string {
+  const text = JSON.stringify(msg) ?? String(msg);
+  return text.length > MESSAGE_WIDTH_MAX ? `${text.slice(0, MESSAGE_WIDTH_MAX - 1)}…` : text;
+}

@@ -1,0 +1,166 @@
+/**
+ * The trace: what a run did, as a list of typed events. Algorithms and scenarios emit events;
+ * renderers (shared/render) turn them into text or NDJSON. Nothing in a simulation prints.
+ *
+ * Narration (`note`), headings (`section`), invariant results (`check`), tables and bar charts
+ * are events too, so that one run feeds the pretty terminal view, the plain golden files and the
+ * JSON that tools read, and none of them can tell a different story.
+ */
+
+/** A citation of the book, e.g. "DDIA ch. 6, Rebalancing Partitions". */
+export type BookRef = string;
+
+/** How much a note matters: `summary` survives `--quiet`, `story` is the default narration. */
+export type NoteLevel = "summary" | "story";
+
+export type Cell = string | number;
+
+export type TraceEvent =
+  | { kind: "start"; scenario: string; seed: number; replay: string }
+  | { kind: "section"; time?: number; title: string; ref?: BookRef }
+  | { kind: "note"; time?: number; node?: string; text: string; ref?: BookRef; level: NoteLevel }
+  | { kind: "send"; time: number; id: number; from: string; to: string; msg: unknown }
+  | { kind: "deliver"; time: number; id: number; from: string; to: string; msg: unknown }
+  | {
+      kind: "drop";
+      time: number;
+      id: number;
+      from: string;
+      to: string;
+      msg: unknown;
+      reason: DropReason;
+    }
+  | { kind: "timer"; time: number; node: string; name: string }
+  | { kind: "crash"; time: number; node: string }
+  | { kind: "recover"; time: number; node: string }
+  | { kind: "partition"; time: number; groups: string[][] }
+  | { kind: "heal"; time: number }
+  | { kind: "clock"; time: number; node: string; text: string }
+  | {
+      kind: "check";
+      time?: number;
+      name: string;
+      held: boolean;
+      /** Whether the invariant was expected to hold: a broken variant is expected to violate. */
+      expected: boolean;
+      detail?: string;
+      ref?: BookRef;
+    }
+  | {
+      kind: "table";
+      time?: number;
+      title: string;
+      columns: string[];
+      rows: Cell[][];
+      caption?: string;
+    }
+  | {
+      kind: "bars";
+      time?: number;
+      title: string;
+      bars: { label: string; value: number }[];
+      unit?: string;
+    }
+  | { kind: "summary"; held: number; violated: number; unexpected: number; ok: boolean };
+
+export type DropReason = "loss" | "partition" | "crashed" | "unknown-node";
+
+export type TraceKind = TraceEvent["kind"];
+
+export type Sink = (event: TraceEvent) => void;
+
+export interface TraceOptions {
+  /**
+   * Record message events (send, deliver, drop, timer)? They are the bulk of a networked trace
+   * and only `--verbose` and `--json` show them, so property tests running thousands of seeds
+   * turn them off.
+   */
+  messages?: boolean;
+  /** Keep every event in `events` (tests and the summary read them). Default true. */
+  keep?: boolean;
+}
+
+export class Trace {
+  readonly events: TraceEvent[] = [];
+  readonly messages: boolean;
+  private readonly keep: boolean;
+  private readonly sinks: Sink[] = [];
+
+  constructor(options: TraceOptions = {}) {
+    this.messages = options.messages ?? true;
+    this.keep = options.keep ?? true;
+  }
+
+  /** Stream every later event to `sink` as it is emitted (the CLI renders this way). */
+  subscribe(sink: Sink): void {
+    this.sinks.push(sink);
+  }
+
+  emit(event: TraceEvent): void {
+    if (this.keep) this.events.push(event);
+    for (const sink of this.sinks) sink(event);
+  }
+
+  section(title: string, ref?: BookRef, time?: number): void {
+    this.emit({
+      kind: "section",
+      title,
+      ...(ref ? { ref } : {}),
+      ...(time !== undefined ? { time } : {}),
+    });
+  }
+
+  /** Narration. `options.level` defaults to `story`; use `summary` for what `--quiet` keeps. */
+  note(
+    text: string,
+    options: { node?: string; ref?: BookRef; level?: NoteLevel; time?: number } = {},
+  ): void {
+    const { level = "story", ...rest } = options;
+    this.emit({ kind: "note", text, level, ...rest });
+  }
+
+  /**
+   * Record an invariant's result. `expected` says whether it should hold in this variant; a
+   * broken variant passes `expected: false` and the summary counts its violation as expected.
+   */
+  check(
+    name: string,
+    held: boolean,
+    options: { expected?: boolean; detail?: string; ref?: BookRef; time?: number } = {},
+  ): boolean {
+    const { expected = true, ...rest } = options;
+    this.emit({ kind: "check", name, held, expected, ...rest });
+    return held;
+  }
+
+  table(title: string, columns: string[], rows: Cell[][], caption?: string): void {
+    this.emit({ kind: "table", title, columns, rows, ...(caption ? { caption } : {}) });
+  }
+
+  bars(title: string, bars: { label: string; value: number }[], unit?: string): void {
+    this.emit({ kind: "bars", title, bars, ...(unit ? { unit } : {}) });
+  }
+
+  /** The checks recorded so far, for the summary and for tests. */
+  checks(): Extract<TraceEvent, { kind: "check" }>[] {
+    return this.events.filter(
+      (e): e is Extract<TraceEvent, { kind: "check" }> => e.kind === "check",
+    );
+  }
+
+  /** Emit the closing summary: how many checks held, how many were violated, how many unexpectedly. */
+  summarize(): Extract<TraceEvent, { kind: "summary" }> {
+    const checks = this.checks();
+    const held = checks.filter((c) => c.held).length;
+    const unexpected = checks.filter((c) => c.held !== c.expected).length;
+    const summary = {
+      kind: "summary" as const,
+      held,
+      violated: checks.length - held,
+      unexpected,
+      ok: unexpected === 0,
+    };
+    this.emit(summary);
+    return summary;
+  }
+}
