@@ -22,18 +22,21 @@ export interface FaultPlanOptions {
   partitions: number;
   startMs: number;
   endMs: number;
+  /** How long a node stays down or a partition stands: drawn uniformly from this range. */
+  durationMsMin: number;
+  durationMsMax: number;
 }
 
 export function planFaults(random: Random, options: FaultPlanOptions): Fault[] {
-  const { nodes, crashes, partitions, startMs, endMs } = options;
+  const { nodes, crashes, partitions, startMs, endMs, durationMsMin, durationMsMax } = options;
   const plan: Fault[] = [];
   const slots = (count: number) => {
     const width = (endMs - startMs) / Math.max(1, count);
     return Array.from({ length: count }, (_, i) => {
       const slotStart = startMs + i * width;
-      const atMs = slotStart + random.uniform(0, width / 2);
-      const endAtMs = atMs + random.uniform(width / 8, slotStart + width - atMs);
-      return { atMs, endAtMs };
+      const duration = Math.min(random.uniform(durationMsMin, durationMsMax), width);
+      const atMs = slotStart + random.uniform(0, width - duration);
+      return { atMs, endAtMs: atMs + duration };
     });
   };
   if (nodes.length > 0) {

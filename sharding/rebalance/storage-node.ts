@@ -1,0 +1,372 @@
+/**
+ * Storage node: holds whole partitions and hands them to a new owner when the router asks
+ * (DDIA ch. 6, "Rebalancing Partitions": "Fixed number of partitions"; the move protocol here is
+ * ours, in the spirit of Riak's handoff and Elasticsearch's peer recovery).
+ *
+ * A partition copy on this node is in one of three roles:
+ * - `active`: this node owns the partition and serves reads and writes.
+ * - `moving-out`: this node still owns it but is copying it to a new owner. During the bulk copy
+ *   it keeps serving ("the old assignment of partitions is used for any reads and writes that
+ *   happen while the transfer is in progress") and remembers which keys were written. When every
+ *   snapshot chunk is confirmed it freezes the partition (requests get Retry), sends the keys
+ *   written during the copy as one catch-up chunk, and only when that too is confirmed does it
+ *   delete its copy and tell the router the move is complete.
+ * - `receiving`: a new owner storing chunks; it serves nothing until the router activates it.
+ *
+ * Durable: the copies (entries, role, move progress) and the moves awaiting the router's Release.
+ * Volatile: which chunks the new owner has acknowledged (after a crash, all are resent; the new
+ * owner merges by version, so a resend is harmless).
+ *
+ * The `unsafe` variant skips the confirmations: it sends each chunk once, tells the router the
+ * move is complete at once, keeps acknowledging writes until the router releases it, and then
+ * drops its copy. Writes acknowledged after their chunk was sent, and chunks the network lost,
+ * are gone. Real systems add replication (DDIA ch. 5) so a partition lives on several nodes; we
+ * keep one copy per partition so that the move protocol alone decides whether data survives.
+ */
+
+import { unreachable } from "../../shared/assert.js";
+import type { Network } from "../../shared/network.js";
+import { SimNode } from "../../shared/node.js";
+import { partitionOf } from "../placement.js";
+import { REF } from "../refs.js";
+import type { Entry, RebalanceMessage } from "./messages.js";
+
+export interface StorageConfig {
+  partitions: number;
+  router: string;
+  /** Keys per snapshot chunk. */
+  chunkKeys: number;
+  /** How long to wait for an acknowledgement before resending. */
+  resendMs: number;
+  /** Transfers are bandwidth-limited: one chunk leaves every this many milliseconds. */
+  chunkIntervalMs: number;
+  unsafe: boolean;
+}
+
+export interface StoredValue {
+  value: string;
+  version: number;
+}
+
+export interface MoveOut {
+  moveId: number;
+  to: string;
+  /** The keys present when the move began, cut into chunks of `chunkKeys`. */
+  keys: string[];
+  chunkCount: number;
+  /** The first chunk not yet streamed: a transfer sends one chunk per `chunkIntervalMs`. */
+  nextChunk: number;
+  phase: "copy" | "catch-up";
+  /** Keys written during the copy, sent again in the catch-up chunk. */
+  dirty: string[];
+}
+
+export interface PartitionCopy {
+  role: "active" | "moving-out" | "receiving";
+  entries: Record<string, StoredValue>;
+  move?: MoveOut;
+}
+
+export interface StorageDurable {
+  copies: Record<number, PartitionCopy>;
+  /** True from the operator's request to join until the router acknowledges it. */
+  joining: boolean;
+  /** moveId → partition: handed off, waiting for the router's Release. */
+  awaitingRelease: Record<number, number>;
+}
+
+interface StorageVolatile {
+  /** moveId → chunks the new owner has confirmed. */
+  acked: Map<number, Set<number>>;
+}
+
+export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, StorageVolatile> {
+  constructor(
+    id: string,
+    net: Network<RebalanceMessage>,
+    readonly config: StorageConfig,
+    copies: Record<number, PartitionCopy> = {},
+  ) {
+    super(id, net, { copies, joining: false, awaitingRelease: {} });
+  }
+
+  protected initialVolatile(): StorageVolatile {
+    return { acked: new Map() };
+  }
+
+  /** The operator adds this node to the cluster (DDIA: "Operations: Automatic or Manual Rebalancing"). */
+  requestJoin(): void {
+    this.durable.joining = true;
+    this.note("is added by the operator and asks the router to join", {
+      ref: REF.operations,
+      level: "summary",
+    });
+    // A node that is down when the operator adds it asks once it is back (see onRecover).
+    if (!this.crashed) this.sendJoin();
+  }
+
+  private sendJoin(): void {
+    this.send(this.config.router, { type: "Join", node: this.id });
+    this.setTimer("join", this.config.resendMs);
+  }
+
+  protected override onRecover(): void {
+    if (this.durable.joining) this.sendJoin();
+    // Resume every hand-off that was under way: resend whatever is not known to be confirmed.
+    for (const copy of Object.values(this.durable.copies)) {
+      if (copy.move !== undefined) this.continueMove(copy);
+    }
+    for (const moveId of Object.keys(this.durable.awaitingRelease))
+      this.sendMoveComplete(Number(moveId));
+  }
+
+  onMessage(from: string, msg: RebalanceMessage): void {
+    switch (msg.type) {
+      case "Put":
+      case "Get":
+        this.serve(msg);
+        break;
+      case "StartMove":
+        this.startMove(msg.moveId, msg.partition, msg.to);
+        break;
+      case "MoveData":
+        this.receiveChunk(from, msg.moveId, msg.partition, msg.chunk, msg.entries);
+        break;
+      case "MoveDataAck":
+        this.chunkConfirmed(msg.moveId, msg.partition, msg.chunk);
+        break;
+      case "Activate":
+        this.activate(from, msg.moveId, msg.partition);
+        break;
+      case "Release":
+        this.release(msg.moveId, msg.partition);
+        break;
+      case "JoinAck":
+        this.durable.joining = false;
+        this.cancelTimer("join");
+        break;
+      case "PutOk":
+      case "GetOk":
+      case "Retry":
+      case "Join":
+      case "MoveComplete":
+      case "ActivateAck":
+        break; // not addressed to a storage node
+      default:
+        unreachable(msg, "message");
+    }
+  }
+
+  override onTimer(name: string): void {
+    if (name === "join") {
+      if (this.durable.joining) this.sendJoin();
+      return;
+    }
+    const moveId = Number(name.slice("move-".length));
+    if (this.durable.awaitingRelease[moveId] !== undefined) {
+      this.sendMoveComplete(moveId);
+      return;
+    }
+    const copy = Object.values(this.durable.copies).find((c) => c.move?.moveId === moveId);
+    if (copy !== undefined) this.continueMove(copy);
+  }
+
+  private serve(msg: Extract<RebalanceMessage, { type: "Put" | "Get" }>): void {
+    const partition = partitionOf(msg.key, this.config.partitions);
+    const copy = this.durable.copies[partition];
+    const refusal =
+      copy === undefined
+        ? `${this.id} does not own partition ${partition}`
+        : copy.role === "receiving"
+          ? `partition ${partition} is still arriving at ${this.id}`
+          : copy.move?.phase === "catch-up"
+            ? `partition ${partition} is frozen for hand-off`
+            : undefined;
+    if (copy === undefined || refusal !== undefined) {
+      this.send(msg.client, { type: "Retry", requestId: msg.requestId, reason: refusal ?? "" });
+      return;
+    }
+    if (msg.type === "Get") {
+      const stored = copy.entries[msg.key];
+      this.send(msg.client, {
+        type: "GetOk",
+        requestId: msg.requestId,
+        value: stored?.value ?? null,
+        version: stored?.version ?? 0,
+      });
+      return;
+    }
+    const stored = copy.entries[msg.key];
+    // Versions make retries and duplicated messages harmless: an older write never overwrites a newer one.
+    if (stored === undefined || msg.version > stored.version) {
+      copy.entries[msg.key] = { value: msg.value, version: msg.version };
+    }
+    if (copy.move !== undefined && !copy.move.dirty.includes(msg.key))
+      copy.move.dirty.push(msg.key);
+    this.send(msg.client, { type: "PutOk", requestId: msg.requestId });
+  }
+
+  private startMove(moveId: number, partition: number, to: string): void {
+    if (this.durable.awaitingRelease[moveId] !== undefined) {
+      this.sendMoveComplete(moveId);
+      return;
+    }
+    const copy = this.durable.copies[partition];
+    // No copy: it moved away long ago and this StartMove is a stale resend.
+    if (copy === undefined || copy.role === "receiving") return;
+    if (copy.move !== undefined) {
+      this.continueMove(copy);
+      return;
+    }
+    const keys = Object.keys(copy.entries).sort();
+    const chunkCount = Math.max(1, Math.ceil(keys.length / this.config.chunkKeys));
+    copy.role = "moving-out";
+    copy.move = { moveId, to, keys, chunkCount, nextChunk: 0, phase: "copy", dirty: [] };
+    this.note(
+      `copies partition ${partition} (${keys.length} keys, ${chunkCount} chunk${chunkCount === 1 ? "" : "s"}) to ${to}; it keeps serving partition ${partition} during the copy`,
+      { ref: REF.fixed },
+    );
+    this.continueMove(copy);
+  }
+
+  /**
+   * Drive a hand-off one step: stream the next snapshot chunk; once all are streamed, resend
+   * whatever the new owner has not confirmed, and arm the timer for the next step.
+   */
+  private continueMove(copy: PartitionCopy): void {
+    const move = copy.move;
+    if (move === undefined) return;
+    const partition = this.partitionOfCopy(copy);
+    if (move.nextChunk < move.chunkCount) {
+      this.sendChunk(copy, partition, move.nextChunk++);
+      this.setTimer(`move-${move.moveId}`, this.config.chunkIntervalMs);
+      return;
+    }
+    if (this.config.unsafe) {
+      if (this.durable.awaitingRelease[move.moveId] !== undefined) return;
+      this.note(
+        `UNSAFE: has sent partition ${partition} and reports the move complete, without waiting for ${move.to} to confirm a single chunk; it goes on acknowledging writes until the router switches`,
+      );
+      this.durable.awaitingRelease[move.moveId] = partition;
+      this.sendMoveComplete(move.moveId);
+      return;
+    }
+    const acked = this.volatile.acked.get(move.moveId) ?? new Set<number>();
+    if (move.phase === "copy") {
+      for (let chunk = 0; chunk < move.chunkCount; chunk++) {
+        if (!acked.has(chunk)) this.sendChunk(copy, partition, chunk);
+      }
+    } else {
+      this.sendChunk(copy, partition, move.chunkCount);
+    }
+    this.setTimer(`move-${move.moveId}`, this.config.resendMs);
+  }
+
+  private sendChunk(copy: PartitionCopy, partition: number, chunk: number): void {
+    const move = copy.move;
+    if (move === undefined) return;
+    const keys =
+      chunk < move.chunkCount
+        ? move.keys.slice(chunk * this.config.chunkKeys, (chunk + 1) * this.config.chunkKeys)
+        : move.dirty;
+    // Current values, not the values at the start of the move: anything newer is welcome.
+    const entries: Entry[] = [];
+    for (const key of keys) {
+      const stored = copy.entries[key];
+      if (stored !== undefined) entries.push({ key, value: stored.value, version: stored.version });
+    }
+    this.send(move.to, { type: "MoveData", moveId: move.moveId, partition, chunk, entries });
+  }
+
+  private chunkConfirmed(moveId: number, partition: number, chunk: number): void {
+    const copy = this.durable.copies[partition];
+    const move = copy?.move;
+    if (copy === undefined || move === undefined || move.moveId !== moveId || this.config.unsafe)
+      return;
+    if (move.nextChunk < move.chunkCount) return; // still streaming; the stream's timer drives on
+    const acked = this.volatile.acked.get(moveId) ?? new Set<number>();
+    this.volatile.acked.set(moveId, acked);
+    acked.add(chunk);
+    if (move.phase === "copy" && acked.size >= move.chunkCount) {
+      move.phase = "catch-up";
+      this.note(
+        `has every snapshot chunk of partition ${partition} confirmed; freezes it and sends the ${move.dirty.length} key(s) written during the copy`,
+      );
+      this.continueMove(copy);
+    } else if (move.phase === "catch-up" && chunk === move.chunkCount) {
+      delete this.durable.copies[partition];
+      this.durable.awaitingRelease[moveId] = partition;
+      this.cancelTimer(`move-${moveId}`);
+      this.note(
+        `${move.to} confirmed all of partition ${partition}; ${this.id} deletes its copy and tells the router`,
+      );
+      this.sendMoveComplete(moveId);
+    }
+  }
+
+  private sendMoveComplete(moveId: number): void {
+    const partition = this.durable.awaitingRelease[moveId];
+    if (partition === undefined) return;
+    this.send(this.config.router, { type: "MoveComplete", moveId, partition });
+    this.setTimer(`move-${moveId}`, this.config.resendMs);
+  }
+
+  private release(moveId: number, partition: number): void {
+    if (this.durable.awaitingRelease[moveId] === undefined) return;
+    delete this.durable.awaitingRelease[moveId];
+    this.cancelTimer(`move-${moveId}`);
+    const copy = this.durable.copies[partition];
+    if (this.config.unsafe && copy?.move?.moveId === moveId) {
+      delete this.durable.copies[partition];
+      this.note(
+        `UNSAFE: drops its copy of partition ${partition}, never having heard that ${copy.move.to} has it`,
+        {
+          ref: REF.fixed,
+        },
+      );
+    }
+  }
+
+  private receiveChunk(
+    from: string,
+    moveId: number,
+    partition: number,
+    chunk: number,
+    entries: readonly Entry[],
+  ): void {
+    let copy = this.durable.copies[partition];
+    if (copy === undefined) {
+      copy = { role: "receiving", entries: {} };
+      this.durable.copies[partition] = copy;
+    }
+    for (const entry of entries) {
+      const stored = copy.entries[entry.key];
+      if (stored === undefined || entry.version > stored.version) {
+        copy.entries[entry.key] = { value: entry.value, version: entry.version };
+      }
+    }
+    this.send(from, { type: "MoveDataAck", moveId, partition, chunk });
+  }
+
+  private activate(from: string, moveId: number, partition: number): void {
+    let copy = this.durable.copies[partition];
+    if (copy === undefined) {
+      // Only the unsafe variant can get here: activated before any chunk arrived.
+      copy = { role: "receiving", entries: {} };
+      this.durable.copies[partition] = copy;
+    }
+    if (copy.role === "receiving") {
+      copy.role = "active";
+      this.note(
+        `now owns partition ${partition} (${Object.keys(copy.entries).length} keys) and serves it`,
+      );
+    }
+    this.send(from, { type: "ActivateAck", moveId, partition });
+  }
+
+  private partitionOfCopy(copy: PartitionCopy): number {
+    for (const [partition, c] of Object.entries(this.durable.copies))
+      if (c === copy) return Number(partition);
+    throw new Error(`${this.id}: copy not found`);
+  }
+}

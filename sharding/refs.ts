@@ -1,0 +1,18 @@
+/**
+ * Where each idea is in the book. DDIA's first edition calls chapter 6 "Partitioning"; the second
+ * edition calls the same material "Sharding" (chapter 7). Section titles are the first edition's.
+ */
+export const REF = {
+  keyRange: "DDIA ch. 6, Partitioning by Key Range",
+  hash: "DDIA ch. 6, Partitioning by Hash of Key",
+  skew: "DDIA ch. 6, Skewed Workloads and Relieving Hot Spots",
+  byDocument: "DDIA ch. 6, Partitioning Secondary Indexes by Document",
+  byTerm: "DDIA ch. 6, Partitioning Secondary Indexes by Term",
+  hashModN: "DDIA ch. 6, Rebalancing Partitions: How not to do it: hash mod N",
+  fixed: "DDIA ch. 6, Rebalancing Partitions: Fixed number of partitions",
+  dynamic: "DDIA ch. 6, Rebalancing Partitions: Dynamic partitioning",
+  proportional: "DDIA ch. 6, Rebalancing Partitions: Partitioning proportionally to nodes",
+  operations: "DDIA ch. 6, Operations: Automatic or Manual Rebalancing",
+  routing: "DDIA ch. 6, Request Routing",
+  linearizability: "DDIA ch. 9, Linearizability",
+} as const;
