@@ -108,12 +108,14 @@ export function flag(flags: string, description: string): OptionSpec {
   return { flags, description };
 }
 
-/** What a scenario gets to run with: the trace to narrate into and the seed of the run. */
+/**
+ * What a scenario gets to run with: the seed of the run and the trace to narrate into. The trace
+ * records message events only when they will be shown (`--verbose`, `--json`), so a simulation
+ * passes it to its Simulation as it is.
+ */
 export interface ScenarioContext {
   trace: Trace;
   seed: number;
-  /** True when message events are wanted (`--verbose`, `--json`); simulations pass it to Trace. */
-  verbose: boolean;
 }
 
 export interface Scenario<O = Record<string, unknown>> {
@@ -242,10 +244,7 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
       const options =
         names.length === 1 ? commandOptions : { ...defaultsOf(scenario), ...commandOptions };
       if (names.length > 1) trace.section(`${scenario.name}: ${scenario.summary}`);
-      scenario.run(
-        { trace, seed: common.seed, verbose: common.verbose || common.json },
-        options as never,
-      );
+      scenario.run({ trace, seed: common.seed }, options as never);
     }
     const summary = trace.summarize();
     exitCode = summary.ok ? EXIT_OK : EXIT_VIOLATION;

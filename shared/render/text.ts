@@ -130,13 +130,13 @@ export class TextRenderer {
           const mark = event.expected ? c.green("✔") : c.red("✔");
           const note = event.expected
             ? ""
-            : c.red("  (UNEXPECTED: this broken variant should have violated it)");
+            : c.yellow("  (this variant can violate it; this run did not)");
           return [`${mark} ${event.name}${detail}${note}${ref}`];
         }
         const mark = c.red("✘");
         const note = event.expected
           ? c.red.bold("  (VIOLATED)")
-          : c.yellow("  (violated, as expected of this broken variant)");
+          : c.yellow("  (violated, as expected of this variant)");
         return [`${mark} ${event.name}${detail}${note}${ref}`];
       }
       case "table":
@@ -176,8 +176,9 @@ export class TextRenderer {
     const widths = columns.map((col, i) =>
       Math.max(col.length, ...text.map((row) => (row[i] ?? "").length)),
     );
+    // Right-align columns of numbers, including formatted ones such as "25.0%" or "1.03".
     const numeric = columns.map(
-      (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === "number"),
+      (_, i) => rows.length > 0 && text.every((row) => NUMERIC.test(row[i] ?? "")),
     );
     const line = (cells: string[]) =>
       cells
@@ -211,6 +212,8 @@ export class TextRenderer {
     return out;
   }
 }
+
+const NUMERIC = /^[-+]?[\d,]*\.?\d+(%| ms)?$/;
 
 const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 

@@ -1,0 +1,323 @@
+/**
+ * Hash-based placement: hash mod N (how not to do it), consistent hashing with virtual nodes,
+ * jump hash and rendezvous hashing, and the table that compares them all (DDIA ch. 6,
+ * "Partitioning by Hash of Key" and "Rebalancing Partitions").
+ *
+ * Every scenario here runs the same experiment on its scheme: place the keys, add a node, remove
+ * a node, and count which keys moved and where to.
+ */
+
+import type { Scenario } from "../../shared/cli.js";
+import { Random } from "../../shared/random.js";
+import { maxOverMean, percent } from "../../shared/stats.js";
+import type { Cell, Trace } from "../../shared/trace.js";
+import {
+  bars,
+  everyKeyHasOneOwner,
+  loadByNode,
+  movement,
+  nodeNames,
+  randomKeys,
+} from "../measure.js";
+import { keysOption, nodesOption, partitionsOption, vnodesOption } from "../options.js";
+import {
+  ConsistentHashRing,
+  FixedPartitions,
+  HashModN,
+  JumpHash,
+  type Placement,
+  Rendezvous,
+} from "../placement.js";
+import { REF } from "../refs.js";
+
+interface HashOptions {
+  nodes: number;
+  keys: number;
+}
+
+function keysFor(seed: number, count: number): string[] {
+  return randomKeys(new Random(seed).fork("keys"), count);
+}
+
+/** The node removed in every experiment: the second one, so that it is never the last. */
+function victimOf(placement: Placement): string {
+  return placement.nodes[Math.min(1, placement.nodes.length - 1)] as string;
+}
+
+/**
+ * Place the keys, add a node, remove one; narrate the movement and check where keys went.
+ * `minimal` says whether the scheme promises minimal movement (hash mod N does not).
+ */
+function addAndRemove(
+  trace: Trace,
+  placement: Placement,
+  keys: readonly string[],
+  options: { minimal: boolean; ref: string; victim?: string },
+): void {
+  const n = placement.nodes.length;
+  const newNode = `node-${n + 1}`;
+  trace.bars(
+    `Keys per node: ${placement.scheme}, ${n} nodes, ${keys.length} keys`,
+    bars(loadByNode(placement, keys)),
+    "keys",
+  );
+  trace.note(
+    `Load imbalance (busiest node ÷ mean): ${maxOverMean([...loadByNode(placement, keys).values()]).toFixed(3)}; 1.000 would be perfectly even.`,
+  );
+
+  const grown = placement.withNode(newNode);
+  const add = movement(placement, grown, keys, newNode);
+  trace.note(
+    `Add ${newNode}: ${add.moved} of ${keys.length} keys change owner (${percent(add.fraction)}). The least that must move is the new node's fair share, 1/(N+1) = ${percent(1 / (n + 1))}.`,
+    { ref: options.ref, level: "summary" },
+  );
+  trace.bars(`Keys per node after adding ${newNode}`, bars(loadByNode(grown, keys)), "keys");
+
+  const victim = options.victim ?? victimOf(placement);
+  const shrunk = placement.withoutNode(victim);
+  const remove = movement(placement, shrunk, keys, victim);
+  const owned = loadByNode(placement, keys).get(victim) ?? 0;
+  trace.note(
+    `Remove ${victim}: ${remove.moved} keys change owner (${percent(remove.fraction)}); ${victim} held ${owned} (${percent(owned / keys.length)}), which is the least that must move.`,
+    { level: "summary" },
+  );
+
+  trace.check(
+    "every key has exactly one owner",
+    [placement, grown, shrunk].every((p) => everyKeyHasOneOwner(p, keys)),
+  );
+  trace.check("adding a node moves keys only to the new node", add.onlyInvolvesChanged, {
+    expected: options.minimal,
+    detail: add.onlyInvolvesChanged
+      ? `all ${add.moved} moved keys went to ${newNode}`
+      : `keys also moved between existing nodes`,
+    ref: options.ref,
+  });
+  trace.check(
+    "removing a node moves keys only away from the removed node",
+    remove.onlyInvolvesChanged,
+    {
+      expected: options.minimal,
+      detail: remove.onlyInvolvesChanged
+        ? `all ${remove.moved} moved keys came from ${victim}`
+        : `keys also moved between the remaining nodes`,
+      ref: options.ref,
+    },
+  );
+}
+
+export const hashModN: Scenario<HashOptions> = {
+  name: "hash-mod-n",
+  summary: "hash(key) mod N, then add a node: most keys move",
+  options: [nodesOption(4), keysOption(10_000)],
+  run: ({ trace, seed }, { nodes, keys }) => {
+    trace.section("Hash mod N: how not to do it", REF.hashModN);
+    trace.note(
+      "The book's example: a key with hash 123456 lives on node 123456 mod 10 = 6 in a 10-node cluster. Add an 11th node and it must move to 123456 mod 11 = 3; with 12 nodes, to 123456 mod 12 = 0.",
+      { ref: REF.hashModN },
+    );
+    trace.note(
+      `Expect most keys to move: a key stays put only if hash mod N = hash mod (N+1), which holds for 1 hash in N+1, so about N/(N+1) = ${percent(nodes / (nodes + 1))} of keys move when node ${nodes + 1} arrives.`,
+    );
+    const keySet = keysFor(seed, keys);
+    const placement = new HashModN(nodeNames(nodes));
+    addAndRemove(trace, placement, keySet, { minimal: false, ref: REF.hashModN });
+  },
+};
+
+interface RingOptions extends HashOptions {
+  vnodes: number;
+}
+
+export const consistentHashing: Scenario<RingOptions> = {
+  name: "consistent-hashing",
+  summary: "a ring with virtual nodes: adding a node moves only its fair share",
+  options: [nodesOption(4), keysOption(10_000), vnodesOption(64)],
+  run: ({ trace, seed }, { nodes, keys, vnodes }) => {
+    trace.section(
+      `A consistent-hashing ring, ${vnodes} virtual node${vnodes === 1 ? "" : "s"} per node`,
+      REF.proportional,
+    );
+    trace.note(
+      "Each node owns several random points (tokens) on a ring of hash values; a key belongs to the first token clockwise from its hash. This is Cassandra's scheme (256 tokens per node by default) and the one the book calls partitioning proportionally to nodes; the book prefers the plain name hash partitioning, because consistent hashing (Karger et al.) was defined for caches.",
+      { ref: REF.proportional },
+    );
+    const keySet = keysFor(seed, keys);
+    addAndRemove(trace, new ConsistentHashRing(nodeNames(nodes), vnodes, seed), keySet, {
+      minimal: true,
+      ref: REF.proportional,
+    });
+    trace.table(
+      "More virtual nodes, more even load",
+      [
+        "vnodes per node",
+        "max/mean load",
+        `share taken by node-${nodes + 1}`,
+        "ideal share",
+        "tokens held by a router",
+      ],
+      [1, 8, 64, 256].map((v) => {
+        const ring = new ConsistentHashRing(nodeNames(nodes), v, seed);
+        const add = movement(ring, ring.withNode(`node-${nodes + 1}`), keySet, `node-${nodes + 1}`);
+        return [
+          v,
+          maxOverMean([...loadByNode(ring, keySet).values()]).toFixed(3),
+          percent(add.fraction),
+          percent(1 / (nodes + 1)),
+          (nodes + 1) * v,
+        ] as Cell[];
+      }),
+      "With one token per node, arcs differ wildly in length; many tokens average the arcs out, at the cost of metadata.",
+    );
+  },
+};
+
+export const jumpHash: Scenario<HashOptions> = {
+  name: "jump-hash",
+  summary: "jump consistent hash: minimal movement with no metadata, but only at the end",
+  options: [nodesOption(4), keysOption(10_000)],
+  run: ({ trace, seed }, { nodes, keys }) => {
+    trace.section("Jump consistent hash (Lamping & Veach, 2014)", REF.hash);
+    trace.note(
+      "Buckets are numbered 0..N-1 and a key jumps forward through them with a pseudo-random generator seeded by its 64-bit hash; growing to N+1 buckets moves exactly the keys that now jump into the new one. No ring and no table: the router only needs N.",
+    );
+    const keySet = keysFor(seed, keys);
+    const placement = new JumpHash(nodeNames(nodes));
+    const last = placement.nodes[placement.nodes.length - 1] as string;
+    addAndRemove(trace, placement, keySet, { minimal: true, ref: REF.hash, victim: last });
+    if (nodes > 1) {
+      const victim = victimOf(placement);
+      const middle = movement(placement, placement.withoutNode(victim), keySet, victim);
+      trace.note(
+        `The catch: buckets can only be removed from the end. Removing ${victim} from the middle means renumbering (here, ${last} takes its bucket number), and ${middle.moved} keys move (${percent(middle.fraction)}) instead of ${percent(1 / nodes)}. The paper pairs jump hash with replication for that reason.`,
+        { level: "summary" },
+      );
+    }
+  },
+};
+
+export const rendezvous: Scenario<HashOptions> = {
+  name: "rendezvous",
+  summary: "highest random weight: every node bids for a key, the highest bid wins",
+  options: [nodesOption(4), keysOption(10_000)],
+  run: ({ trace, seed }, { nodes, keys }) => {
+    trace.section("Rendezvous (highest random weight) hashing", REF.hash);
+    trace.note(
+      "For each key, every node computes hash(node, key); the highest wins. Adding a node steals exactly the keys it now outbids everyone for; removing one hands each of its keys to that key's runner-up. A lookup costs one hash per node.",
+    );
+    addAndRemove(trace, new Rendezvous(nodeNames(nodes), seed), keysFor(seed, keys), {
+      minimal: true,
+      ref: REF.hash,
+    });
+  },
+};
+
+interface CompareOptions extends RingOptions {
+  partitions: number;
+}
+
+export const compare: Scenario<CompareOptions> = {
+  name: "compare",
+  summary: "one table of every placement scheme: keys moved, load, metadata, lookup cost",
+  options: [nodesOption(4), keysOption(10_000), vnodesOption(256), partitionsOption(256)],
+  run: ({ trace, seed }, { nodes, keys, vnodes, partitions }) => {
+    trace.section("Every placement scheme on the same keys", REF.hash);
+    const keySet = keysFor(seed, keys);
+    const names = nodeNames(nodes);
+    const newNode = `node-${nodes + 1}`;
+    const schemes: Placement[] = [
+      new HashModN(names),
+      new ConsistentHashRing(names, 1, seed),
+      new ConsistentHashRing(names, vnodes, seed),
+      new JumpHash(names),
+      new Rendezvous(names, seed),
+      FixedPartitions.create(names, partitions),
+    ];
+    const rows: Cell[][] = schemes.map((placement) => {
+      const victim = victimOf(placement);
+      const add = movement(placement, placement.withNode(newNode), keySet, newNode);
+      const remove =
+        nodes > 1 ? movement(placement, placement.withoutNode(victim), keySet, victim) : undefined;
+      return [
+        placement.scheme,
+        percent(add.fraction),
+        remove === undefined ? "n/a" : percent(remove.fraction),
+        maxOverMean([...loadByNode(placement, keySet).values()]).toFixed(3),
+        placement.metadataEntries,
+        placement.lookupCost,
+      ];
+    });
+    trace.table(
+      `${nodes} nodes, ${keys} keys: add ${newNode}, or remove node-2`,
+      ["scheme", "moved on add", "moved on remove", "max/mean load", "router metadata", "lookup"],
+      rows,
+      `The least that must move on add is 1/(N+1) = ${percent(1 / (nodes + 1))}; on remove, the removed node's own keys. Jump hash renumbers on a removal from the middle. Fixed partitions move whole partitions.`,
+    );
+    trace.check(
+      "every scheme gives every key exactly one owner",
+      schemes.every((p) => everyKeyHasOneOwner(p, keySet)),
+    );
+  },
+};
+
+interface FixedOptions {
+  nodes: number;
+  keys: number;
+  partitions: number;
+}
+
+export const fixedPartitions: Scenario<FixedOptions> = {
+  name: "fixed-partitions",
+  summary: "many more partitions than nodes; a new node steals whole partitions",
+  options: [nodesOption(3), keysOption(10_000), partitionsOption(12)],
+  run: ({ trace, seed }, { nodes, keys, partitions }) => {
+    trace.section(`${partitions} fixed partitions on ${nodes} nodes`, REF.fixed);
+    trace.note(
+      "Create many more partitions than nodes and assign several to each node; the number of partitions never changes, only their assignment. Riak, Elasticsearch, Couchbase and Voldemort work this way.",
+      { ref: REF.fixed },
+    );
+    const keySet = keysFor(seed, keys);
+    const before = FixedPartitions.create(nodeNames(nodes), partitions);
+    const newNode = `node-${nodes + 1}`;
+    const after = before.withNode(newNode);
+    const moved = before.partitionMap
+      .map((owner, p) => (owner === after.partitionMap[p] ? -1 : p))
+      .filter((p) => p >= 0);
+    trace.note(
+      `${newNode} joins and steals ${moved.length} partition(s), ${moved.join(", ")}, one at a time from whichever node holds the most.`,
+      { level: "summary" },
+    );
+    trace.table(
+      "The partition map before and after",
+      ["partition", "before", "after", ""],
+      before.partitionMap.map((owner, p) => [
+        p,
+        owner,
+        after.partitionMap[p] as string,
+        moved.includes(p) ? "← moved" : "",
+      ]),
+    );
+    trace.bars("Keys per node after the join", bars(loadByNode(after, keySet)), "keys");
+
+    const counts = after.nodes.map((n) => after.partitionsOf(n).length);
+    const fairLow = Math.floor(partitions / after.nodes.length);
+    const keyMove = movement(before, after, keySet, newNode);
+    trace.check("every key has exactly one owner", everyKeyHasOneOwner(after, keySet));
+    trace.check(
+      "only whole partitions move, and only to the new node",
+      moved.every((p) => after.partitionMap[p] === newNode) && keyMove.onlyInvolvesChanged,
+      {
+        detail: `${keyMove.moved} keys moved (${percent(keyMove.fraction)}), all inside the ${moved.length} moved partition(s)`,
+      },
+    );
+    trace.check(
+      "every node ends with its fair share of partitions",
+      counts.every((c) => c >= fairLow && c <= Math.ceil(partitions / after.nodes.length)),
+      { detail: `partitions per node: ${counts.join(", ")}` },
+    );
+    trace.note(
+      "The partition count caps the cluster: with P partitions, no more than P nodes can share the load, and each partition's size grows with the data. Choosing P up front is the hard part.",
+      { ref: REF.fixed },
+    );
+  },
+};
