@@ -16,3 +16,8 @@ export function assert(condition: unknown, message: string): asserts condition {
 export function unreachable(value: never, what = "value"): never {
   throw new AssertionFailed(`unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** A limit on events, time or trace size was hit: the run is stuck or runaway. Fails loudly. */
+export class LimitExceeded extends Error {
+  override name = "LimitExceeded";
+}

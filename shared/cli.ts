@@ -212,7 +212,9 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
       writeErr: (text) => io.stderr(text),
       outputError: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Options after a scenario name belong to the scenario (`main.ts rebalance --json`).
+    .enablePositionalOptions();
 
   const execute = (
     names: string[],
@@ -264,8 +266,15 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
   for (const scenario of concept.scenarios) {
     const command = program.command(scenario.name).description(scenario.summary);
     addScenarioOptions(addCommonOptions(command), scenario.options ?? []).action(
-      (options: Record<string, unknown>) =>
-        execute([scenario.name], options, withSeed(argv, options.seed as number)),
+      (options: Record<string, unknown>) => {
+        // Common options given before the scenario name (`main.ts --seed 7 rebalance`) count too.
+        const merged = { ...options };
+        for (const key of Object.keys(program.opts())) {
+          if (program.getOptionValueSource(key) === "cli")
+            merged[key] = program.getOptionValue(key);
+        }
+        execute([scenario.name], merged, withSeed(argv, merged.seed as number));
+      },
     );
   }
   program.addHelpText(

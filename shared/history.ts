@@ -14,7 +14,8 @@ export interface HistoryEntry<V> {
   process: string;
   f: string;
   key: string;
-  value: V;
+  /** What was given at invocation, or returned at completion (none when the outcome is unknown). */
+  value: V | undefined;
   /** Simulated time in milliseconds. */
   time: number;
 }
@@ -55,7 +56,7 @@ export class History<V> {
     return op;
   }
 
-  complete(op: number, outcome: Outcome, value: V, time: number): void {
+  complete(op: number, outcome: Outcome, value: V | undefined, time: number): void {
     const operation = this.ops[op];
     if (operation === undefined || operation.outcome !== "pending") {
       throw new Error(`history: operation ${op} completed twice or never invoked`);

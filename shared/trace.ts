@@ -7,6 +7,8 @@
  * JSON that tools read, and none of them can tell a different story.
  */
 
+import { LimitExceeded } from "./assert.js";
+
 /** A citation of the book, e.g. "DDIA ch. 6, Rebalancing Partitions". */
 export type BookRef = string;
 
@@ -78,17 +80,21 @@ export interface TraceOptions {
   messages?: boolean;
   /** Keep every event in `events` (tests and the summary read them). Default true. */
   keep?: boolean;
+  /** Most events kept before the run fails loudly: a runaway run must not exhaust memory. */
+  maxEvents?: number;
 }
 
 export class Trace {
   readonly events: TraceEvent[] = [];
   readonly messages: boolean;
   private readonly keep: boolean;
+  private readonly maxEvents: number;
   private readonly sinks: Sink[] = [];
 
   constructor(options: TraceOptions = {}) {
     this.messages = options.messages ?? true;
     this.keep = options.keep ?? true;
+    this.maxEvents = options.maxEvents ?? 2_000_000;
   }
 
   /** Stream every later event to `sink` as it is emitted (the CLI renders this way). */
@@ -97,7 +103,14 @@ export class Trace {
   }
 
   emit(event: TraceEvent): void {
-    if (this.keep) this.events.push(event);
+    if (this.keep) {
+      if (this.events.length >= this.maxEvents) {
+        throw new LimitExceeded(
+          `trace limit of ${this.maxEvents} events reached: the run is stuck or runaway`,
+        );
+      }
+      this.events.push(event);
+    }
     for (const sink of this.sinks) sink(event);
   }
 

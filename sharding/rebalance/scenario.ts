@@ -49,7 +49,7 @@ export const REBALANCE_DEFAULTS = {
   nodes: 3,
   partitions: 8,
   keys: 200,
-  clients: 4,
+  clients: 6,
   loss: 0.05,
   duplicate: 0.02,
   crash: 1,

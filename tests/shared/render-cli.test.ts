@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { type Concept, choice, decimal, integer, probability, runCli } from "../../shared/cli.js";
+import { barOf, isVisible, TextRenderer } from "../../shared/render/text.js";
+import type { TraceEvent } from "../../shared/trace.js";
+
+describe("parsers", () => {
+  it("accept integers in range and reject everything else", () => {
+    const p = integer(1, 64);
+    expect(p.parse("1")).toBe(1);
+    expect(p.parse("64")).toBe(64);
+    for (const bad of ["0", "65", "1.5", "abc", "", " 3", "1e2", "0x10", "-1"])
+      expect(() => p.parse(bad)).toThrow(/integer from 1 to 64/);
+  });
+
+  it("accept probabilities in [0, 1] and decimals in range", () => {
+    expect(probability.parse("0")).toBe(0);
+    expect(probability.parse("0.25")).toBe(0.25);
+    expect(probability.parse("1")).toBe(1);
+    expect(probability.parse(".5")).toBe(0.5);
+    for (const bad of ["1.5", "-0.1", "NaN", "abc", "Infinity"])
+      expect(() => probability.parse(bad)).toThrow(/probability from 0 to 1/);
+    expect(() => decimal(0, 5).parse("5.01")).toThrow();
+  });
+
+  it("accept only listed choices", () => {
+    expect(choice(["a", "b"]).parse("b")).toBe("b");
+    expect(() => choice(["a", "b"]).parse("c")).toThrow(/one of a, b/);
+  });
+});
+
+describe("text renderer", () => {
+  const plain = new TextRenderer({ colorLevel: 0, verbosity: "normal" });
+
+  it("draws bars scaled to the largest value, with eighth-character precision", () => {
+    expect(barOf(0)).toBe("");
+    expect(barOf(2.5)).toBe("██▌");
+    expect(barOf(3.999)).toBe("████");
+    const lines = plain.render({
+      kind: "bars",
+      title: "Load",
+      bars: [
+        { label: "a", value: 10 },
+        { label: "bb", value: 5 },
+      ],
+    });
+    expect(lines[1]).toBe("Load");
+    expect(lines[2]).toMatch(/^ {2}a {3}█{40} 10$/);
+    expect(lines[3]).toMatch(/^ {2}bb {2}█{20} {21}5$/);
+  });
+
+  it("right-aligns numeric columns of a table and left-aligns text", () => {
+    const lines = plain.render({
+      kind: "table",
+      title: "T",
+      columns: ["name", "share"],
+      rows: [
+        ["x", "5.0%"],
+        ["longer", "25.0%"],
+      ],
+    });
+    expect(lines.slice(2)).toEqual([
+      "  name    share",
+      "  ──────  ─────",
+      "  x        5.0%",
+      "  longer  25.0%",
+    ]);
+  });
+
+  it("marks checks by whether they held and whether that was expected", () => {
+    const check = (held: boolean, expected: boolean) =>
+      plain.render({ kind: "check", name: "inv", held, expected })[0] ?? "";
+    expect(check(true, true)).toBe("✔ inv");
+    expect(check(false, true)).toBe("✘ inv  (VIOLATED)");
+    expect(check(false, false)).toBe("✘ inv  (violated, as expected of this variant)");
+    expect(check(true, false)).toBe("✔ inv  (this variant can violate it; this run did not)");
+  });
+
+  it("shows messages only when verbose, and story notes only when not quiet", () => {
+    const send: TraceEvent = {
+      kind: "send",
+      time: 1,
+      id: 1,
+      from: "a",
+      to: "b",
+      msg: { type: "X" },
+    };
+    const story: TraceEvent = { kind: "note", text: "t", level: "story" };
+    const summary: TraceEvent = { kind: "note", text: "t", level: "summary" };
+    expect([
+      isVisible(send, "quiet"),
+      isVisible(send, "normal"),
+      isVisible(send, "verbose"),
+    ]).toEqual([false, false, true]);
+    expect([isVisible(story, "quiet"), isVisible(story, "normal")]).toEqual([false, true]);
+    expect(isVisible(summary, "quiet")).toBe(true);
+  });
+
+  it("prints no escape codes at colour level 0, and some at level 1", () => {
+    const event: TraceEvent = {
+      kind: "note",
+      time: 1,
+      node: "n1",
+      text: "hello",
+      level: "summary",
+    };
+    expect(plain.render(event).join("")).not.toMatch(/\x1b\[/);
+    const coloured = new TextRenderer({ colorLevel: 1, verbosity: "normal" });
+    expect(coloured.render(event).join("")).toMatch(/\x1b\[/);
+  });
+});
+
+describe("runCli", () => {
+  const concept: Concept = {
+    folder: "demo",
+    description: "demo",
+    scenarios: [
+      {
+        name: "ok",
+        summary: "holds",
+        options: [{ flags: "--count <n>", description: "n", parser: integer(1, 3), default: 2 }],
+        run: ({ trace }, options: { count: number }) => {
+          trace.note(`count ${options.count}`, { level: "summary" });
+          trace.check("holds", true);
+        },
+      },
+      { name: "broken", summary: "violates", run: ({ trace }) => void trace.check("holds", false) },
+      {
+        name: "expected",
+        summary: "violates on purpose",
+        run: ({ trace }) => void trace.check("holds", false, { expected: false }),
+      },
+    ],
+    tour: ["ok", "expected"],
+  };
+  const run = (argv: string[], env: Record<string, string> = {}, isTTY = false) => {
+    let stdout = "";
+    let stderr = "";
+    const code = runCli(concept, argv, {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      env,
+      isTTY,
+    });
+    return { code, stdout, stderr };
+  };
+
+  it("exits 0 when checks come out as expected, 1 when an invariant is violated", () => {
+    expect(run(["ok"]).code).toBe(0);
+    expect(run(["expected"]).code).toBe(0);
+    expect(run(["broken"]).code).toBe(1);
+    expect(run([]).code).toBe(0);
+  });
+
+  it("prints the seed and the replay command, and runs the tour without a scenario", () => {
+    const { stdout } = run(["--seed", "5"]);
+    expect(stdout).toContain("demo tour · seed 5");
+    expect(stdout).toContain("replay: npx tsx demo/main.ts --seed 5");
+    expect(stdout).toContain("count 2");
+    expect(run(["ok", "--count", "3"]).stdout).toContain(
+      "replay: npx tsx demo/main.ts ok --count 3 --seed 1",
+    );
+    expect(run(["--seed", "7", "ok"]).stdout).toContain("demo ok · seed 7");
+    expect(run(["ok", "--seed", "7"]).stdout).toContain("demo ok · seed 7");
+  });
+
+  it("answers bad input with one line on stderr and exit 2", () => {
+    for (const argv of [
+      ["ok", "--count", "9"],
+      ["ok", "--seed", "abc"],
+      ["nope"],
+      ["ok", "--bogus"],
+      ["ok", "--quiet", "--verbose"],
+    ]) {
+      const { code, stdout, stderr } = run(argv);
+      expect(code, argv.join(" ")).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr.trim().split("\n"), argv.join(" ")).toHaveLength(1);
+      expect(stderr).toMatch(/^error: /);
+    }
+    expect(run(["nope"]).stderr).toBe(
+      "error: unknown scenario 'nope' (choose from: ok, broken, expected)\n",
+    );
+  });
+
+  it("prints NDJSON with --json, and colour only on a TTY without NO_COLOR", () => {
+    const lines = run(["ok", "--json"]).stdout.trim().split("\n");
+    const events = lines.map((l) => JSON.parse(l) as TraceEvent);
+    expect(events.map((e) => e.kind)).toEqual(["start", "note", "check", "summary"]);
+    const hasEscapes = (env: Record<string, string>, tty: boolean, args: string[] = []) =>
+      /\x1b\[/.test(run(["ok", ...args], env, tty).stdout);
+    expect(hasEscapes({}, false)).toBe(false);
+    expect(hasEscapes({}, true)).toBe(true);
+    expect(hasEscapes({ NO_COLOR: "1" }, true)).toBe(false);
+    expect(hasEscapes({ FORCE_COLOR: "1" }, false)).toBe(true);
+    expect(hasEscapes({}, true, ["--no-color"])).toBe(false);
+  });
+
+  it("shows each option's default and range in --help, and exits 0", () => {
+    const { code, stdout } = run(["ok", "--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/--count <n>\s+n \(integer 1 to 3\) \(default: 2\)/);
+  });
+});
