@@ -257,7 +257,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     keys,
     clients,
     net,
-    workloadOps: workloadOps.length,
+    clientOps: workloadOps.filter((op) => op.process.startsWith("client-")).length,
   });
 
   const expected = !options.unsafe;
@@ -276,7 +276,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     expected,
     detail:
       lost.length === 0
-        ? `all ${acknowledgedWrites} acknowledged writes survive`
+        ? `all ${acknowledgedWrites} acknowledged writes survive (${options.keys} loaded before the run, ${acknowledgedWrites - options.keys} by clients)`
         : `${lost.length} key(s) lost their latest acknowledged write: ${lost
             .slice(0, 4)
             .map(
@@ -318,7 +318,7 @@ function narrateOutcome(
     keys: string[];
     clients: Client[];
     net: Network<RebalanceMessage>;
-    workloadOps: number;
+    clientOps: number;
   },
 ): void {
   const { storage, keys, partitions, net, clients } = run;
@@ -334,7 +334,7 @@ function narrateOutcome(
     "What the network and the clients went through",
     ["measure", "count"],
     [
-      ["client operations", run.workloadOps],
+      ["client operations", run.clientOps],
       ["client retries (timeouts and Retry replies)", retries],
       ["messages sent", net.stats.sent],
       ["messages duplicated", net.stats.duplicated],

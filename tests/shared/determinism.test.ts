@@ -44,7 +44,7 @@ const FORBIDDEN: [RegExp, string][] = [
 ];
 
 /** The forbidden uses in one file's text, ignoring comment lines. */
-export function forbiddenUses(text: string): string[] {
+function forbiddenUses(text: string): string[] {
   const found: string[] = [];
   for (const line of text.split("\n")) {
     const trimmed = line.trim();

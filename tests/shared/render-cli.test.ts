@@ -3,6 +3,9 @@ import { type Concept, choice, decimal, integer, probability, runCli } from "../
 import { barOf, isVisible, TextRenderer } from "../../shared/render/text.js";
 import type { TraceEvent } from "../../shared/trace.js";
 
+/** An ANSI escape sequence: ESC followed by "[". */
+const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[`);
+
 describe("parsers", () => {
   it("accept integers in range and reject everything else", () => {
     const p = integer(1, 64);
@@ -103,9 +106,9 @@ describe("text renderer", () => {
       text: "hello",
       level: "summary",
     };
-    expect(plain.render(event).join("")).not.toMatch(/\x1b\[/);
+    expect(plain.render(event).join("")).not.toMatch(ESCAPE);
     const coloured = new TextRenderer({ colorLevel: 1, verbosity: "normal" });
-    expect(coloured.render(event).join("")).toMatch(/\x1b\[/);
+    expect(coloured.render(event).join("")).toMatch(ESCAPE);
   });
 });
 
@@ -133,15 +136,19 @@ describe("runCli", () => {
     tour: ["ok", "expected"],
   };
   const run = (argv: string[], env: Record<string, string> = {}, isTTY = false) => {
-    let stdout = "";
-    let stderr = "";
+    const out: string[] = [];
+    const err: string[] = [];
     const code = runCli(concept, argv, {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
+      stdout: (t) => {
+        out.push(t);
+      },
+      stderr: (t) => {
+        err.push(t);
+      },
       env,
       isTTY,
     });
-    return { code, stdout, stderr };
+    return { code, stdout: out.join(""), stderr: err.join("") };
   };
 
   it("exits 0 when checks come out as expected, 1 when an invariant is violated", () => {
@@ -187,7 +194,7 @@ describe("runCli", () => {
     const events = lines.map((l) => JSON.parse(l) as TraceEvent);
     expect(events.map((e) => e.kind)).toEqual(["start", "note", "check", "summary"]);
     const hasEscapes = (env: Record<string, string>, tty: boolean, args: string[] = []) =>
-      /\x1b\[/.test(run(["ok", ...args], env, tty).stdout);
+      ESCAPE.test(run(["ok", ...args], env, tty).stdout);
     expect(hasEscapes({}, false)).toBe(false);
     expect(hasEscapes({}, true)).toBe(true);
     expect(hasEscapes({ NO_COLOR: "1" }, true)).toBe(false);

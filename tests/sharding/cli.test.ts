@@ -1,0 +1,136 @@
+/**
+ * The sharding CLI as a user meets it: every scenario runs and ends as documented, --json is
+ * NDJSON, bad input gets one line and exit 2, and the tour's plain output matches its golden file
+ * (regenerate on purpose with UPDATE_GOLDEN=1 and review the diff like code).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { sharding } from "../../sharding/main.js";
+import { type Io, runCli } from "../../shared/cli.js";
+import type { TraceEvent } from "../../shared/trace.js";
+
+const root = join(import.meta.dirname, "..", "..");
+
+function run(argv: string[]): { code: number; stdout: string; stderr: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = {
+    stdout: (t) => {
+      out.push(t);
+    },
+    stderr: (t) => {
+      err.push(t);
+    },
+    env: {},
+    isTTY: false,
+  };
+  const code = runCli(sharding, argv, io);
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
+describe("every scenario", () => {
+  it.each(sharding.scenarios.map((s) => s.name))(
+    "%s runs, narrates, ends with its checks, and exits 0",
+    (name) => {
+      const { code, stdout, stderr } = run([name]);
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/✔/);
+      expect(stdout.trimEnd().split("\n").at(-1)).toMatch(
+        /^Summary: \d+ held, \d+ violated; run completed as expected\.$/,
+      );
+    },
+  );
+
+  it.each(sharding.scenarios.map((s) => s.name))(
+    "%s --json prints one parsable event per line",
+    (name) => {
+      const { code, stdout } = run([name, "--json", "--seed", "3"]);
+      expect(code).toBe(0);
+      const events = stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as TraceEvent);
+      expect(events[0]?.kind).toBe("start");
+      expect(events.at(-1)?.kind).toBe("summary");
+      expect(events.some((e) => e.kind === "check")).toBe(true);
+    },
+  );
+
+  it("rebalance --unsafe shows its anomaly and still exits 0 (a broken variant that behaves as expected)", () => {
+    const { code, stdout } = run(["rebalance", "--unsafe"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/✘ no acknowledged write is lost: \d+ key\(s\) lost/);
+  });
+
+  it("gives the same output for the same seed and different output for another", () => {
+    const a = run(["rebalance", "--json", "--seed", "11"]).stdout;
+    expect(run(["rebalance", "--json", "--seed", "11"]).stdout).toBe(a);
+    expect(run(["rebalance", "--json", "--seed", "12"]).stdout).not.toBe(a);
+  });
+
+  it("--verbose adds every message; --quiet keeps headings, summaries, tables and checks", () => {
+    const normal = run(["secondary-index"]).stdout;
+    const verbose = run(["secondary-index", "--verbose"]).stdout;
+    const quiet = run(["secondary-index", "--quiet"]).stdout;
+    expect(verbose).toMatch(/→ partition-\d+ {2}\{"type":"WriteCar"/);
+    expect(normal).not.toMatch(/"type":"WriteCar"/);
+    expect(quiet.length).toBeLessThan(normal.length);
+    expect(quiet).toMatch(/✔ the document-partitioned index sees a write/);
+  });
+});
+
+describe("the tour", () => {
+  it("matches its golden plain output", () => {
+    const { code, stdout } = run([]);
+    expect(code).toBe(0);
+    const golden = join(import.meta.dirname, "golden", "tour.golden.txt");
+    if (process.env.UPDATE_GOLDEN === "1" || !existsSync(golden)) writeFileSync(golden, stdout);
+    expect(stdout).toBe(readFileSync(golden, "utf8"));
+  });
+});
+
+describe("bad input, as a user's shell sees it", () => {
+  const spawn = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "sharding/main.ts", ...args], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+
+  it.each([
+    [
+      ["--seed", "abc"],
+      /^error: option '--seed <int>' argument 'abc' is invalid\. must be an integer from 0 to 4294967295$/,
+    ],
+    [
+      ["hash-mod-n", "--nodes", "0"],
+      /^error: option '--nodes <count>' argument '0' is invalid\. must be an integer from 1 to 64$/,
+    ],
+    [
+      ["rebalance", "--loss", "1.5"],
+      /^error: option '--loss <p>' argument '1\.5' is invalid\. must be a probability from 0 to 1$/,
+    ],
+    [["reshard"], /^error: unknown scenario 'reshard' \(choose from: key-range, .*compare\)$/],
+    [
+      ["key-range", "--partitions", "many"],
+      /^error: option '--partitions <count>' argument 'many' is invalid/,
+    ],
+  ])("%j exits 2 with one line naming the problem, and no stack trace", (args, message) => {
+    const result = spawn(args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it("a good run through the real entry point exits 0", () => {
+    const result = spawn(["jump-hash", "--keys", "500", "--quiet"]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Summary: 3 held, 0 violated; run completed as expected\./);
+  });
+});
