@@ -1,4 +1,8 @@
-/** Measurements the sharding scenarios share: key sets, load per node, keys moved by a change. */
+/**
+ * Measurements the sharding scenarios share: key sets, the owner of every key under a placement,
+ * load per node, and which keys a change of membership moved. Owners are computed once per
+ * placement and compared as arrays, so a scenario hashes each key once per placement.
+ */
 
 import type { Random } from "../shared/random.js";
 import type { Placement } from "./placement.js";
@@ -15,13 +19,20 @@ export function randomKeys(random: Random, count: number, prefix = "user:"): str
   return [...keys];
 }
 
+/** A placement together with the owner it gives each key, in key order. */
+export interface Assignment {
+  placement: Placement;
+  owners: string[];
+}
+
+export function assign(placement: Placement, keys: readonly string[]): Assignment {
+  return { placement, owners: keys.map((key) => placement.ownerOf(key)) };
+}
+
 /** Keys per node; nodes that own nothing appear with 0. */
-export function loadByNode(placement: Placement, keys: readonly string[]): Map<string, number> {
+export function loadOf({ placement, owners }: Assignment): Map<string, number> {
   const load = new Map(placement.nodes.map((n) => [n, 0]));
-  for (const key of keys) {
-    const owner = placement.ownerOf(key);
-    load.set(owner, (load.get(owner) ?? 0) + 1);
-  }
+  for (const owner of owners) load.set(owner, (load.get(owner) ?? 0) + 1);
   return load;
 }
 
@@ -32,31 +43,29 @@ export interface Movement {
   onlyInvolvesChanged: boolean;
 }
 
-/** Count the keys whose owner differs between two placements. */
-export function movement(
-  before: Placement,
-  after: Placement,
-  keys: readonly string[],
-  changed: string,
-): Movement {
+/** Count the keys whose owner differs between two assignments of the same keys. */
+export function movement(before: Assignment, after: Assignment, changed: string): Movement {
   let moved = 0;
   let onlyInvolvesChanged = true;
-  for (const key of keys) {
-    const from = before.ownerOf(key);
-    const to = after.ownerOf(key);
-    if (from === to) continue;
+  before.owners.forEach((from, i) => {
+    const to = after.owners[i];
+    if (from === to) return;
     moved++;
     if (from !== changed && to !== changed) onlyInvolvesChanged = false;
-  }
-  return { moved, fraction: keys.length === 0 ? 0 : moved / keys.length, onlyInvolvesChanged };
+  });
+  const total = before.owners.length;
+  return { moved, fraction: total === 0 ? 0 : moved / total, onlyInvolvesChanged };
 }
 
-/** Every key maps to exactly one node, and that node is a member of the placement. */
-export function everyKeyHasOneOwner(placement: Placement, keys: readonly string[]): boolean {
-  const members = new Set(placement.nodes);
-  return keys.every((key) => {
-    const owner = placement.ownerOf(key);
-    return members.has(owner) && placement.ownerOf(key) === owner;
+/**
+ * Every key maps to exactly one node of the placement: the owner is a member, and asking again
+ * gives the same answer (a placement is a function of the key and the membership, nothing else).
+ */
+export function everyKeyHasOneOwner(assignment: Assignment, keys: readonly string[]): boolean {
+  const members = new Set(assignment.placement.nodes);
+  return keys.every((key, i) => {
+    const owner = assignment.owners[i] as string;
+    return members.has(owner) && assignment.placement.ownerOf(key) === owner;
   });
 }
 

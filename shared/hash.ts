@@ -8,29 +8,35 @@
 
 const utf8 = new TextEncoder();
 
-function toBytes(data: Uint8Array | string): Uint8Array {
-  return typeof data === "string" ? utf8.encode(data) : data;
-}
-
 /**
  * MurmurHash3 x86_32 (Austin Appleby, SMHasher), returning an unsigned 32-bit integer.
  * Strings are hashed as their UTF-8 bytes.
  */
 export function murmur3_32(data: Uint8Array | string, seed = 0): number {
-  const bytes = toBytes(data);
+  // Most keys are ASCII, whose UTF-8 bytes are their char codes: read them directly and skip
+  // the encoder's allocation, which otherwise dominates the cost of hashing a short key.
+  if (typeof data === "string") {
+    return isAscii(data)
+      ? murmur3Bytes((i) => data.charCodeAt(i), data.length, seed)
+      : murmur3_32(utf8.encode(data), seed);
+  }
+  return murmur3Bytes((i) => data[i] as number, data.length, seed);
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function murmur3Bytes(byteAt: (i: number) => number, length: number, seed: number): number {
   const c1 = 0xcc9e2d51;
   const c2 = 0x1b873593;
-  const length = bytes.length;
   const blockEnd = length & ~3;
   let h = seed >>> 0;
 
   for (let i = 0; i < blockEnd; i += 4) {
     // Blocks are read little-endian, as the reference does on x86.
-    let k =
-      (bytes[i] as number) |
-      ((bytes[i + 1] as number) << 8) |
-      ((bytes[i + 2] as number) << 16) |
-      ((bytes[i + 3] as number) << 24);
+    let k = byteAt(i) | (byteAt(i + 1) << 8) | (byteAt(i + 2) << 16) | (byteAt(i + 3) << 24);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);
@@ -42,9 +48,9 @@ export function murmur3_32(data: Uint8Array | string, seed = 0): number {
   const tail = length & 3;
   if (tail > 0) {
     let k = 0;
-    if (tail === 3) k ^= (bytes[blockEnd + 2] as number) << 16;
-    if (tail >= 2) k ^= (bytes[blockEnd + 1] as number) << 8;
-    k ^= bytes[blockEnd] as number;
+    if (tail === 3) k ^= byteAt(blockEnd + 2) << 16;
+    if (tail >= 2) k ^= byteAt(blockEnd + 1) << 8;
+    k ^= byteAt(blockEnd);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);
@@ -139,6 +145,5 @@ function lcgStep(hi: number, lo: number): [number, number] {
  * seeds. Jump hash needs a 64-bit key; this is how the sharding concept turns a string into one.
  */
 export function hash64(data: Uint8Array | string): { high: number; low: number } {
-  const bytes = toBytes(data);
-  return { high: murmur3_32(bytes, 0x9747b28c), low: murmur3_32(bytes, 0) };
+  return { high: murmur3_32(data, 0x9747b28c), low: murmur3_32(data, 0) };
 }

@@ -12,9 +12,10 @@ import { Random } from "../../shared/random.js";
 import { maxOverMean, percent } from "../../shared/stats.js";
 import type { Cell, Trace } from "../../shared/trace.js";
 import {
+  assign,
   bars,
   everyKeyHasOneOwner,
-  loadByNode,
+  loadOf,
   movement,
   nodeNames,
   randomKeys,
@@ -56,27 +57,29 @@ function addAndRemove(
 ): void {
   const n = placement.nodes.length;
   const newNode = `node-${n + 1}`;
+  const before = assign(placement, keys);
+  const load = loadOf(before);
   trace.bars(
     `Keys per node: ${placement.scheme}, ${n} nodes, ${keys.length} keys`,
-    bars(loadByNode(placement, keys)),
+    bars(load),
     "keys",
   );
   trace.note(
-    `Load imbalance (busiest node ÷ mean): ${maxOverMean([...loadByNode(placement, keys).values()]).toFixed(3)}; 1.000 would be perfectly even.`,
+    `Load imbalance (busiest node ÷ mean): ${maxOverMean([...load.values()]).toFixed(3)}; 1.000 would be perfectly even.`,
   );
 
-  const grown = placement.withNode(newNode);
-  const add = movement(placement, grown, keys, newNode);
+  const grown = assign(placement.withNode(newNode), keys);
+  const add = movement(before, grown, newNode);
   trace.note(
     `Add ${newNode}: ${add.moved} of ${keys.length} keys change owner (${percent(add.fraction)}). The least that must move is the new node's fair share, 1/(N+1) = ${percent(1 / (n + 1))}.`,
     { ref: options.ref, level: "summary" },
   );
-  trace.bars(`Keys per node after adding ${newNode}`, bars(loadByNode(grown, keys)), "keys");
+  trace.bars(`Keys per node after adding ${newNode}`, bars(loadOf(grown)), "keys");
 
   const victim = options.victim ?? victimOf(placement);
-  const shrunk = placement.withoutNode(victim);
-  const remove = movement(placement, shrunk, keys, victim);
-  const owned = loadByNode(placement, keys).get(victim) ?? 0;
+  const shrunk = assign(placement.withoutNode(victim), keys);
+  const remove = movement(before, shrunk, victim);
+  const owned = load.get(victim) ?? 0;
   trace.note(
     `Remove ${victim}: ${remove.moved} keys change owner (${percent(remove.fraction)}); ${victim} held ${owned} (${percent(owned / keys.length)}), which is the least that must move.`,
     { level: "summary" },
@@ -84,7 +87,7 @@ function addAndRemove(
 
   trace.check(
     "every key has exactly one owner",
-    [placement, grown, shrunk].every((p) => everyKeyHasOneOwner(p, keys)),
+    [before, grown, shrunk].every((a) => everyKeyHasOneOwner(a, keys)),
   );
   trace.check("adding a node moves keys only to the new node", add.onlyInvolvesChanged, {
     expected: options.minimal,
@@ -158,10 +161,15 @@ export const consistentHashing: Scenario<RingOptions> = {
       ],
       [1, 8, 64, 256].map((v) => {
         const ring = new ConsistentHashRing(nodeNames(nodes), v, seed);
-        const add = movement(ring, ring.withNode(`node-${nodes + 1}`), keySet, `node-${nodes + 1}`);
+        const before = assign(ring, keySet);
+        const add = movement(
+          before,
+          assign(ring.withNode(`node-${nodes + 1}`), keySet),
+          `node-${nodes + 1}`,
+        );
         return [
           v,
-          maxOverMean([...loadByNode(ring, keySet).values()]).toFixed(3),
+          maxOverMean([...loadOf(before).values()]).toFixed(3),
           percent(add.fraction),
           percent(1 / (nodes + 1)),
           (nodes + 1) * v,
@@ -187,7 +195,11 @@ export const jumpHash: Scenario<HashOptions> = {
     addAndRemove(trace, placement, keySet, { minimal: true, ref: REF.hash, victim: last });
     if (nodes > 1) {
       const victim = victimOf(placement);
-      const middle = movement(placement, placement.withoutNode(victim), keySet, victim);
+      const middle = movement(
+        assign(placement, keySet),
+        assign(placement.withoutNode(victim), keySet),
+        victim,
+      );
       trace.note(
         `The catch: buckets can only be removed from the end. Removing ${victim} from the middle means renumbering (here, ${last} takes its bucket number), and ${middle.moved} keys move (${percent(middle.fraction)}) instead of ${percent(1 / nodes)}. The paper pairs jump hash with replication for that reason.`,
         { level: "summary" },
@@ -233,16 +245,20 @@ export const compare: Scenario<CompareOptions> = {
       new Rendezvous(names, seed),
       FixedPartitions.create(names, partitions),
     ];
-    const rows: Cell[][] = schemes.map((placement) => {
+    const assignments = schemes.map((placement) => assign(placement, keySet));
+    const rows: Cell[][] = assignments.map((before) => {
+      const placement = before.placement;
       const victim = victimOf(placement);
-      const add = movement(placement, placement.withNode(newNode), keySet, newNode);
+      const add = movement(before, assign(placement.withNode(newNode), keySet), newNode);
       const remove =
-        nodes > 1 ? movement(placement, placement.withoutNode(victim), keySet, victim) : undefined;
+        nodes > 1
+          ? movement(before, assign(placement.withoutNode(victim), keySet), victim)
+          : undefined;
       return [
         placement.scheme,
         percent(add.fraction),
         remove === undefined ? "n/a" : percent(remove.fraction),
-        maxOverMean([...loadByNode(placement, keySet).values()]).toFixed(3),
+        maxOverMean([...loadOf(before).values()]).toFixed(3),
         placement.metadataEntries,
         placement.lookupCost,
       ];
@@ -255,7 +271,7 @@ export const compare: Scenario<CompareOptions> = {
     );
     trace.check(
       "every scheme gives every key exactly one owner",
-      schemes.every((p) => everyKeyHasOneOwner(p, keySet)),
+      assignments.every((a) => everyKeyHasOneOwner(a, keySet)),
     );
   },
 };
@@ -297,12 +313,13 @@ export const fixedPartitions: Scenario<FixedOptions> = {
         moved.includes(p) ? "← moved" : "",
       ]),
     );
-    trace.bars("Keys per node after the join", bars(loadByNode(after, keySet)), "keys");
+    const afterAssignment = assign(after, keySet);
+    trace.bars("Keys per node after the join", bars(loadOf(afterAssignment)), "keys");
 
     const counts = after.nodes.map((n) => after.partitionsOf(n).length);
     const fairLow = Math.floor(partitions / after.nodes.length);
-    const keyMove = movement(before, after, keySet, newNode);
-    trace.check("every key has exactly one owner", everyKeyHasOneOwner(after, keySet));
+    const keyMove = movement(assign(before, keySet), afterAssignment, newNode);
+    trace.check("every key has exactly one owner", everyKeyHasOneOwner(afterAssignment, keySet));
     trace.check(
       "only whole partitions move, and only to the new node",
       moved.every((p) => after.partitionMap[p] === newNode) && keyMove.onlyInvolvesChanged,

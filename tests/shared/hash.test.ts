@@ -31,6 +31,14 @@ describe("murmur3_32 (MurmurHash3 x86_32)", () => {
     expect(murmur3_32("ππ")).toBe(murmur3_32(new TextEncoder().encode("ππ")));
   });
 
+  it("hashes any string exactly as its UTF-8 bytes (the ASCII fast path agrees with the encoder)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.nat(), (text, seed) => {
+        expect(murmur3_32(text, seed)).toBe(murmur3_32(new TextEncoder().encode(text), seed));
+      }),
+    );
+  });
+
   it("always returns an unsigned 32-bit integer", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(), (data, seed) => {

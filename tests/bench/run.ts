@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: the numbers the issues ask for, measured on this machine. Timings live here,
+ * never in pass/fail tests. Run with --expose-gc (the npm script does) for the memory figure.
+ *
+ *   npm run bench                 everything
+ *   npm run bench -- kernel       one group: kernel, lookups, startup
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { sharding } from "../../sharding/main.js";
+import { randomKeys } from "../../sharding/measure.js";
+import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
+import { hash64, jumpConsistentHash64 } from "../../shared/hash.js";
+import { Network } from "../../shared/network.js";
+import { Random } from "../../shared/random.js";
+import { Simulation } from "../../shared/simulation.js";
+import { percentile } from "../../shared/stats.js";
+import { Trace } from "../../shared/trace.js";
+import { Gossiper, type TestMessage } from "../shared/fixtures/nodes.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const only = process.argv[2];
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function line(label: string, value: string): void {
+  console.log(`${label.padEnd(58)} ${value}`);
+}
+
+function gossip(nodes: number, rumorsPerNode: number) {
+  const sim = new Simulation({
+    seed: 1,
+    trace: new Trace({ messages: false, keep: false }),
+    maxEvents: Number.MAX_SAFE_INTEGER,
+  });
+  const net = new Network<TestMessage>(sim, { latencyMsMin: 1, latencyMsMax: 10 });
+  const ids = Array.from({ length: nodes }, (_, i) => `n${i}`);
+  const gossipers = ids.map((id) =>
+    net.add(
+      new Gossiper(
+        id,
+        net,
+        ids.filter((p) => p !== id),
+      ),
+    ),
+  );
+  for (const g of gossipers) g.seed(rumorsPerNode);
+  return { sim, net };
+}
+
+function kernel(): void {
+  console.log("\nKernel: 100-node gossip, every delivery forwards the rumor to a random peer");
+  const rates: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const { sim, net } = gossip(100, 10);
+    const start = performance.now();
+    sim.run(10_000); // simulated ms: about 1.8 million deliveries
+    const seconds = (performance.now() - start) / 1000;
+    rates.push(net.stats.delivered / seconds);
+    if (round === 0) line("  deliveries in one run", net.stats.delivered.toLocaleString("en"));
+  }
+  line(
+    "  simulated deliveries per second (median of 5 runs)",
+    `${Math.round(percentile(rates, 50)).toLocaleString("en")} /s`,
+  );
+  line(
+    "  (best, worst)",
+    `${Math.round(Math.max(...rates)).toLocaleString("en")}, ${Math.round(Math.min(...rates)).toLocaleString("en")}`,
+  );
+
+  if (gc === undefined) {
+    line("  memory for 1,000,000 messages in flight", "run with node --expose-gc to measure");
+    return;
+  }
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const held = gossip(100, 10_000);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  line("  messages in flight", held.sim.pending.toLocaleString("en"));
+  line(
+    "  heap for 1,000,000 messages in flight",
+    `${((after - before) / 2 ** 20).toFixed(0)} MiB (${Math.round((after - before) / held.sim.pending)} bytes each)`,
+  );
+}
+
+function timeLoop(label: string, count: number, body: (i: number) => unknown): void {
+  let sink = 0;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) if (body(i)) sink++;
+  const seconds = (performance.now() - start) / 1000;
+  line(label, `${Math.round(count / seconds).toLocaleString("en")} /s${sink < 0 ? "" : ""}`);
+}
+
+function lookups(): void {
+  console.log("\nLookups");
+  const keys = randomKeys(new Random(1), 100_000);
+  const hashes = keys.map((k) => hash64(k));
+  const n = 2_000_000;
+  const jump = new JumpHash(Array.from({ length: 16 }, (_, i) => `node-${i + 1}`));
+  const ring = new ConsistentHashRing(
+    Array.from({ length: 16 }, (_, i) => `node-${i + 1}`),
+    256,
+    1,
+  );
+  const ringHashes = hashes.map((h) => h.low);
+  for (let warm = 0; warm < 2; warm++) {
+    // The first pass warms the JIT; only the second is printed.
+    const print = warm === 1;
+    const run = print
+      ? timeLoop
+      : (_l: string, c: number, b: (i: number) => unknown) => {
+          for (let i = 0; i < c / 4; i++) b(i);
+        };
+    if (print) console.log("  16 nodes; keys are 100,000 random strings");
+    run("  jump hash, 64-bit key already hashed", n, (i) => {
+      const h = hashes[i % hashes.length] as { high: number; low: number };
+      return jumpConsistentHash64(h.high, h.low, 16) === 99;
+    });
+    run(
+      "  jump hash, string key (murmur3 twice + jump)",
+      n,
+      (i) => jump.ownerOf(keys[i % keys.length] as string) === "",
+    );
+    run(
+      "  ring 16 × 256 vnodes, key already hashed (binary search)",
+      n,
+      (i) => ring.ownerOfHash(ringHashes[i % ringHashes.length] as number) === "",
+    );
+    run(
+      "  ring 16 × 256 vnodes, string key (murmur3 + search)",
+      n,
+      (i) => ring.ownerOf(keys[i % keys.length] as string) === "",
+    );
+  }
+}
+
+function wallSeconds(args: string[]): number {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, args, {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const seconds = (performance.now() - start) / 1000;
+  if (result.status !== 0)
+    throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return seconds;
+}
+
+function startup(): void {
+  console.log("\nStart-up and run time: node --import tsx <script> (median of 5 runs, wall clock)");
+  const runs = 5;
+  const median = (args: string[]) =>
+    percentile(
+      Array.from({ length: runs }, () => wallSeconds(args)),
+      50,
+    );
+  const hello = median(["--import", "tsx", "tests/bench/hello.ts"]);
+  line("  hello world (commander + chalk)", `${hello.toFixed(3)} s`);
+  let worst = 0;
+  for (const scenario of sharding.scenarios.map((s) => s.name)) {
+    const seconds = median(["--import", "tsx", "sharding/main.ts", scenario]);
+    worst = Math.max(worst, seconds - hello);
+    line(`  sharding ${scenario}`, `${seconds.toFixed(3)} s  (+${(seconds - hello).toFixed(3)} s)`);
+  }
+  const tour = median(["--import", "tsx", "sharding/main.ts"]);
+  line("  sharding (the tour)", `${tour.toFixed(3)} s  (+${(tour - hello).toFixed(3)} s)`);
+  line(
+    "  largest excess over hello world, single scenarios",
+    `${worst.toFixed(3)} s (target ≤ 0.300 s)`,
+  );
+}
+
+console.log(`Node ${process.version}, ${process.platform} ${process.arch}`);
+if (only === undefined || only === "kernel") kernel();
+if (only === undefined || only === "lookups") lookups();
+if (only === undefined || only === "startup") startup();
