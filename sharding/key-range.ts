@@ -5,6 +5,8 @@
  * Bigtable, HBase, RethinkDB and MongoDB before 2.4 partition this way.
  */
 
+import { lowerBound, upperBound } from "../shared/sorted.js";
+
 export class KeyRangePartitioning {
   /**
    * `boundaries[i]` is the first key of partition i+1: partition 0 holds keys below
@@ -38,16 +40,9 @@ export class KeyRangePartitioning {
     return this.boundaries.length + 1;
   }
 
-  /** The partition holding `key`: the number of boundaries at or below it (binary search). */
+  /** The partition holding `key`: the number of boundaries at or below it. */
   partitionOf(key: string): number {
-    let lo = 0;
-    let hi = this.boundaries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.boundaries[mid] as string) <= key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return upperBound(this.boundaries, key);
   }
 
   /** The partitions a scan of [start, end) must read: one contiguous run. */
@@ -89,6 +84,10 @@ export interface Split {
 
 export class DynamicPartitions {
   readonly partitions: RangePartition[];
+  /** The partitions' lower bounds, in order, kept beside them for binary search. */
+  private readonly lowers: string[] = [""];
+  /** Partitions held by each node, kept up to date at every split. */
+  private readonly held: Map<string, number>;
 
   constructor(
     readonly nodes: readonly string[],
@@ -97,25 +96,19 @@ export class DynamicPartitions {
     if (nodes.length === 0) throw new RangeError("need at least one node");
     if (splitThreshold < 2) throw new RangeError("the split threshold must be at least 2 keys");
     this.partitions = [{ lower: "", keys: [], node: nodes[0] as string }];
+    this.held = new Map(nodes.map((n, i) => [n, i === 0 ? 1 : 0]));
   }
 
-  /** The index of the partition whose range holds `key`. */
+  /** The index of the partition whose range holds `key`: the last one whose lower bound is <= key. */
   indexOf(key: string): number {
-    let lo = 0;
-    let hi = this.partitions.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if ((this.partitions[mid] as RangePartition).lower <= key) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return upperBound(this.lowers, key) - 1;
   }
 
   /** Insert a key; returns the node that took the write and the split it caused, if any. */
   insert(key: string): { node: string; split: Split | undefined } {
     const index = this.indexOf(key);
     const partition = this.partitions[index] as RangePartition;
-    const at = sortedIndex(partition.keys, key);
+    const at = lowerBound(partition.keys, key);
     if (partition.keys[at] !== key) partition.keys.splice(at, 0, key);
     const node = partition.node;
     if (partition.keys.length <= this.splitThreshold) return { node, split: undefined };
@@ -132,6 +125,8 @@ export class DynamicPartitions {
       node: rightNode,
     };
     this.partitions.splice(index + 1, 0, upper);
+    this.lowers.splice(index + 1, 0, upper.lower);
+    this.held.set(rightNode, (this.held.get(rightNode) ?? 0) + 1);
     return {
       node,
       split: {
@@ -145,26 +140,11 @@ export class DynamicPartitions {
   }
 
   partitionsPerNode(): Map<string, number> {
-    const counts = new Map(this.nodes.map((n) => [n, 0]));
-    for (const p of this.partitions) counts.set(p.node, (counts.get(p.node) ?? 0) + 1);
-    return counts;
+    return new Map(this.held);
   }
 
   private leastLoadedNode(): string {
-    const counts = this.partitionsPerNode();
-    return this.nodes.reduce((best, n) =>
-      (counts.get(n) ?? 0) < (counts.get(best) ?? 0) ? n : best,
-    );
+    const held = (n: string) => this.held.get(n) ?? 0;
+    return this.nodes.reduce((best, n) => (held(n) < held(best) ? n : best));
   }
-}
-
-function sortedIndex(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as string) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

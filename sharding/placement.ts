@@ -18,6 +18,7 @@
  */
 
 import { hash64, jumpConsistentHash64, murmur3_32 } from "../shared/hash.js";
+import { lowerBound } from "../shared/sorted.js";
 
 export interface Placement {
   readonly scheme: string;
@@ -103,15 +104,8 @@ export class ConsistentHashRing implements Placement {
   }
 
   ownerOfHash(hash: number): string {
-    const tokens = this.tokens;
-    let lo = 0;
-    let hi = tokens.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((tokens[mid] as number) < hash) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.owners[lo === tokens.length ? 0 : lo] as string;
+    const index = lowerBound(this.tokens, hash);
+    return this.owners[index === this.tokens.length ? 0 : index] as string;
   }
 
   withNode(node: string): ConsistentHashRing {

@@ -25,9 +25,13 @@ export interface LostWrite {
   finalVersion: number;
 }
 
+/**
+ * `finalVersionOf` returns the version each key holds at the end, or undefined where it is not
+ * known (a final read that failed): such keys are not judged here.
+ */
 export function lostWrites(
   ops: readonly Operation<Versioned>[],
-  finalVersionOf: (key: string) => number,
+  finalVersionOf: (key: string) => number | undefined,
 ): LostWrite[] {
   const lastAcked = new Map<string, Operation<Versioned>>();
   for (const op of ops) {
@@ -38,7 +42,7 @@ export function lostWrites(
   const lost: LostWrite[] = [];
   for (const [key, op] of lastAcked) {
     const finalVersion = finalVersionOf(key);
-    if (finalVersion < op.input.version) {
+    if (finalVersion !== undefined && finalVersion < op.input.version) {
       lost.push({ key, version: op.input.version, ackedAtMs: op.completeTime ?? 0, finalVersion });
     }
   }
