@@ -13,22 +13,26 @@ const utf8 = new TextEncoder();
  * Strings are hashed as their UTF-8 bytes.
  */
 export function murmur3_32(data: Uint8Array | string, seed = 0): number {
-  // Most keys are ASCII, whose UTF-8 bytes are their char codes: read them directly and skip
-  // the encoder's allocation, which otherwise dominates the cost of hashing a short key.
-  if (typeof data === "string") {
-    return isAscii(data)
-      ? murmur3Bytes((i) => data.charCodeAt(i), data.length, seed)
-      : murmur3_32(utf8.encode(data), seed);
+  if (typeof data !== "string") return murmur3Bytes(data, data.length, seed);
+  // Most keys are ASCII, whose UTF-8 bytes are their char codes: copy them into a reused buffer
+  // instead of allocating through the encoder, which otherwise dominates hashing a short key.
+  const length = data.length;
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 2 * scratch.length));
+  for (let i = 0; i < length; i++) {
+    const code = data.charCodeAt(i);
+    if (code > 0x7f) {
+      const encoded = utf8.encode(data);
+      return murmur3Bytes(encoded, encoded.length, seed);
+    }
+    scratch[i] = code;
   }
-  return murmur3Bytes((i) => data[i] as number, data.length, seed);
+  return murmur3Bytes(scratch, length, seed);
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
+let scratch = new Uint8Array(256);
 
-function murmur3Bytes(byteAt: (i: number) => number, length: number, seed: number): number {
+/** MurmurHash3 x86_32 of the first `length` bytes. */
+function murmur3Bytes(bytes: Uint8Array, length: number, seed: number): number {
   const c1 = 0xcc9e2d51;
   const c2 = 0x1b873593;
   const blockEnd = length & ~3;
@@ -36,7 +40,11 @@ function murmur3Bytes(byteAt: (i: number) => number, length: number, seed: numbe
 
   for (let i = 0; i < blockEnd; i += 4) {
     // Blocks are read little-endian, as the reference does on x86.
-    let k = byteAt(i) | (byteAt(i + 1) << 8) | (byteAt(i + 2) << 16) | (byteAt(i + 3) << 24);
+    let k =
+      (bytes[i] as number) |
+      ((bytes[i + 1] as number) << 8) |
+      ((bytes[i + 2] as number) << 16) |
+      ((bytes[i + 3] as number) << 24);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);
@@ -48,9 +56,9 @@ function murmur3Bytes(byteAt: (i: number) => number, length: number, seed: numbe
   const tail = length & 3;
   if (tail > 0) {
     let k = 0;
-    if (tail === 3) k ^= byteAt(blockEnd + 2) << 16;
-    if (tail >= 2) k ^= byteAt(blockEnd + 1) << 8;
-    k ^= byteAt(blockEnd);
+    if (tail === 3) k ^= (bytes[blockEnd + 2] as number) << 16;
+    if (tail >= 2) k ^= (bytes[blockEnd + 1] as number) << 8;
+    k ^= bytes[blockEnd] as number;
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);
