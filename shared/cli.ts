@@ -122,7 +122,8 @@ export interface Scenario<O = Record<string, unknown>> {
   name: string;
   summary: string;
   options?: OptionSpec[];
-  run: (context: ScenarioContext, options: O & CommonOptions) => void;
+  /** May be async: scenarios that load an engine (sql.js compiles WebAssembly) await it. */
+  run: (context: ScenarioContext, options: O & CommonOptions) => void | Promise<void>;
 }
 
 export interface Concept {
@@ -202,7 +203,11 @@ function defaultsOf(scenario: Scenario): Record<string, unknown> {
  * Run one concept's CLI on `argv` (without the node and script paths). Returns the exit code;
  * never throws for bad input.
  */
-export function runCli(concept: Concept, argv: readonly string[], io: Io = processIo()): number {
+export async function runCli(
+  concept: Concept,
+  argv: readonly string[],
+  io: Io = processIo(),
+): Promise<number> {
   let exitCode = EXIT_OK;
   const program = new Command(concept.folder)
     .description(concept.description)
@@ -216,7 +221,7 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
     // Options after a scenario name belong to the scenario (`main.ts rebalance --json`).
     .enablePositionalOptions();
 
-  const execute = (
+  const execute = async (
     names: string[],
     commandOptions: Record<string, unknown>,
     replayArgs: string[],
@@ -246,7 +251,7 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
       const options =
         names.length === 1 ? commandOptions : { ...defaultsOf(scenario), ...commandOptions };
       if (names.length > 1) trace.section(`${scenario.name}: ${scenario.summary}`);
-      scenario.run({ trace, seed: common.seed }, options as never);
+      await scenario.run({ trace, seed: common.seed }, options as never);
     }
     const summary = trace.summarize();
     exitCode = summary.ok ? EXIT_OK : EXIT_VIOLATION;
@@ -260,7 +265,7 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
           `unknown scenario '${name}' (choose from: ${concept.scenarios.map((s) => s.name).join(", ")})`,
         );
       }
-      execute(concept.tour, options, withSeed(argv, options.seed as number));
+      return execute(concept.tour, options, withSeed(argv, options.seed as number));
     });
 
   for (const scenario of concept.scenarios) {
@@ -273,7 +278,7 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
           if (program.getOptionValueSource(key) === "cli")
             merged[key] = program.getOptionValue(key);
         }
-        execute([scenario.name], merged, withSeed(argv, merged.seed as number));
+        return execute([scenario.name], merged, withSeed(argv, merged.seed as number));
       },
     );
   }
@@ -283,7 +288,7 @@ export function runCli(concept: Concept, argv: readonly string[], io: Io = proce
   );
 
   try {
-    program.parse(argv as string[], { from: "user" });
+    await program.parseAsync(argv as string[], { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; everything else commander rejects is a usage error it printed.
@@ -313,5 +318,7 @@ export function main(concept: Concept): void {
     if (error.code === "EPIPE") process.exit(0);
     throw error;
   });
-  process.exitCode = runCli(concept, process.argv.slice(2));
+  runCli(concept, process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -13,7 +13,7 @@ import type { TraceEvent } from "../../shared/trace.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
-function run(argv: string[]): { code: number; stdout: string; stderr: string } {
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const io: Io = {
@@ -26,15 +26,15 @@ function run(argv: string[]): { code: number; stdout: string; stderr: string } {
     env: {},
     isTTY: false,
   };
-  const code = runCli(sharding, argv, io);
+  const code = await runCli(sharding, argv, io);
   return { code, stdout: out.join(""), stderr: err.join("") };
 }
 
 describe("every scenario", () => {
   it.each(sharding.scenarios.map((s) => s.name))(
     "%s runs, narrates, ends with its checks, and exits 0",
-    (name) => {
-      const { code, stdout, stderr } = run([name]);
+    async (name) => {
+      const { code, stdout, stderr } = await run([name]);
       expect(stderr).toBe("");
       expect(code).toBe(0);
       expect(stdout).toMatch(/✔/);
@@ -46,8 +46,8 @@ describe("every scenario", () => {
 
   it.each(sharding.scenarios.map((s) => s.name))(
     "%s --json prints one parsable event per line",
-    (name) => {
-      const { code, stdout } = run([name, "--json", "--seed", "3"]);
+    async (name) => {
+      const { code, stdout } = await run([name, "--json", "--seed", "3"]);
       expect(code).toBe(0);
       const events = stdout
         .trimEnd()
@@ -59,22 +59,22 @@ describe("every scenario", () => {
     },
   );
 
-  it("rebalance --unsafe shows its anomaly and still exits 0 (a broken variant that behaves as expected)", () => {
-    const { code, stdout } = run(["rebalance", "--unsafe"]);
+  it("rebalance --unsafe shows its anomaly and still exits 0 (a broken variant that behaves as expected)", async () => {
+    const { code, stdout } = await run(["rebalance", "--unsafe"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/✘ no acknowledged write is lost: \d+ key\(s\) lost/);
   });
 
-  it("gives the same output for the same seed and different output for another", () => {
-    const a = run(["rebalance", "--json", "--seed", "11"]).stdout;
-    expect(run(["rebalance", "--json", "--seed", "11"]).stdout).toBe(a);
-    expect(run(["rebalance", "--json", "--seed", "12"]).stdout).not.toBe(a);
+  it("gives the same output for the same seed and different output for another", async () => {
+    const a = (await run(["rebalance", "--json", "--seed", "11"])).stdout;
+    expect((await run(["rebalance", "--json", "--seed", "11"])).stdout).toBe(a);
+    expect((await run(["rebalance", "--json", "--seed", "12"])).stdout).not.toBe(a);
   });
 
-  it("--verbose adds every message; --quiet keeps headings, summaries, tables and checks", () => {
-    const normal = run(["secondary-index"]).stdout;
-    const verbose = run(["secondary-index", "--verbose"]).stdout;
-    const quiet = run(["secondary-index", "--quiet"]).stdout;
+  it("--verbose adds every message; --quiet keeps headings, summaries, tables and checks", async () => {
+    const normal = (await run(["secondary-index"])).stdout;
+    const verbose = (await run(["secondary-index", "--verbose"])).stdout;
+    const quiet = (await run(["secondary-index", "--quiet"])).stdout;
     expect(verbose).toMatch(/→ partition-\d+ {2}\{"type":"WriteCar"/);
     expect(normal).not.toMatch(/"type":"WriteCar"/);
     expect(quiet.length).toBeLessThan(normal.length);
@@ -83,8 +83,8 @@ describe("every scenario", () => {
 });
 
 describe("the tour", () => {
-  it("matches its golden plain output", () => {
-    const { code, stdout } = run([]);
+  it("matches its golden plain output", async () => {
+    const { code, stdout } = await run([]);
     expect(code).toBe(0);
     const golden = join(import.meta.dirname, "golden", "tour.golden.txt");
     if (process.env.UPDATE_GOLDEN === "1" || !existsSync(golden)) writeFileSync(golden, stdout);
@@ -127,7 +127,7 @@ describe("bad input, as a user's shell sees it", () => {
     expect(lines[0]).toMatch(message);
   });
 
-  it("a good run through the real entry point exits 0", () => {
+  it("a good run through the real entry point exits 0", async () => {
     const result = spawn(["jump-hash", "--keys", "500", "--quiet"]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);

@@ -7,7 +7,7 @@ import type { TraceEvent } from "../../shared/trace.js";
 const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[`);
 
 describe("parsers", () => {
-  it("accept integers in range and reject everything else", () => {
+  it("accept integers in range and reject everything else", async () => {
     const p = integer(1, 64);
     expect(p.parse("1")).toBe(1);
     expect(p.parse("64")).toBe(64);
@@ -15,7 +15,7 @@ describe("parsers", () => {
       expect(() => p.parse(bad)).toThrow(/integer from 1 to 64/);
   });
 
-  it("accept probabilities in [0, 1] and decimals in range", () => {
+  it("accept probabilities in [0, 1] and decimals in range", async () => {
     expect(probability.parse("0")).toBe(0);
     expect(probability.parse("0.25")).toBe(0.25);
     expect(probability.parse("1")).toBe(1);
@@ -25,7 +25,7 @@ describe("parsers", () => {
     expect(() => decimal(0, 5).parse("5.01")).toThrow();
   });
 
-  it("accept only listed choices", () => {
+  it("accept only listed choices", async () => {
     expect(choice(["a", "b"]).parse("b")).toBe("b");
     expect(() => choice(["a", "b"]).parse("c")).toThrow(/one of a, b/);
   });
@@ -34,7 +34,7 @@ describe("parsers", () => {
 describe("text renderer", () => {
   const plain = new TextRenderer({ colorLevel: 0, verbosity: "normal" });
 
-  it("draws bars scaled to the largest value, with eighth-character precision", () => {
+  it("draws bars scaled to the largest value, with eighth-character precision", async () => {
     expect(barOf(0)).toBe("");
     expect(barOf(2.5)).toBe("██▌");
     expect(barOf(3.999)).toBe("████");
@@ -51,7 +51,7 @@ describe("text renderer", () => {
     expect(lines[3]).toMatch(/^ {2}bb {2}█{20} {21}5$/);
   });
 
-  it("right-aligns numeric columns of a table and left-aligns text", () => {
+  it("right-aligns numeric columns of a table and left-aligns text", async () => {
     const lines = plain.render({
       kind: "table",
       title: "T",
@@ -69,7 +69,7 @@ describe("text renderer", () => {
     ]);
   });
 
-  it("marks checks by whether they held and whether that was expected", () => {
+  it("marks checks by whether they held and whether that was expected", async () => {
     const check = (held: boolean, expected: boolean) =>
       plain.render({ kind: "check", name: "inv", held, expected })[0] ?? "";
     expect(check(true, true)).toBe("✔ inv");
@@ -78,7 +78,7 @@ describe("text renderer", () => {
     expect(check(true, false)).toBe("✔ inv  (this variant can violate it; this run did not)");
   });
 
-  it("shows messages only when verbose, and story notes only when not quiet", () => {
+  it("shows messages only when verbose, and story notes only when not quiet", async () => {
     const send: TraceEvent = {
       kind: "send",
       time: 1,
@@ -98,7 +98,7 @@ describe("text renderer", () => {
     expect(isVisible(summary, "quiet")).toBe(true);
   });
 
-  it("prints no escape codes at colour level 0, and some at level 1", () => {
+  it("prints no escape codes at colour level 0, and some at level 1", async () => {
     const event: TraceEvent = {
       kind: "note",
       time: 1,
@@ -135,10 +135,10 @@ describe("runCli", () => {
     ],
     tour: ["ok", "expected"],
   };
-  const run = (argv: string[], env: Record<string, string> = {}, isTTY = false) => {
+  const run = async (argv: string[], env: Record<string, string> = {}, isTTY = false) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = runCli(concept, argv, {
+    const code = await runCli(concept, argv, {
       stdout: (t) => {
         out.push(t);
       },
@@ -151,26 +151,26 @@ describe("runCli", () => {
     return { code, stdout: out.join(""), stderr: err.join("") };
   };
 
-  it("exits 0 when checks come out as expected, 1 when an invariant is violated", () => {
-    expect(run(["ok"]).code).toBe(0);
-    expect(run(["expected"]).code).toBe(0);
-    expect(run(["broken"]).code).toBe(1);
-    expect(run([]).code).toBe(0);
+  it("exits 0 when checks come out as expected, 1 when an invariant is violated", async () => {
+    expect((await run(["ok"])).code).toBe(0);
+    expect((await run(["expected"])).code).toBe(0);
+    expect((await run(["broken"])).code).toBe(1);
+    expect((await run([])).code).toBe(0);
   });
 
-  it("prints the seed and the replay command, and runs the tour without a scenario", () => {
-    const { stdout } = run(["--seed", "5"]);
+  it("prints the seed and the replay command, and runs the tour without a scenario", async () => {
+    const { stdout } = await run(["--seed", "5"]);
     expect(stdout).toContain("demo tour · seed 5");
     expect(stdout).toContain("replay: npx tsx demo/main.ts --seed 5");
     expect(stdout).toContain("count 2");
-    expect(run(["ok", "--count", "3"]).stdout).toContain(
+    expect((await run(["ok", "--count", "3"])).stdout).toContain(
       "replay: npx tsx demo/main.ts ok --count 3 --seed 1",
     );
-    expect(run(["--seed", "7", "ok"]).stdout).toContain("demo ok · seed 7");
-    expect(run(["ok", "--seed", "7"]).stdout).toContain("demo ok · seed 7");
+    expect((await run(["--seed", "7", "ok"])).stdout).toContain("demo ok · seed 7");
+    expect((await run(["ok", "--seed", "7"])).stdout).toContain("demo ok · seed 7");
   });
 
-  it("answers bad input with one line on stderr and exit 2", () => {
+  it("answers bad input with one line on stderr and exit 2", async () => {
     for (const argv of [
       ["ok", "--count", "9"],
       ["ok", "--seed", "abc"],
@@ -178,32 +178,32 @@ describe("runCli", () => {
       ["ok", "--bogus"],
       ["ok", "--quiet", "--verbose"],
     ]) {
-      const { code, stdout, stderr } = run(argv);
+      const { code, stdout, stderr } = await run(argv);
       expect(code, argv.join(" ")).toBe(2);
       expect(stdout).toBe("");
       expect(stderr.trim().split("\n"), argv.join(" ")).toHaveLength(1);
       expect(stderr).toMatch(/^error: /);
     }
-    expect(run(["nope"]).stderr).toBe(
+    expect((await run(["nope"])).stderr).toBe(
       "error: unknown scenario 'nope' (choose from: ok, broken, expected)\n",
     );
   });
 
-  it("prints NDJSON with --json, and colour only on a TTY without NO_COLOR", () => {
-    const lines = run(["ok", "--json"]).stdout.trim().split("\n");
+  it("prints NDJSON with --json, and colour only on a TTY without NO_COLOR", async () => {
+    const lines = (await run(["ok", "--json"])).stdout.trim().split("\n");
     const events = lines.map((l) => JSON.parse(l) as TraceEvent);
     expect(events.map((e) => e.kind)).toEqual(["start", "note", "check", "summary"]);
-    const hasEscapes = (env: Record<string, string>, tty: boolean, args: string[] = []) =>
-      ESCAPE.test(run(["ok", ...args], env, tty).stdout);
-    expect(hasEscapes({}, false)).toBe(false);
-    expect(hasEscapes({}, true)).toBe(true);
-    expect(hasEscapes({ NO_COLOR: "1" }, true)).toBe(false);
-    expect(hasEscapes({ FORCE_COLOR: "1" }, false)).toBe(true);
-    expect(hasEscapes({}, true, ["--no-color"])).toBe(false);
+    const hasEscapes = async (env: Record<string, string>, tty: boolean, args: string[] = []) =>
+      ESCAPE.test((await run(["ok", ...args], env, tty)).stdout);
+    expect(await hasEscapes({}, false)).toBe(false);
+    expect(await hasEscapes({}, true)).toBe(true);
+    expect(await hasEscapes({ NO_COLOR: "1" }, true)).toBe(false);
+    expect(await hasEscapes({ FORCE_COLOR: "1" }, false)).toBe(true);
+    expect(await hasEscapes({}, true, ["--no-color"])).toBe(false);
   });
 
-  it("shows each option's default and range in --help, and exits 0", () => {
-    const { code, stdout } = run(["ok", "--help"]);
+  it("shows each option's default and range in --help, and exits 0", async () => {
+    const { code, stdout } = await run(["ok", "--help"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/--count <n>\s+n \(integer 1 to 3\) \(default: 2\)/);
   });
