@@ -39,6 +39,17 @@ export type TraceEvent =
   | { kind: "heal"; time: number }
   | { kind: "clock"; time: number; node: string; text: string }
   | {
+      kind: "query";
+      time?: number;
+      /** "sql", or the API a document or graph query went through. */
+      language: string;
+      text: string;
+      /** What came back, in a few words: "3 rows", "1 row changed". */
+      result?: string;
+      /** Bulk statements (loading data) only `--verbose` shows. */
+      detail?: boolean;
+    }
+  | {
       kind: "check";
       time?: number;
       name: string;
@@ -148,6 +159,16 @@ export class Trace {
 
   table(title: string, columns: string[], rows: Cell[][], caption?: string): void {
     this.emit({ kind: "table", title, columns, rows, ...(caption ? { caption } : {}) });
+  }
+
+  query(language: string, text: string, result?: string, detail = false): void {
+    this.emit({
+      kind: "query",
+      language,
+      text,
+      ...(result !== undefined ? { result } : {}),
+      ...(detail ? { detail } : {}),
+    });
   }
 
   bars(title: string, bars: { label: string; value: number }[], unit?: string): void {

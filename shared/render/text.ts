@@ -28,6 +28,8 @@ export function isVisible(event: TraceEvent, verbosity: Verbosity): boolean {
     case "heal":
     case "clock":
       return verbosity !== "quiet";
+    case "query":
+      return event.detail === true ? verbosity === "verbose" : verbosity !== "quiet";
     case "send":
     case "deliver":
     case "drop":
@@ -84,8 +86,16 @@ export class TextRenderer {
       }
       case "note": {
         const ref = event.ref ? c.dim(`  [${event.ref}]`) : "";
-        const text = event.level === "summary" ? c.bold(event.text) : event.text;
-        return [this.prefix(event.time, event.node) + text + ref];
+        const style = event.level === "summary" ? c.bold : (s: string) => s;
+        // Lines after the first (a JSON document, a list) are indented under the first.
+        const prefix = this.prefix(event.time, event.node);
+        const indent = " ".repeat(
+          event.time === undefined && event.node === undefined
+            ? 4
+            : TIME_COLUMN_WIDTH + NODE_COLUMN_WIDTH + 5,
+        );
+        const [first = "", ...rest] = event.text.split("\n");
+        return [prefix + style(first) + ref, ...rest.map((line) => indent + style(line))];
       }
       case "send":
         return [
@@ -123,6 +133,16 @@ export class TextRenderer {
         return [this.prefix(event.time, undefined) + c.green.bold("⚡ network healed")];
       case "clock":
         return [this.prefix(event.time, event.node) + c.yellow(event.text)];
+      case "query": {
+        // A statement keeps its own line breaks, indented under its prompt.
+        const prompt = `${event.language}> `;
+        const lines = event.text
+          .split("\n")
+          .map((line, i) => (i === 0 ? prompt : " ".repeat(prompt.length)) + line);
+        const out = lines.map((line) => `    ${c.blue(line)}`);
+        if (event.result !== undefined) out.push(`    ${c.dim(`→ ${event.result}`)}`);
+        return out;
+      }
       case "check": {
         const detail = event.detail ? `: ${event.detail}` : "";
         const ref = event.ref ? c.dim(`  [${event.ref}]`) : "";

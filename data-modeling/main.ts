@@ -1,0 +1,18 @@
+/**
+ * Data modeling (DDIA chapter 2, "Data Models and Query Languages"): the relational model on a
+ * real SQLite engine, the document model, and a property graph, asked the same questions.
+ *
+ *   npx tsx data-modeling/main.ts              the tour
+ *   npx tsx data-modeling/main.ts <scenario>   one scenario; --help lists them and their flags
+ */
+import { type Concept, main } from "../shared/cli.js";
+import { resume } from "./scenarios/resume.js";
+
+export const dataModeling: Concept = {
+  folder: "data-modeling",
+  description: "Relational, document and graph models side by side, on SQLite (DDIA chapter 2).",
+  scenarios: [resume],
+  tour: ["resume"],
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) main(dataModeling);
