@@ -62,12 +62,7 @@ export class Sql {
     this.stats.statements++;
     this.stats.joins += (text.match(/\bJOIN\b/gi) ?? []).length;
     this.stats.rowsReturned += rows.length;
-    this.trace?.query(
-      "sql",
-      withParams(text, params),
-      `${rows.length} row${rows.length === 1 ? "" : "s"}`,
-      this.detail,
-    );
+    this.trace?.query("sql", withParams(text, params), describeRows(rows), this.detail);
     return rows;
   }
 
@@ -99,16 +94,13 @@ export class Sql {
   /** Run a statement that changes data (or the schema); returns the rows it changed. */
   run(text: string, params?: Params): number {
     this.db.run(text, params);
-    const changed = this.db.getRowsModified();
+    // SQLite's count of changed rows only means something after INSERT, UPDATE or DELETE.
+    const isDml = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(text);
+    const changed = isDml ? this.db.getRowsModified() : 0;
     this.stats.statements++;
     this.stats.rowsChanged += changed;
-    const isSchema = /^\s*(CREATE|ALTER|DROP)\b/i.test(text);
-    this.trace?.query(
-      "sql",
-      withParams(text, params),
-      isSchema ? "ok" : `${changed} row${changed === 1 ? "" : "s"} changed`,
-      this.detail,
-    );
+    const result = isDml ? `${changed} row${changed === 1 ? "" : "s"} changed` : "ok";
+    this.trace?.query("sql", withParams(text, params), result, this.detail);
     return changed;
   }
 
@@ -128,6 +120,20 @@ export class Sql {
   close(): void {
     this.db.close();
   }
+}
+
+/** What a query returned, in a few words: a single value is shown, otherwise the row count. */
+function describeRows(rows: readonly Row[]): string {
+  const only = rows.length === 1 ? Object.entries(rows[0] as Row) : [];
+  if (only.length === 1) {
+    const [column, value] = only[0] as [string, SqlValue];
+    const shown =
+      typeof value === "string" && value.length > 60
+        ? `${value.slice(0, 57)}...`
+        : JSON.stringify(value);
+    return `${column} = ${shown}`;
+  }
+  return `${rows.length} row${rows.length === 1 ? "" : "s"}`;
 }
 
 /** The statement as the trace shows it: dedented, with its parameters appended. */

@@ -1,0 +1,381 @@
+/**
+ * Normalization on a real engine: a flat orders table with its update, insert and delete
+ * anomalies, decomposed into 2NF and 3NF with the functional dependencies stated, each
+ * decomposition checked lossless (by the chase, and by joining the parts back in SQLite) and
+ * dependency-preserving; then the textbook relation where BCNF differs from 3NF.
+ */
+
+import { integer, option, type Scenario } from "../../shared/cli.js";
+import { Random } from "../../shared/random.js";
+import type { Trace } from "../../shared/trace.js";
+import {
+  candidateKeys,
+  type Dependency,
+  isLossless,
+  lostDependencies,
+  normalForm,
+  show,
+  violations,
+} from "../normal-forms.js";
+import {
+  ADDRESS_BCNF,
+  ADDRESS_COLUMNS,
+  ADDRESS_FDS,
+  generateOrderLines,
+  ORDER_COLUMNS,
+  ORDER_FDS,
+  type OrderLine,
+  SECOND_NORMAL_FORM,
+  THIRD_NORMAL_FORM,
+} from "../orders.js";
+import { REF } from "../refs.js";
+import { Sql } from "../sql.js";
+
+/** Create each part as the distinct projection of `source`. */
+export function decompose(
+  sql: Sql,
+  source: string,
+  parts: Record<string, readonly string[]>,
+): void {
+  for (const [name, columns] of Object.entries(parts)) {
+    sql.run(`CREATE TABLE ${name} AS SELECT DISTINCT ${columns.join(", ")} FROM ${source}`);
+  }
+}
+
+/** Join the parts back (NATURAL JOIN, on their shared columns) and compare with `source`. */
+export function joinBack(
+  sql: Sql,
+  source: string,
+  parts: readonly string[],
+  columns: readonly string[],
+): { spurious: number; missing: number } {
+  const cols = columns.join(", ");
+  const joined = `SELECT ${cols} FROM ${parts.join(" NATURAL JOIN ")}`;
+  const spurious = Number(
+    sql.value(`SELECT COUNT(*) AS spurious FROM (${joined} EXCEPT SELECT ${cols} FROM ${source})`),
+  );
+  const missing = Number(
+    sql.value(`SELECT COUNT(*) AS missing FROM (SELECT ${cols} FROM ${source} EXCEPT ${joined})`),
+  );
+  return { spurious, missing };
+}
+
+/** A dependency list grouped by left side, for reading: "order_id → order_date, customer_id". */
+function grouped(dependencies: readonly Dependency[]): string[] {
+  const byLhs = new Map<string, string[]>();
+  for (const d of dependencies) {
+    const key = d.lhs.join(", ");
+    byLhs.set(key, [...(byLhs.get(key) ?? []), ...d.rhs]);
+  }
+  return [...byLhs].map(([lhs, rhs]) => `${lhs} → ${rhs.join(", ")}`);
+}
+
+function describeParts(
+  trace: Trace,
+  title: string,
+  parts: Record<string, readonly string[]>,
+  fds: readonly Dependency[],
+): void {
+  trace.table(
+    title,
+    ["table", "columns", "key", "normal form"],
+    Object.entries(parts).map(([name, columns]) => [
+      name,
+      columns.join(", "),
+      candidateKeys(columns, fds)
+        .map((k) => `(${k.join(", ")})`)
+        .join(" or "),
+      normalForm(columns, fds),
+    ]),
+  );
+}
+
+function checkDecomposition(
+  trace: Trace,
+  sql: Sql,
+  label: string,
+  source: string,
+  columns: readonly string[],
+  parts: Record<string, readonly string[]>,
+  fds: readonly Dependency[],
+): void {
+  const chase = isLossless(columns, Object.values(parts), fds);
+  const data = joinBack(sql, source, Object.keys(parts), columns);
+  trace.check(
+    `the ${label} decomposition is lossless`,
+    chase && data.spurious === 0 && data.missing === 0,
+    {
+      detail: `chase: ${chase ? "lossless" : "lossy"}; joining the parts back in SQLite: ${data.spurious} spurious, ${data.missing} missing rows`,
+      ref: REF.normalForms,
+    },
+  );
+  const lost = lostDependencies(Object.values(parts), fds);
+  trace.check(`the ${label} decomposition preserves every dependency`, lost.length === 0, {
+    expected: label !== "BCNF",
+    detail:
+      lost.length === 0
+        ? "each one can be enforced inside one table"
+        : `lost: ${lost.map(show).join("; ")}`,
+    ref: REF.normalForms,
+  });
+}
+
+export const normalization: Scenario<{ orders: number }> = {
+  name: "normalization",
+  summary:
+    "a flat orders table, its update, insert and delete anomalies, and its decomposition into 2NF, 3NF and BCNF",
+  options: [
+    option(
+      "--orders <count>",
+      "orders in the flat table (plus one from a one-time customer)",
+      integer(1, 1_000),
+      6,
+    ),
+  ],
+  run: async ({ trace, seed }, { orders }) => {
+    const lines = generateOrderLines(new Random(seed).fork("orders"), orders);
+    const sql = await Sql.open(trace);
+    const columns = [...ORDER_COLUMNS];
+
+    trace.section("Orders, flat", REF.manyToOne);
+    trace.note(
+      'A spreadsheet-style record keeps an order with its list of items in one cell, e.g. "keyboard ×2, mouse ×1": not even first normal form, which asks for one atomic value per cell. In 1NF each order line is a row, and every fact about an order, a customer or a product is repeated on each of its lines.',
+      { ref: REF.normalForms },
+    );
+    sql.run(
+      `CREATE TABLE order_lines_flat (
+         order_id INTEGER NOT NULL, order_date TEXT, customer_id INTEGER, customer_name TEXT, customer_city TEXT,
+         product_id INTEGER NOT NULL, product_name TEXT, unit_price INTEGER, quantity INTEGER,
+         PRIMARY KEY (order_id, product_id))`,
+    );
+    sql.bulk(() => {
+      for (const line of lines) {
+        sql.run(
+          `INSERT INTO order_lines_flat VALUES (${columns.map(() => "?").join(", ")})`,
+          columns.map((c) => line[c]),
+        );
+      }
+    });
+    trace.table(
+      `order_lines_flat: ${lines.length} rows in 1NF`,
+      columns,
+      lines.slice(0, 8).map((line: OrderLine) => columns.map((c) => line[c])),
+      lines.length > 8 ? `… and ${lines.length - 8} more rows` : undefined,
+    );
+    const keys = candidateKeys(columns, ORDER_FDS);
+    trace.note(
+      `Functional dependencies, as the business states them:\n${ORDER_FDS.map((d) => `  ${show(d)}`).join("\n")}\nCandidate key: (${keys.map((k) => k.join(", ")).join(") or (")}). Highest normal form: ${normalForm(columns, ORDER_FDS)}.`,
+      { ref: REF.normalForms },
+    );
+    const flatViolations = violations(columns, ORDER_FDS);
+    trace.note(
+      `What breaks 2NF (partial dependencies on the key):\n${grouped(
+        flatViolations.filter((v) => v.form === "2NF").map((v) => v.dependency),
+      )
+        .map((l) => `  ${l}`)
+        .join("\n")}\nWhat breaks 3NF (transitive dependencies):\n${grouped(
+        flatViolations.filter((v) => v.form === "3NF").map((v) => v.dependency),
+      )
+        .map((l) => `  ${l}`)
+        .join("\n")}`,
+    );
+
+    // Decompose from the pristine table first; the anomalies below are rolled back afterwards.
+    trace.section("Decomposing into 2NF, then 3NF", REF.normalForms);
+    decompose(sql, "order_lines_flat", SECOND_NORMAL_FORM);
+    describeParts(
+      trace,
+      "Second normal form: no partial dependencies",
+      SECOND_NORMAL_FORM,
+      ORDER_FDS,
+    );
+    checkDecomposition(
+      trace,
+      sql,
+      "2NF",
+      "order_lines_flat",
+      columns,
+      SECOND_NORMAL_FORM,
+      ORDER_FDS,
+    );
+    const secondParts = Object.values(SECOND_NORMAL_FORM);
+    const transitive = secondParts.flatMap((p) =>
+      violations(p, ORDER_FDS).filter((v) => v.form === "3NF"),
+    );
+    trace.note(
+      `orders_2nf still carries a transitive dependency: ${grouped(transitive.map((v) => v.dependency)).join("; ")}.`,
+    );
+    decompose(sql, "orders_2nf", {
+      customers: THIRD_NORMAL_FORM.customers ?? [],
+      orders: THIRD_NORMAL_FORM.orders ?? [],
+    });
+    describeParts(
+      trace,
+      "Third normal form: no transitive dependencies",
+      THIRD_NORMAL_FORM,
+      ORDER_FDS,
+    );
+    checkDecomposition(
+      trace,
+      sql,
+      "3NF",
+      "order_lines_flat",
+      columns,
+      THIRD_NORMAL_FORM,
+      ORDER_FDS,
+    );
+
+    trace.section("The three anomalies, flat and in 3NF", REF.normalForms);
+    const victim = lines.find((l) => l.customer_id !== 5) as OrderLine;
+    const onceOnly = lines.find((l) => l.customer_id === 5) as OrderLine;
+    sql.run("SAVEPOINT anomalies");
+    trace.note(
+      `Update anomaly: customer ${victim.customer_id} moves, and only one of their rows is updated.`,
+    );
+    sql.run(
+      "UPDATE order_lines_flat SET customer_city = 'Leeds' WHERE order_id = ? AND product_id = ?",
+      [victim.order_id, victim.product_id],
+    );
+    const twoCities = sql.all(
+      `SELECT customer_id, GROUP_CONCAT(DISTINCT customer_city) AS cities FROM order_lines_flat
+       GROUP BY customer_id HAVING COUNT(DISTINCT customer_city) > 1`,
+    );
+    trace.note(
+      "Insert anomaly: a new product cannot be recorded until someone orders it (the key needs an order_id).",
+    );
+    const insertError = sql.runExpectingError(
+      "INSERT INTO order_lines_flat (order_id, product_id, product_name, unit_price) VALUES (NULL, 15, 'webcam', 59)",
+    );
+    trace.note("…and a new line can restate a product's price differently: nothing stops it.");
+    sql.run(
+      `INSERT INTO order_lines_flat SELECT order_id, order_date, customer_id, customer_name, customer_city, 12, 'mouse', 21, 1
+       FROM order_lines_flat WHERE order_id = ? AND NOT EXISTS (SELECT 1 FROM order_lines_flat WHERE order_id = ? AND product_id = 12) LIMIT 1`,
+      [onceOnly.order_id, onceOnly.order_id],
+    );
+    const twoPrices = sql.all(
+      `SELECT product_id, GROUP_CONCAT(DISTINCT unit_price) AS prices FROM order_lines_flat
+       GROUP BY product_id HAVING COUNT(DISTINCT unit_price) > 1`,
+    );
+    trace.note(
+      `Delete anomaly: customer ${onceOnly.customer_id} (${onceOnly.customer_name}) cancels their only order, and with it goes everything we knew about them.`,
+    );
+    sql.run("DELETE FROM order_lines_flat WHERE order_id = ?", [onceOnly.order_id]);
+    const stillKnown = sql.all(
+      "SELECT DISTINCT customer_name, customer_city FROM order_lines_flat WHERE customer_id = ?",
+      [onceOnly.customer_id],
+    );
+    sql.run("ROLLBACK TO anomalies");
+
+    trace.note("The same three changes on the 3NF tables:");
+    sql.run("SAVEPOINT normalized");
+    const cityRows = sql.run("UPDATE customers SET customer_city = 'Leeds' WHERE customer_id = ?", [
+      victim.customer_id,
+    ]);
+    const normalizedTwoCities = sql.all(
+      `SELECT o.customer_id, COUNT(DISTINCT c.customer_city) AS cities
+       FROM orders o JOIN customers c ON c.customer_id = o.customer_id
+       GROUP BY o.customer_id HAVING COUNT(DISTINCT c.customer_city) > 1`,
+    );
+    const productInsert = sql.runExpectingError("INSERT INTO products VALUES (15, 'webcam', 59)");
+    sql.run("DELETE FROM order_lines WHERE order_id = ?", [onceOnly.order_id]);
+    sql.run("DELETE FROM orders WHERE order_id = ?", [onceOnly.order_id]);
+    const normalizedKnown = sql.all(
+      "SELECT customer_name, customer_city FROM customers WHERE customer_id = ?",
+      [onceOnly.customer_id],
+    );
+    sql.run("ROLLBACK TO normalized");
+
+    trace.table(
+      "Anomalies",
+      ["change", "flat (1NF)", "3NF"],
+      [
+        [
+          "a customer moves",
+          `${twoCities.length} customer(s) now in two cities`,
+          `${cityRows} row updated, ${normalizedTwoCities.length} inconsistent`,
+        ],
+        [
+          "a new product",
+          insertError === undefined ? "accepted" : "rejected: needs an order",
+          productInsert === undefined ? "accepted" : `rejected: ${productInsert}`,
+        ],
+        [
+          "a price restated",
+          `${twoPrices.length} product(s) with two prices`,
+          "stated once, in products",
+        ],
+        [
+          "the only order deleted",
+          stillKnown.length === 0 ? "customer forgotten" : "customer kept",
+          normalizedKnown.length === 0 ? "customer forgotten" : "customer kept",
+        ],
+      ],
+    );
+    trace.check(
+      "the flat table lets an UPDATE leave a customer in two cities (update anomaly)",
+      twoCities.length > 0,
+      { ref: REF.normalForms },
+    );
+    trace.check(
+      "the flat table cannot record a product without an order (insert anomaly)",
+      insertError !== undefined,
+      {
+        detail: insertError,
+      },
+    );
+    trace.check(
+      "deleting the flat table's only order of a customer forgets the customer (delete anomaly)",
+      stillKnown.length === 0,
+    );
+    trace.check(
+      "in 3NF the same changes leave the data consistent",
+      normalizedTwoCities.length === 0 &&
+        productInsert === undefined &&
+        normalizedKnown.length === 1,
+    );
+
+    trace.section("Where BCNF differs from 3NF", REF.normalForms);
+    trace.note(
+      `An address relation (${ADDRESS_COLUMNS.join(", ")}) with\n${ADDRESS_FDS.map((d) => `  ${show(d)}`).join("\n")}\nCandidate keys: ${candidateKeys(
+        ADDRESS_COLUMNS,
+        ADDRESS_FDS,
+      )
+        .map((k) => `(${k.join(", ")})`)
+        .join(
+          " and ",
+        )}. Every attribute is part of a key, so it is in ${normalForm(ADDRESS_COLUMNS, ADDRESS_FDS)}; but zip → city has a left side that is not a superkey, so it is not in BCNF.`,
+    );
+    sql.run(
+      "CREATE TABLE addresses (street TEXT, city TEXT, zip TEXT, PRIMARY KEY (street, city))",
+    );
+    sql.run(
+      `INSERT INTO addresses VALUES ('1 Main St', 'Springfield', '01101'), ('2 Oak Ave', 'Springfield', '01102'),
+       ('1 Main St', 'Shelbyville', '02201')`,
+    );
+    decompose(sql, "addresses", ADDRESS_BCNF);
+    describeParts(trace, "BCNF decomposition of addresses", ADDRESS_BCNF, ADDRESS_FDS);
+    checkDecomposition(trace, sql, "BCNF", "addresses", ADDRESS_COLUMNS, ADDRESS_BCNF, ADDRESS_FDS);
+    trace.note(
+      "Neither table can enforce street, city → zip on its own. The insert below breaks it and is accepted: the join now gives 1 Main St in Springfield two zip codes.",
+    );
+    sql.run("INSERT INTO street_zips VALUES ('1 Main St', '01102')");
+    const conflicting = sql.all(
+      `SELECT street, city, COUNT(*) AS zips FROM street_zips NATURAL JOIN zip_cities
+       GROUP BY street, city HAVING COUNT(*) > 1`,
+    );
+    trace.check(
+      "after the BCNF split, a violation of street, city → zip goes unnoticed",
+      conflicting.length > 0,
+      {
+        detail: conflicting.map((r) => `${r.street}, ${r.city}: ${r.zips} zips`).join("; "),
+      },
+    );
+    trace.note(
+      "That is the trade: BCNF removes every redundancy a dependency causes, and may cost a dependency that no single table can check; 3NF always keeps them all.",
+      {
+        level: "summary",
+      },
+    );
+    sql.close();
+  },
+};
