@@ -6,13 +6,14 @@
  *   npx tsx data-modeling/main.ts <scenario>   one scenario; --help lists them and their flags
  */
 import { type Concept, main } from "../shared/cli.js";
+import { graph } from "./scenarios/graph.js";
 import { normalization } from "./scenarios/normalization.js";
 import { resume } from "./scenarios/resume.js";
 
 export const dataModeling: Concept = {
   folder: "data-modeling",
   description: "Relational, document and graph models side by side, on SQLite (DDIA chapter 2).",
-  scenarios: [resume, normalization],
+  scenarios: [resume, normalization, graph],
   tour: ["resume"],
 };
 

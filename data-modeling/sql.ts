@@ -19,10 +19,18 @@ export interface SqlStats {
   joins: number;
   rowsReturned: number;
   rowsChanged: number;
+  /** CREATE, ALTER and DROP statements run. */
+  schemaChanges: number;
 }
 
 export class Sql {
-  readonly stats: SqlStats = { statements: 0, joins: 0, rowsReturned: 0, rowsChanged: 0 };
+  readonly stats: SqlStats = {
+    statements: 0,
+    joins: 0,
+    rowsReturned: 0,
+    rowsChanged: 0,
+    schemaChanges: 0,
+  };
   private detail = false;
 
   constructor(
@@ -99,6 +107,7 @@ export class Sql {
     const changed = isDml ? this.db.getRowsModified() : 0;
     this.stats.statements++;
     this.stats.rowsChanged += changed;
+    if (/^\s*(CREATE|ALTER|DROP)\b/i.test(text)) this.stats.schemaChanges++;
     const result = isDml ? `${changed} row${changed === 1 ? "" : "s"} changed` : "ok";
     this.trace?.query("sql", withParams(text, params), result, this.detail);
     return changed;

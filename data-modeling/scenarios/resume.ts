@@ -57,6 +57,7 @@ export const resume: Scenario<{ profiles: number }> = {
           joins: sql.stats.joins - before.joins,
           rowsReturned: sql.stats.rowsReturned - before.rowsReturned,
           rowsChanged: 0,
+          schemaChanges: 0,
         },
       };
     };
