@@ -136,7 +136,11 @@ export function emigrants(g: PropertyGraph, from: string, to: string): string[] 
     g.out(person, edge).some((place) => g.reachable(place, "within").has(target.id));
   const out: string[] = [];
   for (const v of g.vertices.values()) {
-    if (v.label === "Person" && reaches(v, "born_in", fromVertex) && reaches(v, "lives_in", toVertex)) {
+    if (
+      v.label === "Person" &&
+      reaches(v, "born_in", fromVertex) &&
+      reaches(v, "lives_in", toVertex)
+    ) {
       out.push(String(v.properties.name));
     }
   }
@@ -164,10 +168,20 @@ export function createGraphTables(sql: Sql): void {
 export function graphToSql(sql: Sql, g: PropertyGraph): void {
   sql.bulk(() => {
     for (const v of g.vertices.values()) {
-      sql.run("INSERT OR IGNORE INTO vertices VALUES (?, ?, ?)", [v.id, v.label, JSON.stringify(v.properties)]);
+      sql.run("INSERT OR IGNORE INTO vertices VALUES (?, ?, ?)", [
+        v.id,
+        v.label,
+        JSON.stringify(v.properties),
+      ]);
     }
     for (const e of g.edges) {
-      sql.run("INSERT OR IGNORE INTO edges VALUES (?, ?, ?, ?, ?)", [e.id, e.tail, e.head, e.label, JSON.stringify(e.properties)]);
+      sql.run("INSERT OR IGNORE INTO edges VALUES (?, ?, ?, ?, ?)", [
+        e.id,
+        e.tail,
+        e.head,
+        e.label,
+        JSON.stringify(e.properties),
+      ]);
     }
   });
 }

@@ -24,8 +24,11 @@ RETURN person.name`;
 
 export const graph: Scenario<{ people: number }> = {
   name: "graph",
-  summary: "Lucy and Alain as a property graph: a traversal and a recursive SQL query, and new kinds of data without a schema change",
-  options: [option("--people <count>", "random people added beside Lucy and Alain", integer(0, 10_000), 0)],
+  summary:
+    "Lucy and Alain as a property graph: a traversal and a recursive SQL query, and new kinds of data without a schema change",
+  options: [
+    option("--people <count>", "random people added beside Lucy and Alain", integer(0, 10_000), 0),
+  ],
   run: async ({ trace, seed }, { people }) => {
     const g = bookGraph();
     addRandomPeople(g, new Random(seed).fork("people"), people);
@@ -44,7 +47,10 @@ export const graph: Scenario<{ people: number }> = {
     );
 
     trace.section("The same question in SQL", REF.graphInSql);
-    trace.note("The graph stored relationally, as in Example 2-2: one table of vertices, one of edges.", { ref: REF.graphInSql });
+    trace.note(
+      "The graph stored relationally, as in Example 2-2: one table of vertices, one of edges.",
+      { ref: REF.graphInSql },
+    );
     const sql = await Sql.open(trace);
     createGraphTables(sql);
     graphToSql(sql, g);
@@ -53,10 +59,17 @@ export const graph: Scenario<{ people: number }> = {
       { ref: REF.graphInSql },
     );
     const relational = emigrantsSql(sql, "United States", "Europe");
-    trace.check("the traversal and the recursive SQL give the same people", JSON.stringify(traversal) === JSON.stringify(relational), {
-      detail: relational.join(", ") || "(nobody)",
-    });
-    trace.check("Lucy emigrated from the United States to Europe; Alain did not", traversal.includes("Lucy") && !traversal.includes("Alain"));
+    trace.check(
+      "the traversal and the recursive SQL give the same people",
+      JSON.stringify(traversal) === JSON.stringify(relational),
+      {
+        detail: relational.join(", ") || "(nobody)",
+      },
+    );
+    trace.check(
+      "Lucy emigrated from the United States to Europe; Alain did not",
+      traversal.includes("Lucy") && !traversal.includes("Alain"),
+    );
 
     trace.section("New kinds of data, no schema change", REF.propertyGraphs);
     trace.note(
@@ -85,7 +98,11 @@ export const graph: Scenario<{ people: number }> = {
             .flatMap((allergen) => g.in(allergen, "contains"))
             .map((d) => String(d.properties.name))
             .sort();
-    trace.query("graph", "Lucy → allergic_to → allergen ← contains ← dish", avoidGraph.join(", ") || "(none)");
+    trace.query(
+      "graph",
+      "Lucy → allergic_to → allergen ← contains ← dish",
+      avoidGraph.join(", ") || "(none)",
+    );
     const avoidSql = sql
       .all(
         `SELECT DISTINCT dish.properties->>'name' AS dish
@@ -101,9 +118,13 @@ export const graph: Scenario<{ people: number }> = {
       detail: `${g.vertices.size} vertices and ${g.edges.length} edges in the same two tables`,
       ref: REF.propertyGraphs,
     });
-    trace.check("Lucy should avoid the same dishes, asked of the graph and of SQL", JSON.stringify(avoidGraph) === JSON.stringify(avoidSql), {
-      detail: avoidGraph.join(", ") || "(none)",
-    });
+    trace.check(
+      "Lucy should avoid the same dishes, asked of the graph and of SQL",
+      JSON.stringify(avoidGraph) === JSON.stringify(avoidSql),
+      {
+        detail: avoidGraph.join(", ") || "(none)",
+      },
+    );
     trace.note(
       "That is the graph model's evolvability: any vertex can connect to any other, and a new kind of relationship is just a new edge label.",
       { level: "summary" },

@@ -1,0 +1,146 @@
+/**
+ * Schema-on-read against schema-on-write (DDIA ch. 2, "Schema flexibility in the document
+ * model"): the book's example of splitting a full name into first and last name, once as a
+ * document-side code path that handles both shapes, once as ALTER TABLE plus UPDATE.
+ */
+
+import { integer, option, type Scenario } from "../../shared/cli.js";
+import { Random } from "../../shared/random.js";
+import { REF } from "../refs.js";
+import { Sql } from "../sql.js";
+
+const NAMES = [
+  "Ada Lovelace",
+  "Grace Brewster Hopper",
+  "Edsger Dijkstra",
+  "Cher",
+  "Leslie Lamport",
+  "Barbara Liskov",
+  "Radia Perlman",
+  "Alan Turing",
+];
+
+/** A user document of either shape: the old one with `name`, the new one with first and last. */
+export interface UserDocument {
+  user_id: number;
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+}
+
+/**
+ * The read path of the book's example: documents written before the change have only `name`,
+ * so the application splits it when it reads them ("schema-on-read").
+ */
+export function readUser(doc: UserDocument): {
+  first_name: string;
+  last_name: string;
+  converted: boolean;
+} {
+  if (doc.first_name !== undefined)
+    return { first_name: doc.first_name, last_name: doc.last_name ?? "", converted: false };
+  const name = doc.name ?? "";
+  const space = name.indexOf(" ");
+  return space < 0
+    ? { first_name: name, last_name: "", converted: true }
+    : { first_name: name.slice(0, space), last_name: name.slice(space + 1), converted: true };
+}
+
+export const schemaFlexibility: Scenario<{ users: number }> = {
+  name: "schema-flexibility",
+  summary:
+    "splitting a name field: a read-time code path for documents, ALTER TABLE and UPDATE for tables",
+  options: [option("--users <count>", "users stored before the change", integer(1, 100_000), 8)],
+  run: async ({ trace, seed }, { users }) => {
+    const random = new Random(seed).fork("users");
+    const names = Array.from({ length: users }, (_, i) =>
+      i < NAMES.length ? (NAMES[i] as string) : random.pick(NAMES),
+    );
+    trace.section("Users stored with one name field", REF.schemaFlexibility);
+    trace.note(
+      `${users} users, each with a full name (one of them a mononym, Cher). The application now wants first and last names separately.`,
+    );
+    const sql = await Sql.open(trace);
+    sql.run("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    sql.bulk(() =>
+      names.forEach((name, i) => sql.run("INSERT INTO users VALUES (?, ?)", [i + 1, name])),
+    );
+    const documents: UserDocument[] = names.map((name, i) => ({ user_id: i + 1, name }));
+
+    trace.section("Schema-on-write: migrate every row", REF.schemaFlexibility);
+    trace.note(
+      "The relational database enforces its schema when data is written, so the change is a migration: add the columns, then rewrite every existing row. (SQLite, like PostgreSQL, adds a column without copying the table; MySQL has historically copied it.)",
+      { ref: REF.schemaFlexibility },
+    );
+    sql.run("ALTER TABLE users ADD COLUMN first_name TEXT");
+    sql.run("ALTER TABLE users ADD COLUMN last_name TEXT");
+    const migrated = sql.run(
+      `UPDATE users SET
+         first_name = CASE WHEN instr(name, ' ') > 0 THEN substr(name, 1, instr(name, ' ') - 1) ELSE name END,
+         last_name  = CASE WHEN instr(name, ' ') > 0 THEN substr(name, instr(name, ' ') + 1) ELSE '' END`,
+    );
+    sql.run("INSERT INTO users (user_id, name, first_name, last_name) VALUES (?, ?, ?, ?)", [
+      users + 1,
+      "Margaret Hamilton",
+      "Margaret",
+      "Hamilton",
+    ]);
+
+    trace.section(
+      "Schema-on-read: new documents get the new shape, old ones stay",
+      REF.schemaFlexibility,
+    );
+    trace.note(
+      'The document database accepts any shape. New code writes first_name and last_name; documents written earlier keep their name field, and the read path handles both:\n  if (user && user.name && !user.first_name) {\n    // Documents written before the change don\'t have first_name\n    user.first_name = user.name.split(" ")[0];\n  }',
+      { ref: REF.schemaFlexibility },
+    );
+    documents.push({ user_id: users + 1, first_name: "Margaret", last_name: "Hamilton" });
+    trace.query(
+      "doc",
+      `users.put(${users + 1}, {"first_name": "Margaret", "last_name": "Hamilton"})`,
+      "1 document written; no other document touched",
+    );
+
+    const rows = sql.all("SELECT user_id, first_name, last_name FROM users ORDER BY user_id");
+    const read = documents.map(readUser);
+    const converted = read.filter((r) => r.converted).length;
+    trace.table(
+      "Both models, read back",
+      ["user_id", "relational first / last", "document first / last", "document shape"],
+      rows.map((row, i) => [
+        Number(row.user_id),
+        `${row.first_name} / ${row.last_name}`,
+        `${read[i]?.first_name} / ${read[i]?.last_name}`,
+        read[i]?.converted ? "old (split when read)" : "new",
+      ]),
+    );
+    trace.table(
+      "Where the cost lands",
+      ["measure", "schema-on-write (tables)", "schema-on-read (documents)"],
+      [
+        ["rows or documents rewritten by the change", migrated, 0],
+        ["reads that must convert an old shape", 0, `${converted} of ${read.length}`],
+        ["who knows the data's structure", "the database", "every reader"],
+      ],
+      "Schema-on-read is like dynamic type checking, schema-on-write like static type checking (DDIA ch. 2).",
+    );
+    const agree = rows.every(
+      (row, i) => row.first_name === read[i]?.first_name && row.last_name === read[i]?.last_name,
+    );
+    trace.check(
+      "both models give every user the same first and last name",
+      agree && rows.length === read.length,
+      {
+        detail: `${rows.length} users`,
+      },
+    );
+    trace.check(
+      "the migration rewrote every existing row; the documents were left as they were",
+      migrated === users && converted === users,
+      {
+        detail: `${migrated} rows updated; ${converted} old-shape documents converted at read time`,
+      },
+    );
+    sql.close();
+  },
+};
