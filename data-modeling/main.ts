@@ -16,7 +16,7 @@ export const dataModeling: Concept = {
   folder: "data-modeling",
   description: "Relational, document and graph models side by side, on SQLite (DDIA chapter 2).",
   scenarios: [resume, normalization, denormalization, graph, schemaFlexibility],
-  tour: ["resume", "normalization", "graph"],
+  tour: ["resume", "graph"],
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) main(dataModeling);

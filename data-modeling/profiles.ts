@@ -178,10 +178,10 @@ export function generateProfiles(random: Random, count: number): ProfileRecord[]
 // Relational model
 
 export const RELATIONAL_SCHEMA = [
-  "CREATE TABLE regions (region_id TEXT PRIMARY KEY, name TEXT NOT NULL)",
-  "CREATE TABLE industries (industry_id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
-  "CREATE TABLE organizations (org_id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
-  "CREATE TABLE schools (school_id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+  "CREATE TABLE regions (region_id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+  "CREATE TABLE industries (industry_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+  "CREATE TABLE organizations (org_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+  "CREATE TABLE schools (school_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
   `CREATE TABLE users (
      user_id     INTEGER PRIMARY KEY,
      first_name  TEXT NOT NULL,
@@ -465,6 +465,8 @@ export type ProfileOp =
 export interface ApplyResult {
   rowsChanged: number;
   documentsWritten: number;
+  /** Documents holding a copy that a rename had to rewrite (whether or not it did). */
+  copiesFound: number;
 }
 
 /**
@@ -480,15 +482,18 @@ export function applyToBoth(
 ): ApplyResult {
   const written = docs.stats.documentsWritten;
   const changedBefore = sql.stats.rowsChanged;
+  let copiesFound = 0;
   const rewrite = (matches: Profile[], change: (p: Profile) => void, description: string) => {
+    copiesFound = matches.length;
     const targets = options.missedFanOut ? matches.slice(0, -1) : matches;
     for (const profile of targets) change(profile);
     docs.putAll(targets, description);
   };
   switch (op.op) {
     case "renameOrganization": {
+      // Names are unique (the documents find copies by name), so a rename to a taken name is refused.
       const old = catalog.organizations.find((o) => o.id === op.orgId);
-      if (old === undefined) break;
+      if (old === undefined || catalog.organizations.some((o) => o.name === op.name)) break;
       sql.run("UPDATE organizations SET name = ? WHERE org_id = ?", [op.name, op.orgId]);
       const oldName = old.name;
       old.name = op.name;
@@ -505,7 +510,7 @@ export function applyToBoth(
     }
     case "renameRegion": {
       const old = catalog.regions.find((r) => r.id === op.regionId);
-      if (old === undefined) break;
+      if (old === undefined || catalog.regions.some((r) => r.name === op.name)) break;
       sql.run("UPDATE regions SET name = ? WHERE region_id = ?", [op.name, op.regionId]);
       const oldName = old.name;
       old.name = op.name;
@@ -563,6 +568,7 @@ export function applyToBoth(
   return {
     rowsChanged: sql.stats.rowsChanged - changedBefore,
     documentsWritten: docs.stats.documentsWritten - written,
+    copiesFound,
   };
 }
 

@@ -3,32 +3,13 @@
  * NDJSON, bad input gets one line and exit 2, and the tour's plain output matches its golden file
  * (regenerate on purpose with UPDATE_GOLDEN=1 and review the diff like code).
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharding } from "../../sharding/main.js";
-import { type Io, runCli } from "../../shared/cli.js";
 import type { TraceEvent } from "../../shared/trace.js";
+import { expectGolden, runInProcess, spawnMain } from "../shared/fixtures/cli.js";
 
-const root = join(import.meta.dirname, "..", "..");
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (t) => {
-      out.push(t);
-    },
-    stderr: (t) => {
-      err.push(t);
-    },
-    env: {},
-    isTTY: false,
-  };
-  const code = await runCli(sharding, argv, io);
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
+const run = (argv: string[]) => runInProcess(sharding, argv);
 
 describe("every scenario", () => {
   it.each(sharding.scenarios.map((s) => s.name))(
@@ -86,19 +67,16 @@ describe("the tour", () => {
   it("matches its golden plain output", async () => {
     const { code, stdout } = await run([]);
     expect(code).toBe(0);
-    const golden = join(import.meta.dirname, "golden", "tour.golden.txt");
-    if (process.env.UPDATE_GOLDEN === "1" || !existsSync(golden)) writeFileSync(golden, stdout);
-    expect(stdout).toBe(readFileSync(golden, "utf8"));
+    const { expected, actual } = expectGolden(
+      join(import.meta.dirname, "golden", "tour.golden.txt"),
+      stdout,
+    );
+    expect(actual).toBe(expected);
   });
 });
 
 describe("bad input, as a user's shell sees it", () => {
-  const spawn = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "sharding/main.ts", ...args], {
-      cwd: root,
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
+  const spawn = (args: string[]) => spawnMain("sharding", args);
 
   it.each([
     [
