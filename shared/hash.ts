@@ -155,3 +155,40 @@ function lcgStep(hi: number, lo: number): [number, number] {
 export function hash64(data: Uint8Array | string): { high: number; low: number } {
   return { high: murmur3_32(data, 0x9747b28c), low: murmur3_32(data, 0) };
 }
+
+/**
+ * Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`): MurmurHash2 with Kafka's seed
+ * 0x9747b28c, returning the same signed 32-bit integer as the Java client. Strings are hashed as
+ * their UTF-8 bytes, as the Java producer serializes String keys.
+ */
+export function murmur2(data: Uint8Array | string): number {
+  const bytes = typeof data === "string" ? utf8.encode(data) : data;
+  const length = bytes.length;
+  const m = 0x5bd1e995;
+  const r = 24;
+  let h = 0x9747b28c ^ length;
+  const blockEnd = length & ~3;
+  for (let i = 0; i < blockEnd; i += 4) {
+    let k =
+      (bytes[i] as number) |
+      ((bytes[i + 1] as number) << 8) |
+      ((bytes[i + 2] as number) << 16) |
+      ((bytes[i + 3] as number) << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> r;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m);
+    h ^= k;
+  }
+  const tail = length & 3;
+  if (tail > 0) {
+    if (tail === 3) h ^= (bytes[blockEnd + 2] as number) << 16;
+    if (tail >= 2) h ^= (bytes[blockEnd + 1] as number) << 8;
+    h ^= bytes[blockEnd] as number;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
