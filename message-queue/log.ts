@@ -41,7 +41,8 @@ interface Segment {
 
 /** The size Kafka counts for a record without headers, roughly: key + value + ~20 bytes overhead. */
 export function recordSize(key: string | null, value: Uint8Array | string | null): number {
-  const length = (x: Uint8Array | string | null) => (x === null ? 0 : typeof x === "string" ? x.length : x.byteLength);
+  const length = (x: Uint8Array | string | null) =>
+    x === null ? 0 : typeof x === "string" ? x.length : x.byteLength;
   return 20 + length(key) + length(value);
 }
 
@@ -88,7 +89,12 @@ export class PartitionLog {
     return total;
   }
 
-  append(key: string | null, value: Uint8Array | string | null, timestampMs: number, epoch = 0): number {
+  append(
+    key: string | null,
+    value: Uint8Array | string | null,
+    timestampMs: number,
+    epoch = 0,
+  ): number {
     const sizeBytes = recordSize(key, value);
     let active = this.segments[this.segments.length - 1] as Segment;
     if (active.bytes > 0 && active.bytes + sizeBytes > this.config.segmentBytes) {
@@ -122,7 +128,10 @@ export class PartitionLog {
 
   /** Remove every record at or after `offset` (a follower truncating a divergent suffix). */
   truncateTo(offset: number): void {
-    while (this.segments.length > 1 && (this.segments[this.segments.length - 1] as Segment).baseOffset >= offset) {
+    while (
+      this.segments.length > 1 &&
+      (this.segments[this.segments.length - 1] as Segment).baseOffset >= offset
+    ) {
       this.segments.pop();
     }
     const active = this.segments[this.segments.length - 1] as Segment;
@@ -144,8 +153,12 @@ export class PartitionLog {
     while (this.segments.length > 1) {
       const oldest = this.segments[0] as Segment;
       const newest = oldest.records[oldest.records.length - 1];
-      const tooOld = retentionMs !== undefined && newest !== undefined && newest.timestampMs < nowMs - retentionMs;
-      const tooBig = retentionBytes !== undefined && this.sizeBytes - oldest.bytes >= retentionBytes;
+      const tooOld =
+        retentionMs !== undefined &&
+        newest !== undefined &&
+        newest.timestampMs < nowMs - retentionMs;
+      const tooBig =
+        retentionBytes !== undefined && this.sizeBytes - oldest.bytes >= retentionBytes;
       if (!tooOld && !tooBig) break;
       drop();
     }

@@ -124,6 +124,8 @@ export interface Scenario<O = Record<string, unknown>> {
   options?: OptionSpec[];
   /** May be async: scenarios that load an engine (sql.js compiles WebAssembly) await it. */
   run: (context: ScenarioContext, options: O & CommonOptions) => void | Promise<void>;
+  /** Checks that span several flags (`--min-insync` at most `--replication-factor`): a message, or undefined. */
+  validate?: (options: O) => string | undefined;
 }
 
 export interface Concept {
@@ -227,6 +229,12 @@ export async function runCli(
     replayArgs: string[],
   ) => {
     const common = commandOptions as unknown as CommonOptions;
+    for (const name of names) {
+      const problem = concept.scenarios
+        .find((s) => s.name === name)
+        ?.validate?.(commandOptions as never);
+      if (problem !== undefined) throw new UsageError(problem);
+    }
     const verbosity: Verbosity = common.quiet ? "quiet" : common.verbose ? "verbose" : "normal";
     const trace = new Trace({ messages: common.verbose || common.json });
     if (common.json) {

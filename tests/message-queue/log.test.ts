@@ -47,15 +47,21 @@ describe("PartitionLog", () => {
 });
 
 describe("compaction", () => {
-  const ops = fc.array(fc.record({ key: fc.constantFrom("a", "b", "c", "d", "e"), value: fc.option(fc.string({ maxLength: 4 }), { nil: null }) }), {
-    maxLength: 60,
-  });
+  const ops = fc.array(
+    fc.record({
+      key: fc.constantFrom("a", "b", "c", "d", "e"),
+      value: fc.option(fc.string({ maxLength: 4 }), { nil: null }),
+    }),
+    {
+      maxLength: 60,
+    },
+  );
 
   it("keeps exactly the latest value per key, and readers rebuild the same table as from the full log", () => {
     fc.assert(
       fc.property(ops, fc.integer({ min: 30, max: 200 }), (writes, segmentBytes) => {
         const log = new PartitionLog({ segmentBytes, deleteRetentionMs: 0 });
-        writes.forEach((w, i) => log.append(w.key, w.value, i));
+        for (const [i, w] of writes.entries()) log.append(w.key, w.value, i);
         const before = log.read(0, 10_000);
         const fullTable = replayToTable(before);
         log.compact(1_000);
@@ -64,20 +70,30 @@ describe("compaction", () => {
         // In the cleaned (closed) part, no key appears twice, and offsets only ever increase.
         const closed = after.filter((r) => r.offset < log.activeBaseOffset);
         expect(new Set(closed.map((r) => r.key)).size).toBe(closed.length);
-        expect(after.every((r, i) => i === 0 || r.offset > (after[i - 1]?.offset ?? -1))).toBe(true);
+        expect(after.every((r, i) => i === 0 || r.offset > (after[i - 1]?.offset ?? -1))).toBe(
+          true,
+        );
       }),
     );
   });
 
   it("drops tombstoned keys once delete.retention.ms has passed, and keeps the tombstone until then", () => {
-    const log = new PartitionLog({ segmentBytes: recordSize("a", "1") * 2, deleteRetentionMs: 100 });
+    const log = new PartitionLog({
+      segmentBytes: recordSize("a", "1") * 2,
+      deleteRetentionMs: 100,
+    });
     log.append("a", "1", 0);
     log.append("b", "1", 1);
     log.append("a", null, 2); // tombstone
     log.append("c", "1", 3);
     log.append("d", "1", 4); // in the active segment
     log.compact(10);
-    expect(log.read(0, 100).map((r) => `${r.key}=${r.value}`)).toEqual(["b=1", "a=null", "c=1", "d=1"]);
+    expect(log.read(0, 100).map((r) => `${r.key}=${r.value}`)).toEqual([
+      "b=1",
+      "a=null",
+      "c=1",
+      "d=1",
+    ]);
     log.compact(200);
     expect(log.read(0, 100).map((r) => `${r.key}=${r.value}`)).toEqual(["b=1", "c=1", "d=1"]);
   });

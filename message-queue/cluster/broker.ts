@@ -1,0 +1,474 @@
+/**
+ * A broker: it holds one replica of some partitions and, for each, is either the leader or a
+ * follower (DDIA ch. 11, "Partitioned Logs", and ch. 5, "Leaders and Followers"; Kafka's replica
+ * manager).
+ *
+ * As leader of a partition it appends produced records (with its leader epoch), serves fetches,
+ * tracks each follower's log end offset, and advances the high watermark to the smallest log end
+ * offset in the in-sync replica set (ISR): records below the high watermark are on every ISR member,
+ * so they are committed, and only they are visible to consumers. An `acks=all` produce is answered
+ * once the high watermark passes it; `acks=1` as soon as the leader has it; `acks=0` never.
+ * A follower that has not caught up for `replicaLagMaxMs` is dropped from the ISR, and one that
+ * catches up is added back, both through the controller (AlterPartition).
+ *
+ * As follower it fetches from the leader. Each fetch carries the epoch of its last record; when
+ * the leader's log has a different epoch there (the follower holds records a failed leader never
+ * got committed), the leader says where to truncate, as Kafka does with leader epochs (KIP-101).
+ *
+ * Durable: the logs, high watermarks, and the last partition state heard from the controller.
+ * Volatile: follower progress, pending acks, producer state for idempotence. Logs are durable here
+ * (as if fsync'd); real Kafka does not fsync by default and relies on replication instead.
+ */
+
+import type { Network } from "../../shared/network.js";
+import { SimNode } from "../../shared/node.js";
+import { PartitionLog } from "../log.js";
+import type { Acks, ClusterMessage, PartitionState, ProduceError, WireRecord } from "./messages.js";
+
+export interface BrokerConfig {
+  controller: string;
+  minInsyncReplicas: number;
+  replicaLagMaxMs: number;
+  fetchIntervalMs: number;
+  heartbeatIntervalMs: number;
+  /** Idempotence: the leader drops a retried record it has already appended (by producer id and sequence). */
+  idempotence: boolean;
+}
+
+interface BrokerDurable {
+  logs: Map<number, PartitionLog>;
+  highWatermark: Map<number, number>;
+  state: Map<number, PartitionState>;
+  /** Idempotence: per partition, producerId → last sequence appended and its offset. */
+  producers: Map<number, Map<number, { sequence: number; offset: number }>>;
+}
+
+interface PendingAck {
+  requestId: string;
+  producer: string;
+  partition: number;
+  offset: number;
+}
+
+interface FollowerProgress {
+  endOffset: number;
+  caughtUpAtMs: number;
+  /** The leader's log end offset and the time when it answered this follower's previous fetch. */
+  lastFetchLeaderEnd: number;
+  lastFetchAtMs: number;
+}
+
+interface BrokerVolatile {
+  /** Leader side: follower → how far it has fetched, and when it was last caught up. */
+  followers: Map<number, Map<string, FollowerProgress>>;
+  pending: PendingAck[];
+  /** ISR proposed to the controller and not yet confirmed, per partition. */
+  proposedIsr: Map<number, string[]>;
+}
+
+export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatile> {
+  constructor(
+    id: string,
+    net: Network<ClusterMessage>,
+    readonly config: BrokerConfig,
+  ) {
+    super(id, net, {
+      logs: new Map(),
+      highWatermark: new Map(),
+      state: new Map(),
+      producers: new Map(),
+    });
+  }
+
+  protected initialVolatile(): BrokerVolatile {
+    return { followers: new Map(), pending: [], proposedIsr: new Map() };
+  }
+
+  protected override onStart(): void {
+    this.setTimer("tick", 0);
+  }
+
+  protected override onRecover(): void {
+    this.setTimer("tick", 0);
+  }
+
+  log(partition: number): PartitionLog {
+    let log = this.durable.logs.get(partition);
+    if (log === undefined) {
+      log = new PartitionLog({ segmentBytes: 1 << 20 });
+      this.durable.logs.set(partition, log);
+    }
+    return log;
+  }
+
+  highWatermark(partition: number): number {
+    return this.durable.highWatermark.get(partition) ?? 0;
+  }
+
+  isLeader(partition: number): boolean {
+    return this.durable.state.get(partition)?.leader === this.id;
+  }
+
+  override onTimer(name: string): void {
+    if (name !== "tick") return;
+    this.send(this.config.controller, { type: "Heartbeat", broker: this.id });
+    for (const [partition, state] of this.durable.state) {
+      if (state.leader === this.id) this.checkIsr(partition, state);
+      else if (state.leader !== null && state.replicas.includes(this.id))
+        this.fetchFromLeader(partition, state);
+    }
+    this.setTimer("tick", this.config.fetchIntervalMs);
+  }
+
+  onMessage(from: string, msg: ClusterMessage): void {
+    switch (msg.type) {
+      case "Produce":
+        this.produce(from, msg);
+        break;
+      case "Fetch":
+        this.serveFetch(from, msg);
+        break;
+      case "FetchResponse":
+        this.followerReceive(msg);
+        break;
+      case "LeaderAndIsr":
+      case "AlterPartitionResponse":
+        this.adopt(msg.state);
+        break;
+      case "ProduceResponse":
+      case "Heartbeat":
+      case "AlterPartition":
+      case "Metadata":
+      case "MetadataResponse":
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Leader
+
+  private produce(from: string, msg: Extract<ClusterMessage, { type: "Produce" }>): void {
+    const reply = (fields: { offset?: number; error?: ProduceError; duplicate?: boolean }) => {
+      if (msg.acks !== "0")
+        this.send(from, {
+          type: "ProduceResponse",
+          requestId: msg.requestId,
+          partition: msg.partition,
+          ...fields,
+        });
+    };
+    const state = this.durable.state.get(msg.partition);
+    if (state === undefined || state.leader !== this.id) {
+      reply({ error: "NOT_LEADER_OR_FOLLOWER" });
+      return;
+    }
+    if (msg.acks === "all" && state.isr.length < this.config.minInsyncReplicas) {
+      reply({ error: "NOT_ENOUGH_REPLICAS" });
+      return;
+    }
+
+    if (this.config.idempotence && msg.producerId !== undefined && msg.sequence !== undefined) {
+      const producers =
+        this.durable.producers.get(msg.partition) ??
+        new Map<number, { sequence: number; offset: number }>();
+      this.durable.producers.set(msg.partition, producers);
+      const last = producers.get(msg.producerId);
+      if (last !== undefined && msg.sequence <= last.sequence) {
+        // A retry of a record already in the log: answer with its offset, append nothing.
+        this.note(
+          `drops a duplicate from producer ${msg.producerId} (sequence ${msg.sequence} ≤ ${last.sequence})`,
+        );
+        this.ackWhenCommitted(from, msg, last.offset, true);
+        return;
+      }
+      if (last !== undefined && msg.sequence > last.sequence + 1) {
+        reply({ error: "OUT_OF_ORDER_SEQUENCE" });
+        return;
+      }
+    }
+    const offset = this.log(msg.partition).append(
+      msg.key,
+      msg.value,
+      this.sim.now,
+      state.leaderEpoch,
+    );
+    if (this.config.idempotence && msg.producerId !== undefined && msg.sequence !== undefined) {
+      this.durable.producers
+        .get(msg.partition)
+        ?.set(msg.producerId, { sequence: msg.sequence, offset });
+    }
+    this.advanceHighWatermark(msg.partition, state);
+    this.ackWhenCommitted(from, msg, offset, false);
+  }
+
+  private ackWhenCommitted(
+    from: string,
+    msg: Extract<ClusterMessage, { type: "Produce" }>,
+    offset: number,
+    duplicate: boolean,
+  ): void {
+    if (msg.acks === "0") return;
+    if (msg.acks === "1" || this.highWatermark(msg.partition) > offset) {
+      this.send(from, {
+        type: "ProduceResponse",
+        requestId: msg.requestId,
+        partition: msg.partition,
+        offset,
+        ...(duplicate ? { duplicate } : {}),
+      });
+      return;
+    }
+    this.volatile.pending.push({
+      requestId: msg.requestId,
+      producer: from,
+      partition: msg.partition,
+      offset,
+    });
+  }
+
+  private serveFetch(from: string, msg: Extract<ClusterMessage, { type: "Fetch" }>): void {
+    const state = this.durable.state.get(msg.partition);
+    const log = this.log(msg.partition);
+    const respond = (fields: Partial<Extract<ClusterMessage, { type: "FetchResponse" }>>) =>
+      this.send(from, {
+        type: "FetchResponse",
+        partition: msg.partition,
+        records: [],
+        highWatermark: this.highWatermark(msg.partition),
+        leaderEpoch: state?.leaderEpoch ?? -1,
+        ...fields,
+      });
+    if (state === undefined || state.leader !== this.id) {
+      respond({ error: "NOT_LEADER_OR_FOLLOWER" });
+      return;
+    }
+
+    // Divergence: the fetcher's last record must be the one we hold at that offset, in the same epoch.
+    if (
+      msg.fetchOffset > log.endOffset ||
+      (msg.fetchOffset > 0 && log.at(msg.fetchOffset - 1)?.epoch !== msg.lastFetchedEpoch)
+    ) {
+      respond({
+        truncateTo: Math.min(
+          msg.fetchOffset,
+          this.endOffsetForEpoch(msg.partition, msg.lastFetchedEpoch),
+        ),
+      });
+      return;
+    }
+    const limit = msg.isFollower ? log.endOffset : this.highWatermark(msg.partition);
+    const records: WireRecord[] = log
+      .read(msg.fetchOffset, 50)
+      .filter((r) => r.offset < limit)
+      .map((r) => ({
+        offset: r.offset,
+        key: r.key,
+        value: typeof r.value === "string" || r.value === null ? r.value : null,
+        epoch: r.epoch,
+        timestampMs: r.timestampMs,
+      }));
+    if (msg.isFollower) {
+      const followers = this.followersOf(msg.partition);
+      const progress = followers.get(msg.replica) ?? this.freshProgress();
+      progress.endOffset = msg.fetchOffset;
+      // Kafka's rule: caught up now if it has everything; or caught up as of its previous fetch
+      // if it has everything the leader had then (a busy partition is never fully idle).
+      if (msg.fetchOffset >= log.endOffset) progress.caughtUpAtMs = this.sim.now;
+      else if (msg.fetchOffset >= progress.lastFetchLeaderEnd)
+        progress.caughtUpAtMs = Math.max(progress.caughtUpAtMs, progress.lastFetchAtMs);
+      progress.lastFetchLeaderEnd = log.endOffset;
+      progress.lastFetchAtMs = this.sim.now;
+      followers.set(msg.replica, progress);
+      this.advanceHighWatermark(msg.partition, state);
+      // A follower back at the high watermark rejoins the ISR.
+      if (
+        !state.isr.includes(msg.replica) &&
+        msg.fetchOffset >= this.highWatermark(msg.partition)
+      ) {
+        this.proposeIsr(msg.partition, state, [...state.isr, msg.replica]);
+      }
+    }
+    respond({ records });
+  }
+
+  /** The first offset written in an epoch later than `epoch`: where a follower must truncate. */
+  private endOffsetForEpoch(partition: number, epoch: number): number {
+    const log = this.log(partition);
+    for (const r of log.read(0, Number.MAX_SAFE_INTEGER)) if (r.epoch > epoch) return r.offset;
+    return log.endOffset;
+  }
+
+  private freshProgress(): FollowerProgress {
+    return {
+      endOffset: 0,
+      caughtUpAtMs: this.sim.now,
+      lastFetchLeaderEnd: 0,
+      lastFetchAtMs: this.sim.now,
+    };
+  }
+
+  private followersOf(partition: number): Map<string, FollowerProgress> {
+    let followers = this.volatile.followers.get(partition);
+    if (followers === undefined) {
+      followers = new Map();
+      this.volatile.followers.set(partition, followers);
+    }
+    return followers;
+  }
+
+  /**
+   * The high watermark counts every replica in the ISR and every replica proposed for it: a
+   * follower on its way into the ISR must already hold what is committed, or a leader elected from
+   * the new ISR could lack it (Kafka's "maximal ISR", KIP-497).
+   */
+  private advanceHighWatermark(partition: number, state: PartitionState): void {
+    const log = this.log(partition);
+    const members = new Set([...state.isr, ...(this.volatile.proposedIsr.get(partition) ?? [])]);
+    let hw = log.endOffset;
+    for (const member of members) {
+      if (member === this.id) continue;
+      hw = Math.min(hw, this.followersOf(partition).get(member)?.endOffset ?? 0);
+    }
+    if (hw > this.highWatermark(partition)) {
+      this.durable.highWatermark.set(partition, hw);
+      this.completePending(partition);
+    }
+  }
+
+  private completePending(partition: number): void {
+    const hw = this.highWatermark(partition);
+    const state = this.durable.state.get(partition);
+    this.volatile.pending = this.volatile.pending.filter((p) => {
+      if (p.partition !== partition || p.offset >= hw) return true;
+      const tooFew = (state?.isr.length ?? 0) < this.config.minInsyncReplicas;
+      this.send(p.producer, {
+        type: "ProduceResponse",
+        requestId: p.requestId,
+        partition,
+        ...(tooFew ? { error: "NOT_ENOUGH_REPLICAS_AFTER_APPEND" as const } : { offset: p.offset }),
+      });
+      return false;
+    });
+  }
+
+  private checkIsr(partition: number, state: PartitionState): void {
+    const followers = this.followersOf(partition);
+    const lagging = state.isr.filter((m) => {
+      if (m === this.id) return false;
+      const caughtUpAtMs = followers.get(m)?.caughtUpAtMs;
+      if (caughtUpAtMs === undefined) {
+        followers.set(m, this.freshProgress());
+        return false;
+      }
+      return this.sim.now - caughtUpAtMs > this.config.replicaLagMaxMs;
+    });
+    if (lagging.length > 0)
+      this.proposeIsr(
+        partition,
+        state,
+        state.isr.filter((m) => !lagging.includes(m)),
+      );
+  }
+
+  private proposeIsr(partition: number, state: PartitionState, isr: string[]): void {
+    this.volatile.proposedIsr.set(partition, isr);
+    this.send(this.config.controller, {
+      type: "AlterPartition",
+      partition,
+      leaderEpoch: state.leaderEpoch,
+      isr,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Follower
+
+  private fetchFromLeader(partition: number, state: PartitionState): void {
+    const log = this.log(partition);
+    const last = log.endOffset > 0 ? log.at(log.endOffset - 1) : undefined;
+    this.send(state.leader as string, {
+      type: "Fetch",
+      partition,
+      replica: this.id,
+      isFollower: true,
+      fetchOffset: log.endOffset,
+      lastFetchedEpoch: last?.epoch ?? -1,
+      leaderEpoch: state.leaderEpoch,
+    });
+  }
+
+  private followerReceive(msg: Extract<ClusterMessage, { type: "FetchResponse" }>): void {
+    const state = this.durable.state.get(msg.partition);
+    if (
+      state === undefined ||
+      state.leader === this.id ||
+      msg.error !== undefined ||
+      msg.leaderEpoch !== state.leaderEpoch
+    )
+      return;
+    const log = this.log(msg.partition);
+    if (msg.truncateTo !== undefined) {
+      if (msg.truncateTo < log.endOffset) {
+        this.note(
+          `truncates partition ${msg.partition} from offset ${msg.truncateTo}: those ${log.endOffset - msg.truncateTo} record(s) were never committed by the leader of epoch ${state.leaderEpoch}`,
+        );
+        log.truncateTo(msg.truncateTo);
+      }
+      return;
+    }
+    for (const r of msg.records) {
+      if (r.offset === log.endOffset) log.append(r.key, r.value, r.timestampMs, r.epoch);
+    }
+    const hw = Math.min(msg.highWatermark, log.endOffset);
+    if (hw > this.highWatermark(msg.partition)) this.durable.highWatermark.set(msg.partition, hw);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Controller decisions
+
+  private adopt(state: PartitionState): void {
+    const known = this.durable.state.get(state.partition);
+    if (known !== undefined && state.version <= known.version) return;
+    const becameLeader = state.leader === this.id && known?.leader !== this.id;
+    const lostLeadership = known?.leader === this.id && state.leader !== this.id;
+    this.durable.state.set(state.partition, state);
+    this.volatile.proposedIsr.delete(state.partition);
+    if (becameLeader) {
+      this.volatile.followers.set(state.partition, new Map());
+      this.note(
+        `becomes leader of partition ${state.partition} in epoch ${state.leaderEpoch} (log end offset ${this.log(state.partition).endOffset}, ISR ${state.isr.join(", ")})`,
+      );
+      this.advanceHighWatermark(state.partition, state);
+    }
+    if (lostLeadership) {
+      for (const p of this.volatile.pending.filter((x) => x.partition === state.partition)) {
+        this.send(p.producer, {
+          type: "ProduceResponse",
+          requestId: p.requestId,
+          partition: p.partition,
+          error: "NOT_LEADER_OR_FOLLOWER",
+        });
+      }
+      this.volatile.pending = this.volatile.pending.filter((x) => x.partition !== state.partition);
+    }
+    if (state.leader === this.id) this.completePending(state.partition);
+  }
+
+  /** For the checks: the committed records of a partition as this broker holds them. */
+  committed(partition: number): WireRecord[] {
+    return this.log(partition)
+      .read(0, Number.MAX_SAFE_INTEGER)
+      .filter((r) => r.offset < this.highWatermark(partition))
+      .map((r) => ({
+        offset: r.offset,
+        key: r.key,
+        value: typeof r.value === "string" ? r.value : null,
+        epoch: r.epoch,
+        timestampMs: r.timestampMs,
+      }));
+  }
+
+  static acksLabel(acks: Acks): string {
+    return acks === "all" ? "acks=all" : `acks=${acks}`;
+  }
+}

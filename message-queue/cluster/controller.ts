@@ -1,0 +1,205 @@
+/**
+ * The controller: it decides which replica leads each partition and which replicas are in sync
+ * (Kafka's KRaft controller; DDIA ch. 11, and ch. 9 on why this needs consensus in real life).
+ *
+ * - Brokers send heartbeats; a broker silent for `sessionTimeoutMs` is fenced. If it led a
+ *   partition, a new leader is elected from the other in-sync replicas (a clean election). If none
+ *   is left, the partition goes offline, unless unclean leader election is allowed, in which case
+ *   any live replica leads, and whatever it lacks is lost.
+ * - A fenced broker is removed from every ISR; an offline partition comes back when a member of
+ *   its last ISR returns.
+ * - Leaders propose ISR changes (AlterPartition); the controller accepts them only from the
+ *   current leader in the current epoch.
+ * - It pushes LeaderAndIsr to the replicas on every change and again every `broadcastMs`, and
+ *   answers Metadata requests from clients.
+ *
+ * Left out: the controller is one reliable node here; Kafka runs a Raft quorum of controllers so
+ * that this decision itself survives failures (the replication concept builds Raft).
+ */
+
+import type { Network } from "../../shared/network.js";
+import { SimNode } from "../../shared/node.js";
+import type { ClusterMessage, PartitionState } from "./messages.js";
+
+export interface ControllerConfig {
+  sessionTimeoutMs: number;
+  broadcastMs: number;
+  uncleanLeaderElection: boolean;
+}
+
+interface ControllerDurable {
+  partitions: PartitionState[];
+  lastHeartbeatMs: Map<string, number>;
+  fenced: Set<string>;
+}
+
+export class Controller extends SimNode<ClusterMessage, ControllerDurable, null> {
+  /** Every election, for the narration and the checks: time, partition, leader, clean or not. */
+  readonly elections: {
+    timeMs: number;
+    partition: number;
+    leader: string | null;
+    clean: boolean;
+  }[] = [];
+
+  constructor(
+    id: string,
+    net: Network<ClusterMessage>,
+    readonly config: ControllerConfig,
+    brokers: string[],
+    partitions: number,
+    replicationFactor: number,
+  ) {
+    const assignment = Array.from({ length: partitions }, (_, p): PartitionState => {
+      const replicas = Array.from(
+        { length: replicationFactor },
+        (_, i) => brokers[(p + i) % brokers.length] as string,
+      );
+      return {
+        partition: p,
+        leader: replicas[0] ?? null,
+        isr: replicas,
+        replicas,
+        leaderEpoch: 0,
+        version: 0,
+      };
+    });
+    super(id, net, {
+      partitions: assignment,
+      lastHeartbeatMs: new Map(brokers.map((b) => [b, 0])),
+      fenced: new Set(),
+    });
+  }
+
+  protected initialVolatile(): null {
+    return null;
+  }
+
+  protected override onStart(): void {
+    this.setTimer("tick", 0);
+    this.setTimer("broadcast", 0);
+  }
+
+  state(partition: number): PartitionState {
+    return this.durable.partitions[partition] as PartitionState;
+  }
+
+  override onTimer(name: string): void {
+    if (name === "broadcast") {
+      // Pushed again periodically, so a replica that missed a change (a lost message) catches up.
+      for (const state of this.durable.partitions) this.broadcast(state);
+      this.setTimer("broadcast", this.config.broadcastMs);
+      return;
+    }
+    for (const [broker, last] of this.durable.lastHeartbeatMs) {
+      if (!this.durable.fenced.has(broker) && this.sim.now - last > this.config.sessionTimeoutMs)
+        this.fence(broker);
+    }
+    this.setTimer("tick", 10);
+  }
+
+  onMessage(from: string, msg: ClusterMessage): void {
+    switch (msg.type) {
+      case "Heartbeat":
+        this.durable.lastHeartbeatMs.set(msg.broker, this.sim.now);
+        if (this.durable.fenced.has(msg.broker)) this.unfence(msg.broker);
+        break;
+      case "AlterPartition": {
+        const state = this.state(msg.partition);
+        if (state.leader !== from || state.leaderEpoch !== msg.leaderEpoch) break; // a stale or deposed leader
+        const isr = msg.isr.filter((b) => !this.durable.fenced.has(b));
+        if (!isr.includes(from)) break;
+        if (isr.join() !== state.isr.join()) {
+          const change = isr.length < state.isr.length ? "shrinks" : "expands";
+          this.update({ ...state, isr });
+          this.note(`ISR of partition ${msg.partition} ${change} to {${isr.join(", ")}}`);
+        }
+        this.send(from, { type: "AlterPartitionResponse", state: this.state(msg.partition) });
+        break;
+      }
+      case "Metadata":
+        this.send(from, {
+          type: "MetadataResponse",
+          requestId: msg.requestId,
+          partitions: this.durable.partitions.map((s) => ({ ...s })),
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private fence(broker: string): void {
+    this.durable.fenced.add(broker);
+    this.note(`fences ${broker}: no heartbeat for ${this.config.sessionTimeoutMs} ms`);
+    for (const state of this.durable.partitions) {
+      if (!state.replicas.includes(broker)) continue;
+      if (state.leader !== broker) {
+        if (state.isr.includes(broker))
+          this.update({ ...state, isr: state.isr.filter((b) => b !== broker) });
+        continue;
+      }
+      const candidates = state.isr.filter((b) => b !== broker && !this.durable.fenced.has(b));
+      if (candidates.length > 0) {
+        this.elect(state, candidates[0] as string, candidates, true);
+      } else if (this.config.uncleanLeaderElection) {
+        const live = state.replicas.filter((b) => !this.durable.fenced.has(b));
+        if (live.length > 0) this.elect(state, live[0] as string, [live[0] as string], false);
+        else this.goOffline(state);
+      } else {
+        this.goOffline(state);
+      }
+    }
+  }
+
+  private unfence(broker: string): void {
+    this.durable.fenced.delete(broker);
+    for (const state of this.durable.partitions) {
+      if (!state.replicas.includes(broker)) continue;
+      // An offline partition returns with the first member of its last ISR that comes back, or,
+      // when unclean election is allowed, with any replica that comes back.
+      if (state.leader === null && state.isr.includes(broker))
+        this.elect(state, broker, [broker], true);
+      else if (state.leader === null && this.config.uncleanLeaderElection)
+        this.elect(state, broker, [broker], false);
+      else this.send(broker, { type: "LeaderAndIsr", state });
+    }
+  }
+
+  private elect(state: PartitionState, leader: string, isr: string[], clean: boolean): void {
+    this.elections.push({ timeMs: this.sim.now, partition: state.partition, leader, clean });
+    this.update({ ...state, leader, isr, leaderEpoch: state.leaderEpoch + 1 });
+    this.note(
+      clean
+        ? `elects ${leader} leader of partition ${state.partition} (epoch ${state.leaderEpoch + 1}), from the in-sync replicas`
+        : `UNCLEAN election: ${leader}, not in sync, leads partition ${state.partition} (epoch ${state.leaderEpoch + 1}); whatever it lacks is gone`,
+      { level: "summary" },
+    );
+  }
+
+  private goOffline(state: PartitionState): void {
+    this.elections.push({
+      timeMs: this.sim.now,
+      partition: state.partition,
+      leader: null,
+      clean: true,
+    });
+    this.update({ ...state, leader: null, leaderEpoch: state.leaderEpoch + 1 });
+    this.note(
+      `partition ${state.partition} is offline: no in-sync replica is alive, and unclean election is off`,
+      { level: "summary" },
+    );
+  }
+
+  private update(state: PartitionState): void {
+    const next = { ...state, version: state.version + 1 };
+    this.durable.partitions[state.partition] = next;
+    this.broadcast(next);
+  }
+
+  private broadcast(state: PartitionState): void {
+    for (const broker of state.replicas) {
+      if (!this.durable.fenced.has(broker)) this.send(broker, { type: "LeaderAndIsr", state });
+    }
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Wiring for the log-based broker on the simulator: a controller, brokers, one producer and one
+ * consumer, a fault plan, a safety phase with faults and a liveness phase without, then checks
+ * from the producer's history and the consumer's reads (DDIA ch. 11, "Partitioned Logs";
+ * Kafka's replication design).
+ */
+
+import { describeFault, type Fault, planFaults, scheduleFaults } from "../../shared/faults.js";
+import { History } from "../../shared/history.js";
+import { Network } from "../../shared/network.js";
+import { Simulation } from "../../shared/simulation.js";
+import { percentile } from "../../shared/stats.js";
+import type { Trace } from "../../shared/trace.js";
+import { Broker } from "./broker.js";
+import { Consumer, Producer } from "./clients.js";
+import { Controller } from "./controller.js";
+import type { Acks, ClusterMessage, WireRecord } from "./messages.js";
+
+export interface ClusterOptions {
+  seed: number;
+  brokers: number;
+  partitions: number;
+  replicationFactor: number;
+  acks: Acks;
+  minInsync: number;
+  unclean: boolean;
+  idempotence: boolean;
+  messages: number;
+  loss: number;
+  duplicate: number;
+  crash: number;
+  partition: number;
+  /** A scripted fault plan instead of one drawn from the seed. */
+  plan?: Fault[];
+}
+
+export const CLUSTER_TIMING = {
+  latencyMsMin: 1,
+  latencyMsMax: 5,
+  fetchIntervalMs: 5,
+  heartbeatIntervalMs: 5,
+  sessionTimeoutMs: 40,
+  replicaLagMaxMs: 30,
+  broadcastMs: 50,
+  requestTimeoutMs: 60,
+  retryBackoffMs: 10,
+  maxAttempts: 40,
+  pollMs: 10,
+  livenessMs: 3_000,
+} as const;
+
+export interface ClusterResult {
+  /** Every value the producer sent. */
+  sent: string[];
+  /** Sent values not in the final log, acknowledged or not (what acks=0 loses silently). */
+  missing: string[];
+  acknowledged: string[];
+  lost: string[];
+  /** Values the consumer read that are not in the final log. */
+  readThenLost: string[];
+  outOfOrder: number;
+  duplicates: number;
+  leaderless: number[];
+  latenciesMs: number[];
+  retries: number;
+  uncleanElections: number;
+  cleanElections: number;
+  /** Simulated milliseconds during which some partition had no leader. */
+  offlineMs: number;
+  finalLog: Map<number, WireRecord[]>;
+}
+
+export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult {
+  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 5_000_000 });
+  const net = new Network<ClusterMessage>(sim, {
+    latencyMsMin: CLUSTER_TIMING.latencyMsMin,
+    latencyMsMax: CLUSTER_TIMING.latencyMsMax,
+    loss: options.loss,
+    duplicate: options.duplicate,
+  });
+  const brokerIds = Array.from({ length: options.brokers }, (_, i) => `broker-${i + 1}`);
+  const controller = net.add(
+    new Controller(
+      "controller",
+      net,
+      {
+        sessionTimeoutMs: CLUSTER_TIMING.sessionTimeoutMs,
+        broadcastMs: CLUSTER_TIMING.broadcastMs,
+        uncleanLeaderElection: options.unclean,
+      },
+      brokerIds,
+      options.partitions,
+      options.replicationFactor,
+    ),
+  );
+  const brokers = brokerIds.map((id) =>
+    net.add(
+      new Broker(id, net, {
+        controller: "controller",
+        minInsyncReplicas: options.minInsync,
+        replicaLagMaxMs: CLUSTER_TIMING.replicaLagMaxMs,
+        fetchIntervalMs: CLUSTER_TIMING.fetchIntervalMs,
+        heartbeatIntervalMs: CLUSTER_TIMING.heartbeatIntervalMs,
+        idempotence: options.idempotence,
+      }),
+    ),
+  );
+  const history = new History<{ value: string; offset?: number }>();
+  const producer = net.add(
+    new Producer("producer", net, {
+      controller: "controller",
+      partitions: options.partitions,
+      acks: options.acks,
+      requestTimeoutMs: CLUSTER_TIMING.requestTimeoutMs,
+      retryBackoffMs: CLUSTER_TIMING.retryBackoffMs,
+      maxAttempts: CLUSTER_TIMING.maxAttempts,
+      idempotence: options.idempotence,
+      producerId: 1,
+      history,
+    }),
+  );
+  const consumer = net.add(
+    new Consumer("consumer", net, "controller", options.partitions, CLUSTER_TIMING.pollMs),
+  );
+
+  const plan =
+    options.plan ??
+    planFaults(sim.random.fork("faults"), {
+      nodes: brokerIds,
+      crashes: options.crash,
+      partitions: options.partition,
+      startMs: 50,
+      endMs: 50 + options.messages * 8,
+      durationMsMin: 50,
+      durationMsMax: 300,
+    });
+  scheduleFaults(net, plan);
+  trace.note(
+    `Faults: message loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
+    { level: "summary" },
+  );
+
+  producer.refreshMetadata();
+  sim.at(20, () =>
+    producer.sendAll(
+      Array.from({ length: options.messages }, (_, i) => ({
+        key: `key-${i % 16}`,
+        value: `m${i + 1}`,
+      })),
+    ),
+  );
+
+  // Safety phase: until the producer is done (bounded).
+  sim.runUntil(() => producer.idle && sim.now > 50, 50 + options.messages * 200);
+
+  // Liveness phase: faults stop; every broker restarts; the network heals.
+  trace.section("Faults stop: every broker restarts, the network heals, and replicas catch up");
+  net.loss = 0;
+  net.duplicate = 0;
+  if (net.partitioned) net.heal();
+  for (const broker of brokers) broker.recover();
+  const leaderOf = (p: number) =>
+    brokers.find((b) => b.id === controller.state(p).leader && !b.crashed);
+  const settled = () =>
+    Array.from({ length: options.partitions }, (_, p) => p).every((p) => {
+      const leader = leaderOf(p);
+      if (leader === undefined) return false;
+      const end = leader.log(p).endOffset;
+      const consumed = consumer.seen.get(p)?.at(-1)?.offset ?? -1;
+      return end === 0 || (leader.highWatermark(p) === end && consumed === end - 1);
+    });
+  sim.runUntil(settled, sim.now + CLUSTER_TIMING.livenessMs);
+
+  // Checks from the outside: the producer's history, the consumer's reads, the final logs.
+  const finalLog = new Map<number, WireRecord[]>();
+  const leaderless: number[] = [];
+  for (let p = 0; p < options.partitions; p++) {
+    const leader = leaderOf(p);
+    if (leader === undefined) leaderless.push(p);
+    finalLog.set(p, leader?.committed(p) ?? []);
+  }
+  const inLog = new Set([...finalLog.values()].flat().map((r) => r.value));
+  const acknowledged = history
+    .operations()
+    .filter((op) => op.outcome === "ok")
+    .map((op) => op.input.value);
+  const lost = acknowledged.filter((v) => !inLog.has(v));
+  const sent = history.operations().map((op) => op.input.value);
+  const missing = sent.filter((v) => !inLog.has(v));
+  const readValues = [...consumer.seen.values()].flat().map((r) => r.value ?? "");
+  const readThenLost = [...new Set(readValues.filter((v) => !inLog.has(v)))];
+  let outOfOrder = 0;
+  for (const records of consumer.seen.values()) {
+    records.forEach((r, i) => {
+      if (i > 0 && r.offset <= (records[i - 1] as WireRecord).offset) outOfOrder++;
+    });
+  }
+  const values = [...finalLog.values()].flat().map((r) => r.value);
+  const duplicates = values.length - new Set(values).size;
+  return {
+    sent,
+    missing,
+    acknowledged,
+    lost,
+    readThenLost,
+    outOfOrder,
+    duplicates,
+    leaderless,
+    latenciesMs: producer.latenciesMs,
+    retries: producer.retries,
+    uncleanElections: controller.elections.filter((e) => !e.clean).length,
+    offlineMs: offlineTime(controller.elections, sim.now),
+    cleanElections: controller.elections.filter((e) => e.clean && e.leader !== null).length,
+    finalLog,
+  };
+}
+
+export function latencySummary(latenciesMs: readonly number[]): string {
+  if (latenciesMs.length === 0) return "none acknowledged";
+  return `p50 ${percentile(latenciesMs, 50).toFixed(1)} ms, p99 ${percentile(latenciesMs, 99).toFixed(1)} ms`;
+}
+
+/** Time spent with no leader, per partition, summed: from each "offline" event to the next election. */
+function offlineTime(
+  elections: readonly { timeMs: number; partition: number; leader: string | null }[],
+  endMs: number,
+): number {
+  let total = 0;
+  const offlineSince = new Map<number, number>();
+  for (const e of elections) {
+    const since = offlineSince.get(e.partition);
+    if (e.leader === null && since === undefined) offlineSince.set(e.partition, e.timeMs);
+    if (e.leader !== null && since !== undefined) {
+      total += e.timeMs - since;
+      offlineSince.delete(e.partition);
+    }
+  }
+  for (const since of offlineSince.values()) total += endMs - since;
+  return total;
+}

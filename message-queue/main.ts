@@ -1,0 +1,18 @@
+/**
+ * Message queues (DDIA chapter 11, "Transmitting Event Streams"): a Kafka-style partitioned,
+ * replicated log, and what each of its guarantees really depends on.
+ *
+ *   npx tsx message-queue/main.ts              the tour
+ *   npx tsx message-queue/main.ts <scenario>   one scenario; --help lists them and their flags
+ */
+import { type Concept, main } from "../shared/cli.js";
+import { replication } from "./scenarios/replication.js";
+
+export const messageQueue: Concept = {
+  folder: "message-queue",
+  description: "A Kafka-style log-based message broker, simulated and narrated (DDIA chapter 11).",
+  scenarios: [replication],
+  tour: ["replication"],
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) main(messageQueue);

@@ -1,0 +1,249 @@
+/**
+ * Kafka-style replication: leaders and followers, the in-sync replica set, the high watermark,
+ * and what each acks setting promises when a broker crashes (DDIA ch. 11, "Partitioned Logs";
+ * ch. 5, "Handling Node Outages").
+ */
+
+import { integer, option, type Scenario } from "../../shared/cli.js";
+import type { Fault } from "../../shared/faults.js";
+import { type Cell, Trace } from "../../shared/trace.js";
+import { type ClusterOptions, latencySummary, runCluster } from "../cluster/run.js";
+import {
+  acksOption,
+  brokersOption,
+  faultOptions,
+  messagesOption,
+  minInsyncOption,
+  partitionsOption,
+  replicationFactorOption,
+  uncleanFlag,
+} from "../options.js";
+import { REF } from "../refs.js";
+
+type Options = Omit<ClusterOptions, "seed" | "idempotence"> & { compareSeeds: number };
+
+const label = (o: Pick<ClusterOptions, "acks" | "minInsync" | "unclean">) =>
+  `acks=${o.acks}${o.acks === "all" ? `, min.insync=${o.minInsync}` : ""}${o.unclean ? ", unclean election" : ""}`;
+
+export const replication: Scenario<Options> = {
+  name: "replication",
+  summary:
+    "leader, followers, ISR and high watermark: which acks settings lose acknowledged messages when a broker crashes",
+  options: [
+    brokersOption(3),
+    partitionsOption(1),
+    replicationFactorOption(3),
+    acksOption("all"),
+    minInsyncOption(2),
+    uncleanFlag,
+    messagesOption(200),
+    ...faultOptions({ loss: 0.02, crash: 1, partition: 0 }),
+    option(
+      "--compare-seeds <count>",
+      "seeds per setting in the comparison table (0 to skip it)",
+      integer(0, 1_000),
+      30,
+    ),
+  ],
+  validate: (o) =>
+    o.replicationFactor > o.brokers
+      ? `--replication-factor ${o.replicationFactor} needs at least as many --brokers (got ${o.brokers})`
+      : o.minInsync > o.replicationFactor
+        ? `--min-insync ${o.minInsync} cannot exceed --replication-factor ${o.replicationFactor}`
+        : undefined,
+  run: ({ trace, seed }, options) => {
+    const cluster: ClusterOptions = { ...options, seed, idempotence: false };
+    trace.section(
+      `${options.brokers} brokers, replication factor ${options.replicationFactor}, ${label(options)}`,
+      REF.partitionedLogs,
+    );
+    trace.note(
+      "Each partition has a leader and followers; followers fetch from the leader. The in-sync replicas (ISR) are the replicas that have kept up. The high watermark is the end of what every ISR member has: records below it are committed, and consumers see only those. acks=all answers the producer once its record is committed; acks=1 as soon as the leader has it; acks=0 never.",
+      { ref: REF.partitionedLogs },
+    );
+    const result = runCluster(trace, cluster);
+    trace.table(
+      "What the clients saw",
+      ["measure", "count"],
+      [
+        ["messages sent", result.sent.length],
+        ["acknowledged", result.acknowledged.length],
+        ["acknowledged, then lost", result.lost.length],
+        ["sent and missing from the log", result.missing.length],
+        ["producer retries", result.retries],
+        ["duplicates in the log (retries after a lost acknowledgement)", result.duplicates],
+        [
+          "leader elections: clean / unclean",
+          `${result.cleanElections} / ${result.uncleanElections}`,
+        ],
+      ],
+    );
+    const safe = options.acks === "all" && !options.unclean;
+    trace.section("Checks");
+    trace.check("no acknowledged message is lost", result.lost.length === 0, {
+      expected: safe,
+      ref: REF.leaders,
+      detail:
+        result.lost.length === 0
+          ? `${result.acknowledged.length} acknowledged, all in the log`
+          : `${result.lost.length} lost: ${result.lost.slice(0, 6).join(", ")}${result.lost.length > 6 ? ", ..." : ""}`,
+    });
+    trace.check(
+      "consumers read only committed messages: everything read is still in the log",
+      result.readThenLost.length === 0,
+      {
+        expected: !options.unclean,
+        detail:
+          result.readThenLost.length === 0
+            ? "the high watermark held"
+            : `read, then lost: ${result.readThenLost.join(", ")}`,
+      },
+    );
+    trace.check(
+      "each partition's messages reached the consumer in offset order",
+      result.outOfOrder === 0,
+      { expected: !options.unclean },
+    );
+    trace.check(
+      "every partition has a leader once the faults stop",
+      result.leaderless.length === 0,
+      {
+        detail:
+          result.leaderless.length === 0
+            ? "all online"
+            : `offline: ${result.leaderless.join(", ")}`,
+      },
+    );
+
+    if (options.compareSeeds > 0) compare(trace, options);
+  },
+};
+
+/** The same workload under each setting, over several seeds with a crash and a partition each. */
+function compare(trace: Trace, options: Options): void {
+  trace.section(
+    `Every acks setting, ${options.compareSeeds} seeds each, two broker crashes and two network partitions per seed`,
+    REF.leaders,
+  );
+  const settings: Pick<ClusterOptions, "acks" | "minInsync" | "unclean">[] = [
+    { acks: "0", minInsync: 1, unclean: false },
+    { acks: "1", minInsync: 1, unclean: false },
+    { acks: "1", minInsync: 1, unclean: true },
+    { acks: "all", minInsync: 1, unclean: true },
+    { acks: "all", minInsync: 1, unclean: false },
+    { acks: "all", minInsync: 2, unclean: false },
+  ];
+  const base = {
+    ...options,
+    brokers: 3,
+    replicationFactor: 3,
+    partitions: 1,
+    messages: 100,
+    loss: 0.02,
+    duplicate: 0,
+    idempotence: false,
+  };
+  const rows: Cell[][] = settings.map((setting) => {
+    let lostRuns = 0;
+    let lost = 0;
+    let missing = 0;
+    let acknowledged = 0;
+    for (let seed = 1; seed <= options.compareSeeds; seed++) {
+      const r = runCluster(new Trace({ messages: false, keep: false }), {
+        ...base,
+        ...setting,
+        seed,
+        crash: 2,
+        partition: 2,
+      });
+      if (r.lost.length > 0) lostRuns++;
+      lost += r.lost.length;
+      missing += r.missing.length;
+      acknowledged += r.acknowledged.length;
+    }
+    const calm = runCluster(new Trace({ messages: false, keep: false }), {
+      ...base,
+      ...setting,
+      seed: 1,
+      crash: 0,
+      partition: 0,
+      loss: 0,
+    });
+    return [
+      label(setting),
+      acknowledged,
+      `${lostRuns} of ${options.compareSeeds}`,
+      lost,
+      missing,
+      setting.acks === "0" ? "no acknowledgement" : latencySummary(calm.latenciesMs),
+    ];
+  });
+  trace.table(
+    "What each setting promises, and what it costs",
+    [
+      "setting",
+      "acknowledged",
+      "runs losing acknowledged messages",
+      "acknowledged and lost",
+      "sent and missing",
+      "produce latency (no faults)",
+    ],
+    rows,
+    "acks=all waits for the followers' next fetch: that wait is the price of surviving the leader's crash. Random faults rarely leave the leader alone in the ISR, which unclean election needs to do harm; the run below sets that up on purpose.",
+  );
+  uncleanStepByStep(trace, options);
+}
+
+/**
+ * The followers are cut off (and drop out of the ISR), the lone leader keeps acknowledging, then
+ * crashes before they return. Clean election waits for it; unclean election does not.
+ */
+function uncleanStepByStep(trace: Trace, options: Options): void {
+  trace.section("Unclean leader election, set up on purpose", REF.leaders);
+  trace.note(
+    "At 60 ms the two followers are cut off from everyone; they stop heartbeating and drop out of the ISR, leaving broker-1 alone in it, still acknowledging writes. At 160 ms broker-1 crashes; at 300 ms the network heals; broker-1 restarts at 500 ms.",
+  );
+  const plan: Fault[] = [
+    {
+      kind: "partition",
+      atMs: 60,
+      groups: [
+        ["broker-2", "broker-3"],
+        ["broker-1", "controller", "producer", "consumer"],
+      ],
+      healAtMs: 300,
+    },
+    { kind: "crash", atMs: 160, node: "broker-1", recoverAtMs: 500 },
+  ];
+  const rows: Cell[][] = [false, true].map((unclean) => {
+    const r = runCluster(new Trace({ messages: false, keep: false }), {
+      ...options,
+      brokers: 3,
+      replicationFactor: 3,
+      partitions: 1,
+      acks: "all",
+      minInsync: 1,
+      unclean,
+      messages: 40,
+      loss: 0,
+      duplicate: 0,
+      crash: 0,
+      partition: 0,
+      seed: 1,
+      idempotence: false,
+      plan,
+    });
+    return [
+      unclean ? "unclean election allowed" : "clean election only",
+      r.acknowledged.length,
+      r.lost.length,
+      `${r.offlineMs.toFixed(0)} ms`,
+    ];
+  });
+  trace.table(
+    "acks=all, min.insync.replicas=1: the leader was alone in the ISR when it crashed",
+    ["election", "acknowledged", "acknowledged and lost", "time without a leader"],
+    rows,
+    "Clean election keeps every acknowledged message and leaves the partition offline until broker-1 returns; unclean election brings it back sooner, on a replica that never had the last writes. min.insync.replicas=2 would have refused those writes instead.",
+  );
+}
