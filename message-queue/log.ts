@@ -22,6 +22,9 @@ export interface LogRecord {
   readonly sizeBytes: number;
   /** The leader epoch the record was written in (used by replication to find divergence). */
   readonly epoch: number;
+  /** An idempotent producer's id and its sequence number for this partition. */
+  readonly producerId?: number;
+  readonly sequence?: number;
 }
 
 export interface LogConfig {
@@ -94,6 +97,7 @@ export class PartitionLog {
     value: Uint8Array | string | null,
     timestampMs: number,
     epoch = 0,
+    producer?: { producerId: number; sequence: number },
   ): number {
     const sizeBytes = recordSize(key, value);
     let active = this.segments[this.segments.length - 1] as Segment;
@@ -102,7 +106,11 @@ export class PartitionLog {
       this.segments.push(active);
     }
     const offset = this.nextOffset++;
-    active.records.push({ offset, key, value, timestampMs, sizeBytes, epoch });
+    active.records.push(
+      producer === undefined
+        ? { offset, key, value, timestampMs, sizeBytes, epoch }
+        : { offset, key, value, timestampMs, sizeBytes, epoch, ...producer },
+    );
     active.bytes += sizeBytes;
     return offset;
   }

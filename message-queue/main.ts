@@ -6,13 +6,16 @@
  *   npx tsx message-queue/main.ts <scenario>   one scenario; --help lists them and their flags
  */
 import { type Concept, main } from "../shared/cli.js";
+import { idempotentProducer } from "./scenarios/idempotent-producer.js";
+import { partitions } from "./scenarios/partitions.js";
 import { replication } from "./scenarios/replication.js";
+import { retentionAndCompaction } from "./scenarios/retention.js";
 
 export const messageQueue: Concept = {
   folder: "message-queue",
   description: "A Kafka-style log-based message broker, simulated and narrated (DDIA chapter 11).",
-  scenarios: [replication],
-  tour: ["replication"],
+  scenarios: [partitions, retentionAndCompaction, replication, idempotentProducer],
+  tour: ["partitions", "replication"],
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) main(messageQueue);

@@ -22,7 +22,7 @@
 
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
-import { PartitionLog } from "../log.js";
+import { type LogRecord, PartitionLog } from "../log.js";
 import type { Acks, ClusterMessage, PartitionState, ProduceError, WireRecord } from "./messages.js";
 
 export interface BrokerConfig {
@@ -168,11 +168,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     }
 
     if (this.config.idempotence && msg.producerId !== undefined && msg.sequence !== undefined) {
-      const producers =
-        this.durable.producers.get(msg.partition) ??
-        new Map<number, { sequence: number; offset: number }>();
-      this.durable.producers.set(msg.partition, producers);
-      const last = producers.get(msg.producerId);
+      const last = this.durable.producers.get(msg.partition)?.get(msg.producerId);
       if (last !== undefined && msg.sequence <= last.sequence) {
         // A retry of a record already in the log: answer with its offset, append nothing.
         this.note(
@@ -186,17 +182,19 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
         return;
       }
     }
+    const producer =
+      this.config.idempotence && msg.producerId !== undefined && msg.sequence !== undefined
+        ? { producerId: msg.producerId, sequence: msg.sequence }
+        : undefined;
     const offset = this.log(msg.partition).append(
       msg.key,
       msg.value,
       this.sim.now,
       state.leaderEpoch,
+      producer,
     );
-    if (this.config.idempotence && msg.producerId !== undefined && msg.sequence !== undefined) {
-      this.durable.producers
-        .get(msg.partition)
-        ?.set(msg.producerId, { sequence: msg.sequence, offset });
-    }
+    if (producer !== undefined)
+      this.rememberProducer(msg.partition, producer.producerId, producer.sequence, offset);
     this.advanceHighWatermark(msg.partition, state);
     this.ackWhenCommitted(from, msg, offset, false);
   }
@@ -257,16 +255,10 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       return;
     }
     const limit = msg.isFollower ? log.endOffset : this.highWatermark(msg.partition);
-    const records: WireRecord[] = log
+    const records = log
       .read(msg.fetchOffset, 50)
       .filter((r) => r.offset < limit)
-      .map((r) => ({
-        offset: r.offset,
-        key: r.key,
-        value: typeof r.value === "string" || r.value === null ? r.value : null,
-        epoch: r.epoch,
-        timestampMs: r.timestampMs,
-      }));
+      .map(toWire);
     if (msg.isFollower) {
       const followers = this.followersOf(msg.partition);
       const progress = followers.get(msg.replica) ?? this.freshProgress();
@@ -413,11 +405,19 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
           `truncates partition ${msg.partition} from offset ${msg.truncateTo}: those ${log.endOffset - msg.truncateTo} record(s) were never committed by the leader of epoch ${state.leaderEpoch}`,
         );
         log.truncateTo(msg.truncateTo);
+        this.rebuildProducers(msg.partition);
       }
       return;
     }
     for (const r of msg.records) {
-      if (r.offset === log.endOffset) log.append(r.key, r.value, r.timestampMs, r.epoch);
+      if (r.offset !== log.endOffset) continue;
+      const producer =
+        r.producerId !== undefined && r.sequence !== undefined
+          ? { producerId: r.producerId, sequence: r.sequence }
+          : undefined;
+      log.append(r.key, r.value, r.timestampMs, r.epoch, producer);
+      if (producer !== undefined)
+        this.rememberProducer(msg.partition, producer.producerId, producer.sequence, r.offset);
     }
     const hw = Math.min(msg.highWatermark, log.endOffset);
     if (hw > this.highWatermark(msg.partition)) this.durable.highWatermark.set(msg.partition, hw);
@@ -459,16 +459,47 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     return this.log(partition)
       .read(0, Number.MAX_SAFE_INTEGER)
       .filter((r) => r.offset < this.highWatermark(partition))
-      .map((r) => ({
-        offset: r.offset,
-        key: r.key,
-        value: typeof r.value === "string" ? r.value : null,
-        epoch: r.epoch,
-        timestampMs: r.timestampMs,
-      }));
+      .map(toWire);
+  }
+
+  /**
+   * Producer state (last sequence per producer) lives with the log: followers keep it too, from
+   * the records they replicate, so a new leader still recognises a retried record (as Kafka
+   * rebuilds it from the log's batches). After a truncation it is rebuilt from what is left.
+   */
+  private rememberProducer(
+    partition: number,
+    producerId: number,
+    sequence: number,
+    offset: number,
+  ): void {
+    const producers =
+      this.durable.producers.get(partition) ??
+      new Map<number, { sequence: number; offset: number }>();
+    this.durable.producers.set(partition, producers);
+    producers.set(producerId, { sequence, offset });
+  }
+
+  private rebuildProducers(partition: number): void {
+    this.durable.producers.set(partition, new Map());
+    for (const r of this.log(partition).read(0, Number.MAX_SAFE_INTEGER)) {
+      if (r.producerId !== undefined && r.sequence !== undefined)
+        this.rememberProducer(partition, r.producerId, r.sequence, r.offset);
+    }
   }
 
   static acksLabel(acks: Acks): string {
     return acks === "all" ? "acks=all" : `acks=${acks}`;
   }
+}
+
+function toWire(r: LogRecord): WireRecord {
+  return {
+    offset: r.offset,
+    key: r.key,
+    value: typeof r.value === "string" ? r.value : null,
+    epoch: r.epoch,
+    timestampMs: r.timestampMs,
+    ...(r.producerId !== undefined ? { producerId: r.producerId, sequence: r.sequence } : {}),
+  };
 }

@@ -25,6 +25,8 @@ export interface WireRecord {
   readonly value: string | null;
   readonly epoch: number;
   readonly timestampMs: number;
+  readonly producerId?: number;
+  readonly sequence?: number;
 }
 
 export interface PartitionState {

@@ -1,0 +1,73 @@
+/**
+ * Retries after a lost acknowledgement write a message twice; an idempotent producer (a producer
+ * id plus a sequence number per partition) lets the broker drop the second copy (DDIA ch. 11,
+ * "Idempotence"; Kafka's KIP-98).
+ */
+
+import type { Scenario } from "../../shared/cli.js";
+import { Trace } from "../../shared/trace.js";
+import { type ClusterOptions, runCluster } from "../cluster/run.js";
+import { faultOptions, messagesOption, partitionsOption } from "../options.js";
+import { REF } from "../refs.js";
+
+type Options = Pick<
+  ClusterOptions,
+  "partitions" | "messages" | "loss" | "duplicate" | "crash" | "partition"
+>;
+
+export const idempotentProducer: Scenario<Options> = {
+  name: "idempotent-producer",
+  summary:
+    "retries after a lost acknowledgement duplicate a message; producer id and sequence numbers drop the duplicate",
+  options: [
+    partitionsOption(2),
+    messagesOption(200),
+    ...faultOptions({ loss: 0.1, crash: 1, partition: 0 }),
+  ],
+  run: ({ trace, seed }, options) => {
+    trace.section("The same workload, with and without idempotence", REF.exactlyOnce);
+    trace.note(
+      "The producer sends each message until it is acknowledged (acks=all). When the acknowledgement is lost, the retry reaches a broker that already has the message. Without idempotence it is appended again; with it, the producer sends its producer id and a sequence number per partition, the leader remembers the last sequence of each producer, and a retry with an old sequence is answered without being appended. Followers keep the same producer state from the records they replicate, so it survives a change of leader.",
+      { ref: REF.exactlyOnce },
+    );
+    const run = (idempotence: boolean, traced: boolean) =>
+      runCluster(traced ? trace : new Trace({ messages: false, keep: false }), {
+        ...options,
+        seed,
+        brokers: 3,
+        replicationFactor: 3,
+        acks: "all",
+        minInsync: 2,
+        unclean: false,
+        idempotence,
+      });
+    trace.note("First without idempotence (narrated), then the same seed with it:");
+    const plain = run(false, true);
+    const idempotent = run(true, false);
+    trace.table(
+      "Duplicates in the log",
+      ["producer", "acknowledged", "retries", "duplicates in the log", "acknowledged and lost"],
+      [
+        ["plain", plain.acknowledged.length, plain.retries, plain.duplicates, plain.lost.length],
+        [
+          "idempotent",
+          idempotent.acknowledged.length,
+          idempotent.retries,
+          idempotent.duplicates,
+          idempotent.lost.length,
+        ],
+      ],
+    );
+    trace.check("the plain producer writes no duplicates", plain.duplicates === 0, {
+      expected: false,
+      detail: `${plain.duplicates} duplicate(s) after ${plain.retries} retries`,
+    });
+    trace.check("the idempotent producer writes no duplicates", idempotent.duplicates === 0, {
+      detail: `${idempotent.retries} retries, every repeat recognised`,
+    });
+    trace.check(
+      "neither loses an acknowledged message",
+      plain.lost.length === 0 && idempotent.lost.length === 0,
+    );
+  },
+};
