@@ -6,6 +6,7 @@
  *   npx tsx message-queue/main.ts <scenario>   one scenario; --help lists them and their flags
  */
 import { type Concept, main } from "../shared/cli.js";
+import { competingConsumers } from "./scenarios/competing-consumers.js";
 import { consumerGroups } from "./scenarios/consumer-groups.js";
 import { idempotentProducer } from "./scenarios/idempotent-producer.js";
 import { partitions } from "./scenarios/partitions.js";
@@ -15,7 +16,7 @@ import { retentionAndCompaction } from "./scenarios/retention.js";
 export const messageQueue: Concept = {
   folder: "message-queue",
   description: "A Kafka-style log-based message broker, simulated and narrated (DDIA chapter 11).",
-  scenarios: [partitions, consumerGroups, retentionAndCompaction, replication, idempotentProducer],
+  scenarios: [competingConsumers, partitions, consumerGroups, retentionAndCompaction, replication, idempotentProducer],
   tour: ["partitions", "replication"],
 };
 

@@ -1,0 +1,131 @@
+/**
+ * The traditional broker: load balancing against fan-out, acknowledgements, a consumer crash that
+ * makes the broker redeliver (and so reorder), prefetch limits, and a poison message sent to the
+ * dead-letter queue (DDIA ch. 11, "Multiple consumers" and "Acknowledgments and redelivery",
+ * Figure 11-2). A step model: in each step, the broker dispatches and every consumer handles the
+ * oldest message it holds.
+ */
+
+import { integer, option, type Scenario } from "../../shared/cli.js";
+import { messagesOption } from "../options.js";
+import { REF } from "../refs.js";
+import { QueueBroker } from "../traditional.js";
+
+interface Options {
+  consumers: number;
+  messages: number;
+  prefetch: number;
+  maxDeliveries: number;
+}
+
+export interface CompetingRun {
+  processedBy: Map<string, string[]>;
+  broker: QueueBroker;
+  maxHeld: number;
+  crashed: string;
+  redelivered: string[];
+  poison: string;
+}
+
+/** Load balancing: every message goes to one consumer. The last consumer crashes at step 2. */
+export function runCompeting(options: Options): CompetingRun {
+  const broker = new QueueBroker(options.prefetch, options.maxDeliveries);
+  const messages = Array.from({ length: options.messages }, (_, i) => `m${i + 1}`);
+  const poison = messages[Math.min(6, messages.length - 1)] as string;
+  for (const m of messages) broker.publish(m);
+  let consumers = Array.from({ length: options.consumers }, (_, i) => `consumer-${i + 1}`);
+  const crashed = consumers[consumers.length - 1] as string;
+  const processedBy = new Map(consumers.map((c) => [c, [] as string[]]));
+  let maxHeld = 0;
+  let redelivered: string[] = [];
+  for (let step = 0; step < 10_000 && (broker.ready.length > 0 || consumers.some((c) => broker.inFlight(c).length > 0)); step++) {
+    broker.dispatch(consumers);
+    for (const c of consumers) maxHeld = Math.max(maxHeld, broker.inFlight(c).length);
+    if (step === 2 && consumers.length > 1) {
+      // The consumer dies in the middle of its oldest message: no acknowledgement ever comes.
+      redelivered = broker.consumerLost(crashed);
+      consumers = consumers.filter((c) => c !== crashed);
+      continue;
+    }
+    for (const c of consumers) {
+      const message = broker.inFlight(c)[0];
+      if (message === undefined) continue;
+      if (message === poison) {
+        broker.nack(c, message);
+        continue;
+      }
+      processedBy.get(c)?.push(message);
+      broker.ack(c, message);
+    }
+  }
+  return { processedBy, broker, maxHeld, crashed, redelivered, poison };
+}
+
+export const competingConsumers: Scenario<Options> = {
+  name: "competing-consumers",
+  summary: "a traditional broker: load balancing and fan-out, acknowledgements, redelivery that reorders, prefetch, a dead-letter queue",
+  options: [
+    option("--consumers <count>", "consumers on the queue", integer(1, 32), 3),
+    messagesOption(12),
+    option("--prefetch <count>", "unacknowledged messages a consumer may hold", integer(1, 1_000), 2),
+    option("--max-deliveries <count>", "attempts before a message goes to the dead-letter queue", integer(1, 100), 3),
+  ],
+  run: ({ trace }, options) => {
+    trace.section("Load balancing: each message to one consumer", REF.multipleConsumers);
+    trace.note(
+      `${options.messages} messages on one queue, ${options.consumers} consumers, prefetch ${options.prefetch}: the broker hands each consumer at most ${options.prefetch} unacknowledged message(s) at a time and deletes a message once it is acknowledged.`,
+      { ref: REF.multipleConsumers },
+    );
+    const run = runCompeting(options);
+    if (run.redelivered.length > 0) {
+      trace.note(
+        `${run.crashed} crashes holding ${run.redelivered.join(", ")} unacknowledged (processing the first); having no acknowledgement, the broker puts ${run.redelivered.length === 1 ? "it" : "them"} back and redelivers to another consumer, after messages that were queued later (Figure 11-2).`,
+        { level: "summary", ref: REF.ackRedelivery },
+      );
+    }
+    trace.note(
+      `${run.poison} fails every time it is processed (a poison message); after ${options.maxDeliveries} deliveries the broker moves it to the dead-letter queue instead of redelivering it forever.`,
+      { level: "summary" },
+    );
+    trace.table(
+      "Who processed what, in order",
+      ["consumer", "processed"],
+      [...run.processedBy].map(([c, ms]) => [c === run.crashed && run.redelivered.length > 0 ? `${c} (crashed)` : c, ms.join(" ") || "(nothing)"]),
+      `Dead-letter queue: ${run.broker.deadLetters.join(", ") || "empty"}; redeliveries: ${run.broker.redeliveries}.`,
+    );
+    const processed = [...run.processedBy.values()].flat();
+    const expected = Array.from({ length: options.messages }, (_, i) => `m${i + 1}`).filter((m) => m !== run.poison);
+    const reordered = run.redelivered.some((m) =>
+      [...run.processedBy.values()].some((list) => list.indexOf(m) > 0 && list.slice(0, list.indexOf(m)).some((x) => Number(x.slice(1)) > Number(m.slice(1)))),
+    );
+    trace.check("every message except the poison one is processed exactly once", processed.length === expected.length && expected.every((m) => processed.includes(m)), {
+      detail: `${processed.length} processed`,
+    });
+    trace.check("messages are processed in queue order", !reordered, {
+      expected: run.redelivered.length === 0,
+      ref: REF.ackRedelivery,
+      detail: reordered ? `redelivered ${run.redelivered.join(", ")} came after later messages` : "no redelivered message was overtaken",
+    });
+    trace.check(`no consumer ever held more than ${options.prefetch} unacknowledged message(s)`, run.maxHeld <= options.prefetch);
+    trace.check(`the poison message went to the dead-letter queue after ${options.maxDeliveries} deliveries`, run.broker.deadLetters.includes(run.poison) && run.broker.deliveriesOf(run.poison) === options.maxDeliveries);
+
+    trace.section("Fan-out: each message to every consumer", REF.multipleConsumers);
+    const fanOut = Array.from({ length: options.consumers }, (_, i) => {
+      // A fan-out exchange gives every consumer its own queue holding every message.
+      const queue = new QueueBroker(options.prefetch, options.maxDeliveries);
+      for (let m = 1; m <= options.messages; m++) queue.publish(`m${m}`);
+      const me = `consumer-${i + 1}`;
+      const got: string[] = [];
+      for (let step = 0; step < 10_000 && queue.ready.length + queue.inFlight(me).length > 0; step++) {
+        queue.dispatch([me]);
+        const message = queue.inFlight(me)[0];
+        if (message === undefined) continue;
+        got.push(message);
+        queue.ack(me, message);
+      }
+      return got;
+    });
+    trace.note("Fan-out gives every consumer every message, in queue order; load balancing shares the work and promises no order once a redelivery happens.");
+    trace.check("with fan-out, every consumer receives every message", fanOut.every((got) => got.length === options.messages));
+  },
+};
