@@ -12,7 +12,11 @@
 
 export type Assignor = "range" | "roundrobin";
 
-export function assign(assignor: Assignor, members: readonly string[], partitions: number): Map<string, number[]> {
+export function assign(
+  assignor: Assignor,
+  members: readonly string[],
+  partitions: number,
+): Map<string, number[]> {
   const sorted = [...members].sort();
   const out = new Map<string, number[]>(sorted.map((m) => [m, []]));
   if (sorted.length === 0) return out;
@@ -22,7 +26,10 @@ export function assign(assignor: Assignor, members: readonly string[], partition
     sorted.forEach((member, i) => {
       const start = i * per + Math.min(i, extra);
       const count = per + (i < extra ? 1 : 0);
-      out.set(member, Array.from({ length: count }, (_, k) => start + k));
+      out.set(
+        member,
+        Array.from({ length: count }, (_, k) => start + k),
+      );
     });
   } else {
     for (let p = 0; p < partitions; p++) out.get(sorted[p % sorted.length] as string)?.push(p);
@@ -38,7 +45,8 @@ export class GroupCoordinator {
   private assignment = new Map<string, number[]>();
   readonly committed = new Map<number, number>();
   /** Every generation's assignment, for the narration and the ownership check. */
-  readonly history: { generation: number; members: string[]; assignment: Map<string, number[]> }[] = [];
+  readonly history: { generation: number; members: string[]; assignment: Map<string, number[]> }[] =
+    [];
 
   constructor(
     readonly partitions: number,
@@ -79,15 +87,24 @@ export class GroupCoordinator {
     this.generation++;
     this.members = members;
     this.assignment = assign(this.assignor, members, this.partitions);
-    this.history.push({ generation: this.generation, members: [...members], assignment: new Map(this.assignment) });
+    this.history.push({
+      generation: this.generation,
+      members: [...members],
+      assignment: new Map(this.assignment),
+    });
   }
 }
 
 /** Every partition has exactly one owner, and that owner is a live member. */
-export function exactlyOneOwner(assignment: Map<string, number[]>, members: readonly string[], partitions: number): boolean {
+export function exactlyOneOwner(
+  assignment: Map<string, number[]>,
+  members: readonly string[],
+  partitions: number,
+): boolean {
   if (members.length === 0) return true;
   const owners = new Map<number, string[]>();
-  for (const [member, owned] of assignment) for (const p of owned) owners.set(p, [...(owners.get(p) ?? []), member]);
+  for (const [member, owned] of assignment)
+    for (const p of owned) owners.set(p, [...(owners.get(p) ?? []), member]);
   for (let p = 0; p < partitions; p++) {
     const list = owners.get(p) ?? [];
     if (list.length !== 1 || !members.includes(list[0] as string)) return false;

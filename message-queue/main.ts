@@ -8,6 +8,7 @@
 import { type Concept, main } from "../shared/cli.js";
 import { competingConsumers } from "./scenarios/competing-consumers.js";
 import { consumerGroups } from "./scenarios/consumer-groups.js";
+import { exactlyOnce } from "./scenarios/exactly-once.js";
 import { idempotentProducer } from "./scenarios/idempotent-producer.js";
 import { partitions } from "./scenarios/partitions.js";
 import { replication } from "./scenarios/replication.js";
@@ -16,7 +17,15 @@ import { retentionAndCompaction } from "./scenarios/retention.js";
 export const messageQueue: Concept = {
   folder: "message-queue",
   description: "A Kafka-style log-based message broker, simulated and narrated (DDIA chapter 11).",
-  scenarios: [competingConsumers, partitions, consumerGroups, retentionAndCompaction, replication, idempotentProducer],
+  scenarios: [
+    competingConsumers,
+    partitions,
+    consumerGroups,
+    retentionAndCompaction,
+    replication,
+    idempotentProducer,
+    exactlyOnce,
+  ],
   tour: ["partitions", "replication"],
 };
 

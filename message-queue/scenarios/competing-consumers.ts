@@ -38,7 +38,12 @@ export function runCompeting(options: Options): CompetingRun {
   const processedBy = new Map(consumers.map((c) => [c, [] as string[]]));
   let maxHeld = 0;
   let redelivered: string[] = [];
-  for (let step = 0; step < 10_000 && (broker.ready.length > 0 || consumers.some((c) => broker.inFlight(c).length > 0)); step++) {
+  for (
+    let step = 0;
+    step < 10_000 &&
+    (broker.ready.length > 0 || consumers.some((c) => broker.inFlight(c).length > 0));
+    step++
+  ) {
     broker.dispatch(consumers);
     for (const c of consumers) maxHeld = Math.max(maxHeld, broker.inFlight(c).length);
     if (step === 2 && consumers.length > 1) {
@@ -63,12 +68,23 @@ export function runCompeting(options: Options): CompetingRun {
 
 export const competingConsumers: Scenario<Options> = {
   name: "competing-consumers",
-  summary: "a traditional broker: load balancing and fan-out, acknowledgements, redelivery that reorders, prefetch, a dead-letter queue",
+  summary:
+    "a traditional broker: load balancing and fan-out, acknowledgements, redelivery that reorders, prefetch, a dead-letter queue",
   options: [
     option("--consumers <count>", "consumers on the queue", integer(1, 32), 3),
     messagesOption(12),
-    option("--prefetch <count>", "unacknowledged messages a consumer may hold", integer(1, 1_000), 2),
-    option("--max-deliveries <count>", "attempts before a message goes to the dead-letter queue", integer(1, 100), 3),
+    option(
+      "--prefetch <count>",
+      "unacknowledged messages a consumer may hold",
+      integer(1, 1_000),
+      2,
+    ),
+    option(
+      "--max-deliveries <count>",
+      "attempts before a message goes to the dead-letter queue",
+      integer(1, 100),
+      3,
+    ),
   ],
   run: ({ trace }, options) => {
     trace.section("Load balancing: each message to one consumer", REF.multipleConsumers);
@@ -90,24 +106,46 @@ export const competingConsumers: Scenario<Options> = {
     trace.table(
       "Who processed what, in order",
       ["consumer", "processed"],
-      [...run.processedBy].map(([c, ms]) => [c === run.crashed && run.redelivered.length > 0 ? `${c} (crashed)` : c, ms.join(" ") || "(nothing)"]),
+      [...run.processedBy].map(([c, ms]) => [
+        c === run.crashed && run.redelivered.length > 0 ? `${c} (crashed)` : c,
+        ms.join(" ") || "(nothing)",
+      ]),
       `Dead-letter queue: ${run.broker.deadLetters.join(", ") || "empty"}; redeliveries: ${run.broker.redeliveries}.`,
     );
     const processed = [...run.processedBy.values()].flat();
-    const expected = Array.from({ length: options.messages }, (_, i) => `m${i + 1}`).filter((m) => m !== run.poison);
-    const reordered = run.redelivered.some((m) =>
-      [...run.processedBy.values()].some((list) => list.indexOf(m) > 0 && list.slice(0, list.indexOf(m)).some((x) => Number(x.slice(1)) > Number(m.slice(1)))),
+    const expected = Array.from({ length: options.messages }, (_, i) => `m${i + 1}`).filter(
+      (m) => m !== run.poison,
     );
-    trace.check("every message except the poison one is processed exactly once", processed.length === expected.length && expected.every((m) => processed.includes(m)), {
-      detail: `${processed.length} processed`,
-    });
+    const reordered = run.redelivered.some((m) =>
+      [...run.processedBy.values()].some(
+        (list) =>
+          list.indexOf(m) > 0 &&
+          list.slice(0, list.indexOf(m)).some((x) => Number(x.slice(1)) > Number(m.slice(1))),
+      ),
+    );
+    trace.check(
+      "every message except the poison one is processed exactly once",
+      processed.length === expected.length && expected.every((m) => processed.includes(m)),
+      {
+        detail: `${processed.length} processed`,
+      },
+    );
     trace.check("messages are processed in queue order", !reordered, {
       expected: run.redelivered.length === 0,
       ref: REF.ackRedelivery,
-      detail: reordered ? `redelivered ${run.redelivered.join(", ")} came after later messages` : "no redelivered message was overtaken",
+      detail: reordered
+        ? `redelivered ${run.redelivered.join(", ")} came after later messages`
+        : "no redelivered message was overtaken",
     });
-    trace.check(`no consumer ever held more than ${options.prefetch} unacknowledged message(s)`, run.maxHeld <= options.prefetch);
-    trace.check(`the poison message went to the dead-letter queue after ${options.maxDeliveries} deliveries`, run.broker.deadLetters.includes(run.poison) && run.broker.deliveriesOf(run.poison) === options.maxDeliveries);
+    trace.check(
+      `no consumer ever held more than ${options.prefetch} unacknowledged message(s)`,
+      run.maxHeld <= options.prefetch,
+    );
+    trace.check(
+      `the poison message went to the dead-letter queue after ${options.maxDeliveries} deliveries`,
+      run.broker.deadLetters.includes(run.poison) &&
+        run.broker.deliveriesOf(run.poison) === options.maxDeliveries,
+    );
 
     trace.section("Fan-out: each message to every consumer", REF.multipleConsumers);
     const fanOut = Array.from({ length: options.consumers }, (_, i) => {
@@ -116,7 +154,11 @@ export const competingConsumers: Scenario<Options> = {
       for (let m = 1; m <= options.messages; m++) queue.publish(`m${m}`);
       const me = `consumer-${i + 1}`;
       const got: string[] = [];
-      for (let step = 0; step < 10_000 && queue.ready.length + queue.inFlight(me).length > 0; step++) {
+      for (
+        let step = 0;
+        step < 10_000 && queue.ready.length + queue.inFlight(me).length > 0;
+        step++
+      ) {
         queue.dispatch([me]);
         const message = queue.inFlight(me)[0];
         if (message === undefined) continue;
@@ -125,7 +167,12 @@ export const competingConsumers: Scenario<Options> = {
       }
       return got;
     });
-    trace.note("Fan-out gives every consumer every message, in queue order; load balancing shares the work and promises no order once a redelivery happens.");
-    trace.check("with fan-out, every consumer receives every message", fanOut.every((got) => got.length === options.messages));
+    trace.note(
+      "Fan-out gives every consumer every message, in queue order; load balancing shares the work and promises no order once a redelivery happens.",
+    );
+    trace.check(
+      "with fan-out, every consumer receives every message",
+      fanOut.every((got) => got.length === options.messages),
+    );
   },
 };

@@ -43,7 +43,10 @@ export interface GroupRun {
  */
 export function runGroup(options: Options & { seed: number }, trace?: Trace): GroupRun {
   const random = new Random(options.seed).fork("group");
-  const logs = Array.from({ length: options.partitions }, () => new PartitionLog({ segmentBytes: 1 << 20 }));
+  const logs = Array.from(
+    { length: options.partitions },
+    () => new PartitionLog({ segmentBytes: 1 << 20 }),
+  );
   for (let i = 0; i < options.messages; i++) {
     const p = i % options.partitions;
     logs[p]?.append(`k${i}`, `m${i + 1}`, i);
@@ -63,7 +66,8 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
     if (last === undefined) return;
     ownershipHeld &&= exactlyOneOwner(last.assignment, group.liveMembers, options.partitions);
     // Each member starts its partitions from the committed offsets of the new generation.
-    for (const m of group.liveMembers) positions.set(m, new Map(group.partitionsOf(m).map((p) => [p, group.position(p)])));
+    for (const m of group.liveMembers)
+      positions.set(m, new Map(group.partitionsOf(m).map((p) => [p, group.position(p)])));
     trace?.note(
       `${why}: generation ${last.generation}, ${options.assignor} assignment: ${[...last.assignment].map(([m, ps]) => `${m} → [${ps.join(", ")}]`).join("; ")}`,
       { ref: REF.offsets },
@@ -72,7 +76,12 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
 
   let lag: GroupRun["lag"] = [];
   for (let step = 0; step < 200; step++) {
-    if (step === 4) lag = logs.map((log, p) => ({ partition: p, endOffset: log.endOffset, committed: group.position(p) }));
+    if (step === 4)
+      lag = logs.map((log, p) => ({
+        partition: p,
+        endOffset: log.endOffset,
+        committed: group.position(p),
+      }));
     if (step < members.length) {
       group.join(members[step] as string);
       rebalanced(`${members[step]} joins`);
@@ -89,7 +98,8 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
         if (batch.length === 0) continue;
         const next = (batch.at(-1)?.offset ?? position) + 1;
         const process = () => {
-          for (const r of batch) processed.set(String(r.value), (processed.get(String(r.value)) ?? 0) + 1);
+          for (const r of batch)
+            processed.set(String(r.value), (processed.get(String(r.value)) ?? 0) + 1);
         };
         const crashing = step === crashAt && member === crashVictim && group.liveMembers.length > 1;
         if (options.commit === "after") {
@@ -115,7 +125,9 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
     }
     if (logs.every((log, p) => group.position(p) >= log.endOffset)) break;
   }
-  const all = logs.flatMap((log) => log.read(0, Number.MAX_SAFE_INTEGER).map((r) => String(r.value)));
+  const all = logs.flatMap((log) =>
+    log.read(0, Number.MAX_SAFE_INTEGER).map((r) => String(r.value)),
+  );
   return {
     processed,
     lost: all.filter((v) => !processed.has(v)),
@@ -128,16 +140,30 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
 
 export const consumerGroups: Scenario<Options> = {
   name: "consumer-groups",
-  summary: "members join and leave, partitions are reassigned, offsets committed; at-least-once versus at-most-once",
+  summary:
+    "members join and leave, partitions are reassigned, offsets committed; at-least-once versus at-most-once",
   options: [
     partitionsOption(6),
     option("--consumers <count>", "consumers in the group", integer(1, 32), 3),
     option("--messages <count>", "messages in the topic", integer(1, 100_000), 60),
-    option("--assignor <name>", "partition assignment strategy", choice(["range", "roundrobin"] as const), "range"),
-    option("--commit <when>", "commit offsets before or after processing", choice(["after", "before"] as const), "after"),
+    option(
+      "--assignor <name>",
+      "partition assignment strategy",
+      choice(["range", "roundrobin"] as const),
+      "range",
+    ),
+    option(
+      "--commit <when>",
+      "commit offsets before or after processing",
+      choice(["after", "before"] as const),
+      "after",
+    ),
   ],
   run: ({ trace, seed }, options) => {
-    trace.section(`A group of ${options.consumers} consumers on ${options.partitions} partitions`, REF.offsets);
+    trace.section(
+      `A group of ${options.consumers} consumers on ${options.partitions} partitions`,
+      REF.offsets,
+    );
     trace.note(
       "Each partition is consumed by exactly one member of the group; a membership change starts a new generation and a new assignment. A consumer commits the offset it has processed up to; a partition's next owner resumes from the last commit.",
       { ref: REF.offsets },
@@ -149,9 +175,15 @@ export const consumerGroups: Scenario<Options> = {
       result.lag.map((l) => [l.partition, l.endOffset, l.committed, l.endOffset - l.committed]),
       "Lag is how far the group is behind the log; the log keeps the messages, so a lagging consumer loses nothing until retention deletes them.",
     );
-    const other = runGroup({ ...options, seed, commit: options.commit === "after" ? "before" : "after" });
+    const other = runGroup({
+      ...options,
+      seed,
+      commit: options.commit === "after" ? "before" : "after",
+    });
     const row = (commit: CommitOrder, r: GroupRun): Cell[] => [
-      commit === "after" ? "process, then commit (at-least-once)" : "commit, then process (at-most-once)",
+      commit === "after"
+        ? "process, then commit (at-least-once)"
+        : "commit, then process (at-most-once)",
       r.processed.size,
       r.duplicated.length,
       r.lost.length,
@@ -161,16 +193,24 @@ export const consumerGroups: Scenario<Options> = {
       ["commit order", "messages processed", "processed twice", "never processed"],
       [row(options.commit, result), row(options.commit === "after" ? "before" : "after", other)],
     );
-    trace.check("after every rebalance, each partition has exactly one owner among the live members", result.ownershipHeld, {
-      detail: `${result.rebalances} generations`,
-    });
+    trace.check(
+      "after every rebalance, each partition has exactly one owner among the live members",
+      result.ownershipHeld,
+      {
+        detail: `${result.rebalances} generations`,
+      },
+    );
     trace.check("no message is lost", result.lost.length === 0, {
       expected: options.commit === "after",
-      detail: result.lost.length === 0 ? "every message processed" : `never processed: ${result.lost.join(", ")}`,
+      detail:
+        result.lost.length === 0
+          ? "every message processed"
+          : `never processed: ${result.lost.join(", ")}`,
     });
     trace.check("no message is processed twice", result.duplicated.length === 0, {
       expected: options.commit === "before",
-      detail: result.duplicated.length === 0 ? "each once" : `twice: ${result.duplicated.join(", ")}`,
+      detail:
+        result.duplicated.length === 0 ? "each once" : `twice: ${result.duplicated.join(", ")}`,
     });
   },
 };
