@@ -72,12 +72,17 @@ export class QueueBroker {
     return "requeued";
   }
 
-  /** A consumer's connection died: everything it had not acknowledged goes back to the queue. */
+  /**
+   * A consumer's connection died: everything it had not acknowledged goes back to the front of the
+   * queue, except what has used up its deliveries, which goes to the dead letters.
+   */
   consumerLost(consumer: string): string[] {
     const held = this.unacked.get(consumer) ?? [];
     this.unacked.delete(consumer);
-    this.redeliveries += held.length;
-    this.ready.unshift(...held);
+    const back = held.filter((m) => this.deliveriesOf(m) < this.maxDeliveries);
+    this.deadLetters.push(...held.filter((m) => !back.includes(m)));
+    this.redeliveries += back.length;
+    this.ready.unshift(...back);
     return held;
   }
 

@@ -8,7 +8,8 @@
  *   incarnation left open and fences that incarnation (a zombie) out.
  * - Records written in a transaction sit in the output log as usual, but read_committed consumers
  *   only see them once a COMMIT marker for their transaction follows; an ABORT marker discards
- *   them. A consumer cannot read past the first transaction still open (the last stable offset).
+ *   them. (Kafka also holds read_committed consumers at the first open transaction, the last
+ *   stable offset; with one producer per partition, as here, the order is the same either way.)
  * - The input offsets are part of the transaction: they become the group's committed offsets only
  *   when the transaction commits.
  */
@@ -103,7 +104,7 @@ export class TransactionCoordinator {
   }
 }
 
-/** What a read_committed consumer sees: committed transactional data, in order, up to the first open transaction. */
+/** What a read_committed consumer sees: each transaction's data once its COMMIT marker is read. */
 export function readCommitted(output: readonly OutputEntry[]): string[] {
   const out: string[] = [];
   const pending = new Map<number, string[]>();

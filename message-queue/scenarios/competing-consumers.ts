@@ -142,7 +142,7 @@ export const competingConsumers: Scenario<Options> = {
       run.maxHeld <= options.prefetch,
     );
     trace.check(
-      `the poison message went to the dead-letter queue after ${options.maxDeliveries} deliveries`,
+      `the poison message went to the dead-letter queue, after at most ${options.maxDeliveries} deliveries`,
       run.broker.deadLetters.includes(run.poison) &&
         run.broker.deliveriesOf(run.poison) === options.maxDeliveries,
     );

@@ -86,7 +86,7 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
       group.join(members[step] as string);
       rebalanced(`${members[step]} joins`);
     }
-    if (step === leaverAt && members.length > 1) {
+    if (step === leaverAt && group.liveMembers.length > 1) {
       group.leave(leaver);
       rebalanced(`${leaver} leaves the group cleanly, committing first`);
     }

@@ -38,7 +38,9 @@ export function runPipeline(
   const random = new Random(options.seed).fork("pipeline");
   const input = Array.from({ length: options.messages }, (_, i) => `m${i + 1}`);
   const batches = Math.ceil(input.length / options.batch);
-  const crash = { batch: random.int(0, batches - 1), afterWrites: random.int(0, options.batch) };
+  const crashBatch = random.int(0, batches - 1);
+  const crashBatchLength = Math.min(options.batch, input.length - crashBatch * options.batch);
+  const crash = { batch: crashBatch, afterWrites: random.int(0, crashBatchLength) };
   const coordinator = new TransactionCoordinator();
   let fencedZombie = false;
 

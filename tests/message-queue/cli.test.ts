@@ -1,0 +1,111 @@
+/**
+ * The message-queue CLI as a user meets it: every scenario runs and ends as documented, --json is
+ * NDJSON, bad input (including flags that contradict each other) gets one line and exit 2, and the
+ * tour's plain output matches its golden file (UPDATE_GOLDEN=1 to regenerate, then review).
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { messageQueue } from "../../message-queue/main.js";
+import type { TraceEvent } from "../../shared/trace.js";
+import { expectGolden, runInProcess, spawnMain } from "../shared/fixtures/cli.js";
+
+const run = (argv: string[]) => runInProcess(messageQueue, argv);
+
+describe("every scenario", () => {
+  it.each(messageQueue.scenarios.map((s) => s.name))(
+    "%s runs, narrates, ends with its checks, and exits 0",
+    async (name) => {
+      const { code, stdout, stderr } = await run(
+        [name, "--compare-seeds", "2"].slice(0, name === "replication" ? 3 : 1),
+      );
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/✔/);
+      expect(stdout.trimEnd().split("\n").at(-1)).toMatch(
+        /^Summary: \d+ held, \d+ violated; run completed as expected\.$/,
+      );
+    },
+  );
+
+  it.each(messageQueue.scenarios.map((s) => s.name))(
+    "%s --json prints one parsable event per line",
+    async (name) => {
+      const { code, stdout } = await run([
+        name,
+        "--json",
+        "--seed",
+        "2",
+        ...(name === "replication" ? ["--compare-seeds", "0"] : []),
+      ]);
+      expect(code).toBe(0);
+      const events = stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as TraceEvent);
+      expect(events[0]?.kind).toBe("start");
+      expect(events.at(-1)?.kind).toBe("summary");
+    },
+  );
+
+  it("replication with acks=1 and unclean election still exits 0: its losses are expected", async () => {
+    const { code } = await run([
+      "replication",
+      "--acks",
+      "1",
+      "--unclean",
+      "--crash",
+      "2",
+      "--compare-seeds",
+      "0",
+    ]);
+    expect(code).toBe(0);
+  });
+});
+
+describe("the tour", () => {
+  it("matches its golden plain output", async () => {
+    const { code, stdout } = await run([]);
+    expect(code).toBe(0);
+    const { expected, actual } = expectGolden(
+      join(import.meta.dirname, "golden", "tour.golden.txt"),
+      stdout,
+    );
+    expect(actual).toBe(expected);
+  });
+});
+
+describe("bad input, as a user's shell sees it", () => {
+  it.each([
+    [
+      ["replication", "--acks", "2"],
+      /^error: option '--acks <acks>' argument '2' is invalid\. must be one of 0, 1, all$/,
+    ],
+    [
+      ["replication", "--min-insync", "3", "--replication-factor", "2"],
+      /^error: --min-insync 3 cannot exceed --replication-factor 2$/,
+    ],
+    [
+      ["replication", "--replication-factor", "4"],
+      /^error: --replication-factor 4 needs at least as many --brokers \(got 3\)$/,
+    ],
+    [
+      ["consumer-groups", "--assignor", "sticky"],
+      /^error: option '--assignor <name>' argument 'sticky' is invalid\. must be one of range, roundrobin$/,
+    ],
+    [
+      ["partitions", "--partitions", "0"],
+      /^error: option '--partitions <count>' argument '0' is invalid/,
+    ],
+    [
+      ["kafka"],
+      /^error: unknown scenario 'kafka' \(choose from: competing-consumers, .*exactly-once\)$/,
+    ],
+  ])("%j exits 2 with one line naming the problem, and no stack trace", (args, message) => {
+    const result = spawnMain("message-queue", args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  });
+});
