@@ -116,7 +116,7 @@ describe("a broker, message by message", () => {
       idempotence: false,
     };
     const broker = net.add(new Broker("broker-1", net, config));
-    epochs.forEach((epoch, i) => broker.log(0).append(null, `v${i}`, i, epoch));
+    for (const [i, epoch] of epochs.entries()) broker.log(0).append(null, `v${i}`, i, epoch);
     broker.receive("controller", {
       type: "LeaderAndIsr",
       state: {
