@@ -34,28 +34,148 @@ export interface LogConfig {
   deleteRetentionMs?: number;
 }
 
-interface Segment {
-  baseOffset: number;
-  records: LogRecord[];
-  bytes: number;
-  /** When compaction last cleaned this segment (tombstones expire from then). */
-  cleanedAtMs?: number;
-}
-
 /** The size Kafka counts for a record without headers, roughly: key + value + ~20 bytes overhead. */
 export function recordSize(key: string | null, value: Uint8Array | string | null): number {
-  const length = (x: Uint8Array | string | null) =>
-    x === null ? 0 : typeof x === "string" ? x.length : x.byteLength;
-  return 20 + length(key) + length(value);
+  return 20 + byteLength(key) + byteLength(value);
+}
+
+function byteLength(x: Uint8Array | string | null): number {
+  return x === null ? 0 : typeof x === "string" ? x.length : x.byteLength;
+}
+
+/**
+ * A segment stores its records column by column (offsets, timestamps, sizes, epochs in typed
+ * arrays; keys and values in plain arrays), so that an append allocates no object: at millions
+ * of appends a second, one object per record is what the garbage collector would spend its time
+ * on. Records are materialized as objects only when read.
+ */
+class Segment {
+  length = 0;
+  bytes = 0;
+  /** When compaction last cleaned this segment (tombstones expire from then). */
+  cleanedAtMs: number | undefined;
+  private offsets = new Float64Array(16);
+  private timestamps = new Float64Array(16);
+  private sizes = new Int32Array(16);
+  private epochs = new Int32Array(16);
+  /** NaN where the record has no producer id. */
+  private producerIds = new Float64Array(16);
+  private sequences = new Float64Array(16);
+  private keys: (string | null)[] = [];
+  private values: (Uint8Array | string | null)[] = [];
+
+  constructor(readonly baseOffset: number) {}
+
+  push(
+    offset: number,
+    key: string | null,
+    value: Uint8Array | string | null,
+    timestampMs: number,
+    sizeBytes: number,
+    epoch: number,
+    producerId: number,
+    sequence: number,
+  ): void {
+    if (this.length === this.offsets.length) this.grow();
+    const i = this.length++;
+    this.offsets[i] = offset;
+    this.timestamps[i] = timestampMs;
+    this.sizes[i] = sizeBytes;
+    this.epochs[i] = epoch;
+    this.producerIds[i] = producerId;
+    this.sequences[i] = sequence;
+    this.keys.push(key);
+    this.values.push(value);
+    this.bytes += sizeBytes;
+  }
+
+  offsetAt(i: number): number {
+    return this.offsets[i] as number;
+  }
+
+  record(i: number): LogRecord {
+    const producerId = this.producerIds[i] as number;
+    const base = {
+      offset: this.offsets[i] as number,
+      key: this.keys[i] ?? null,
+      value: this.values[i] ?? null,
+      timestampMs: this.timestamps[i] as number,
+      sizeBytes: this.sizes[i] as number,
+      epoch: this.epochs[i] as number,
+    };
+    return Number.isNaN(producerId)
+      ? base
+      : { ...base, producerId, sequence: this.sequences[i] as number };
+  }
+
+  /** The index of the first record whose offset is >= `offset`. */
+  indexOf(offset: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.offsets[mid] as number) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Keep only the records for which `keep` holds (compaction). */
+  retain(keep: (record: LogRecord) => boolean): number {
+    const kept: LogRecord[] = [];
+    for (let i = 0; i < this.length; i++) {
+      const r = this.record(i);
+      if (keep(r)) kept.push(r);
+    }
+    const removed = this.length - kept.length;
+    this.length = 0;
+    this.bytes = 0;
+    this.keys = [];
+    this.values = [];
+    for (const r of kept)
+      this.push(
+        r.offset,
+        r.key,
+        r.value,
+        r.timestampMs,
+        r.sizeBytes,
+        r.epoch,
+        r.producerId ?? Number.NaN,
+        r.sequence ?? Number.NaN,
+      );
+    return removed;
+  }
+
+  /** Drop every record from index `i` on. */
+  truncate(i: number): void {
+    for (let j = i; j < this.length; j++) this.bytes -= this.sizes[j] as number;
+    this.length = Math.min(this.length, i);
+    this.keys.length = this.length;
+    this.values.length = this.length;
+  }
+
+  private grow(): void {
+    const size = this.offsets.length * 2;
+    const grown = <T extends Float64Array | Int32Array>(old: T, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(old);
+      return next;
+    };
+    this.offsets = grown(this.offsets, (n) => new Float64Array(n));
+    this.timestamps = grown(this.timestamps, (n) => new Float64Array(n));
+    this.sizes = grown(this.sizes, (n) => new Int32Array(n));
+    this.epochs = grown(this.epochs, (n) => new Int32Array(n));
+    this.producerIds = grown(this.producerIds, (n) => new Float64Array(n));
+    this.sequences = grown(this.sequences, (n) => new Float64Array(n));
+  }
 }
 
 export class PartitionLog {
-  private readonly segments: Segment[] = [];
+  private readonly segments: Segment[] = [new Segment(0)];
+  private active: Segment = this.segments[0] as Segment;
   private nextOffset = 0;
 
-  constructor(readonly config: LogConfig) {
-    this.segments.push({ baseOffset: 0, records: [], bytes: 0 });
-  }
+  constructor(readonly config: LogConfig) {}
 
   /** The offset the next append gets (Kafka's log end offset). */
   get endOffset(): number {
@@ -64,16 +184,13 @@ export class PartitionLog {
 
   /** The first offset still in the log (Kafka's log start offset). */
   get startOffset(): number {
-    for (const segment of this.segments) {
-      const first = segment.records[0];
-      if (first !== undefined) return first.offset;
-    }
+    for (const segment of this.segments) if (segment.length > 0) return segment.offsetAt(0);
     return this.nextOffset;
   }
 
   /** The first offset of the active segment: compaction and retention leave it alone. */
   get activeBaseOffset(): number {
-    return (this.segments[this.segments.length - 1] as Segment).baseOffset;
+    return this.active.baseOffset;
   }
 
   get segmentCount(): number {
@@ -88,7 +205,7 @@ export class PartitionLog {
 
   get recordCount(): number {
     let total = 0;
-    for (const s of this.segments) total += s.records.length;
+    for (const s of this.segments) total += s.length;
     return total;
   }
 
@@ -99,52 +216,54 @@ export class PartitionLog {
     epoch = 0,
     producer?: { producerId: number; sequence: number },
   ): number {
-    const sizeBytes = recordSize(key, value);
-    let active = this.segments[this.segments.length - 1] as Segment;
-    if (active.bytes > 0 && active.bytes + sizeBytes > this.config.segmentBytes) {
-      active = { baseOffset: this.nextOffset, records: [], bytes: 0 };
-      this.segments.push(active);
+    const sizeBytes = 20 + byteLength(key) + byteLength(value);
+    if (this.active.bytes > 0 && this.active.bytes + sizeBytes > this.config.segmentBytes) {
+      this.active = new Segment(this.nextOffset);
+      this.segments.push(this.active);
     }
     const offset = this.nextOffset++;
-    active.records.push(
-      producer === undefined
-        ? { offset, key, value, timestampMs, sizeBytes, epoch }
-        : { offset, key, value, timestampMs, sizeBytes, epoch, ...producer },
+    this.active.push(
+      offset,
+      key,
+      value,
+      timestampMs,
+      sizeBytes,
+      epoch,
+      producer?.producerId ?? Number.NaN,
+      producer?.sequence ?? Number.NaN,
     );
-    active.bytes += sizeBytes;
     return offset;
   }
 
   /** Up to `max` records from `fromOffset` on (skipping offsets compaction removed). */
   read(fromOffset: number, max: number): LogRecord[] {
     const out: LogRecord[] = [];
-    let s = this.segmentIndexFor(fromOffset);
-    for (; s < this.segments.length && out.length < max; s++) {
-      const records = (this.segments[s] as Segment).records;
-      let i = firstAtOrAfter(records, fromOffset);
-      for (; i < records.length && out.length < max; i++) out.push(records[i] as LogRecord);
+    for (
+      let s = this.segmentIndexFor(fromOffset);
+      s < this.segments.length && out.length < max;
+      s++
+    ) {
+      const segment = this.segments[s] as Segment;
+      for (let i = segment.indexOf(fromOffset); i < segment.length && out.length < max; i++)
+        out.push(segment.record(i));
     }
     return out;
   }
 
   /** The record at exactly `offset`, if it is still there. */
   at(offset: number): LogRecord | undefined {
-    const records = (this.segments[this.segmentIndexFor(offset)] as Segment).records;
-    const record = records[firstAtOrAfter(records, offset)];
-    return record?.offset === offset ? record : undefined;
+    const segment = this.segments[this.segmentIndexFor(offset)] as Segment;
+    const i = segment.indexOf(offset);
+    return i < segment.length && segment.offsetAt(i) === offset ? segment.record(i) : undefined;
   }
 
   /** Remove every record at or after `offset` (a follower truncating a divergent suffix). */
   truncateTo(offset: number): void {
-    while (
-      this.segments.length > 1 &&
-      (this.segments[this.segments.length - 1] as Segment).baseOffset >= offset
-    ) {
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       this.segments.pop();
+      this.active = this.segments[this.segments.length - 1] as Segment;
     }
-    const active = this.segments[this.segments.length - 1] as Segment;
-    const keep = firstAtOrAfter(active.records, offset);
-    for (const dropped of active.records.splice(keep)) active.bytes -= dropped.sizeBytes;
+    this.active.truncate(this.active.indexOf(offset));
     this.nextOffset = Math.min(this.nextOffset, offset);
   }
 
@@ -152,15 +271,10 @@ export class PartitionLog {
   applyRetention(nowMs: number): { segments: number; records: number } {
     let segments = 0;
     let records = 0;
-    const drop = () => {
-      const gone = this.segments.shift() as Segment;
-      segments++;
-      records += gone.records.length;
-    };
     const { retentionMs, retentionBytes } = this.config;
     while (this.segments.length > 1) {
       const oldest = this.segments[0] as Segment;
-      const newest = oldest.records[oldest.records.length - 1];
+      const newest = oldest.length > 0 ? oldest.record(oldest.length - 1) : undefined;
       const tooOld =
         retentionMs !== undefined &&
         newest !== undefined &&
@@ -168,7 +282,9 @@ export class PartitionLog {
       const tooBig =
         retentionBytes !== undefined && this.sizeBytes - oldest.bytes >= retentionBytes;
       if (!tooOld && !tooBig) break;
-      drop();
+      this.segments.shift();
+      segments++;
+      records += oldest.length;
     }
     return { segments, records };
   }
@@ -182,20 +298,20 @@ export class PartitionLog {
   compact(nowMs: number): number {
     const latest = new Map<string, number>();
     for (const segment of this.segments) {
-      for (const r of segment.records) if (r.key !== null) latest.set(r.key, r.offset);
+      for (let i = 0; i < segment.length; i++) {
+        const r = segment.record(i);
+        if (r.key !== null) latest.set(r.key, r.offset);
+      }
     }
     const deleteRetentionMs = this.config.deleteRetentionMs ?? 0;
     let removed = 0;
     for (const segment of this.segments.slice(0, -1)) {
       const cleanedAtMs = segment.cleanedAtMs ?? nowMs;
-      const kept = segment.records.filter((r) => {
+      removed += segment.retain((r) => {
         if (r.key === null || latest.get(r.key) !== r.offset) return false;
         // A tombstone stays for deleteRetentionMs after its segment was first cleaned.
         return r.value !== null || nowMs - cleanedAtMs < deleteRetentionMs;
       });
-      removed += segment.records.length - kept.length;
-      segment.records = kept;
-      segment.bytes = kept.reduce((sum, r) => sum + r.sizeBytes, 0);
       segment.cleanedAtMs = cleanedAtMs;
     }
     return removed;
@@ -212,18 +328,6 @@ export class PartitionLog {
     }
     return lo;
   }
-}
-
-/** The index of the first record whose offset is >= `offset` (records are in offset order). */
-function firstAtOrAfter(records: readonly LogRecord[], offset: number): number {
-  let lo = 0;
-  let hi = records.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((records[mid] as LogRecord).offset < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Replay a log into a table, as a consumer rebuilding state does: last value wins, tombstones delete. */

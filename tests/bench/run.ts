@@ -3,10 +3,12 @@
  * never in pass/fail tests. Run with --expose-gc (the npm script does) for the memory figure.
  *
  *   npm run bench                 everything
- *   npm run bench -- kernel       one group: kernel, lookups, startup
+ *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, startup
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { runCluster } from "../../message-queue/cluster/run.js";
+import { PartitionLog } from "../../message-queue/log.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
@@ -171,7 +173,91 @@ function startup(): void {
   );
 }
 
+function partitionLog(): void {
+  console.log("\nIn-memory partition log, 100-byte messages");
+  const n = 2_000_000;
+  const payload = new Uint8Array(100);
+  for (let round = 0; round < 2; round++) {
+    // The first round warms the JIT; the second is printed.
+    const log = new PartitionLog({ segmentBytes: 1 << 30 });
+    const start = performance.now();
+    for (let i = 0; i < n; i++) log.append(null, payload, i);
+    const appendSeconds = (performance.now() - start) / 1000;
+    const readStart = performance.now();
+    let read = 0;
+    for (let offset = 0; offset < n; ) {
+      const batch = log.read(offset, 500);
+      read += batch.length;
+      offset += batch.length;
+    }
+    const readSeconds = (performance.now() - readStart) / 1000;
+    if (round === 1) {
+      line(
+        "  appends per second",
+        `${Math.round(n / appendSeconds).toLocaleString("en")} /s (target 2,000,000)`,
+      );
+      line(
+        "  reads per second (fetches of 500)",
+        `${Math.round(read / readSeconds).toLocaleString("en")} /s`,
+      );
+    }
+  }
+  if (gc === undefined) return;
+  const measure = (distinct: boolean) => {
+    gc();
+    const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const log = new PartitionLog({ segmentBytes: 1 << 30 });
+    for (let i = 0; i < 1_000_000; i++)
+      log.append(null, distinct ? new Uint8Array(100) : payload, i);
+    gc();
+    const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    return { bytes: (after - before) / 1_000_000, log };
+  };
+  const shared = measure(false);
+  line(
+    "  memory per message, record only (payload shared)",
+    `${shared.bytes.toFixed(0)} bytes (${shared.log.recordCount} records)`,
+  );
+  const own = measure(true);
+  line(
+    "  memory per message, with its own 100-byte payload",
+    `${own.bytes.toFixed(0)} bytes (${own.log.recordCount} records)`,
+  );
+}
+
+function endToEnd(): void {
+  console.log("\nSimulated end to end: 3 brokers, replication factor 3, acks=all, no faults");
+  const messages = 5_000;
+  const start = performance.now();
+  const result = runCluster(new Trace({ messages: false, keep: false }), {
+    seed: 1,
+    brokers: 3,
+    partitions: 3,
+    replicationFactor: 3,
+    acks: "all",
+    minInsync: 2,
+    unclean: false,
+    idempotence: false,
+    messages,
+    loss: 0,
+    duplicate: 0,
+    crash: 0,
+    partition: 0,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  line(
+    "  messages produced, acknowledged and consumed",
+    `${result.acknowledged.length.toLocaleString("en")} in ${seconds.toFixed(2)} s of wall time`,
+  );
+  line(
+    "  end to end, per second of wall time",
+    `${Math.round(result.acknowledged.length / seconds).toLocaleString("en")} /s`,
+  );
+}
+
 console.log(`Node ${process.version}, ${process.platform} ${process.arch}`);
 if (only === undefined || only === "kernel") kernel();
 if (only === undefined || only === "lookups") lookups();
+if (only === undefined || only === "log") partitionLog();
+if (only === undefined || only === "cluster") endToEnd();
 if (only === undefined || only === "startup") startup();
