@@ -1,5 +1,5 @@
 /** Flags the message-queue scenarios share. */
-import { choice, flag, integer, option, probability } from "../shared/cli.js";
+import { choice, flag, integer, option } from "../shared/cli.js";
 
 export const brokersOption = (d: number) =>
   option("--brokers <count>", "brokers in the cluster", integer(1, 9), d);
@@ -32,19 +32,3 @@ export const uncleanFlag = flag(
   "--unclean",
   "allow unclean leader election (an out-of-sync replica may lead)",
 );
-export const faultOptions = (defaults: { loss: number; crash: number; partition: number }) => [
-  option("--loss <p>", "probability that a message is lost", probability, defaults.loss),
-  option("--duplicate <p>", "probability that a message is delivered twice", probability, 0),
-  option(
-    "--crash <count>",
-    "broker crashes (each followed by a restart) during the run",
-    integer(0, 20),
-    defaults.crash,
-  ),
-  option(
-    "--partition <count>",
-    "network partitions (each healed later) during the run",
-    integer(0, 20),
-    defaults.partition,
-  ),
-];

@@ -1,5 +1,5 @@
 /** Flags the sharding scenarios share, with their ranges and defaults. */
-import { decimal, flag, integer, option, probability } from "../shared/cli.js";
+import { decimal, flag, integer, option } from "../shared/cli.js";
 
 export const nodesOption = (defaultValue: number) =>
   option("--nodes <count>", "storage nodes before one joins", integer(1, 64), defaultValue);
@@ -21,33 +21,6 @@ export const skewOption = (defaultValue: number) =>
     decimal(0, 5),
     defaultValue,
   );
-
-export const faultOptions = (defaults: {
-  loss: number;
-  duplicate: number;
-  crash: number;
-  partition: number;
-}) => [
-  option("--loss <p>", "probability that a message is lost", probability, defaults.loss),
-  option(
-    "--duplicate <p>",
-    "probability that a message is delivered twice",
-    probability,
-    defaults.duplicate,
-  ),
-  option(
-    "--crash <count>",
-    "node crashes (each followed by a restart) during the run",
-    integer(0, 20),
-    defaults.crash,
-  ),
-  option(
-    "--partition <count>",
-    "network partitions (each healed later) during the run",
-    integer(0, 20),
-    defaults.partition,
-  ),
-];
 
 export const unsafeFlag = flag(
   "--unsafe",

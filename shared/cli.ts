@@ -108,6 +108,34 @@ export function flag(flags: string, description: string): OptionSpec {
   return { flags, description };
 }
 
+/** The fault flags every networked scenario takes; `what` names the nodes that crash. */
+export function faultOptions(
+  defaults: { loss: number; duplicate: number; crash: number; partition: number },
+  what = "node",
+): OptionSpec[] {
+  return [
+    option("--loss <p>", "probability that a message is lost", probability, defaults.loss),
+    option(
+      "--duplicate <p>",
+      "probability that a message is delivered twice",
+      probability,
+      defaults.duplicate,
+    ),
+    option(
+      "--crash <count>",
+      `${what} crashes (each followed by a restart) during the run`,
+      integer(0, 20),
+      defaults.crash,
+    ),
+    option(
+      "--partition <count>",
+      "network partitions (each healed later) during the run",
+      integer(0, 20),
+      defaults.partition,
+    ),
+  ];
+}
+
 /**
  * What a scenario gets to run with: the seed of the run and the trace to narrate into. The trace
  * records message events only when they will be shown (`--verbose`, `--json`), so a simulation

@@ -8,6 +8,16 @@
 
 const utf8 = new TextEncoder();
 
+/** Four bytes as a little-endian 32-bit integer, as both Murmur hashes read their blocks. */
+function readUint32LE(bytes: Uint8Array, i: number): number {
+  return (
+    (bytes[i] as number) |
+    ((bytes[i + 1] as number) << 8) |
+    ((bytes[i + 2] as number) << 16) |
+    ((bytes[i + 3] as number) << 24)
+  );
+}
+
 /**
  * MurmurHash3 x86_32 (Austin Appleby, SMHasher), returning an unsigned 32-bit integer.
  * Strings are hashed as their UTF-8 bytes.
@@ -40,11 +50,7 @@ function murmur3Bytes(bytes: Uint8Array, length: number, seed: number): number {
 
   for (let i = 0; i < blockEnd; i += 4) {
     // Blocks are read little-endian, as the reference does on x86.
-    let k =
-      (bytes[i] as number) |
-      ((bytes[i + 1] as number) << 8) |
-      ((bytes[i + 2] as number) << 16) |
-      ((bytes[i + 3] as number) << 24);
+    let k = readUint32LE(bytes, i);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);
@@ -169,11 +175,7 @@ export function murmur2(data: Uint8Array | string): number {
   let h = 0x9747b28c ^ length;
   const blockEnd = length & ~3;
   for (let i = 0; i < blockEnd; i += 4) {
-    let k =
-      (bytes[i] as number) |
-      ((bytes[i + 1] as number) << 8) |
-      ((bytes[i + 2] as number) << 16) |
-      ((bytes[i + 3] as number) << 24);
+    let k = readUint32LE(bytes, i);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);

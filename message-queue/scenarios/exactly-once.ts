@@ -27,6 +27,75 @@ export interface PipelineRun {
   fencedZombie: boolean;
 }
 
+/** How the pipeline writes its outputs and commits its progress: plainly, or in transactions. */
+interface Writer {
+  write(value: string): void;
+  commit(nextOffset: number): void;
+  /** The process died here; its replacement takes over. */
+  crashed(batchIndex: number, written: number, restartOffset: number): void;
+  output(): string[];
+}
+
+function plainWriter(coordinator: TransactionCoordinator, trace: Trace | undefined): Writer {
+  // Write each output, then commit the input offset after the batch: at-least-once.
+  const output: string[] = [];
+  return {
+    write: (value) => output.push(value),
+    commit: (next) => {
+      coordinator.committedOffset = next;
+    },
+    crashed: (batchIndex, written, restartOffset) =>
+      trace?.note(
+        `The pipeline crashes in batch ${batchIndex + 1} after writing ${written} output(s), before committing its input offset; it restarts from offset ${restartOffset}.`,
+        { level: "summary" },
+      ),
+    output: () => output,
+  };
+}
+
+function transactionalWriter(
+  coordinator: TransactionCoordinator,
+  trace: Trace | undefined,
+  onFenced: () => void,
+): Writer {
+  let session = coordinator.initTransactions("pipeline-1");
+  return {
+    write: (value) => coordinator.send("pipeline-1", session.epoch, value),
+    commit: (next) => {
+      coordinator.sendOffsetsToTransaction("pipeline-1", session.epoch, next);
+      coordinator.commit("pipeline-1", session.epoch);
+    },
+    crashed: (batchIndex, written) => {
+      const zombieEpoch = session.epoch;
+      session = coordinator.initTransactions("pipeline-1");
+      trace?.note(
+        `The pipeline crashes in batch ${batchIndex + 1} after writing ${written} output(s) in an open transaction. Its replacement calls initTransactions: the epoch goes to ${session.epoch}${session.aborted ? ", and the coordinator writes an ABORT marker for the open transaction" : ""}.`,
+        { level: "summary", ref: REF.exactlyOnce },
+      );
+      try {
+        // The old instance was only paused, not dead: it wakes and tries to commit.
+        coordinator.commit("pipeline-1", zombieEpoch);
+      } catch (error) {
+        if (!(error instanceof ProducerFenced)) throw error;
+        onFenced();
+        trace?.note(
+          `The old instance wakes up and tries to commit with epoch ${zombieEpoch}: fenced, its commit is refused.`,
+          {
+            ref: REF.exactlyOnce,
+          },
+        );
+      }
+    },
+    output: () => {
+      const data = readUncommitted(coordinator.output).length;
+      trace?.note(
+        `The output partition holds ${data} data records and ${coordinator.output.length - data} markers; read_uncommitted would see ${data} results, read_committed ${readCommitted(coordinator.output).length}.`,
+      );
+      return readCommitted(coordinator.output);
+    },
+  };
+}
+
 /**
  * Process `messages` inputs in batches; crash once, in batch `crash.batch`, after `afterWrites`
  * of its outputs were written (before its commit), then restart and finish.
@@ -43,82 +112,32 @@ export function runPipeline(
   const crash = { batch: crashBatch, afterWrites: random.int(0, crashBatchLength) };
   const coordinator = new TransactionCoordinator();
   let fencedZombie = false;
+  const writer = options.transactional
+    ? transactionalWriter(coordinator, trace, () => {
+        fencedZombie = true;
+      })
+    : plainWriter(coordinator, trace);
 
-  if (!options.transactional) {
-    // Write each output, then commit the input offset after the batch: at-least-once.
-    const output: string[] = [];
-    let crashed = false;
-    for (let guard = 0; coordinator.committedOffset < input.length && guard < 10_000; guard++) {
-      const start = coordinator.committedOffset;
-      const batch = input.slice(start, start + options.batch);
-      const batchIndex = Math.floor(start / options.batch);
-      let written = 0;
-      let died = false;
-      for (const value of batch) {
-        if (!crashed && batchIndex === crash.batch && written === crash.afterWrites) {
-          died = true;
-          break;
-        }
-        output.push(transform(value));
-        written++;
-      }
-      if (!crashed && batchIndex === crash.batch && (died || written === crash.afterWrites)) {
-        crashed = true;
-        trace?.note(
-          `The pipeline crashes in batch ${batchIndex + 1} after writing ${written} output(s), before committing its input offset; it restarts from offset ${start}.`,
-          { level: "summary" },
-        );
-        continue;
-      }
-      coordinator.committedOffset = start + batch.length;
-    }
-    return { input, output, crash, fencedZombie };
-  }
-
-  let session = coordinator.initTransactions("pipeline-1");
   let crashed = false;
   for (let guard = 0; coordinator.committedOffset < input.length && guard < 10_000; guard++) {
     const start = coordinator.committedOffset;
     const batch = input.slice(start, start + options.batch);
     const batchIndex = Math.floor(start / options.batch);
+    const crashHere = !crashed && batchIndex === crash.batch;
     let written = 0;
-    let died = false;
     for (const value of batch) {
-      if (!crashed && batchIndex === crash.batch && written === crash.afterWrites) {
-        died = true;
-        break;
-      }
-      coordinator.send("pipeline-1", session.epoch, transform(value));
+      if (crashHere && written === crash.afterWrites) break;
+      writer.write(transform(value));
       written++;
     }
-    if (!crashed && batchIndex === crash.batch && (died || written === crash.afterWrites)) {
+    if (crashHere) {
       crashed = true;
-      const zombieEpoch = session.epoch;
-      session = coordinator.initTransactions("pipeline-1");
-      trace?.note(
-        `The pipeline crashes in batch ${batchIndex + 1} after writing ${written} output(s) in an open transaction. Its replacement calls initTransactions: the epoch goes to ${session.epoch}${session.aborted ? ", and the coordinator writes an ABORT marker for the open transaction" : ""}.`,
-        { level: "summary", ref: REF.exactlyOnce },
-      );
-      try {
-        // The old instance was only paused, not dead: it wakes and tries to commit.
-        coordinator.commit("pipeline-1", zombieEpoch);
-      } catch (error) {
-        if (!(error instanceof ProducerFenced)) throw error;
-        fencedZombie = true;
-        trace?.note(
-          `The old instance wakes up and tries to commit with epoch ${zombieEpoch}: fenced, its commit is refused.`,
-          { ref: REF.exactlyOnce },
-        );
-      }
+      writer.crashed(batchIndex, written, start);
       continue;
     }
-    coordinator.sendOffsetsToTransaction("pipeline-1", session.epoch, start + batch.length);
-    coordinator.commit("pipeline-1", session.epoch);
+    writer.commit(start + batch.length);
   }
-  trace?.note(
-    `The output partition holds ${readUncommitted(coordinator.output).length} data records and ${coordinator.output.length - readUncommitted(coordinator.output).length} markers; read_uncommitted would see ${readUncommitted(coordinator.output).length} results, read_committed ${readCommitted(coordinator.output).length}.`,
-  );
-  return { input, output: readCommitted(coordinator.output), crash, fencedZombie };
+  return { input, output: writer.output(), crash, fencedZombie };
 }
 
 export function exactlyOnceHolds(run: PipelineRun): boolean {

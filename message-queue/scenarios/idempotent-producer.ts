@@ -4,10 +4,10 @@
  * "Idempotence"; Kafka's KIP-98).
  */
 
-import type { Scenario } from "../../shared/cli.js";
+import { faultOptions, type Scenario } from "../../shared/cli.js";
 import { Trace } from "../../shared/trace.js";
 import { type ClusterOptions, runCluster } from "../cluster/run.js";
-import { faultOptions, messagesOption, partitionsOption } from "../options.js";
+import { messagesOption, partitionsOption } from "../options.js";
 import { REF } from "../refs.js";
 
 type Options = Pick<
@@ -22,7 +22,7 @@ export const idempotentProducer: Scenario<Options> = {
   options: [
     partitionsOption(2),
     messagesOption(200),
-    ...faultOptions({ loss: 0.1, crash: 1, partition: 0 }),
+    ...faultOptions({ loss: 0.1, duplicate: 0, crash: 1, partition: 0 }, "broker"),
   ],
   run: ({ trace, seed }, options) => {
     trace.section("The same workload, with and without idempotence", REF.exactlyOnce);

@@ -4,14 +4,13 @@
  * ch. 5, "Handling Node Outages").
  */
 
-import { integer, option, type Scenario } from "../../shared/cli.js";
+import { faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
 import type { Fault } from "../../shared/faults.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { type ClusterOptions, latencySummary, runCluster } from "../cluster/run.js";
 import {
   acksOption,
   brokersOption,
-  faultOptions,
   messagesOption,
   minInsyncOption,
   partitionsOption,
@@ -37,7 +36,7 @@ export const replication: Scenario<Options> = {
     minInsyncOption(2),
     uncleanFlag,
     messagesOption(200),
-    ...faultOptions({ loss: 0.02, crash: 1, partition: 0 }),
+    ...faultOptions({ loss: 0.02, duplicate: 0, crash: 1, partition: 0 }, "broker"),
     option(
       "--compare-seeds <count>",
       "seeds per setting in the comparison table (0 to skip it)",

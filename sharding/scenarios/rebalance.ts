@@ -1,5 +1,5 @@
-import { integer, option, type Scenario } from "../../shared/cli.js";
-import { faultOptions, keysOption, nodesOption, partitionsOption, unsafeFlag } from "../options.js";
+import { faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
+import { keysOption, nodesOption, partitionsOption, unsafeFlag } from "../options.js";
 import { REBALANCE_DEFAULTS, type RebalanceOptions, runRebalance } from "../rebalance/scenario.js";
 
 export const rebalance: Scenario<Omit<RebalanceOptions, "seed">> = {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dataModeling } from "../../data-modeling/main.js";
 import type { TraceEvent } from "../../shared/trace.js";
-import { expectGolden, runInProcess, spawnMain } from "../shared/fixtures/cli.js";
+import { expectGolden, expectUsageError, runInProcess, spawnMain } from "../shared/fixtures/cli.js";
 
 const run = (argv: string[]) => runInProcess(dataModeling, argv);
 
@@ -83,14 +83,9 @@ describe("bad input, as a user's shell sees it", () => {
       ["document"],
       /^error: unknown scenario 'document' \(choose from: resume, .*schema-flexibility\)$/,
     ],
-  ])("%j exits 2 with one line naming the problem, and no stack trace", (args, message) => {
-    const result = spawnMain("data-modeling", args);
-    expect(result.status).toBe(2);
-    expect(result.stdout).toBe("");
-    const lines = result.stderr.trimEnd().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-  });
+  ])("%j exits 2 with one line naming the problem, and no stack trace", (args, message) =>
+    expectUsageError("data-modeling", args, message),
+  );
 
   it("a good run through the real entry point exits 0", () => {
     const result = spawnMain("data-modeling", ["graph", "--quiet"]);
