@@ -23,14 +23,14 @@
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { type LogRecord, PartitionLog } from "../log.js";
-import type { Acks, ClusterMessage, PartitionState, ProduceError, WireRecord } from "./messages.js";
+import type { ClusterMessage, PartitionState, ProduceError, WireRecord } from "./messages.js";
 
 export interface BrokerConfig {
   controller: string;
   minInsyncReplicas: number;
   replicaLagMaxMs: number;
+  /** A broker heartbeats to the controller and fetches as a follower once per this interval. */
   fetchIntervalMs: number;
-  heartbeatIntervalMs: number;
   /** Idempotence: the leader drops a retried record it has already appended (by producer id and sequence). */
   idempotence: boolean;
 }
@@ -486,10 +486,6 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       if (r.producerId !== undefined && r.sequence !== undefined)
         this.rememberProducer(partition, r.producerId, r.sequence, r.offset);
     }
-  }
-
-  static acksLabel(acks: Acks): string {
-    return acks === "all" ? "acks=all" : `acks=${acks}`;
   }
 }
 

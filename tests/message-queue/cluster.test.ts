@@ -112,7 +112,6 @@ describe("a broker, message by message", () => {
       minInsyncReplicas: 2,
       replicaLagMaxMs: 30,
       fetchIntervalMs: 5,
-      heartbeatIntervalMs: 5,
       idempotence: false,
     };
     const broker = net.add(new Broker("broker-1", net, config));
