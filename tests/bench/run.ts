@@ -3,7 +3,7 @@
  * never in pass/fail tests. Run with --expose-gc (the npm script does) for the memory figure.
  *
  *   npm run bench                 everything
- *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, startup
+ *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability, startup
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -12,12 +12,14 @@ import { PartitionLog } from "../../message-queue/log.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
+import { checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
 import { hash64, jumpConsistentHash64 } from "../../shared/hash.js";
 import { Network } from "../../shared/network.js";
 import { Random } from "../../shared/random.js";
 import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
+import { linearizableKvHistory } from "../shared/fixtures/histories.js";
 import { Gossiper, type TestMessage } from "../shared/fixtures/nodes.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -233,6 +235,27 @@ async function partitionLog(): Promise<void> {
   line("  reads per second (fetches of 500)", `${Math.round(reads).toLocaleString("en")} /s`);
 }
 
+function linearizability(): void {
+  console.log(
+    "\nLinearizability checker: 10,000 operations, 10 keys, 10 clients, from a linearizable store",
+  );
+  const times: number[] = [];
+  let steps = 0;
+  for (let seed = 1; seed <= 5; seed++) {
+    const history = linearizableKvHistory(new Random(seed), { ops: 10_000, keys: 10, clients: 10 });
+    const start = performance.now();
+    const verdict = checkLinearizable(kvModel, history);
+    times.push((performance.now() - start) / 1000);
+    steps = verdict.steps;
+    if (!verdict.linearizable) throw new Error(`seed ${seed}: a linearizable history was rejected`);
+  }
+  line(
+    "  check time (median of 5 histories)",
+    `${percentile(times, 50).toFixed(3)} s (target < 2 s); worst ${Math.max(...times).toFixed(3)} s`,
+  );
+  line("  search steps for the last history", steps.toLocaleString("en"));
+}
+
 function endToEnd(): void {
   console.log("\nSimulated end to end: 3 brokers, replication factor 3, acks=all, no faults");
   const messages = 5_000;
@@ -268,4 +291,5 @@ if (only === undefined || only === "kernel") kernel();
 if (only === undefined || only === "lookups") lookups();
 if (only === undefined || only === "log") await partitionLog();
 if (only === undefined || only === "cluster") endToEnd();
+if (only === undefined || only === "linearizability") linearizability();
 if (only === undefined || only === "startup") startup();

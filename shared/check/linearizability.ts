@@ -1,0 +1,301 @@
+/**
+ * Linearizability checking (DDIA ch. 9, "Linearizability"): is there a total order of the
+ * operations, consistent with real time (an operation that returned before another was invoked
+ * comes first) and with the object's sequential specification, that explains every result?
+ *
+ * The search is Wing & Gong's, with Lowe's improvements as Porcupine implements them: walk the
+ * history's call and return events in time order; at a call, try to linearize that operation now
+ * (apply it to the model state); at a return of an operation not yet linearized, backtrack. A cache
+ * of (set of linearized operations, state) pairs already explored prunes the search, which is what
+ * makes it practical. Histories of key-value stores are checked one key at a time
+ * (P-compositionality: a history is linearizable iff each key's sub-history is).
+ *
+ * Outcomes are Jepsen's: `ok` happened; `fail` definitely did not happen (a failed write is
+ * dropped; a failed compare-and-set happened and saw a different value, and the search uses that);
+ * `info` may have happened at any time after its invocation, or never (it returns at +infinity,
+ * so it can be linearized as late as needed, where it changes nothing observed). A read that failed
+ * or timed out constrains nothing and is dropped.
+ */
+
+export type Outcome = "ok" | "fail" | "info";
+
+/** One operation of a history, as the checker sees it. */
+export interface CheckedOp {
+  id: number;
+  process: string;
+  f: string;
+  key: string;
+  /** What the operation was given (a written value; [expected, new] for cas). */
+  input: unknown;
+  /** What it returned (a read value), when outcome is ok. */
+  output: unknown;
+  outcome: Outcome;
+  callTime: number;
+  /** +Infinity for info. */
+  returnTime: number;
+}
+
+/**
+ * A sequential specification. `step` returns the next state, or undefined when the operation
+ * cannot have happened in this state with the result it reported. States must be serializable by
+ * `show` to a string that is equal exactly when the states are equal (for the cache).
+ */
+export interface Model<S> {
+  name: string;
+  init: S;
+  step(state: S, op: CheckedOp): S | undefined;
+  show(state: S): string;
+  /** Operations that constrain nothing and can be dropped (a failed read, an unknown read, a failed write). */
+  irrelevant(op: CheckedOp): boolean;
+}
+
+const same = (a: unknown, b: unknown) => a === b || (a == null && b == null);
+
+/** A read/write register with initial value null (Jepsen's `register`). */
+export const registerModel: Model<unknown> = {
+  name: "register",
+  init: null,
+  step: (state, op) => {
+    if (op.f === "read") return op.outcome === "ok" && !same(op.output, state) ? undefined : state;
+    if (op.f === "write") return op.input;
+    return undefined;
+  },
+  show: (state) => JSON.stringify(state ?? null),
+  irrelevant: (op) =>
+    (op.f === "read" && op.outcome !== "ok") || (op.f === "write" && op.outcome === "fail"),
+};
+
+/** A register with compare-and-set (Jepsen's `cas-register`): cas takes [expected, new]. */
+export const casRegisterModel: Model<unknown> = {
+  name: "cas-register",
+  init: null,
+  step: (state, op) => {
+    if (op.f !== "cas") return registerModel.step(state, op);
+    const [expected, next] = op.input as [unknown, unknown];
+    const matches = same(expected, state);
+    if (op.outcome === "ok") return matches ? next : undefined;
+    // A failed cas happened and found a different value; an unknown one did whatever a cas does.
+    if (op.outcome === "fail") return matches ? undefined : state;
+    return matches ? next : state;
+  },
+  show: registerModel.show,
+  irrelevant: (op) => op.f !== "cas" && registerModel.irrelevant(op),
+};
+
+/** One key of a key-value store with get, put and append (string concatenation), initially "". */
+export const kvModel: Model<string> = {
+  name: "kv",
+  init: "",
+  step: (state, op) => {
+    if (op.f === "get") return op.outcome === "ok" && op.output !== state ? undefined : state;
+    if (op.f === "put") return String(op.input);
+    if (op.f === "append") return state + String(op.input);
+    return undefined;
+  },
+  show: (state) => state,
+  irrelevant: (op) =>
+    (op.f === "get" && op.outcome !== "ok") ||
+    ((op.f === "put" || op.f === "append") && op.outcome === "fail"),
+};
+
+export interface Witness {
+  key: string;
+  /** The operation that could not be placed: it returned, and no order so far explains it. */
+  op: CheckedOp;
+  /** The longest sequence of operations the search managed to linearize before getting stuck. */
+  longestPrefix: CheckedOp[];
+  /** The model states the search reached at that depth. */
+  states: string[];
+}
+
+export interface Verdict {
+  linearizable: boolean;
+  witness?: Witness;
+  /** Search steps taken, for the benchmark and for curiosity. */
+  steps: number;
+}
+
+interface Entry {
+  op: CheckedOp;
+  isCall: boolean;
+  time: number;
+  match: Entry | undefined;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/** Check a whole history, key by key. */
+export function checkLinearizable<S>(
+  model: Model<S>,
+  ops: readonly CheckedOp[],
+  limitSteps = 50_000_000,
+): Verdict {
+  const byKey = new Map<string, CheckedOp[]>();
+  for (const op of ops) {
+    if (model.irrelevant(op)) continue;
+    const list = byKey.get(op.key) ?? [];
+    list.push(op);
+    byKey.set(op.key, list);
+  }
+  let steps = 0;
+  for (const [key, keyOps] of [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const verdict = checkKey(model, key, keyOps, limitSteps - steps);
+    steps += verdict.steps;
+    if (!verdict.linearizable) return { ...verdict, steps };
+  }
+  return { linearizable: true, steps };
+}
+
+function checkKey<S>(
+  model: Model<S>,
+  key: string,
+  ops: readonly CheckedOp[],
+  limitSteps: number,
+): Verdict {
+  // Events in time order; at equal times calls come first, so touching operations count as concurrent.
+  const entries: Entry[] = [];
+  ops.forEach((op) => {
+    const call: Entry = {
+      op,
+      isCall: true,
+      time: op.callTime,
+      match: undefined,
+      prev: undefined,
+      next: undefined,
+    };
+    const ret: Entry = {
+      op,
+      isCall: false,
+      time: op.returnTime,
+      match: call,
+      prev: undefined,
+      next: undefined,
+    };
+    call.match = ret;
+    entries.push(call, ret);
+  });
+  entries.sort(
+    (a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op.id - b.op.id : a.isCall ? -1 : 1),
+  );
+  const head: Entry = {
+    op: ops[0] as CheckedOp,
+    isCall: false,
+    time: Number.NEGATIVE_INFINITY,
+    match: undefined,
+    prev: undefined,
+    next: undefined,
+  };
+  let prev = head;
+  for (const e of entries) {
+    prev.next = e;
+    e.prev = prev;
+    prev = e;
+  }
+
+  const index = new Map(ops.map((op, i) => [op.id, i]));
+  const words = Math.ceil(ops.length / 32) || 1;
+  const linearized = new Uint32Array(words);
+  const cache = new Set<string>();
+  const stack: { entry: Entry; state: S }[] = [];
+  let state = model.init;
+  let steps = 0;
+  let deepest: { prefix: CheckedOp[]; states: Set<string>; stuck: CheckedOp } | undefined;
+
+  const lift = (call: Entry) => {
+    // Remove the call and its return from the list.
+    if (call.prev) call.prev.next = call.next;
+    if (call.next) call.next.prev = call.prev;
+    const ret = call.match as Entry;
+    if (ret.prev) ret.prev.next = ret.next;
+    if (ret.next) ret.next.prev = ret.prev;
+  };
+  const unlift = (call: Entry) => {
+    const ret = call.match as Entry;
+    if (ret.prev) ret.prev.next = ret;
+    if (ret.next) ret.next.prev = ret;
+    if (call.prev) call.prev.next = call;
+    if (call.next) call.next.prev = call;
+  };
+
+  let entry = head.next;
+  while (head.next !== undefined) {
+    if (++steps > limitSteps)
+      throw new Error(`linearizability search passed ${limitSteps} steps on key ${key}`);
+    if (entry === undefined) break;
+    if (entry.isCall) {
+      const next = model.step(state, entry.op);
+      const i = index.get(entry.op.id) as number;
+      if (next !== undefined) {
+        linearized[i >>> 5] = (linearized[i >>> 5] as number) | (1 << (i & 31));
+        const cacheKey = `${linearized.join(",")}|${model.show(next)}`;
+        if (!cache.has(cacheKey)) {
+          cache.add(cacheKey);
+          stack.push({ entry, state });
+          state = next;
+          lift(entry);
+          entry = head.next;
+          continue;
+        }
+        linearized[i >>> 5] = (linearized[i >>> 5] as number) & ~(1 << (i & 31));
+      }
+      entry = entry.next;
+    } else {
+      // A return of an operation not linearized yet: this path is dead. Remember the deepest one.
+      if (deepest === undefined || stack.length > deepest.prefix.length) {
+        deepest = {
+          prefix: stack.map((s) => s.entry.op),
+          states: new Set([model.show(state)]),
+          stuck: entry.op,
+        };
+      } else if (stack.length === deepest.prefix.length) {
+        deepest.states.add(model.show(state));
+      }
+      const top = stack.pop();
+      if (top === undefined) {
+        const witness = deepest ?? {
+          prefix: [],
+          states: new Set([model.show(state)]),
+          stuck: entry.op,
+        };
+        return {
+          linearizable: false,
+          steps,
+          witness: {
+            key,
+            op: witness.stuck,
+            longestPrefix: witness.prefix,
+            states: [...witness.states],
+          },
+        };
+      }
+      state = top.state;
+      const i = index.get(top.entry.op.id) as number;
+      linearized[i >>> 5] = (linearized[i >>> 5] as number) & ~(1 << (i & 31));
+      unlift(top.entry);
+      entry = top.entry.next;
+    }
+  }
+  return { linearizable: true, steps };
+}
+
+/** Brute force for tiny histories: try every order consistent with real time (info ops optional). */
+export function bruteForceLinearizable<S>(model: Model<S>, ops: readonly CheckedOp[]): boolean {
+  const byKey = new Map<string, CheckedOp[]>();
+  for (const op of ops)
+    if (!model.irrelevant(op)) byKey.set(op.key, [...(byKey.get(op.key) ?? []), op]);
+  return [...byKey.values()].every((keyOps) => {
+    const search = (remaining: CheckedOp[], state: S): boolean => {
+      if (remaining.every((op) => op.outcome === "info")) return true; // the rest may never happen
+      return remaining.some((op) => {
+        // `op` may go next only if nothing remaining returned before it was called.
+        if (remaining.some((other) => other !== op && other.returnTime < op.callTime)) return false;
+        const next = model.step(state, op);
+        const rest = remaining.filter((x) => x !== op);
+        if (next !== undefined && search(rest, next)) return true;
+        // An info op may also never take effect.
+        return op.outcome === "info" && search(rest, state);
+      });
+    };
+    return search(keyOps, model.init);
+  });
+}
