@@ -48,13 +48,11 @@ export function runChecker(
   writeErr: (s: string) => void,
 ): number {
   let exitCode = EXIT_OK;
-  const program = new Command("check")
-    .exitOverride()
-    .configureOutput({
-      writeOut: write,
-      writeErr,
-      outputError: (text) => writeErr(text.endsWith("\n") ? text : `${text}\n`),
-    });
+  const program = new Command("check").exitOverride().configureOutput({
+    writeOut: write,
+    writeErr,
+    outputError: (text) => writeErr(text.endsWith("\n") ? text : `${text}\n`),
+  });
   program
     .command("linearizability")
     .description("check Jepsen-style EDN histories for linearizability")

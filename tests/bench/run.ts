@@ -7,8 +7,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { dataModeling } from "../../data-modeling/main.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
 import { PartitionLog } from "../../message-queue/log.js";
+import { messageQueue } from "../../message-queue/main.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
@@ -161,18 +163,25 @@ function startup(): void {
     );
   const hello = median(["--import", "tsx", "tests/bench/hello.ts"]);
   line("  hello world (commander + chalk)", `${hello.toFixed(3)} s`);
-  let worst = 0;
-  for (const scenario of sharding.scenarios.map((s) => s.name)) {
-    const seconds = median(["--import", "tsx", "sharding/main.ts", scenario]);
-    worst = Math.max(worst, seconds - hello);
-    line(`  sharding ${scenario}`, `${seconds.toFixed(3)} s  (+${(seconds - hello).toFixed(3)} s)`);
+  for (const concept of [sharding, dataModeling, messageQueue]) {
+    let worst = 0;
+    for (const scenario of concept.scenarios.map((s) => s.name)) {
+      const seconds = median(["--import", "tsx", `${concept.folder}/main.ts`, scenario]);
+      worst = Math.max(worst, seconds - hello);
+      line(
+        `  ${concept.folder} ${scenario}`,
+        `${seconds.toFixed(3)} s  (+${(seconds - hello).toFixed(3)} s)`,
+      );
+    }
+    const tour = median(["--import", "tsx", `${concept.folder}/main.ts`]);
+    line(
+      `  ${concept.folder} (the tour)`,
+      `${tour.toFixed(3)} s  (+${(tour - hello).toFixed(3)} s)`,
+    );
+    // The 0.3 s target is the sharding issue's; the other concepts are measured for comparison.
+    const target = concept === sharding ? " (target ≤ 0.300 s)" : "";
+    line(`  ${concept.folder}: largest excess over hello world`, `${worst.toFixed(3)} s${target}`);
   }
-  const tour = median(["--import", "tsx", "sharding/main.ts"]);
-  line("  sharding (the tour)", `${tour.toFixed(3)} s  (+${(tour - hello).toFixed(3)} s)`);
-  line(
-    "  largest excess over hello world, single scenarios",
-    `${worst.toFixed(3)} s (target ≤ 0.300 s)`,
-  );
 }
 
 /** Append then read `n` 100-byte messages; returns rates per second. Locals die with the call. */
