@@ -3,7 +3,7 @@
  * never in pass/fail tests. Run with --expose-gc (the npm script does) for the memory figure.
  *
  *   npm run bench                 everything
- *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability, startup
+ *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability, raft, startup
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { dataModeling } from "../../data-modeling/main.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
 import { PartitionLog } from "../../message-queue/log.js";
 import { messageQueue } from "../../message-queue/main.js";
+import { runRaft } from "../../replication/raft/cluster.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
@@ -265,6 +266,30 @@ function linearizability(): void {
   line("  search steps for the last history", steps.toLocaleString("en"));
 }
 
+function raft(): void {
+  console.log("\nRaft: 5 servers, 4 clients writing one request at a time each, no faults");
+  const start = performance.now();
+  const r = runRaft(new Trace({ messages: false, keep: false }), {
+    seed: 1,
+    servers: 5,
+    clients: 4,
+    writes: 300,
+    loss: 0,
+    duplicate: 0,
+    crash: 0,
+    partition: 0,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  line(
+    "  committed writes",
+    `${r.acknowledged.length.toLocaleString("en")} in ${seconds.toFixed(2)} s of wall time`,
+  );
+  line(
+    "  committed writes per second of wall time",
+    `${Math.round(r.acknowledged.length / seconds).toLocaleString("en")} /s`,
+  );
+}
+
 function endToEnd(): void {
   console.log("\nSimulated end to end: 3 brokers, replication factor 3, acks=all, no faults");
   const messages = 5_000;
@@ -301,4 +326,5 @@ if (only === undefined || only === "lookups") lookups();
 if (only === undefined || only === "log") await partitionLog();
 if (only === undefined || only === "cluster") endToEnd();
 if (only === undefined || only === "linearizability") linearizability();
+if (only === undefined || only === "raft") raft();
 if (only === undefined || only === "startup") startup();
