@@ -1,0 +1,321 @@
+/**
+ * Wiring for single-leader replication on the simulator: replicas, clients that write and read
+ * and record a history for the linearizability checker, an optional network partition that cuts
+ * the leader off, and the naive failover of DDIA ch. 5 ("Handling Node Outages: Leader failure"):
+ * a monitor that promotes the most up-to-date follower when the leader stops answering.
+ */
+
+import type { CheckedOp } from "../../shared/check/linearizability.js";
+import { Network } from "../../shared/network.js";
+import { SimNode } from "../../shared/node.js";
+import { Simulation } from "../../shared/simulation.js";
+import type { Trace } from "../../shared/trace.js";
+import type { LeaderFollowerMessage } from "./messages.js";
+import { Replica, type ReplicationMode } from "./replica.js";
+
+export interface LeaderFollowerOptions {
+  seed: number;
+  followers: number;
+  mode: ReplicationMode;
+  clients: number;
+  operations: number;
+  /** Where clients read: the leader, or a random follower. */
+  readFrom: "leader" | "followers";
+  /** Cut the leader (and client-1) off from everyone else during this window. */
+  cutLeader?: { atMs: number; healAtMs: number };
+  /** Let the monitor promote a follower when the leader stops answering. */
+  failover: boolean;
+  latencyMsMax: number;
+}
+
+export interface LeaderFollowerResult {
+  history: CheckedOp[];
+  acknowledgedWrites: {
+    requestId: string;
+    key: string;
+    value: string;
+    atMs: number;
+    lsn: number;
+  }[];
+  lost: string[];
+  /** Simulated milliseconds during which two replicas both believed they were the leader. */
+  splitBrainMs: number;
+  writeLatencies: number[];
+  /** For each acknowledged write, how long until every follower held it. */
+  replicationLagMs: number[];
+  /** Acknowledged writes that some follower did not yet hold at the moment of acknowledgement. */
+  ackedAheadOfFollowers: number;
+  finalLeader: string;
+}
+
+/** The client: alternates writes to its own keys and reads of any key, one operation at a time. */
+class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
+  private current:
+    | { op: CheckedOp; target: string; msg: LeaderFollowerMessage; sentAt: number }
+    | undefined;
+  private count = 0;
+  done = false;
+
+  constructor(
+    id: string,
+    net: Network<LeaderFollowerMessage>,
+    private readonly directory: { leader: string; followers: string[] },
+    private readonly options: LeaderFollowerOptions,
+    private readonly history: CheckedOp[],
+    private readonly acknowledged: LeaderFollowerResult["acknowledgedWrites"],
+    private readonly latencies: number[],
+    private readonly onAck: (requestId: string) => void,
+  ) {
+    super(id, net, null);
+  }
+
+  /** The leader this client believes in: learned from the directory only when something fails. */
+  private leader = "";
+
+  protected initialVolatile(): null {
+    return null;
+  }
+
+  begin(): void {
+    this.leader = this.directory.leader;
+    this.next();
+  }
+
+  private next(): void {
+    if (this.count >= this.options.operations) {
+      this.done = true;
+      return;
+    }
+    const n = this.count++;
+    const isWrite = this.random.chance(0.5);
+    const key = `k${this.random.int(0, 2)}`;
+    const requestId = `${this.id}-${n}`;
+    const op: CheckedOp = {
+      id: this.history.length,
+      process: this.id,
+      f: isWrite ? "put" : "get",
+      key,
+      input: isWrite ? `${this.id}.${n}` : null,
+      output: null,
+      outcome: "info",
+      callTime: this.sim.now,
+      returnTime: Number.POSITIVE_INFINITY,
+    };
+    this.history.push(op);
+    const target =
+      isWrite || this.options.readFrom === "leader"
+        ? this.leader
+        : this.random.pick(this.directory.followers);
+    const msg: LeaderFollowerMessage = isWrite
+      ? { type: "Write", requestId, key, value: String(op.input) }
+      : { type: "Read", requestId, key };
+    this.current = { op, target, msg, sentAt: this.sim.now };
+    this.send(target, msg);
+    this.setTimer("timeout", 80);
+  }
+
+  override onTimer(name: string): void {
+    const c = this.current;
+    if (name === "pause") this.next();
+    if (name !== "timeout" || c === undefined) return;
+    // No answer: the outcome is unknown (info). Ask the directory where the leader is now.
+    this.leader = this.directory.leader;
+    this.current = undefined;
+    this.setTimer("pause", this.random.uniform(1, 5));
+  }
+
+  onMessage(_from: string, msg: LeaderFollowerMessage): void {
+    const c = this.current;
+    if (
+      c === undefined ||
+      !("requestId" in msg) ||
+      msg.requestId !== ("requestId" in c.msg ? c.msg.requestId : "")
+    )
+      return;
+    this.cancelTimer("timeout");
+    if (msg.type === "WriteOk") {
+      c.op.outcome = "ok";
+      c.op.returnTime = this.sim.now;
+      this.latencies.push(this.sim.now - c.sentAt);
+      this.acknowledged.push({
+        requestId: msg.requestId,
+        key: c.op.key,
+        value: String(c.op.input),
+        atMs: this.sim.now,
+        lsn: msg.lsn,
+      });
+      this.onAck(msg.requestId);
+    } else if (msg.type === "ReadOk") {
+      c.op.outcome = "ok";
+      c.op.output = msg.value ?? "";
+      c.op.returnTime = this.sim.now;
+    } else if (msg.type === "NotLeader") {
+      c.op.outcome = "fail";
+      c.op.returnTime = this.sim.now;
+      this.leader = this.directory.leader;
+    }
+    this.current = undefined;
+    this.setTimer("pause", this.random.uniform(1, 5));
+  }
+}
+
+/** The failover monitor: pings the leader; after three unanswered pings, promotes the most up-to-date follower. */
+class Monitor extends SimNode<LeaderFollowerMessage, null, null> {
+  private missed = 0;
+  private readonly lsns = new Map<string, number>();
+  promotions: { atMs: number; leader: string }[] = [];
+
+  constructor(
+    id: string,
+    net: Network<LeaderFollowerMessage>,
+    private readonly directory: { leader: string; followers: string[] },
+    private readonly replicas: string[],
+  ) {
+    super(id, net, null);
+  }
+
+  protected initialVolatile(): null {
+    return null;
+  }
+
+  protected override onStart(): void {
+    this.setTimer("ping", 20);
+  }
+
+  override onTimer(): void {
+    this.missed++;
+    for (const r of this.replicas) this.send(r, { type: "Ping" });
+    if (this.missed >= 3) {
+      const candidates = this.directory.followers.filter((f) => this.lsns.has(f));
+      const best = candidates.sort((a, b) => (this.lsns.get(b) ?? 0) - (this.lsns.get(a) ?? 0))[0];
+      if (best !== undefined) {
+        const old = this.directory.leader;
+        const followers = this.replicas.filter((r) => r !== best);
+        this.note(
+          `gets no answer from ${old} and promotes ${best}, the most up-to-date follower (LSN ${this.lsns.get(best)})`,
+          { level: "summary" },
+        );
+        this.send(best, { type: "Promote", followers: followers.filter((f) => f !== old) });
+        for (const f of followers) this.send(f, { type: "FollowNewLeader", leader: best });
+        this.directory.leader = best;
+        this.directory.followers = followers.filter((f) => f !== old);
+        this.promotions.push({ atMs: this.sim.now, leader: best });
+        this.missed = 0;
+      }
+    }
+    this.lsns.clear();
+    this.setTimer("ping", 20);
+  }
+
+  onMessage(from: string, msg: LeaderFollowerMessage): void {
+    if (msg.type !== "Pong") return;
+    this.lsns.set(from, msg.lsn);
+    if (from === this.directory.leader) this.missed = 0;
+    // An old leader that comes back still believing it leads is told to step down.
+    else if (msg.leader)
+      this.send(from, { type: "FollowNewLeader", leader: this.directory.leader });
+  }
+}
+
+export function runLeaderFollower(
+  trace: Trace,
+  options: LeaderFollowerOptions,
+): LeaderFollowerResult {
+  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 2_000_000 });
+  const net = new Network<LeaderFollowerMessage>(sim, {
+    latencyMsMin: 1,
+    latencyMsMax: options.latencyMsMax,
+  });
+  const ids = Array.from({ length: options.followers + 1 }, (_, i) => `r${i + 1}`);
+  const directory = { leader: ids[0] as string, followers: ids.slice(1) };
+  const replicas = ids.map((id, i) =>
+    net.add(
+      new Replica(
+        id,
+        net,
+        { mode: options.mode, heartbeatMs: 20 },
+        i === 0,
+        i === 0 ? ids.slice(1) : [],
+      ),
+    ),
+  );
+  const history: CheckedOp[] = [];
+  const acknowledged: LeaderFollowerResult["acknowledgedWrites"] = [];
+  const latencies: number[] = [];
+  let ackedAheadOfFollowers = 0;
+  // Judged at the instant the client learns of the acknowledgement, from the replicas' own logs.
+  const onAck = (requestId: string) => {
+    if (replicas.some((r) => r.id !== directory.leader && !r.crashed && !r.holds(requestId)))
+      ackedAheadOfFollowers++;
+  };
+  const clients = Array.from({ length: options.clients }, (_, i) =>
+    net.add(
+      new LfClient(
+        `client-${i + 1}`,
+        net,
+        directory,
+        options,
+        history,
+        acknowledged,
+        latencies,
+        onAck,
+      ),
+    ),
+  );
+  if (options.failover) net.add(new Monitor("monitor", net, directory, ids));
+  for (const c of clients) sim.at(5, () => c.begin());
+
+  // Replication lag: sample, for every acknowledged write, when all followers first hold it.
+  const lag = new Map<string, number>();
+  const sampleLag = () => {
+    for (const w of acknowledged) {
+      if (lag.has(w.requestId)) continue;
+      if (replicas.filter((r) => r.id !== directory.leader).every((r) => r.holds(w.requestId)))
+        lag.set(w.requestId, sim.now - w.atMs);
+    }
+  };
+  let splitBrainMs = 0;
+  const sampler = () => {
+    sampleLag();
+    const leaders = replicas.filter((r) => r.isLeader && !r.crashed);
+    if (leaders.length > 1) splitBrainMs++;
+    if (!clients.every((c) => c.done) || sim.now < 5_000) sim.schedule(1, sampler);
+  };
+  sim.at(5, sampler);
+
+  if (options.cutLeader !== undefined) {
+    const cut = options.cutLeader;
+    sim.at(cut.atMs, () =>
+      net.partition([
+        [ids[0] as string, "client-1"],
+        [
+          ...ids.slice(1),
+          ...(options.failover ? ["monitor"] : []),
+          ...clients.slice(1).map((c) => c.id),
+        ],
+      ]),
+    );
+    sim.at(cut.healAtMs, () => net.heal());
+  }
+  sim.runUntil(
+    () => clients.every((c) => c.done) && sim.now > (options.cutLeader?.healAtMs ?? 0) + 200,
+    20_000,
+  );
+  sim.run(sim.now + 300);
+  sampleLag();
+
+  const leader = replicas.find((r) => r.id === directory.leader) as Replica;
+  const lost = acknowledged
+    .filter((w) => !leader.holds(w.requestId))
+    .map((w) => `${w.key}=${w.value}`);
+  return {
+    history,
+    acknowledgedWrites: acknowledged,
+    lost,
+    splitBrainMs,
+    writeLatencies: latencies,
+    replicationLagMs: [...lag.values()],
+    ackedAheadOfFollowers,
+    finalLeader: leader.id,
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * Replication (DDIA chapter 5, "Replication"; chapter 9 for consensus and linearizability).
+ *
+ *   npx tsx replication/main.ts              the tour
+ *   npx tsx replication/main.ts <scenario>   one scenario; --help lists them and their flags
+ */
+import { type Concept, main } from "../shared/cli.js";
+import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
+
+export const replication: Concept = {
+  folder: "replication",
+  description:
+    "Replication: leaders and followers, failover, and what reads can see (DDIA chapter 5).",
+  scenarios: [syncVsAsync, failover, readFromFollowers],
+  tour: ["failover", "read-from-followers"],
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) main(replication);

@@ -1,0 +1,9 @@
+/** Where each idea is in the book (first-edition section titles). */
+export const REF = {
+  leaders: "DDIA ch. 5, Leaders and Followers",
+  syncAsync: "DDIA ch. 5, Synchronous Versus Asynchronous Replication",
+  outages: "DDIA ch. 5, Handling Node Outages: Leader failover",
+  lag: "DDIA ch. 5, Problems with Replication Lag",
+  linearizability: "DDIA ch. 9, Linearizability",
+  consensus: "DDIA ch. 9, Consensus: Fault-Tolerant Consensus",
+} as const;

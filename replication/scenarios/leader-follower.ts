@@ -1,0 +1,231 @@
+/**
+ * Single-leader replication on the simulator: synchronous against asynchronous followers, naive
+ * failover against failover by consensus, and reads from followers judged by the linearizability
+ * checker (DDIA ch. 5, "Leaders and Followers" and "Problems with Replication Lag"; ch. 9).
+ */
+
+import { checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
+import { choice, integer, option, type Scenario } from "../../shared/cli.js";
+import { percentile } from "../../shared/stats.js";
+import { type Cell, Trace } from "../../shared/trace.js";
+import type { ReplicationMode } from "../leader-follower/replica.js";
+import { runLeaderFollower } from "../leader-follower/run.js";
+import { runRaft } from "../raft/cluster.js";
+import { REF } from "../refs.js";
+
+const quiet = () => new Trace({ messages: false, keep: false });
+const ms = (values: number[], p: number) =>
+  values.length === 0 ? "n/a" : `${percentile(values, p).toFixed(1)} ms`;
+
+export const syncVsAsync: Scenario<{
+  followers: number;
+  operations: number;
+  mode: ReplicationMode;
+}> = {
+  name: "sync-vs-async",
+  summary:
+    "a leader and its followers: write latency and replication lag for synchronous, semi-synchronous and asynchronous replication",
+  options: [
+    option("--followers <count>", "followers of the leader", integer(1, 8), 2),
+    option("--operations <count>", "operations per client", integer(1, 10_000), 60),
+    option(
+      "--mode <mode>",
+      "the mode narrated in detail",
+      choice(["sync", "semi-sync", "async"] as const),
+      "semi-sync",
+    ),
+  ],
+  run: ({ trace, seed }, options) => {
+    trace.section(
+      `A leader, ${options.followers} followers, ${options.mode} replication`,
+      REF.syncAsync,
+    );
+    trace.note(
+      "The leader gives each write the next log sequence number (LSN) and ships its log to the followers. Synchronous: the client is answered once every follower has the write. Semi-synchronous (the book's practical middle): once one follower has it. Asynchronous: at once, while the followers catch up in the background.",
+      { ref: REF.syncAsync },
+    );
+    const base = {
+      seed,
+      followers: options.followers,
+      clients: 3,
+      operations: options.operations,
+      readFrom: "leader" as const,
+      failover: false,
+      latencyMsMax: 10,
+    };
+    const detailed = runLeaderFollower(trace, { ...base, mode: options.mode });
+    const rows: Cell[][] = (["sync", "semi-sync", "async"] as const).map((mode) => {
+      const r = mode === options.mode ? detailed : runLeaderFollower(quiet(), { ...base, mode });
+      return [
+        mode,
+        r.acknowledgedWrites.length,
+        ms(r.writeLatencies, 50),
+        ms(r.writeLatencies, 99),
+        ms(r.replicationLagMs, 50),
+        ms(r.replicationLagMs, 99),
+      ];
+    });
+    trace.table(
+      "Write latency and replication lag (simulated time; lag is sampled every millisecond)",
+      ["mode", "acknowledged writes", "latency p50", "latency p99", "lag p50", "lag p99"],
+      rows,
+      "Lag: from the acknowledgement until every follower holds the write. Synchronous replication pays in latency (and blocks if a follower is down); asynchronous replication acknowledges writes that only the leader has.",
+    );
+    const syncRun =
+      options.mode === "sync" ? detailed : runLeaderFollower(quiet(), { ...base, mode: "sync" });
+    const asyncRun =
+      options.mode === "async" ? detailed : runLeaderFollower(quiet(), { ...base, mode: "async" });
+    trace.check(
+      "synchronous replication: every acknowledged write was already on every follower",
+      syncRun.ackedAheadOfFollowers === 0,
+      {
+        detail: `checked at each acknowledgement, ${syncRun.acknowledgedWrites.length} writes`,
+      },
+    );
+    trace.check(
+      "asynchronous replication acknowledges writes the followers do not have yet",
+      asyncRun.ackedAheadOfFollowers > 0,
+      {
+        detail: `${asyncRun.ackedAheadOfFollowers} of ${asyncRun.acknowledgedWrites.length} writes`,
+      },
+    );
+    trace.check(
+      "asynchronous replication answers faster than synchronous",
+      percentile(asyncRun.writeLatencies, 50) < percentile(syncRun.writeLatencies, 50),
+      {
+        detail: `p50 ${ms(asyncRun.writeLatencies, 50)} against ${ms(syncRun.writeLatencies, 50)}`,
+      },
+    );
+  },
+};
+
+export const failover: Scenario<Record<string, never>> = {
+  name: "failover",
+  summary:
+    "the leader is cut off: naive asynchronous failover loses acknowledged writes and splits the brain; Raft does neither",
+  options: [],
+  run: ({ trace, seed }) => {
+    trace.section("Naive failover with asynchronous replication", REF.outages);
+    trace.note(
+      "At 200 ms the leader r1 and client-1 are cut off from everyone else. A monitor that no longer hears r1 promotes the most up-to-date follower. client-1 never notices and keeps writing to r1, which still believes it leads and, being asynchronous, acknowledges. At 500 ms the network heals; r1 is told to step down, and everything only it had is gone (the book's GitHub incident began this way: an out-of-date follower promoted, the old leader's writes discarded).",
+      { ref: REF.outages },
+    );
+    const naive = runLeaderFollower(trace, {
+      seed,
+      followers: 2,
+      mode: "async",
+      clients: 3,
+      operations: 60,
+      readFrom: "leader",
+      failover: true,
+      cutLeader: { atMs: 200, healAtMs: 500 },
+      latencyMsMax: 10,
+    });
+    trace.section("Failover by consensus: Raft", REF.consensus);
+    trace.note(
+      "Five Raft servers under crashes, partitions, loss and duplication. A leader needs a majority's votes, a vote goes only to a candidate whose log is at least as up to date, and a write is acknowledged only once a majority has it in the leader's term; a deposed leader cannot commit anything, because its term is stale.",
+      { ref: REF.consensus },
+    );
+    const raft = runRaft(trace, {
+      seed,
+      servers: 5,
+      clients: 2,
+      writes: 30,
+      loss: 0.05,
+      duplicate: 0.05,
+      crash: 2,
+      partition: 2,
+    });
+    trace.table(
+      "Naive failover against Raft",
+      [
+        "",
+        "acknowledged writes",
+        "acknowledged, then lost",
+        "time with two leaders",
+        "safety violations",
+      ],
+      [
+        [
+          "naive (async + monitor)",
+          naive.acknowledgedWrites.length,
+          naive.lost.length,
+          `${naive.splitBrainMs} ms`,
+          "n/a",
+        ],
+        [
+          "Raft",
+          raft.acknowledged.length,
+          raft.unappliedAcknowledged.length,
+          "a stale leader may think so, but cannot commit",
+          raft.violations.length,
+        ],
+      ],
+    );
+    trace.check("naive failover loses no acknowledged write", naive.lost.length === 0, {
+      expected: false,
+      detail:
+        naive.lost.length === 0
+          ? "none lost"
+          : `${naive.lost.length} lost: ${naive.lost.slice(0, 5).join(", ")}${naive.lost.length > 5 ? ", ..." : ""}`,
+    });
+    trace.check("naive failover never has two leaders at once", naive.splitBrainMs === 0, {
+      expected: false,
+      detail: `${naive.splitBrainMs} ms of split brain`,
+    });
+    trace.check(
+      "Raft: every acknowledged write is applied on every server",
+      raft.unappliedAcknowledged.length === 0,
+      { ref: REF.consensus },
+    );
+    trace.check(
+      "Raft: election safety, log matching, leader completeness and state machine safety held",
+      raft.violations.length === 0,
+      {
+        detail: raft.violations.slice(0, 2).join("; ") || `${raft.terms} terms`,
+      },
+    );
+  },
+};
+
+export const readFromFollowers: Scenario<{ operations: number }> = {
+  name: "read-from-followers",
+  summary:
+    "reads served by asynchronous followers are stale; the linearizability checker rejects them and accepts reads from the leader",
+  options: [option("--operations <count>", "operations per client", integer(1, 10_000), 60)],
+  run: ({ trace, seed }, options) => {
+    trace.section("Reading from followers under replication lag", REF.lag);
+    trace.note(
+      "Three clients write and read three keys; replication is asynchronous. First every read goes to a random follower, then, with the same seed, every read goes to the leader. Each history goes to the linearizability checker.",
+      { ref: REF.lag },
+    );
+    const base = {
+      seed,
+      followers: 2,
+      mode: "async" as const,
+      clients: 3,
+      operations: options.operations,
+      failover: false,
+      latencyMsMax: 10,
+    };
+    const fromFollowers = runLeaderFollower(trace, { ...base, readFrom: "followers" });
+    const fromLeader = runLeaderFollower(quiet(), { ...base, readFrom: "leader" });
+    const followerVerdict = checkLinearizable(kvModel, fromFollowers.history);
+    const leaderVerdict = checkLinearizable(kvModel, fromLeader.history);
+    const w = followerVerdict.witness;
+    if (w !== undefined) {
+      const last = w.longestPrefix.at(-1);
+      trace.note(
+        `The checker's witness: ${w.op.process} read ${w.key} and got ${JSON.stringify(w.op.output)} at ${w.op.callTime.toFixed(1)}-${w.op.returnTime.toFixed(1)} ms, but no order of the operations explains it: by then the key held ${w.states.map((s) => JSON.stringify(s)).join(" or ")}${last ? ` (the last operation placed: ${last.process} ${last.f} ${JSON.stringify(last.input ?? last.output)})` : ""}.`,
+        { level: "summary", ref: REF.linearizability },
+      );
+    }
+    trace.check("reads from followers are linearizable", followerVerdict.linearizable, {
+      expected: false,
+      ref: REF.linearizability,
+    });
+    trace.check("reads from the leader are linearizable", leaderVerdict.linearizable, {
+      ref: REF.linearizability,
+    });
+  },
+};

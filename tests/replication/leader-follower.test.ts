@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { runLeaderFollower } from "../../replication/leader-follower/run.js";
+import { checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
+import { Trace } from "../../shared/trace.js";
+
+const quiet = () => new Trace({ messages: false, keep: false });
+const base = { followers: 2, clients: 3, operations: 40, failover: false, latencyMsMax: 10 };
+
+describe("single-leader replication", () => {
+  it("synchronous replication never acknowledges a write a follower lacks; asynchronous does", () => {
+    let asyncAhead = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      expect(
+        runLeaderFollower(quiet(), { ...base, seed, mode: "sync", readFrom: "leader" })
+          .ackedAheadOfFollowers,
+        `seed ${seed}`,
+      ).toBe(0);
+      asyncAhead += runLeaderFollower(quiet(), {
+        ...base,
+        seed,
+        mode: "async",
+        readFrom: "leader",
+      }).ackedAheadOfFollowers;
+    }
+    expect(asyncAhead).toBeGreaterThan(0);
+  });
+
+  it("reads from the leader pass the linearizability checker; reads from lagging followers fail it on some seeds", () => {
+    let followerFailures = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const leader = runLeaderFollower(quiet(), {
+        ...base,
+        seed,
+        mode: "async",
+        readFrom: "leader",
+      });
+      expect(checkLinearizable(kvModel, leader.history).linearizable, `seed ${seed}`).toBe(true);
+      const followers = runLeaderFollower(quiet(), {
+        ...base,
+        seed,
+        mode: "async",
+        readFrom: "followers",
+      });
+      if (!checkLinearizable(kvModel, followers.history).linearizable) followerFailures++;
+    }
+    expect(followerFailures).toBeGreaterThan(0);
+  });
+
+  it("naive failover with asynchronous replication loses acknowledged writes and runs two leaders at once", () => {
+    let lossRuns = 0;
+    let splitRuns = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = runLeaderFollower(quiet(), {
+        ...base,
+        seed,
+        mode: "async",
+        readFrom: "leader",
+        failover: true,
+        cutLeader: { atMs: 200, healAtMs: 500 },
+      });
+      if (r.lost.length > 0) lossRuns++;
+      if (r.splitBrainMs > 0) splitRuns++;
+      expect(r.finalLeader).not.toBe("r1");
+    }
+    expect(lossRuns).toBeGreaterThan(10);
+    expect(splitRuns).toBe(20);
+  });
+});
