@@ -6,13 +6,14 @@
  */
 import { type Concept, main } from "../shared/cli.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
+import { quorum } from "./scenarios/quorum.js";
 
 export const replication: Concept = {
   folder: "replication",
   description:
     "Replication: leaders and followers, failover, and what reads can see (DDIA chapter 5).",
-  scenarios: [syncVsAsync, failover, readFromFollowers],
-  tour: ["failover", "read-from-followers"],
+  scenarios: [syncVsAsync, failover, readFromFollowers, quorum],
+  tour: ["failover", "read-from-followers", "quorum"],
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) main(replication);

@@ -6,4 +6,7 @@ export const REF = {
   lag: "DDIA ch. 5, Problems with Replication Lag",
   linearizability: "DDIA ch. 9, Linearizability",
   consensus: "DDIA ch. 9, Consensus: Fault-Tolerant Consensus",
+  quorums: "DDIA ch. 5, Leaderless Replication: Quorums for reading and writing",
+  quorumLimits: "DDIA ch. 5, Limitations of Quorum Consistency",
+  readRepair: "DDIA ch. 5, Read repair and anti-entropy",
 } as const;

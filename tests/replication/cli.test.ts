@@ -60,8 +60,9 @@ describe("bad input, as a user's shell sees it", () => {
     ],
     [
       ["paxos"],
-      /^error: unknown scenario 'paxos' \(choose from: sync-vs-async, failover, read-from-followers\)$/,
+      /^error: unknown scenario 'paxos' \(choose from: sync-vs-async, failover, read-from-followers, quorum\)$/,
     ],
+    [["quorum", "--w", "4"], /^error: --w 4 cannot exceed --n 3$/],
   ])("%j exits 2 with one line naming the problem, and no stack trace", (args, message) =>
     expectUsageError("replication", args, message),
   );

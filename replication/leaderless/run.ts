@@ -1,0 +1,101 @@
+/**
+ * Wiring for leaderless quorums on the simulator: n replicas, clients coordinating their own
+ * reads and writes with w and r, faults, and the recency check of shared/check/register.ts over
+ * the recorded history (DDIA ch. 5, "Quorums for reading and writing" and "Limitations of Quorum
+ * Consistency").
+ */
+
+import { type BadRead, badReads, type Versioned } from "../../shared/check/register.js";
+import { describeFault, planFaults, scheduleFaults } from "../../shared/faults.js";
+import { History } from "../../shared/history.js";
+import { Network } from "../../shared/network.js";
+import { Simulation } from "../../shared/simulation.js";
+import type { Trace } from "../../shared/trace.js";
+import { QuorumClient } from "./client.js";
+import type { LeaderlessMessage } from "./messages.js";
+import { LeaderlessReplica } from "./replica.js";
+
+export interface QuorumOptions {
+  seed: number;
+  n: number;
+  w: number;
+  r: number;
+  readRepair: boolean;
+  clients: number;
+  operations: number;
+  loss: number;
+  crash: number;
+  partition: number;
+}
+
+export interface QuorumResult {
+  reads: number;
+  acknowledgedWrites: number;
+  stale: BadRead[];
+  /** Reads that returned a version whose write had been reported as failed. */
+  readsOfFailedWrites: number;
+  readRepairs: number;
+}
+
+export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
+  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 2_000_000 });
+  const net = new Network<LeaderlessMessage>(sim, {
+    latencyMsMin: 1,
+    latencyMsMax: 10,
+    loss: options.loss,
+  });
+  const replicas = Array.from({ length: options.n }, (_, i) =>
+    net.add(new LeaderlessReplica(`replica-${i + 1}`, net)),
+  );
+  const history = new History<Versioned>();
+  const allKeys = ["x", "y", "z"];
+  const clients = Array.from({ length: options.clients }, (_, i) =>
+    net.add(
+      new QuorumClient(`client-${i + 1}`, net, {
+        replicas: replicas.map((r) => r.id),
+        w: options.w,
+        r: options.r,
+        timeoutMs: 60,
+        readRepair: options.readRepair,
+        // One writer per key: client i writes its own key, so versions order each key's writes.
+        ownKeys: [`${allKeys[i % allKeys.length]}${Math.floor(i / allKeys.length) || ""}`],
+        allKeys: Array.from(
+          { length: options.clients },
+          (_, j) => `${allKeys[j % allKeys.length]}${Math.floor(j / allKeys.length) || ""}`,
+        ),
+        operations: options.operations,
+        history,
+      }),
+    ),
+  );
+  const plan = planFaults(sim.random.fork("faults"), {
+    nodes: replicas.map((r) => r.id),
+    crashes: options.crash,
+    partitions: options.partition,
+    startMs: 20,
+    endMs: 20 + options.operations * 15,
+    durationMsMin: 30,
+    durationMsMax: 200,
+  });
+  scheduleFaults(net, plan);
+  trace.note(`Faults: loss ${options.loss}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`, {
+    level: "summary",
+  });
+  for (const c of clients) sim.at(5, () => c.begin());
+  sim.runUntil(() => clients.every((c) => c.done), 60_000);
+
+  const ops = history.operations();
+  const failed = new Set(
+    clients.flatMap((c) => c.failedWrites.map((f) => `${f.key}@${f.version}`)),
+  );
+  return {
+    reads: ops.filter((op) => op.f === "read" && op.outcome === "ok").length,
+    acknowledgedWrites: ops.filter((op) => op.f === "write" && op.outcome === "ok").length,
+    stale: badReads(ops),
+    readsOfFailedWrites: ops.filter(
+      (op) =>
+        op.f === "read" && op.outcome === "ok" && failed.has(`${op.key}@${op.output?.version}`),
+    ).length,
+    readRepairs: clients.reduce((sum, c) => sum + c.readRepairs, 0),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Leaderless replication with quorums: n, w and r by flag; with w + r > n every read sees the
+ * latest acknowledged write, with w + r ≤ n stale reads appear; read repair; and the book's edge
+ * case of a failed write that is not rolled back (DDIA ch. 5, "Leaderless Replication").
+ */
+
+import { flag, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { type Cell, Trace } from "../../shared/trace.js";
+import { type QuorumOptions, runQuorum } from "../leaderless/run.js";
+import { REF } from "../refs.js";
+
+type Options = Omit<QuorumOptions, "seed" | "readRepair" | "clients"> & { skipReadRepair: boolean };
+
+export const quorum: Scenario<Options> = {
+  name: "quorum",
+  summary:
+    "n replicas, writes to w, reads from r: w + r > n reads the latest write, w + r ≤ n does not",
+  options: [
+    option("--n <count>", "replicas of every key", integer(1, 9), 3),
+    option("--w <count>", "acknowledgements a write waits for", integer(1, 9), 2),
+    option("--r <count>", "answers a read waits for", integer(1, 9), 2),
+    option("--operations <count>", "operations per client", integer(1, 10_000), 60),
+    option("--loss <p>", "probability that a message is lost", probability, 0.1),
+    option("--crash <count>", "replica crashes (each followed by a restart)", integer(0, 20), 1),
+    option("--partition <count>", "network partitions (each healed later)", integer(0, 20), 1),
+    flag("--skip-read-repair", "do not repair stale replicas after a read"),
+  ],
+  validate: (o) =>
+    o.w > o.n
+      ? `--w ${o.w} cannot exceed --n ${o.n}`
+      : o.r > o.n
+        ? `--r ${o.r} cannot exceed --n ${o.n}`
+        : undefined,
+  run: ({ trace, seed }, options) => {
+    const readRepair = !options.skipReadRepair;
+    const overlap = options.w + options.r > options.n;
+    trace.section(
+      `n = ${options.n}, w = ${options.w}, r = ${options.r}: ${overlap ? "w + r > n, every read quorum meets every write quorum" : "w + r ≤ n, quorums need not meet"}`,
+      REF.quorums,
+    );
+    trace.note(
+      "Clients send every write to all n replicas and count it done at w acknowledgements; every read goes to all n, returns the newest version among the first r answers, and (read repair) sends that version to replicas that answered with an older one. Each client writes its own key in increasing versions, so a stale read can be decided exactly.",
+      { ref: REF.quorums },
+    );
+    const run = (o: Pick<QuorumOptions, "w" | "r" | "readRepair">, traced: boolean) =>
+      runQuorum(traced ? trace : new Trace({ messages: false, keep: false }), {
+        ...options,
+        ...o,
+        seed,
+        clients: 3,
+      });
+    const result = run({ w: options.w, r: options.r, readRepair }, true);
+    const rows: Cell[][] = [
+      [
+        options.w,
+        options.r,
+        result.reads,
+        result.stale.length,
+        result.readsOfFailedWrites,
+        result.readRepairs,
+      ],
+    ];
+    for (const [w, r] of [
+      [Math.ceil((options.n + 1) / 2), Math.ceil((options.n + 1) / 2)],
+      [1, 1],
+    ] as const) {
+      if (w === options.w && r === options.r) continue;
+      const other = run(
+        { w: Math.min(w, options.n), r: Math.min(r, options.n), readRepair },
+        false,
+      );
+      rows.push([
+        w,
+        r,
+        other.reads,
+        other.stale.length,
+        other.readsOfFailedWrites,
+        other.readRepairs,
+      ]);
+    }
+    trace.table(
+      `Quorums over the same seed and faults (n = ${options.n})`,
+      ["w", "r", "reads", "stale reads", "reads of a write reported failed", "read repairs"],
+      rows,
+      "A write that reached fewer than w replicas is reported failed but stays on the replicas that took it, so a later read may return it: one of the limitations the book lists.",
+    );
+    if (result.stale.length > 0) {
+      const s = result.stale[0];
+      trace.note(
+        `For example: ${s?.process} read ${s?.key} at ${s?.invokeTimeMs.toFixed(1)} ms and got version ${s?.got}, though version ${s?.atLeast} had been acknowledged before the read began.`,
+        { level: "summary", ref: REF.quorumLimits },
+      );
+    }
+    trace.check(
+      "every read returns the latest acknowledged write (or a newer one)",
+      result.stale.length === 0,
+      {
+        expected: overlap,
+        ref: REF.quorumLimits,
+        detail: `${result.stale.length} stale of ${result.reads} reads`,
+      },
+    );
+  },
+};
