@@ -5,6 +5,7 @@
  *   npx tsx replication/main.ts <scenario>   one scenario; --help lists them and their flags
  */
 import { type Concept, main } from "../shared/cli.js";
+import { concurrentWrites } from "./scenarios/concurrent-writes.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
 import { quorum } from "./scenarios/quorum.js";
 
@@ -12,7 +13,7 @@ export const replication: Concept = {
   folder: "replication",
   description:
     "Replication: leaders and followers, failover, and what reads can see (DDIA chapter 5).",
-  scenarios: [syncVsAsync, failover, readFromFollowers, quorum],
+  scenarios: [syncVsAsync, failover, readFromFollowers, quorum, concurrentWrites],
   tour: ["failover", "read-from-followers", "quorum"],
 };
 

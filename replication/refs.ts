@@ -9,4 +9,6 @@ export const REF = {
   quorums: "DDIA ch. 5, Leaderless Replication: Quorums for reading and writing",
   quorumLimits: "DDIA ch. 5, Limitations of Quorum Consistency",
   readRepair: "DDIA ch. 5, Read repair and anti-entropy",
+  concurrent: "DDIA ch. 5, Detecting Concurrent Writes: Capturing the happens-before relationship",
+  versionVectors: "DDIA ch. 5, Detecting Concurrent Writes: Version vectors",
 } as const;
