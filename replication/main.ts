@@ -6,6 +6,7 @@
  */
 import { type Concept, main } from "../shared/cli.js";
 import { concurrentWrites } from "./scenarios/concurrent-writes.js";
+import { fencing } from "./scenarios/fencing.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
 import { quorum } from "./scenarios/quorum.js";
 
@@ -13,7 +14,7 @@ export const replication: Concept = {
   folder: "replication",
   description:
     "Replication: leaders and followers, failover, and what reads can see (DDIA chapter 5).",
-  scenarios: [syncVsAsync, failover, readFromFollowers, quorum, concurrentWrites],
+  scenarios: [syncVsAsync, failover, readFromFollowers, quorum, concurrentWrites, fencing],
   tour: ["failover", "read-from-followers", "quorum"],
 };
 

@@ -10,5 +10,6 @@ export const REF = {
   quorumLimits: "DDIA ch. 5, Limitations of Quorum Consistency",
   readRepair: "DDIA ch. 5, Read repair and anti-entropy",
   concurrent: "DDIA ch. 5, Detecting Concurrent Writes: Capturing the happens-before relationship",
+  fencing: "DDIA ch. 8, The leader and the lock; Fencing tokens",
   versionVectors: "DDIA ch. 5, Detecting Concurrent Writes: Version vectors",
 } as const;
