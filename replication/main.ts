@@ -7,6 +7,7 @@
 import { type Concept, main } from "../shared/cli.js";
 import { concurrentWrites } from "./scenarios/concurrent-writes.js";
 import { fencing } from "./scenarios/fencing.js";
+import { followerCatchUp } from "./scenarios/follower-catch-up.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
 import { quorum } from "./scenarios/quorum.js";
 
@@ -14,7 +15,15 @@ export const replication: Concept = {
   folder: "replication",
   description:
     "Replication: leaders and followers, failover, and what reads can see (DDIA chapter 5).",
-  scenarios: [syncVsAsync, failover, readFromFollowers, quorum, concurrentWrites, fencing],
+  scenarios: [
+    syncVsAsync,
+    followerCatchUp,
+    failover,
+    readFromFollowers,
+    quorum,
+    concurrentWrites,
+    fencing,
+  ],
   tour: ["failover", "read-from-followers", "quorum"],
 };
 

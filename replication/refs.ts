@@ -2,6 +2,8 @@
 export const REF = {
   leaders: "DDIA ch. 5, Leaders and Followers",
   syncAsync: "DDIA ch. 5, Synchronous Versus Asynchronous Replication",
+  newFollowers: "DDIA ch. 5, Setting Up New Followers",
+  catchUp: "DDIA ch. 5, Handling Node Outages: Follower failure: Catch-up recovery",
   outages: "DDIA ch. 5, Handling Node Outages: Leader failover",
   lag: "DDIA ch. 5, Problems with Replication Lag",
   linearizability: "DDIA ch. 9, Linearizability",

@@ -76,6 +76,25 @@ export class Replica extends SimNode<LeaderFollowerMessage, ReplicaDurable, Repl
     return null;
   }
 
+  /** A copy of the log up to `lsn`: a consistent snapshot tied to an exact position in the log. */
+  snapshot(lsn = this.lsn): ReplicatedWrite[] {
+    return this.durable.log.slice(0, lsn).map((e) => ({ ...e }));
+  }
+
+  /** Set up a new follower from a snapshot (an operator's action, as in DDIA's four steps). */
+  installSnapshot(entries: readonly ReplicatedWrite[]): void {
+    this.durable.log = entries.map((e) => ({ ...e }));
+    this.note(`is set up from a snapshot at LSN ${this.lsn}`);
+  }
+
+  /** The leader starts shipping to a new follower from the snapshot's position. */
+  addFollower(follower: string, fromLsn: number): void {
+    this.durable.followers = [...this.durable.followers, follower];
+    this.volatile.acked.set(follower, fromLsn);
+    this.note(`starts shipping its log to ${follower} from LSN ${fromLsn + 1}`);
+    this.push(follower);
+  }
+
   holds(requestId: string): boolean {
     return this.durable.log.some((e) => e.requestId === requestId);
   }
