@@ -58,7 +58,7 @@ describe("bad input, as a user's shell sees it", () => {
       ["sync-vs-async", "--followers", "0"],
       /^error: option '--followers <count>' argument '0' is invalid/,
     ],
-    [["paxos"], /^error: unknown scenario 'paxos' \(choose from: sync-vs-async, failover, .*\)$/],
+    [["paxos"], /^error: unknown scenario 'paxos' \(choose from: sync-vs-async, .*\)$/],
     [["quorum", "--w", "4"], /^error: --w 4 cannot exceed --n 3$/],
   ])("%j exits 2 with one line naming the problem, and no stack trace", (args, message) =>
     expectUsageError("replication", args, message),
