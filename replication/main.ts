@@ -5,6 +5,7 @@
  *   npx tsx replication/main.ts <scenario>   one scenario; --help lists them and their flags
  */
 import { type Concept, main } from "../shared/cli.js";
+import { antiEntropyScenario } from "./scenarios/anti-entropy.js";
 import { concurrentWrites } from "./scenarios/concurrent-writes.js";
 import { fencing } from "./scenarios/fencing.js";
 import { followerCatchUp } from "./scenarios/follower-catch-up.js";
@@ -21,6 +22,7 @@ export const replication: Concept = {
     failover,
     readFromFollowers,
     quorum,
+    antiEntropyScenario,
     concurrentWrites,
     fencing,
   ],
