@@ -75,6 +75,15 @@ export const probability: Parser<number> = {
   },
 };
 
+/** Any non-empty text, such as a file path. */
+export const text: Parser<string> = {
+  range: "a non-empty string",
+  parse: (value) => {
+    if (value.trim() === "") throw new InvalidArgumentError("must not be empty");
+    return value;
+  },
+};
+
 export function choice<T extends string>(values: readonly T[]): Parser<T> {
   return {
     range: `one of ${values.join(", ")}`,

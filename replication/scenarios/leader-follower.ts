@@ -8,6 +8,7 @@ import { checkLinearizable, kvModel } from "../../shared/check/linearizability.j
 import { choice, integer, option, type Scenario } from "../../shared/cli.js";
 import { percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
+import { exportHistory, exportHistoryOption } from "../export.js";
 import type { ReplicationMode } from "../leader-follower/replica.js";
 import { runLeaderFollower } from "../leader-follower/run.js";
 import { runRaft } from "../raft/cluster.js";
@@ -99,12 +100,12 @@ export const syncVsAsync: Scenario<{
   },
 };
 
-export const failover: Scenario<Record<string, never>> = {
+export const failover: Scenario<{ exportHistory: string }> = {
   name: "failover",
   summary:
     "the leader is cut off: naive asynchronous failover loses acknowledged writes and splits the brain; Raft does neither",
-  options: [],
-  run: ({ trace, seed }) => {
+  options: [exportHistoryOption],
+  run: ({ trace, seed }, options) => {
     trace.section("Naive failover with asynchronous replication", REF.outages);
     trace.note(
       "At 200 ms the leader r1 and client-1 are cut off from everyone else. A monitor that no longer hears r1 promotes the most up-to-date follower. client-1 never notices and keeps writing to r1, which still believes it leads and, being asynchronous, acknowledges. At 500 ms the network heals; r1 is told to step down, and everything only it had is gone (the book's GitHub incident began this way: an out-of-date follower promoted, the old leader's writes discarded).",
@@ -121,6 +122,7 @@ export const failover: Scenario<Record<string, never>> = {
       cutLeader: { atMs: 200, healAtMs: 500 },
       latencyMsMax: 10,
     });
+    exportHistory(trace, options.exportHistory, naive.history);
     trace.section("Failover by consensus: Raft", REF.consensus);
     trace.note(
       "Five Raft servers under crashes, partitions, loss and duplication. A leader needs a majority's votes, a vote goes only to a candidate whose log is at least as up to date, and a write is acknowledged only once a majority has it in the leader's term; a deposed leader cannot commit anything, because its term is stale.",
@@ -188,11 +190,14 @@ export const failover: Scenario<Record<string, never>> = {
   },
 };
 
-export const readFromFollowers: Scenario<{ operations: number }> = {
+export const readFromFollowers: Scenario<{ operations: number; exportHistory: string }> = {
   name: "read-from-followers",
   summary:
     "reads served by asynchronous followers are stale; the linearizability checker rejects them and accepts reads from the leader",
-  options: [option("--operations <count>", "operations per client", integer(1, 10_000), 60)],
+  options: [
+    option("--operations <count>", "operations per client", integer(1, 10_000), 60),
+    exportHistoryOption,
+  ],
   run: ({ trace, seed }, options) => {
     trace.section("Reading from followers under replication lag", REF.lag);
     trace.note(
@@ -210,6 +215,7 @@ export const readFromFollowers: Scenario<{ operations: number }> = {
     };
     const fromFollowers = runLeaderFollower(trace, { ...base, readFrom: "followers" });
     const fromLeader = runLeaderFollower(quiet(), { ...base, readFrom: "leader" });
+    exportHistory(trace, options.exportHistory, fromFollowers.history);
     const followerVerdict = checkLinearizable(kvModel, fromFollowers.history);
     const leaderVerdict = checkLinearizable(kvModel, fromLeader.history);
     const w = followerVerdict.witness;

@@ -31,8 +31,9 @@ const MODELS: Record<string, Model<unknown>> = {
 function describe(op: CheckedOp): string {
   const value = (v: unknown) => (v === null || v === undefined ? "nil" : JSON.stringify(v));
   const key = op.key === "" ? "" : ` ${op.key}`;
-  const result = op.outcome === "ok" ? ` → ${value(op.output)}` : ` (${op.outcome})`;
-  return `process ${op.process} ${op.f}${key} ${value(op.input)}${result}`;
+  const isRead = op.f === "read" || op.f === "get";
+  const result = op.outcome !== "ok" ? ` (${op.outcome})` : isRead ? ` → ${value(op.output)}` : "";
+  return `process ${op.process} ${op.f}${key}${isRead ? "" : ` ${value(op.input)}`}${result}`;
 }
 
 function verdictText(file: string, ops: number, verdict: Verdict): string {
