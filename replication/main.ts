@@ -10,6 +10,7 @@ import { concurrentWrites } from "./scenarios/concurrent-writes.js";
 import { fencing } from "./scenarios/fencing.js";
 import { followerCatchUp } from "./scenarios/follower-catch-up.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
+import { multiLeader } from "./scenarios/multi-leader.js";
 import { quorum } from "./scenarios/quorum.js";
 
 export const replication: Concept = {
@@ -21,6 +22,7 @@ export const replication: Concept = {
     followerCatchUp,
     failover,
     readFromFollowers,
+    multiLeader,
     quorum,
     antiEntropyScenario,
     concurrentWrites,

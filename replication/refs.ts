@@ -13,5 +13,6 @@ export const REF = {
   readRepair: "DDIA ch. 5, Read repair and anti-entropy",
   concurrent: "DDIA ch. 5, Detecting Concurrent Writes: Capturing the happens-before relationship",
   fencing: "DDIA ch. 8, The leader and the lock; Fencing tokens",
+  multiLeader: "DDIA ch. 5, Multi-Leader Replication: Handling Write Conflicts",
   versionVectors: "DDIA ch. 5, Detecting Concurrent Writes: Version vectors",
 } as const;
