@@ -12,6 +12,7 @@ import { followerCatchUp } from "./scenarios/follower-catch-up.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
 import { multiLeader } from "./scenarios/multi-leader.js";
 import { quorum } from "./scenarios/quorum.js";
+import { topologies } from "./scenarios/topologies.js";
 
 export const replication: Concept = {
   folder: "replication",
@@ -23,6 +24,7 @@ export const replication: Concept = {
     failover,
     readFromFollowers,
     multiLeader,
+    topologies,
     quorum,
     antiEntropyScenario,
     concurrentWrites,

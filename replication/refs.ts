@@ -14,5 +14,6 @@ export const REF = {
   concurrent: "DDIA ch. 5, Detecting Concurrent Writes: Capturing the happens-before relationship",
   fencing: "DDIA ch. 8, The leader and the lock; Fencing tokens",
   multiLeader: "DDIA ch. 5, Multi-Leader Replication: Handling Write Conflicts",
+  topologies: "DDIA ch. 5, Multi-Leader Replication: Multi-leader replication topologies",
   versionVectors: "DDIA ch. 5, Detecting Concurrent Writes: Version vectors",
 } as const;
