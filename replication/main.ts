@@ -12,6 +12,7 @@ import { followerCatchUp } from "./scenarios/follower-catch-up.js";
 import { failover, readFromFollowers, syncVsAsync } from "./scenarios/leader-follower.js";
 import { multiLeader } from "./scenarios/multi-leader.js";
 import { quorum } from "./scenarios/quorum.js";
+import { sloppyQuorum } from "./scenarios/sloppy-quorum.js";
 import { topologies } from "./scenarios/topologies.js";
 
 export const replication: Concept = {
@@ -26,6 +27,7 @@ export const replication: Concept = {
     multiLeader,
     topologies,
     quorum,
+    sloppyQuorum,
     antiEntropyScenario,
     concurrentWrites,
     fencing,

@@ -15,5 +15,6 @@ export const REF = {
   fencing: "DDIA ch. 8, The leader and the lock; Fencing tokens",
   multiLeader: "DDIA ch. 5, Multi-Leader Replication: Handling Write Conflicts",
   topologies: "DDIA ch. 5, Multi-Leader Replication: Multi-leader replication topologies",
+  sloppy: "DDIA ch. 5, Sloppy Quorums and Hinted Handoff",
   versionVectors: "DDIA ch. 5, Detecting Concurrent Writes: Version vectors",
 } as const;
