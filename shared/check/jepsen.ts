@@ -3,6 +3,9 @@
  * Jepsen input): one EDN map per line with :process, :type (:invoke, :ok, :fail, :info), :f,
  * :value, and :key for key-value histories. Each process has at most one operation outstanding:
  * its next completion closes it. An invocation never completed counts as :info.
+ *
+ * Jepsen's console log lines are read too (`INFO  jepsen.util - 3\t:ok\t:read\t2`: process,
+ * type, f and value separated by tabs), the form of Porcupine's test_data/jepsen histories.
  */
 
 import { type Edn, EdnError, parseEdn } from "./edn.js";
@@ -18,6 +21,17 @@ export class HistoryFormatError extends Error {
   }
 }
 
+/** A Jepsen console log line: an optional logger prefix, then process, :type, :f and value, tab-separated. */
+const LOG_LINE = /^(?:\S+\s+jepsen\.util\s+-\s+)?([^\t\s]+)\t(:[\w-]+)\t(:[\w-]+)\t(.*)$/;
+
+/** Read one line as EDN, turning a console log line into the map it stands for. */
+function parseLine(line: string): Edn {
+  const log = LOG_LINE.exec(line);
+  if (log === null) return parseEdn(line);
+  const [, process, type, f, value] = log as unknown as [string, string, string, string, string];
+  return parseEdn(`{:process ${process} :type ${type} :f ${f} :value ${value}}`);
+}
+
 /** Operations whose result is in the completion's :value rather than the invocation's. */
 const READS = new Set(["read", "get"]);
 
@@ -30,7 +44,7 @@ export function parseJepsenHistory(text: string): CheckedOp[] {
     if (line === "" || line.startsWith(";")) return;
     let event: Edn;
     try {
-      event = parseEdn(line);
+      event = parseLine(line);
     } catch (error) {
       throw new HistoryFormatError(
         lineIndex + 1,

@@ -63,7 +63,7 @@ export function runChecker(
         .makeOptionMandatory(),
     )
     .option("--json", "one JSON object per file", false)
-    .argument("<files...>", "history files, one EDN map per line")
+    .argument("<files...>", "history files: one EDN map per line, or Jepsen console log lines")
     .action((files: string[], options: { model: string; json: boolean }) => {
       const parsed: { file: string; ops: CheckedOp[] }[] = [];
       for (const file of files) {

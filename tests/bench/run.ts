@@ -6,6 +6,7 @@
  *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability, raft, startup
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dataModeling } from "../../data-modeling/main.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
@@ -15,7 +16,12 @@ import { runRaft } from "../../replication/raft/cluster.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
-import { checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
+import { parseJepsenHistory } from "../../shared/check/jepsen.js";
+import {
+  casRegisterModel,
+  checkLinearizable,
+  kvModel,
+} from "../../shared/check/linearizability.js";
 import { hash64, jumpConsistentHash64 } from "../../shared/hash.js";
 import { Network } from "../../shared/network.js";
 import { Random } from "../../shared/random.js";
@@ -264,6 +270,20 @@ function linearizability(): void {
     `${percentile(times, 50).toFixed(3)} s (target < 2 s); worst ${Math.max(...times).toFixed(3)} s`,
   );
   line("  search steps for the last history", steps.toLocaleString("en"));
+
+  console.log("Porcupine's etcd Jepsen histories (tests/shared/fixtures/porcupine), cas-register");
+  for (const name of ["etcd_000", "etcd_002", "etcd_005"]) {
+    const ops = parseJepsenHistory(
+      readFileSync(new URL(`../shared/fixtures/porcupine/${name}.log`, import.meta.url), "utf8"),
+    );
+    const start = performance.now();
+    const verdict = checkLinearizable(casRegisterModel, ops);
+    const seconds = (performance.now() - start) / 1000;
+    line(
+      `  ${name} (${ops.length} operations)`,
+      `${verdict.linearizable ? "linearizable" : "not linearizable"} in ${seconds.toFixed(3)} s, ${verdict.steps.toLocaleString("en")} steps`,
+    );
+  }
 }
 
 function raft(): void {

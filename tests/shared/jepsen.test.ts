@@ -54,6 +54,31 @@ describe("Jepsen histories", () => {
     ]);
   });
 
+  it("read Jepsen's console log lines, with or without the logger's prefix, as the same history", () => {
+    const log = [
+      "INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]",
+      "1\t:invoke\t:read\tnil",
+      "INFO  jepsen.util - 0\t:fail\t:cas\t[1 2]",
+      "1\t:ok\t:read\t1",
+      "2\t:invoke\t:write\t3",
+      "2\t:info\t:write\t:timed-out",
+    ].join("\n");
+    const edn = [
+      "{:process 0, :type :invoke, :f :cas, :value [1 2]}",
+      "{:process 1, :type :invoke, :f :read, :value nil}",
+      "{:process 0, :type :fail, :f :cas, :value [1 2]}",
+      "{:process 1, :type :ok, :f :read, :value 1}",
+      "{:process 2, :type :invoke, :f :write, :value 3}",
+      "{:process 2, :type :info, :f :write, :value :timed-out}",
+    ].join("\n");
+    expect(parseJepsenHistory(log)).toEqual(parseJepsenHistory(edn));
+    expect(parseJepsenHistory(log).map((o) => [o.f, o.input, o.outcome])).toEqual([
+      ["cas", [1, 2], "fail"],
+      ["read", null, "ok"],
+      ["write", 3, "info"],
+    ]);
+  });
+
   it("names the line of a malformed history", () => {
     const bad = (text: string) => {
       try {
