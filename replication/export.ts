@@ -5,7 +5,7 @@
 
 import { writeFileSync } from "node:fs";
 import { toJepsenHistory } from "../shared/check/jepsen.js";
-import type { CheckedOp } from "../shared/check/linearizability.js";
+import type { CheckedOp, Witness } from "../shared/check/linearizability.js";
 import { option, text } from "../shared/cli.js";
 import type { Trace } from "../shared/trace.js";
 
@@ -25,4 +25,11 @@ export function exportHistory(trace: Trace, path: string, ops: readonly CheckedO
       level: "summary",
     },
   );
+}
+
+/** The checker's witness in a sentence: the read no order explains, and where the search got stuck. */
+export function describeWitness(w: Witness): string {
+  const last = w.longestPrefix.at(-1);
+  const returned = Number.isFinite(w.op.returnTime) ? w.op.returnTime.toFixed(1) : "?";
+  return `The checker's witness: ${w.op.process} read ${w.key} and got ${JSON.stringify(w.op.output)} at ${w.op.callTime.toFixed(1)}-${returned} ms, but no order of the operations explains it: by then the key held ${w.states.map((s) => JSON.stringify(s)).join(" or ")}${last ? ` (the last operation placed: ${last.process} ${last.f} ${JSON.stringify(last.input ?? last.output)})` : ""}.`;
 }

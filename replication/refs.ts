@@ -7,6 +7,8 @@ export const REF = {
   outages: "DDIA ch. 5, Handling Node Outages: Leader failover",
   lag: "DDIA ch. 5, Problems with Replication Lag",
   linearizability: "DDIA ch. 9, Linearizability",
+  quorumLinearizability:
+    "DDIA ch. 9, Implementing Linearizable Systems: Linearizability and quorums",
   consensus: "DDIA ch. 9, Consensus: Fault-Tolerant Consensus",
   quorums: "DDIA ch. 5, Leaderless Replication: Quorums for reading and writing",
   quorumLimits: "DDIA ch. 5, Limitations of Quorum Consistency",

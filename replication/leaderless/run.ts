@@ -5,9 +5,15 @@
  * Consistency").
  */
 
+import {
+  type CheckedOp,
+  checkLinearizable,
+  kvModel,
+  type Verdict,
+} from "../../shared/check/linearizability.js";
 import { type BadRead, badReads, type Versioned } from "../../shared/check/register.js";
 import { describeFault, planFaults, scheduleFaults } from "../../shared/faults.js";
-import { History } from "../../shared/history.js";
+import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
@@ -35,6 +41,34 @@ export interface QuorumResult {
   /** Reads that returned a version whose write had been reported as failed. */
   readsOfFailedWrites: number;
   readRepairs: number;
+  /** The client history in the checker's terms (kv model: put and get of "key@version" strings). */
+  history: CheckedOp[];
+  /** The linearizability checker's verdict on it (DDIA ch. 9, "Linearizability and quorums"). */
+  linearizability: Verdict;
+}
+
+/**
+ * The history as the kv model reads it: a write puts "x@3", a read gets the version it returned
+ * ("" when the key was absent). A write short of w acknowledgements stays :info, since it may
+ * have reached some replicas; a read that timed out is :fail and constrains nothing.
+ */
+export function toCheckedOps(ops: readonly Operation<Versioned>[]): CheckedOp[] {
+  const show = (key: string, v: Versioned | undefined) =>
+    v === undefined || v.version === 0 ? "" : `${key}@${v.version}`;
+  return ops.map((op) => {
+    const done = op.outcome === "ok" || op.outcome === "fail";
+    return {
+      id: op.op,
+      process: op.process,
+      f: op.f === "write" ? "put" : "get",
+      key: op.key,
+      input: op.f === "write" ? show(op.key, op.input) : null,
+      output: op.f === "read" ? show(op.key, op.output) : null,
+      outcome: op.outcome === "pending" ? "info" : op.outcome,
+      callTime: op.invokeTime,
+      returnTime: done ? (op.completeTime as number) : Number.POSITIVE_INFINITY,
+    };
+  });
 }
 
 export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
@@ -97,5 +131,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
         op.f === "read" && op.outcome === "ok" && failed.has(`${op.key}@${op.output?.version}`),
     ).length,
     readRepairs: clients.reduce((sum, c) => sum + c.readRepairs, 0),
+    history: toCheckedOps(ops),
+    linearizability: checkLinearizable(kvModel, toCheckedOps(ops)),
   };
 }

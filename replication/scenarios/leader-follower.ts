@@ -8,7 +8,7 @@ import { checkLinearizable, kvModel } from "../../shared/check/linearizability.j
 import { choice, integer, option, type Scenario } from "../../shared/cli.js";
 import { percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
-import { exportHistory, exportHistoryOption } from "../export.js";
+import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
 import type { ReplicationMode } from "../leader-follower/replica.js";
 import { runLeaderFollower } from "../leader-follower/run.js";
 import { runRaft } from "../raft/cluster.js";
@@ -219,13 +219,8 @@ export const readFromFollowers: Scenario<{ operations: number; exportHistory: st
     const followerVerdict = checkLinearizable(kvModel, fromFollowers.history);
     const leaderVerdict = checkLinearizable(kvModel, fromLeader.history);
     const w = followerVerdict.witness;
-    if (w !== undefined) {
-      const last = w.longestPrefix.at(-1);
-      trace.note(
-        `The checker's witness: ${w.op.process} read ${w.key} and got ${JSON.stringify(w.op.output)} at ${w.op.callTime.toFixed(1)}-${w.op.returnTime.toFixed(1)} ms, but no order of the operations explains it: by then the key held ${w.states.map((s) => JSON.stringify(s)).join(" or ")}${last ? ` (the last operation placed: ${last.process} ${last.f} ${JSON.stringify(last.input ?? last.output)})` : ""}.`,
-        { level: "summary", ref: REF.linearizability },
-      );
-    }
+    if (w !== undefined)
+      trace.note(describeWitness(w), { level: "summary", ref: REF.linearizability });
     trace.check("reads from followers are linearizable", followerVerdict.linearizable, {
       expected: false,
       ref: REF.linearizability,
