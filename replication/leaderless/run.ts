@@ -30,6 +30,7 @@ export interface QuorumOptions {
   clients: number;
   operations: number;
   loss: number;
+  duplicate: number;
   crash: number;
   partition: number;
 }
@@ -77,6 +78,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
     latencyMsMin: 1,
     latencyMsMax: 10,
     loss: options.loss,
+    duplicate: options.duplicate,
   });
   const replicas = Array.from({ length: options.n }, (_, i) =>
     net.add(new LeaderlessReplica(`replica-${i + 1}`, net)),
@@ -112,9 +114,12 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
     durationMsMax: 200,
   });
   scheduleFaults(net, plan);
-  trace.note(`Faults: loss ${options.loss}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`, {
-    level: "summary",
-  });
+  trace.note(
+    `Faults: loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
+    {
+      level: "summary",
+    },
+  );
   for (const c of clients) sim.at(5, () => c.begin());
   sim.runUntil(() => clients.every((c) => c.done), 60_000);
 

@@ -5,7 +5,7 @@
  */
 
 import { checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
-import { choice, integer, option, type Scenario } from "../../shared/cli.js";
+import { choice, faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
 import { percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
@@ -100,11 +100,13 @@ export const syncVsAsync: Scenario<{
   },
 };
 
-export const failover: Scenario<{ exportHistory: string }> = {
+const RAFT_FAULTS = { loss: 0.05, duplicate: 0.05, crash: 2, partition: 2 };
+
+export const failover: Scenario<{ exportHistory: string } & typeof RAFT_FAULTS> = {
   name: "failover",
   summary:
     "the leader is cut off: naive asynchronous failover loses acknowledged writes and splits the brain; Raft does neither",
-  options: [exportHistoryOption],
+  options: [exportHistoryOption, ...faultOptions(RAFT_FAULTS, "Raft server")],
   run: ({ trace, seed }, options) => {
     trace.section("Naive failover with asynchronous replication", REF.outages);
     trace.note(
@@ -125,7 +127,7 @@ export const failover: Scenario<{ exportHistory: string }> = {
     exportHistory(trace, options.exportHistory, naive.history);
     trace.section("Failover by consensus: Raft", REF.consensus);
     trace.note(
-      "Five Raft servers under crashes, partitions, loss and duplication. A leader needs a majority's votes, a vote goes only to a candidate whose log is at least as up to date, and a write is acknowledged only once a majority has it in the leader's term; a deposed leader cannot commit anything, because its term is stale.",
+      "Five Raft servers under the faults below (--loss, --duplicate, --crash, --partition). A leader needs a majority's votes, a vote goes only to a candidate whose log is at least as up to date, and a write is acknowledged only once a majority has it in the leader's term; a deposed leader cannot commit anything, because its term is stale.",
       { ref: REF.consensus },
     );
     const raft = runRaft(trace, {
@@ -133,10 +135,10 @@ export const failover: Scenario<{ exportHistory: string }> = {
       servers: 5,
       clients: 2,
       writes: 30,
-      loss: 0.05,
-      duplicate: 0.05,
-      crash: 2,
-      partition: 2,
+      loss: options.loss,
+      duplicate: options.duplicate,
+      crash: options.crash,
+      partition: options.partition,
     });
     trace.table(
       "Naive failover against Raft",

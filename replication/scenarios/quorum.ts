@@ -4,7 +4,7 @@
  * case of a failed write that is not rolled back (DDIA ch. 5, "Leaderless Replication").
  */
 
-import { flag, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
 import { type QuorumOptions, runQuorum } from "../leaderless/run.js";
@@ -24,9 +24,7 @@ export const quorum: Scenario<Options> = {
     option("--w <count>", "acknowledgements a write waits for", integer(1, 9), 2),
     option("--r <count>", "answers a read waits for", integer(1, 9), 2),
     option("--operations <count>", "operations per client", integer(1, 10_000), 60),
-    option("--loss <p>", "probability that a message is lost", probability, 0.1),
-    option("--crash <count>", "replica crashes (each followed by a restart)", integer(0, 20), 1),
-    option("--partition <count>", "network partitions (each healed later)", integer(0, 20), 1),
+    ...faultOptions({ loss: 0.1, duplicate: 0, crash: 1, partition: 1 }, "replica"),
     flag("--skip-read-repair", "do not repair stale replicas after a read"),
     exportHistoryOption,
   ],

@@ -11,6 +11,7 @@ const base = {
   clients: 3,
   operations: 40,
   loss: 0.1,
+  duplicate: 0.05,
   crash: 1,
   partition: 1,
 };
@@ -92,7 +93,7 @@ describe("quorums and linearizability (DDIA ch. 9, Linearizability and quorums)"
       expect(result.stale, `seed ${seed}`).toEqual([]);
       if (!result.linearizability.linearizable) rejected++;
     }
-    // Measured: 5 of these 30 seeds; the claim is only that it happens.
+    // Some seeds do (5 of 30 when measured); the claim is only that it happens.
     expect(rejected).toBeGreaterThan(0);
   });
 });
