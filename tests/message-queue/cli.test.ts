@@ -3,11 +3,15 @@
  * NDJSON, bad input (including flags that contradict each other) gets one line and exit 2, and the
  * tour's plain output matches its golden file (UPDATE_GOLDEN=1 to regenerate, then review).
  */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { messageQueue } from "../../message-queue/main.js";
-import type { TraceEvent } from "../../shared/trace.js";
-import { expectGolden, expectUsageError, runInProcess } from "../shared/fixtures/cli.js";
+import {
+  expectCompleted,
+  expectNdjson,
+  expectTourMatchesGolden,
+  expectUsageError,
+  runInProcess,
+} from "../shared/fixtures/cli.js";
 
 const run = (argv: string[]) => runInProcess(messageQueue, argv);
 
@@ -18,12 +22,8 @@ describe("every scenario", () => {
       const { code, stdout, stderr } = await run(
         [name, "--compare-seeds", "2"].slice(0, name === "replication" ? 3 : 1),
       );
-      expect(stderr).toBe("");
-      expect(code).toBe(0);
+      expectCompleted({ code, stdout, stderr });
       expect(stdout).toMatch(/✔/);
-      expect(stdout.trimEnd().split("\n").at(-1)).toMatch(
-        /^Summary: \d+ held, \d+ violated; run completed as expected\.$/,
-      );
     },
   );
 
@@ -37,13 +37,7 @@ describe("every scenario", () => {
         "2",
         ...(name === "replication" ? ["--compare-seeds", "0"] : []),
       ]);
-      expect(code).toBe(0);
-      const events = stdout
-        .trimEnd()
-        .split("\n")
-        .map((line) => JSON.parse(line) as TraceEvent);
-      expect(events[0]?.kind).toBe("start");
-      expect(events.at(-1)?.kind).toBe("summary");
+      expectNdjson({ code, stdout });
     },
   );
 
@@ -63,15 +57,8 @@ describe("every scenario", () => {
 });
 
 describe("the tour", () => {
-  it("matches its golden plain output", async () => {
-    const { code, stdout } = await run([]);
-    expect(code).toBe(0);
-    const { expected, actual } = expectGolden(
-      join(import.meta.dirname, "golden", "tour.golden.txt"),
-      stdout,
-    );
-    expect(actual).toBe(expected);
-  });
+  it("matches its golden plain output", () =>
+    expectTourMatchesGolden(messageQueue, import.meta.dirname));
 });
 
 describe("bad input, as a user's shell sees it", () => {

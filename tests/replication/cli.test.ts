@@ -1,9 +1,13 @@
 /** The replication CLI: every scenario runs and ends as documented, --json parses, bad input, golden tour. */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { replication } from "../../replication/main.js";
-import type { TraceEvent } from "../../shared/trace.js";
-import { expectGolden, expectUsageError, runInProcess } from "../shared/fixtures/cli.js";
+import {
+  expectCompleted,
+  expectNdjson,
+  expectTourMatchesGolden,
+  expectUsageError,
+  runInProcess,
+} from "../shared/fixtures/cli.js";
 
 const run = (argv: string[]) => runInProcess(replication, argv);
 
@@ -12,12 +16,8 @@ describe("every scenario", () => {
     "%s runs, narrates, ends with its checks, and exits 0",
     async (name) => {
       const { code, stdout, stderr } = await run([name]);
-      expect(stderr).toBe("");
-      expect(code).toBe(0);
+      expectCompleted({ code, stdout, stderr });
       expect(stdout).toMatch(/✔/);
-      expect(stdout.trimEnd().split("\n").at(-1)).toMatch(
-        /^Summary: \d+ held, \d+ violated; run completed as expected\.$/,
-      );
     },
   );
 
@@ -25,27 +25,14 @@ describe("every scenario", () => {
     "%s --json prints one parsable event per line",
     async (name) => {
       const { code, stdout } = await run([name, "--json", "--seed", "2"]);
-      expect(code).toBe(0);
-      const events = stdout
-        .trimEnd()
-        .split("\n")
-        .map((line) => JSON.parse(line) as TraceEvent);
-      expect(events[0]?.kind).toBe("start");
-      expect(events.at(-1)?.kind).toBe("summary");
+      expectNdjson({ code, stdout });
     },
   );
 });
 
 describe("the tour", () => {
-  it("matches its golden plain output", async () => {
-    const { code, stdout } = await run([]);
-    expect(code).toBe(0);
-    const { expected, actual } = expectGolden(
-      join(import.meta.dirname, "golden", "tour.golden.txt"),
-      stdout,
-    );
-    expect(actual).toBe(expected);
-  });
+  it("matches its golden plain output", () =>
+    expectTourMatchesGolden(replication, import.meta.dirname));
 });
 
 describe("bad input, as a user's shell sees it", () => {

@@ -3,11 +3,16 @@
  * NDJSON, bad input gets one line and exit 2, and the tour's plain output matches its golden file
  * (regenerate on purpose with UPDATE_GOLDEN=1 and review the diff like code).
  */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharding } from "../../sharding/main.js";
-import type { TraceEvent } from "../../shared/trace.js";
-import { expectGolden, expectUsageError, runInProcess, spawnMain } from "../shared/fixtures/cli.js";
+import {
+  expectCompleted,
+  expectNdjson,
+  expectTourMatchesGolden,
+  expectUsageError,
+  runInProcess,
+  spawnMain,
+} from "../shared/fixtures/cli.js";
 
 const run = (argv: string[]) => runInProcess(sharding, argv);
 
@@ -16,12 +21,8 @@ describe("every scenario", () => {
     "%s runs, narrates, ends with its checks, and exits 0",
     async (name) => {
       const { code, stdout, stderr } = await run([name]);
-      expect(stderr).toBe("");
-      expect(code).toBe(0);
+      expectCompleted({ code, stdout, stderr });
       expect(stdout).toMatch(/✔/);
-      expect(stdout.trimEnd().split("\n").at(-1)).toMatch(
-        /^Summary: \d+ held, \d+ violated; run completed as expected\.$/,
-      );
     },
   );
 
@@ -29,13 +30,7 @@ describe("every scenario", () => {
     "%s --json prints one parsable event per line",
     async (name) => {
       const { code, stdout } = await run([name, "--json", "--seed", "3"]);
-      expect(code).toBe(0);
-      const events = stdout
-        .trimEnd()
-        .split("\n")
-        .map((line) => JSON.parse(line) as TraceEvent);
-      expect(events[0]?.kind).toBe("start");
-      expect(events.at(-1)?.kind).toBe("summary");
+      const events = expectNdjson({ code, stdout });
       expect(events.some((e) => e.kind === "check")).toBe(true);
     },
   );
@@ -64,15 +59,8 @@ describe("every scenario", () => {
 });
 
 describe("the tour", () => {
-  it("matches its golden plain output", async () => {
-    const { code, stdout } = await run([]);
-    expect(code).toBe(0);
-    const { expected, actual } = expectGolden(
-      join(import.meta.dirname, "golden", "tour.golden.txt"),
-      stdout,
-    );
-    expect(actual).toBe(expected);
-  });
+  it("matches its golden plain output", () =>
+    expectTourMatchesGolden(sharding, import.meta.dirname));
 });
 
 describe("bad input, as a user's shell sees it", () => {
