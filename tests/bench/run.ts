@@ -286,6 +286,8 @@ function linearizability(): void {
   }
 }
 
+const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
+
 function raft(): void {
   console.log("\nRaft: 5 servers, 4 clients writing one request at a time each, no faults");
   const start = performance.now();
@@ -294,20 +296,9 @@ function raft(): void {
     servers: 5,
     clients: 4,
     writes: 300,
-    loss: 0,
-    duplicate: 0,
-    crash: 0,
-    partition: 0,
+    ...NO_FAULTS,
   });
-  const seconds = (performance.now() - start) / 1000;
-  line(
-    "  committed writes",
-    `${r.acknowledged.length.toLocaleString("en")} in ${seconds.toFixed(2)} s of wall time`,
-  );
-  line(
-    "  committed writes per second of wall time",
-    `${Math.round(r.acknowledged.length / seconds).toLocaleString("en")} /s`,
-  );
+  wallRate("committed writes", r.acknowledged.length, start);
 }
 
 function endToEnd(): void {
@@ -324,20 +315,16 @@ function endToEnd(): void {
     unclean: false,
     idempotence: false,
     messages,
-    loss: 0,
-    duplicate: 0,
-    crash: 0,
-    partition: 0,
+    ...NO_FAULTS,
   });
+  wallRate("messages produced, acknowledged and consumed", result.acknowledged.length, start);
+}
+
+/** How many of something a simulation got through since `start`, and how many per second of wall time. */
+function wallRate(what: string, count: number, start: number): void {
   const seconds = (performance.now() - start) / 1000;
-  line(
-    "  messages produced, acknowledged and consumed",
-    `${result.acknowledged.length.toLocaleString("en")} in ${seconds.toFixed(2)} s of wall time`,
-  );
-  line(
-    "  end to end, per second of wall time",
-    `${Math.round(result.acknowledged.length / seconds).toLocaleString("en")} /s`,
-  );
+  line(`  ${what}`, `${count.toLocaleString("en")} in ${seconds.toFixed(2)} s of wall time`);
+  line("  per second of wall time", `${Math.round(count / seconds).toLocaleString("en")} /s`);
 }
 
 console.log(`Node ${process.version}, ${process.platform} ${process.arch}`);
