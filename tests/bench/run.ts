@@ -12,6 +12,7 @@ import { dataModeling } from "../../data-modeling/main.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
 import { PartitionLog } from "../../message-queue/log.js";
 import { messageQueue } from "../../message-queue/main.js";
+import { replication } from "../../replication/main.js";
 import { runRaft } from "../../replication/raft/cluster.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
@@ -170,7 +171,7 @@ function startup(): void {
     );
   const hello = median(["--import", "tsx", "tests/bench/hello.ts"]);
   line("  hello world (commander + chalk)", `${hello.toFixed(3)} s`);
-  for (const concept of [sharding, dataModeling, messageQueue]) {
+  for (const concept of [sharding, dataModeling, messageQueue, replication]) {
     let worst = 0;
     for (const scenario of concept.scenarios.map((s) => s.name)) {
       const seconds = median(["--import", "tsx", `${concept.folder}/main.ts`, scenario]);
