@@ -83,7 +83,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
   const replicas = Array.from({ length: options.n }, (_, i) =>
     net.add(new LeaderlessReplica(`replica-${i + 1}`, net)),
   );
-  const history = new History<Versioned>();
+  const recorded = new History<Versioned>();
   const allKeys = ["x", "y", "z"];
   const clients = Array.from({ length: options.clients }, (_, i) =>
     net.add(
@@ -100,7 +100,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
           (_, j) => `${allKeys[j % allKeys.length]}${Math.floor(j / allKeys.length) || ""}`,
         ),
         operations: options.operations,
-        history,
+        history: recorded,
       }),
     ),
   );
@@ -123,7 +123,8 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
   for (const c of clients) sim.at(5, () => c.begin());
   sim.runUntil(() => clients.every((c) => c.done), 60_000);
 
-  const ops = history.operations();
+  const ops = recorded.operations();
+  const history = toCheckedOps(ops);
   const failed = new Set(
     clients.flatMap((c) => c.failedWrites.map((f) => `${f.key}@${f.version}`)),
   );
@@ -136,7 +137,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
         op.f === "read" && op.outcome === "ok" && failed.has(`${op.key}@${op.output?.version}`),
     ).length,
     readRepairs: clients.reduce((sum, c) => sum + c.readRepairs, 0),
-    history: toCheckedOps(ops),
-    linearizability: checkLinearizable(kvModel, toCheckedOps(ops)),
+    history,
+    linearizability: checkLinearizable(kvModel, history),
   };
 }

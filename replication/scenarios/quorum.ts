@@ -122,7 +122,7 @@ export const quorum: Scenario<Options> = {
       ref: REF.quorumLinearizability,
       detail: result.linearizability.linearizable
         ? undefined
-        : "quorums do not make it so, not even with w + r > n: a read may see a write still in progress (or one reported failed) and a later read miss it (figure 9-6), since read repair here does not finish before the read returns",
+        : "quorums do not make it so, not even with w + r > n: a read may see a write still in progress (or one reported failed) and a later read miss it (figure 9-6), since a read here does not wait for read repair to finish",
     });
   },
 };

@@ -65,6 +65,8 @@ export function parseJepsenHistory(text: string): CheckedOp[] {
       throw new HistoryFormatError(lineIndex + 1, "missing :process");
     const key = event.key === undefined || event.key === null ? "" : String(event.key);
     const who = String(process);
+    // Jepsen logs the fault injector's actions as process :nemesis; they are not client operations.
+    if (who === "nemesis") return;
     if (type === "invoke") {
       if (open.has(who))
         throw new HistoryFormatError(

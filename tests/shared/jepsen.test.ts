@@ -54,13 +54,14 @@ describe("Jepsen histories", () => {
     ]);
   });
 
-  it("read Jepsen's console log lines, with or without the logger's prefix, as the same history", () => {
+  it("read Jepsen's console log lines, with or without the logger's prefix, as the same history, skipping the nemesis", () => {
     const log = [
       "INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]",
       "1\t:invoke\t:read\tnil",
       "INFO  jepsen.util - 0\t:fail\t:cas\t[1 2]",
       "1\t:ok\t:read\t1",
       "2\t:invoke\t:write\t3",
+      "INFO  jepsen.util - :nemesis\t:info\t:start\tnil",
       "2\t:info\t:write\t:timed-out",
     ].join("\n");
     const edn = [
@@ -69,6 +70,7 @@ describe("Jepsen histories", () => {
       "{:process 0, :type :fail, :f :cas, :value [1 2]}",
       "{:process 1, :type :ok, :f :read, :value 1}",
       "{:process 2, :type :invoke, :f :write, :value 3}",
+      "{:process :nemesis, :type :info, :f :start, :value nil}",
       "{:process 2, :type :info, :f :write, :value :timed-out}",
     ].join("\n");
     expect(parseJepsenHistory(log)).toEqual(parseJepsenHistory(edn));
