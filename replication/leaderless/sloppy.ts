@@ -48,10 +48,6 @@ export class SloppyNode extends SimNode<
     this.setTimer("handoff", 20);
   }
 
-  get hints(): readonly Hinted[] {
-    return this.durable.hints;
-  }
-
   override onTimer(): void {
     // Try to hand every hint to its home replica; it is dropped when the home acknowledges.
     for (const h of this.durable.hints) {
@@ -67,14 +63,11 @@ export class SloppyNode extends SimNode<
 
   onMessage(from: string, msg: SloppyMessage): void {
     if (msg.type === "Store") {
-      if (msg.hintFor !== undefined)
-        this.durable.hints.push({
-          writeId: msg.requestId,
-          key: msg.key,
-          value: msg.value,
-          hintFor: msg.hintFor,
-        });
-      else this.durable.data.set(msg.key, msg.value);
+      const { requestId, key, value, hintFor } = msg;
+      if (hintFor === undefined) this.durable.data.set(key, value);
+      // A duplicated Store must not leave two hints for one write.
+      else if (!this.durable.hints.some((h) => h.writeId === requestId && h.hintFor === hintFor))
+        this.durable.hints.push({ writeId: requestId, key, value, hintFor });
       this.send(from, { type: "Stored", requestId: msg.requestId });
     } else if (msg.type === "Fetch") {
       this.send(from, {
