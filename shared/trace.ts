@@ -108,6 +108,14 @@ export class Trace {
     this.maxEvents = options.maxEvents ?? 2_000_000;
   }
 
+  /**
+   * A trace that records nothing: for runs whose result is used but whose story is not told (a
+   * comparison row, a property test over many seeds, a benchmark).
+   */
+  static silent(): Trace {
+    return new Trace({ messages: false, keep: false });
+  }
+
   /** Stream every later event to `sink` as it is emitted (the CLI renders this way). */
   subscribe(sink: Sink): void {
     this.sinks.push(sink);

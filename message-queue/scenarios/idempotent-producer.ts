@@ -31,7 +31,7 @@ export const idempotentProducer: Scenario<Options> = {
       { ref: REF.exactlyOnce },
     );
     const run = (idempotence: boolean, traced: boolean) =>
-      runCluster(traced ? trace : new Trace({ messages: false, keep: false }), {
+      runCluster(traced ? trace : Trace.silent(), {
         ...options,
         seed,
         brokers: 3,

@@ -148,7 +148,7 @@ function compare(trace: Trace, options: Options): void {
     let missing = 0;
     let acknowledged = 0;
     for (let seed = 1; seed <= options.compareSeeds; seed++) {
-      const r = runCluster(new Trace({ messages: false, keep: false }), {
+      const r = runCluster(Trace.silent(), {
         ...base,
         ...setting,
         seed,
@@ -160,7 +160,7 @@ function compare(trace: Trace, options: Options): void {
       missing += r.missing.length;
       acknowledged += r.acknowledged.length;
     }
-    const calm = runCluster(new Trace({ messages: false, keep: false }), {
+    const calm = runCluster(Trace.silent(), {
       ...base,
       ...setting,
       seed: 1,
@@ -215,7 +215,7 @@ function uncleanStepByStep(trace: Trace, options: Options): void {
     { kind: "crash", atMs: 160, node: "broker-1", recoverAtMs: 500 },
   ];
   const rows: Cell[][] = [false, true].map((unclean) => {
-    const r = runCluster(new Trace({ messages: false, keep: false }), {
+    const r = runCluster(Trace.silent(), {
       ...options,
       brokers: 3,
       replicationFactor: 3,

@@ -14,7 +14,6 @@ import { runLeaderFollower } from "../leader-follower/run.js";
 import { runRaft } from "../raft/cluster.js";
 import { REF } from "../refs.js";
 
-const quiet = () => new Trace({ messages: false, keep: false });
 const ms = (values: number[], p: number) =>
   values.length === 0 ? "n/a" : `${percentile(values, p).toFixed(1)} ms`;
 
@@ -56,7 +55,8 @@ export const syncVsAsync: Scenario<{
     };
     const detailed = runLeaderFollower(trace, { ...base, mode: options.mode });
     const rows: Cell[][] = (["sync", "semi-sync", "async"] as const).map((mode) => {
-      const r = mode === options.mode ? detailed : runLeaderFollower(quiet(), { ...base, mode });
+      const r =
+        mode === options.mode ? detailed : runLeaderFollower(Trace.silent(), { ...base, mode });
       return [
         mode,
         r.acknowledgedWrites.length,
@@ -73,9 +73,13 @@ export const syncVsAsync: Scenario<{
       "Lag: from the acknowledgement until every follower holds the write. Synchronous replication pays in latency (and blocks if a follower is down); asynchronous replication acknowledges writes that only the leader has.",
     );
     const syncRun =
-      options.mode === "sync" ? detailed : runLeaderFollower(quiet(), { ...base, mode: "sync" });
+      options.mode === "sync"
+        ? detailed
+        : runLeaderFollower(Trace.silent(), { ...base, mode: "sync" });
     const asyncRun =
-      options.mode === "async" ? detailed : runLeaderFollower(quiet(), { ...base, mode: "async" });
+      options.mode === "async"
+        ? detailed
+        : runLeaderFollower(Trace.silent(), { ...base, mode: "async" });
     trace.check(
       "synchronous replication: every acknowledged write was already on every follower",
       syncRun.ackedAheadOfFollowers === 0,
@@ -216,7 +220,7 @@ export const readFromFollowers: Scenario<{ operations: number; exportHistory: st
       latencyMsMax: 10,
     };
     const fromFollowers = runLeaderFollower(trace, { ...base, readFrom: "followers" });
-    const fromLeader = runLeaderFollower(quiet(), { ...base, readFrom: "leader" });
+    const fromLeader = runLeaderFollower(Trace.silent(), { ...base, readFrom: "leader" });
     exportHistory(trace, options.exportHistory, fromFollowers.history);
     const followerVerdict = checkLinearizable(kvModel, fromFollowers.history);
     const leaderVerdict = checkLinearizable(kvModel, fromLeader.history);

@@ -46,7 +46,7 @@ export const quorum: Scenario<Options> = {
       { ref: REF.quorums },
     );
     const run = (o: Pick<QuorumOptions, "w" | "r" | "readRepair">, traced: boolean) =>
-      runQuorum(traced ? trace : new Trace({ messages: false, keep: false }), {
+      runQuorum(traced ? trace : Trace.silent(), {
         ...options,
         ...o,
         seed,

@@ -43,7 +43,7 @@ function line(label: string, value: string): void {
 function gossip(nodes: number, rumorsPerNode: number) {
   const sim = new Simulation({
     seed: 1,
-    trace: new Trace({ messages: false, keep: false }),
+    trace: Trace.silent(),
     maxEvents: Number.MAX_SAFE_INTEGER,
   });
   const net = new Network<TestMessage>(sim, { latencyMsMin: 1, latencyMsMax: 10 });
@@ -292,7 +292,7 @@ const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 function raft(): void {
   console.log("\nRaft: 5 servers, 4 clients writing one request at a time each, no faults");
   const start = performance.now();
-  const r = runRaft(new Trace({ messages: false, keep: false }), {
+  const r = runRaft(Trace.silent(), {
     seed: 1,
     servers: 5,
     clients: 4,
@@ -306,7 +306,7 @@ function endToEnd(): void {
   console.log("\nSimulated end to end: 3 brokers, replication factor 3, acks=all, no faults");
   const messages = 5_000;
   const start = performance.now();
-  const result = runCluster(new Trace({ messages: false, keep: false }), {
+  const result = runCluster(Trace.silent(), {
     seed: 1,
     brokers: 3,
     partitions: 3,

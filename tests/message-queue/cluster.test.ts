@@ -6,7 +6,6 @@ import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace, type TraceEvent } from "../../shared/trace.js";
 
-const quiet = () => new Trace({ messages: false, keep: false });
 const base: Omit<ClusterOptions, "seed"> = {
   brokers: 3,
   partitions: 1,
@@ -36,7 +35,7 @@ describe("replication, over seeds with a broker crash at a random time", () => {
         partitions: seed % 5 === 0 ? 3 : 1,
         partition: seed % 7 === 0 ? 1 : 0,
       };
-      const r = runCluster(quiet(), options);
+      const r = runCluster(Trace.silent(), options);
       acknowledged += r.acknowledged.length;
       if (
         r.lost.length > 0 ||
@@ -56,7 +55,7 @@ describe("replication, over seeds with a broker crash at a random time", () => {
   it("acks=1 with unclean election: the test finds a lost acknowledged message", () => {
     let found: string | undefined;
     for (let seed = 1; seed <= 200 && found === undefined; seed++) {
-      const r = runCluster(quiet(), {
+      const r = runCluster(Trace.silent(), {
         ...base,
         seed,
         acks: "1",
@@ -83,8 +82,10 @@ describe("replication, over seeds with a broker crash at a random time", () => {
       { kind: "crash" as const, atMs: 160, node: "broker-1", recoverAtMs: 500 },
     ];
     const options = { ...base, seed: 1, messages: 40, loss: 0, crash: 0, minInsync: 1, plan };
-    expect(runCluster(quiet(), { ...options, unclean: false }).lost).toEqual([]);
-    expect(runCluster(quiet(), { ...options, unclean: true }).lost.length).toBeGreaterThan(0);
+    expect(runCluster(Trace.silent(), { ...options, unclean: false }).lost).toEqual([]);
+    expect(runCluster(Trace.silent(), { ...options, unclean: true }).lost.length).toBeGreaterThan(
+      0,
+    );
   });
 });
 
@@ -93,10 +94,10 @@ describe("the idempotent producer", () => {
     let plainDuplicates = 0;
     for (let seed = 1; seed <= 100; seed++) {
       const options = { ...base, seed, partitions: 2, loss: 0.1 };
-      const idempotent = runCluster(quiet(), { ...options, idempotence: true });
+      const idempotent = runCluster(Trace.silent(), { ...options, idempotence: true });
       expect(idempotent.duplicates, `seed ${seed}`).toBe(0);
       expect(idempotent.lost, `seed ${seed}`).toEqual([]);
-      plainDuplicates += runCluster(quiet(), { ...options, idempotence: false }).duplicates;
+      plainDuplicates += runCluster(Trace.silent(), { ...options, idempotence: false }).duplicates;
     }
     expect(plainDuplicates).toBeGreaterThan(0);
   });

@@ -5,7 +5,7 @@ import { Trace } from "../../shared/trace.js";
 describe("follower catch-up and new followers", () => {
   it("a restarted follower resumes from its own LSN, and a follower set up from a snapshot converges, over seeds", () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const run = runCatchUp(new Trace({ messages: false, keep: false }), seed);
+      const run = runCatchUp(Trace.silent(), seed);
       expect(run.recoveredAtLsn, `seed ${seed}`).toBeGreaterThan(0);
       expect(run.recoveredAtLsn).toBeLessThan(run.leaderLsn);
       expect(run.caughtUpAtMs, `seed ${seed}`).toBeDefined();

@@ -2,14 +2,12 @@ import { describe, expect, it } from "vitest";
 import { runFencing } from "../../replication/scenarios/fencing.js";
 import { Trace } from "../../shared/trace.js";
 
-const quiet = () => new Trace({ messages: false, keep: false });
-
 describe("fencing tokens", () => {
   it("the storage that checks tokens never accepts an older token after a newer one, whatever the pause", () => {
     for (let seed = 1; seed <= 20; seed++) {
       for (const pause of [0, 50, 120, 200, 300, 1_000]) {
         expect(
-          runFencing(quiet(), seed, true, pause).staleWritesAccepted,
+          runFencing(Trace.silent(), seed, true, pause).staleWritesAccepted,
           `seed ${seed}, pause ${pause}`,
         ).toBe(0);
       }
@@ -18,7 +16,7 @@ describe("fencing tokens", () => {
 
   it("without tokens, the paused client's late write is accepted after the new holder's (figure 8-4)", () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const run = runFencing(quiet(), seed, false, 300);
+      const run = runFencing(Trace.silent(), seed, false, 300);
       expect(run.staleWritesAccepted, `seed ${seed}`).toBe(1);
       expect(run.file.at(-1)).toBe("client-1's data (token 33)");
     }

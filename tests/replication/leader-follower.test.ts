@@ -3,7 +3,6 @@ import { runLeaderFollower } from "../../replication/leader-follower/run.js";
 import { checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
 import { Trace } from "../../shared/trace.js";
 
-const quiet = () => new Trace({ messages: false, keep: false });
 const base = { followers: 2, clients: 3, operations: 40, failover: false, latencyMsMax: 10 };
 
 describe("single-leader replication", () => {
@@ -11,11 +10,11 @@ describe("single-leader replication", () => {
     let asyncAhead = 0;
     for (let seed = 1; seed <= 30; seed++) {
       expect(
-        runLeaderFollower(quiet(), { ...base, seed, mode: "sync", readFrom: "leader" })
+        runLeaderFollower(Trace.silent(), { ...base, seed, mode: "sync", readFrom: "leader" })
           .ackedAheadOfFollowers,
         `seed ${seed}`,
       ).toBe(0);
-      asyncAhead += runLeaderFollower(quiet(), {
+      asyncAhead += runLeaderFollower(Trace.silent(), {
         ...base,
         seed,
         mode: "async",
@@ -28,14 +27,14 @@ describe("single-leader replication", () => {
   it("reads from the leader pass the linearizability checker; reads from lagging followers fail it on some seeds", () => {
     let followerFailures = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      const leader = runLeaderFollower(quiet(), {
+      const leader = runLeaderFollower(Trace.silent(), {
         ...base,
         seed,
         mode: "async",
         readFrom: "leader",
       });
       expect(checkLinearizable(kvModel, leader.history).linearizable, `seed ${seed}`).toBe(true);
-      const followers = runLeaderFollower(quiet(), {
+      const followers = runLeaderFollower(Trace.silent(), {
         ...base,
         seed,
         mode: "async",
@@ -50,7 +49,7 @@ describe("single-leader replication", () => {
     let lossRuns = 0;
     let splitRuns = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const r = runLeaderFollower(quiet(), {
+      const r = runLeaderFollower(Trace.silent(), {
         ...base,
         seed,
         mode: "async",
@@ -76,8 +75,8 @@ describe("--export-history", () => {
     const { exportHistory } = await import("../../replication/export.js");
     const path = join(mkdtempSync(join(tmpdir(), "export-")), "history.edn");
     for (const readFrom of ["leader", "followers"] as const) {
-      const run = runLeaderFollower(quiet(), { ...base, seed: 3, mode: "async", readFrom });
-      exportHistory(quiet(), path, run.history);
+      const run = runLeaderFollower(Trace.silent(), { ...base, seed: 3, mode: "async", readFrom });
+      exportHistory(Trace.silent(), path, run.history);
       const reread = parseJepsenHistory(readFileSync(path, "utf8"));
       expect(reread).toHaveLength(run.history.length);
       expect(checkLinearizable(kvModel, reread).linearizable).toBe(

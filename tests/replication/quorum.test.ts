@@ -4,7 +4,6 @@ import type { Versioned } from "../../shared/check/register.js";
 import { History } from "../../shared/history.js";
 import { Trace } from "../../shared/trace.js";
 
-const quiet = () => new Trace({ messages: false, keep: false });
 const base = {
   n: 3,
   readRepair: true,
@@ -25,7 +24,7 @@ describe("leaderless quorums, over seeds with loss, a crash and a partition", ()
         [3, 1],
         [1, 3],
       ] as const) {
-        const result = runQuorum(quiet(), { ...base, seed, w, r });
+        const result = runQuorum(Trace.silent(), { ...base, seed, w, r });
         if (result.stale.length > 0)
           failures.push(`seed ${seed}, w=${w}, r=${r}: ${JSON.stringify(result.stale[0])}`);
       }
@@ -36,7 +35,7 @@ describe("leaderless quorums, over seeds with loss, a crash and a partition", ()
   it("with w + r ≤ n, the check finds a stale read", () => {
     let stale = 0;
     for (let seed = 1; seed <= 20; seed++)
-      stale += runQuorum(quiet(), { ...base, seed, w: 1, r: 1 }).stale.length;
+      stale += runQuorum(Trace.silent(), { ...base, seed, w: 1, r: 1 }).stale.length;
     expect(stale).toBeGreaterThan(0);
   });
 });
@@ -89,7 +88,7 @@ describe("quorums and linearizability (DDIA ch. 9, Linearizability and quorums)"
   it("with w + r > n no read is stale, yet the checker rejects some histories: staleness is not linearizability", () => {
     let rejected = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      const result = runQuorum(quiet(), { ...base, seed, operations: 60, w: 2, r: 2 });
+      const result = runQuorum(Trace.silent(), { ...base, seed, operations: 60, w: 2, r: 2 });
       expect(result.stale, `seed ${seed}`).toEqual([]);
       if (!result.linearizability.linearizable) rejected++;
     }

@@ -6,8 +6,6 @@ import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace, type TraceEvent } from "../../shared/trace.js";
 
-const quiet = () => new Trace({ messages: false, keep: false });
-
 describe("Raft safety over seeds with partitions, crashes, loss and duplication", () => {
   it("holds election safety, log matching, leader completeness and state machine safety over 500 seeds, then converges", () => {
     const failures: string[] = [];
@@ -23,7 +21,7 @@ describe("Raft safety over seeds with partitions, crashes, loss and duplication"
         crash: 1 + (seed % 3),
         partition: 1 + (seed % 4),
       };
-      const r = runRaft(quiet(), options);
+      const r = runRaft(Trace.silent(), options);
       acknowledged += r.acknowledged.length;
       if (r.violations.length > 0 || r.unappliedAcknowledged.length > 0 || !r.leaderElected) {
         failures.push(
@@ -38,7 +36,7 @@ describe("Raft safety over seeds with partitions, crashes, loss and duplication"
   it("catches a broken variant that votes without the election restriction", () => {
     let caught = 0;
     for (let seed = 1; seed <= 60; seed++) {
-      const r = runRaft(quiet(), {
+      const r = runRaft(Trace.silent(), {
         seed,
         servers: 5,
         clients: 2,

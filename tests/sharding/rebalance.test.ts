@@ -32,15 +32,13 @@ function replay(o: RebalanceOptions): string {
   return `npx tsx sharding/main.ts rebalance --seed ${o.seed} --nodes ${o.nodes} --partitions ${o.partitions} --keys ${o.keys} --clients ${o.clients} --loss ${o.loss} --duplicate ${o.duplicate} --crash ${o.crash} --partition ${o.partition}${o.unsafe ? " --unsafe" : ""}`;
 }
 
-const quiet = () => new Trace({ messages: false, keep: false });
-
 describe("rebalance under faults", () => {
   it("loses no acknowledged write and serves no stale read, over 250 seeds with faults", () => {
     const failures: string[] = [];
     let acknowledged = 0;
     for (let seed = 1; seed <= 250; seed++) {
       const options = planFor(seed);
-      const result = runRebalance(quiet(), options);
+      const result = runRebalance(Trace.silent(), options);
       acknowledged += result.acknowledgedWrites;
       if (
         result.lost.length > 0 ||
@@ -62,7 +60,7 @@ describe("rebalance under faults", () => {
     let lossRuns = 0;
     let staleRuns = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const result = runRebalance(quiet(), { ...REBALANCE_DEFAULTS, seed, unsafe: true });
+      const result = runRebalance(Trace.silent(), { ...REBALANCE_DEFAULTS, seed, unsafe: true });
       if (result.lost.length > 0) lossRuns++;
       if (result.bad.length > 0) staleRuns++;
     }
