@@ -20,17 +20,16 @@ describe("every scenario", () => {
   it.each(dataModeling.scenarios.map((s) => s.name))(
     "%s runs, prints its SQL, ends with its checks, and exits 0",
     async (name) => {
-      const { code, stdout, stderr } = await run([name]);
-      expectCompleted({ code, stdout, stderr });
-      expect(stdout).toMatch(/sql> (CREATE|SELECT|WITH)/);
+      const result = await run([name]);
+      expectCompleted(result);
+      expect(result.stdout).toMatch(/sql> (CREATE|SELECT|WITH)/);
     },
   );
 
   it.each(dataModeling.scenarios.map((s) => s.name))(
     "%s --json prints one parsable event per line, queries included",
     async (name) => {
-      const { code, stdout } = await run([name, "--json"]);
-      const events = expectNdjson({ code, stdout });
+      const events = expectNdjson(await run([name, "--json"]));
       expect(events.some((e) => e.kind === "query" && e.language === "sql")).toBe(true);
     },
   );

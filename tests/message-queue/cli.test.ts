@@ -19,25 +19,26 @@ describe("every scenario", () => {
   it.each(messageQueue.scenarios.map((s) => s.name))(
     "%s runs, narrates, ends with its checks, and exits 0",
     async (name) => {
-      const { code, stdout, stderr } = await run(
+      const result = await run(
         [name, "--compare-seeds", "2"].slice(0, name === "replication" ? 3 : 1),
       );
-      expectCompleted({ code, stdout, stderr });
-      expect(stdout).toMatch(/✔/);
+      expectCompleted(result);
+      expect(result.stdout).toMatch(/✔/);
     },
   );
 
   it.each(messageQueue.scenarios.map((s) => s.name))(
     "%s --json prints one parsable event per line",
     async (name) => {
-      const { code, stdout } = await run([
-        name,
-        "--json",
-        "--seed",
-        "2",
-        ...(name === "replication" ? ["--compare-seeds", "0"] : []),
-      ]);
-      expectNdjson({ code, stdout });
+      expectNdjson(
+        await run([
+          name,
+          "--json",
+          "--seed",
+          "2",
+          ...(name === "replication" ? ["--compare-seeds", "0"] : []),
+        ]),
+      );
     },
   );
 

@@ -15,17 +15,16 @@ describe("every scenario", () => {
   it.each(replication.scenarios.map((s) => s.name))(
     "%s runs, narrates, ends with its checks, and exits 0",
     async (name) => {
-      const { code, stdout, stderr } = await run([name]);
-      expectCompleted({ code, stdout, stderr });
-      expect(stdout).toMatch(/✔/);
+      const result = await run([name]);
+      expectCompleted(result);
+      expect(result.stdout).toMatch(/✔/);
     },
   );
 
   it.each(replication.scenarios.map((s) => s.name))(
     "%s --json prints one parsable event per line",
     async (name) => {
-      const { code, stdout } = await run([name, "--json", "--seed", "2"]);
-      expectNdjson({ code, stdout });
+      expectNdjson(await run([name, "--json", "--seed", "2"]));
     },
   );
 });

@@ -20,17 +20,16 @@ describe("every scenario", () => {
   it.each(sharding.scenarios.map((s) => s.name))(
     "%s runs, narrates, ends with its checks, and exits 0",
     async (name) => {
-      const { code, stdout, stderr } = await run([name]);
-      expectCompleted({ code, stdout, stderr });
-      expect(stdout).toMatch(/✔/);
+      const result = await run([name]);
+      expectCompleted(result);
+      expect(result.stdout).toMatch(/✔/);
     },
   );
 
   it.each(sharding.scenarios.map((s) => s.name))(
     "%s --json prints one parsable event per line",
     async (name) => {
-      const { code, stdout } = await run([name, "--json", "--seed", "3"]);
-      const events = expectNdjson({ code, stdout });
+      const events = expectNdjson(await run([name, "--json", "--seed", "3"]));
       expect(events.some((e) => e.kind === "check")).toBe(true);
     },
   );
