@@ -6,7 +6,6 @@
  *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability, raft, startup
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dataModeling } from "../../data-modeling/main.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
@@ -17,7 +16,6 @@ import { runRaft } from "../../replication/raft/cluster.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
-import { parseJepsenHistory } from "../../shared/check/jepsen.js";
 import {
   casRegisterModel,
   checkLinearizable,
@@ -29,7 +27,11 @@ import { Random } from "../../shared/random.js";
 import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
-import { linearizableKvHistory } from "../shared/fixtures/histories.js";
+import {
+  linearizableKvHistory,
+  porcupineHistory,
+  porcupineVerdicts,
+} from "../shared/fixtures/histories.js";
 import { Gossiper, type TestMessage } from "../shared/fixtures/nodes.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -273,10 +275,8 @@ function linearizability(): void {
   line("  search steps for the last history", steps.toLocaleString("en"));
 
   console.log("Porcupine's etcd Jepsen histories (tests/shared/fixtures/porcupine), cas-register");
-  for (const name of ["etcd_000", "etcd_002", "etcd_005"]) {
-    const ops = parseJepsenHistory(
-      readFileSync(new URL(`../shared/fixtures/porcupine/${name}.log`, import.meta.url), "utf8"),
-    );
+  for (const [name] of porcupineVerdicts) {
+    const ops = porcupineHistory(name);
     const start = performance.now();
     const verdict = checkLinearizable(casRegisterModel, ops);
     const seconds = (performance.now() - start) / 1000;

@@ -1,28 +1,15 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseJepsenHistory } from "../../shared/check/jepsen.js";
 import {
   type CheckedOp,
   casRegisterModel,
   checkLinearizable,
   type Model,
 } from "../../shared/check/linearizability.js";
-
-const history = (name: string) =>
-  parseJepsenHistory(
-    readFileSync(new URL(`./fixtures/porcupine/${name}.log`, import.meta.url), "utf8"),
-  );
-
-/** The verdicts Porcupine's own tests assert for these etcd histories. */
-const verdicts: [string, boolean][] = [
-  ["etcd_000", false],
-  ["etcd_002", true],
-  ["etcd_005", true],
-];
+import { porcupineHistory, porcupineVerdicts } from "./fixtures/histories.js";
 
 describe("published histories: Porcupine's etcd Jepsen logs", () => {
   it("reads Jepsen's console log lines, :info timeouts included", () => {
-    const ops = history("etcd_002");
+    const ops = porcupineHistory("etcd_002");
     // 154 lines: 77 invocations, each closed by :ok, :fail or :info (counted by hand with grep).
     expect(ops).toHaveLength(77);
     expect(ops[0]).toMatchObject({ process: "4", f: "read", outcome: "ok", output: null });
@@ -31,9 +18,11 @@ describe("published histories: Porcupine's etcd Jepsen logs", () => {
     ).toBe(true);
   });
 
-  for (const [name, linearizable] of verdicts) {
+  for (const [name, linearizable] of porcupineVerdicts) {
     it(`${name}: ${linearizable ? "linearizable" : "not linearizable"}, as Porcupine finds`, () => {
-      expect(checkLinearizable(casRegisterModel, history(name)).linearizable).toBe(linearizable);
+      expect(checkLinearizable(casRegisterModel, porcupineHistory(name)).linearizable).toBe(
+        linearizable,
+      );
     });
   }
 
@@ -45,6 +34,6 @@ describe("published histories: Porcupine's etcd Jepsen logs", () => {
       irrelevant: (op: CheckedOp) => op.outcome === "info" || casRegisterModel.irrelevant(op),
     };
     for (const name of ["etcd_002", "etcd_005"])
-      expect(checkLinearizable(forgetful, history(name)).linearizable, name).toBe(false);
+      expect(checkLinearizable(forgetful, porcupineHistory(name)).linearizable, name).toBe(false);
   });
 });
