@@ -22,7 +22,7 @@ export class HistoryFormatError extends Error {
 }
 
 /** A Jepsen console log line: an optional logger prefix, then process, :type, :f and value, tab-separated. */
-const LOG_LINE = /^(?:\S+\s+jepsen\.util\s+-\s+)?([^\t\s]+)\t(:[\w-]+)\t(:[\w-]+)\t(.*)$/;
+const LOG_LINE = /^(?:\S+\s+jepsen\.util\s+-\s+)?(\S+)\t(:[\w-]+)\t(:[\w-]+)\t(.*)$/;
 
 /** Read one line as EDN, turning a console log line into the map it stands for. */
 function parseLine(line: string): Edn {
