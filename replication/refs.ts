@@ -7,6 +7,7 @@ export const REF = {
   outages: "DDIA ch. 5, Handling Node Outages: Leader failover",
   lag: "DDIA ch. 5, Problems with Replication Lag",
   linearizability: "DDIA ch. 9, Linearizability",
+  leaderReads: "DDIA ch. 9, Implementing Linearizable Systems: Single-leader replication",
   quorumLinearizability:
     "DDIA ch. 9, Implementing Linearizable Systems: Linearizability and quorums",
   consensus: "DDIA ch. 9, Consensus: Fault-Tolerant Consensus",

@@ -6,26 +6,47 @@
  * stop, liveness: a leader is elected and every acknowledged write is applied on every server.
  */
 
+import {
+  type CheckedOp,
+  checkLinearizable,
+  kvModel,
+  type Verdict,
+} from "../../shared/check/linearizability.js";
 import { describeFault, planFaults, scheduleFaults } from "../../shared/faults.js";
-import { History } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
 import type { LogEntry, RaftMessage } from "./messages.js";
-import { RaftNode, type RaftObserver } from "./raft-node.js";
+import { RaftNode, type RaftObserver, type ReadMode } from "./raft-node.js";
 
 export interface RaftRunOptions {
   seed: number;
   servers: number;
   clients: number;
+  /** Puts per client. */
   writes: number;
+  /** Gets per client (default none), interleaved at random with the puts. */
+  reads?: number;
+  /**
+   * How long a client keeps retrying one operation before it gives up and moves on (default:
+   * forever). An abandoned put stays :info in the history: it may yet be applied.
+   */
+  deadlineMs?: number;
   loss: number;
   duplicate: number;
   crash: number;
   partition: number;
   /** Broken variant: servers vote for candidates whose logs are behind theirs. */
   skipElectionRestriction?: boolean;
+  /** How the leader serves reads; "local" is the broken variant. Default "read-index". */
+  readMode?: ReadMode;
+  /**
+   * Cut whoever leads at `atMs`, together with client-1, off from everyone else until `healAtMs`:
+   * the majority elects a new leader, while the old one still believes it leads and client-1 can
+   * reach only it.
+   */
+  isolateLeader?: { atMs: number; healAtMs: number };
 }
 
 export interface RaftRunResult {
@@ -34,15 +55,27 @@ export interface RaftRunResult {
   unappliedAcknowledged: string[];
   leaderElected: boolean;
   terms: number;
-  history: History<{ value: string }>;
+  /** The clients' history in the checker's terms (kv model: put and get). */
+  history: CheckedOp[];
+  /** The linearizability checker's verdict on it. */
+  linearizability: Verdict;
 }
 
 const entryId = (e: LogEntry) => `${e.term}/${e.command.requestId}`;
 
-/** A client that writes `client-i:k` keys one at a time, retrying until the cluster acknowledges. */
+/**
+ * A client that puts and gets the keys k0..k2 (shared by all clients), one operation at a time,
+ * retrying it until the cluster answers or its deadline passes: at the leader it was told of, or
+ * at a random server after 120 ms of silence. Retries keep the request id, so a put is applied
+ * once however often it is sent. A put never answered stays :info in the history (it may have
+ * happened); a get never answered stays :info too, and constrains nothing.
+ */
 class RaftClient extends SimNode<RaftMessage, null, null> {
   private leaderGuess: string;
-  private current: { requestId: string; key: string; value: string; op: number } | undefined;
+  private current: { requestId: string; op: CheckedOp } | undefined;
+  private writesLeft: number;
+  private readsLeft: number;
+  private readonly deadlineMs: number;
   private sent = 0;
   done = false;
 
@@ -50,11 +83,15 @@ class RaftClient extends SimNode<RaftMessage, null, null> {
     id: string,
     net: Network<RaftMessage>,
     private readonly servers: string[],
-    private readonly writes: number,
-    private readonly history: History<{ value: string }>,
+    workload: { writes: number; reads: number; deadlineMs: number },
+    private readonly history: CheckedOp[],
+    private readonly onAcknowledged: (requestId: string, key: string, value: string) => void,
   ) {
     super(id, net, null);
     this.leaderGuess = servers[0] as string;
+    this.writesLeft = workload.writes;
+    this.readsLeft = workload.reads;
+    this.deadlineMs = workload.deadlineMs;
   }
 
   protected initialVolatile(): null {
@@ -66,48 +103,62 @@ class RaftClient extends SimNode<RaftMessage, null, null> {
   }
 
   private next(): void {
-    if (this.sent >= this.writes) {
+    const left = this.writesLeft + this.readsLeft;
+    if (left === 0) {
       this.done = true;
       return;
     }
+    const isRead = this.random.chance(this.readsLeft / left);
+    if (isRead) this.readsLeft--;
+    else this.writesLeft--;
     const n = this.sent++;
-    const value = `${this.id}-v${n}`;
-    const key = `${this.id}:k${n % 3}`;
-    this.current = {
-      requestId: `${this.id}-${n}`,
-      key,
-      value,
-      op: this.history.invoke(this.id, "write", key, { value }, this.sim.now),
+    const op: CheckedOp = {
+      id: this.history.length,
+      process: this.id,
+      f: isRead ? "get" : "put",
+      key: `k${this.random.int(0, 2)}`,
+      input: isRead ? null : `${this.id}-v${n}`,
+      output: null,
+      outcome: "info",
+      callTime: this.sim.now,
+      returnTime: Number.POSITIVE_INFINITY,
     };
+    this.history.push(op);
+    this.current = { requestId: `${this.id}-${n}`, op };
     this.attempt();
   }
 
   private attempt(): void {
     const c = this.current;
     if (c === undefined) return;
-    this.send(this.leaderGuess, {
-      type: "ClientPut",
-      requestId: c.requestId,
-      key: c.key,
-      value: c.value,
-    });
+    this.send(
+      this.leaderGuess,
+      c.op.f === "get"
+        ? { type: "ClientGet", requestId: c.requestId, key: c.op.key }
+        : { type: "ClientPut", requestId: c.requestId, key: c.op.key, value: String(c.op.input) },
+    );
     this.setTimer("timeout", 120);
   }
 
   override onTimer(name: string): void {
-    if (name === "timeout") {
-      this.leaderGuess = this.random.pick(this.servers);
-      this.attempt();
-    } else if (name === "retry") this.attempt();
+    if (name === "timeout") this.leaderGuess = this.random.pick(this.servers);
+    if (name !== "timeout" && name !== "retry") return;
+    const c = this.current;
+    if (c !== undefined && this.sim.now - c.op.callTime >= this.deadlineMs) {
+      this.current = undefined;
+      this.next();
+    } else this.attempt();
   }
 
   onMessage(_from: string, msg: RaftMessage): void {
     const c = this.current;
-    if (msg.type !== "ClientPutResponse" || c === undefined || msg.requestId !== c.requestId)
-      return;
+    if (msg.type !== "ClientResponse" || c === undefined || msg.requestId !== c.requestId) return;
     this.cancelTimer("timeout");
     if (msg.ok) {
-      this.history.complete(c.op, "ok", { value: c.value }, this.sim.now);
+      c.op.outcome = "ok";
+      c.op.returnTime = this.sim.now;
+      if (c.op.f === "get") c.op.output = msg.value;
+      else this.onAcknowledged(c.requestId, c.op.key, String(c.op.input));
       this.current = undefined;
       this.next();
       return;
@@ -173,12 +224,23 @@ export function runRaft(trace: Trace, options: RaftRunOptions): RaftRunResult {
         maxEntriesPerMessage: 50,
         observer,
         skipElectionRestriction: options.skipElectionRestriction ?? false,
+        readMode: options.readMode ?? "read-index",
       }),
     ),
   );
-  const history = new History<{ value: string }>();
+  const history: CheckedOp[] = [];
+  const acknowledged: { requestId: string; key: string; value: string }[] = [];
+  const workload = {
+    writes: options.writes,
+    reads: options.reads ?? 0,
+    deadlineMs: options.deadlineMs ?? Number.POSITIVE_INFINITY,
+  };
   const clients = Array.from({ length: options.clients }, (_, i) =>
-    net.add(new RaftClient(`client-${i + 1}`, net, ids, options.writes, history)),
+    net.add(
+      new RaftClient(`client-${i + 1}`, net, ids, workload, history, (requestId, key, value) =>
+        acknowledged.push({ requestId, key, value }),
+      ),
+    ),
   );
   for (const client of clients) sim.at(20, () => client.begin());
 
@@ -193,12 +255,29 @@ export function runRaft(trace: Trace, options: RaftRunOptions): RaftRunResult {
     durationMsMax: 600,
   });
   scheduleFaults(net, plan);
-  trace.note(
-    `Faults: loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
-    {
-      level: "summary",
-    },
-  );
+  const cut = options.isolateLeader;
+  if (cut !== undefined) {
+    sim.at(cut.atMs, () => {
+      const leader = servers
+        .filter((s) => s.role === "leader" && !s.crashed)
+        .sort((a, b) => b.term - a.term)[0];
+      if (leader === undefined) return;
+      const others = [...ids, ...clients.map((c) => c.id)].filter(
+        (id) => id !== leader.id && id !== "client-1",
+      );
+      net.partition([[leader.id, "client-1"], others]);
+      trace.note(
+        `${leader.id}, leader of term ${leader.term}, and client-1 are cut off from everyone else until ${cut.healAtMs} ms.`,
+        { level: "summary" },
+      );
+    });
+    sim.at(cut.healAtMs, () => net.heal());
+  }
+  if (options.loss > 0 || options.duplicate > 0 || plan.length > 0)
+    trace.note(
+      `Faults: loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
+      { level: "summary" },
+    );
 
   // Log matching, checked periodically from the outside.
   const checkLogMatching = () => {
@@ -231,30 +310,24 @@ export function runRaft(trace: Trace, options: RaftRunOptions): RaftRunResult {
   net.duplicate = 0;
   if (net.partitioned) net.heal();
   for (const s of servers) s.recover();
-  const acknowledged = () =>
-    history
-      .operations()
-      .filter((op) => op.outcome === "ok")
-      .map((op) => ({ key: op.key, value: op.input.value }));
-  // Each client writes its keys in order, so a key's last acknowledged value is its final one.
-  const lastValues = () => new Map(acknowledged().map((w) => [w.key, w.value]));
   const settled = () =>
     clients.every((c) => c.done) &&
     servers.some((s) => s.role === "leader") &&
-    servers.every((s) => [...lastValues()].every(([key, value]) => s.state.get(key) === value));
+    servers.every((s) => acknowledged.every((w) => s.hasApplied(w.requestId)));
   sim.runUntil(settled, sim.now + 6_000);
   checkLogMatching();
   const unappliedAcknowledged = servers.flatMap((s) =>
-    [...lastValues()]
-      .filter(([key, value]) => s.state.get(key) !== value)
-      .map(([key, value]) => `${s.id} lacks ${key}=${value}`),
+    acknowledged
+      .filter((w) => !s.hasApplied(w.requestId))
+      .map((w) => `${s.id} has not applied ${w.key}=${w.value}`),
   );
   return {
     violations: [...new Set(violations)],
-    acknowledged: acknowledged(),
+    acknowledged: acknowledged.map(({ key, value }) => ({ key, value })),
     unappliedAcknowledged,
     leaderElected: servers.some((s) => s.role === "leader" && !s.crashed),
     terms: Math.max(...servers.map((s) => s.term)),
     history,
+    linearizability: checkLinearizable(kvModel, history),
   };
 }

@@ -32,6 +32,11 @@ export type RaftMessage =
       readonly prevLogTerm: number;
       readonly entries: readonly LogEntry[];
       readonly leaderCommit: number;
+      /**
+       * The leader's heartbeat round, echoed in the response: an answer to round r proves the
+       * follower still accepted this leader's term after every read that waits on round r arrived.
+       */
+      readonly round: number;
     }
   | {
       readonly type: "AppendEntriesResponse";
@@ -39,6 +44,7 @@ export type RaftMessage =
       readonly success: boolean;
       /** On success, the follower's last matching index; on failure, where the leader should back up to. */
       readonly matchIndex: number;
+      readonly round: number;
     }
   | {
       readonly type: "ClientPut";
@@ -46,9 +52,12 @@ export type RaftMessage =
       readonly key: string;
       readonly value: string;
     }
+  | { readonly type: "ClientGet"; readonly requestId: string; readonly key: string }
   | {
-      readonly type: "ClientPutResponse";
+      /** The answer to a ClientPut or a ClientGet; `value` is what a get read ("" for no value). */
+      readonly type: "ClientResponse";
       readonly requestId: string;
       readonly ok: boolean;
+      readonly value: string | null;
       readonly leaderHint: string | null;
     };

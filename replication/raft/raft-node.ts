@@ -13,6 +13,14 @@
  * (section 5.4.2: a leader only counts replicas for entries of its current term). Client requests
  * carry ids and the state machine applies each id once, so a retried request is not applied twice.
  *
+ * Reads go through the leader with a read index (section 8, and section 6.4 of Ongaro's thesis):
+ * once the leader has committed an entry of its own term, it notes its commit index as the read's
+ * index, sends a heartbeat round, and answers only after a majority (itself included) has
+ * answered that round in its term. A deposed leader cannot gather that majority, because the
+ * majority that elected its successor has moved to a later term; so it never answers from a stale
+ * state machine. `readMode: "local"` is the broken shortcut: the leader answers at once from its
+ * own state, which a deposed leader that has not yet heard of its successor does stale.
+ *
  * Left out: log compaction and snapshots, membership changes, pre-vote, read leases.
  */
 
@@ -29,6 +37,22 @@ export interface RaftConfig {
   observer: RaftObserver;
   /** Broken variant: grant votes without the election restriction (section 5.4.1). */
   skipElectionRestriction?: boolean;
+  /** "read-index" (the default) confirms leadership before answering a read; "local" is the broken shortcut. */
+  readMode?: ReadMode;
+}
+
+export type ReadMode = "read-index" | "local";
+
+/** A read waiting at the leader: first for a commit in the leader's term, then for a majority's answer to its round. */
+interface PendingRead {
+  client: string;
+  requestId: string;
+  key: string;
+  /** The commit index when the read was admitted; undefined while it waits for a commit in this term. */
+  readIndex: number | undefined;
+  round: number;
+  /** Followers that answered round `round` or a later one in this term. */
+  acks: Set<string>;
 }
 
 /** Receives what every node does, so the checks can judge the cluster from the outside. */
@@ -57,6 +81,9 @@ interface RaftVolatile {
   matchIndex: Map<string, number>;
   /** Leader only: log index → the client waiting for it. */
   waiting: Map<number, { client: string; requestId: string }>;
+  /** Leader only: the latest heartbeat round sent, and the reads waiting on one. */
+  round: number;
+  reads: PendingRead[];
 }
 
 const SENTINEL: LogEntry = {
@@ -85,6 +112,8 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
       nextIndex: new Map(),
       matchIndex: new Map(),
       waiting: new Map(),
+      round: 0,
+      reads: [],
     };
   }
 
@@ -114,6 +143,11 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
 
   get state(): ReadonlyMap<string, string> {
     return this.volatile.kv;
+  }
+
+  /** Whether the state machine has applied the put with this request id. */
+  hasApplied(requestId: string): boolean {
+    return this.volatile.appliedRequests.has(requestId);
   }
 
   private get lastIndex(): number {
@@ -162,7 +196,10 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
       case "ClientPut":
         this.handleClientPut(from, msg);
         break;
-      case "ClientPutResponse":
+      case "ClientGet":
+        this.handleClientGet(from, msg);
+        break;
+      case "ClientResponse":
         break;
     }
   }
@@ -172,6 +209,7 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
     this.durable.currentTerm = term;
     this.durable.votedFor = null;
     this.volatile.role = "follower";
+    this.volatile.leaderId = null;
     this.volatile.votes.clear();
     if (wasLeader) {
       this.cancelTimer("heartbeat");
@@ -274,6 +312,7 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
       prevLogTerm: this.termAt(prevLogIndex),
       entries: this.durable.log.slice(next, next + this.config.maxEntriesPerMessage),
       leaderCommit: this.volatile.commitIndex,
+      round: this.volatile.round,
     });
   }
 
@@ -287,6 +326,7 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
         term: this.durable.currentTerm,
         success,
         matchIndex,
+        round: msg.round,
       });
     if (msg.term < this.durable.currentTerm) {
       reply(false, 0);
@@ -332,6 +372,10 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
     msg: Extract<RaftMessage, { type: "AppendEntriesResponse" }>,
   ): void {
     if (this.volatile.role !== "leader" || msg.term !== this.durable.currentTerm) return;
+    // Success or not, an answer in this term means the follower still accepts this leader.
+    for (const read of this.volatile.reads)
+      if (read.readIndex !== undefined && msg.round >= read.round) read.acks.add(from);
+    this.answerConfirmedReads();
     if (msg.success) {
       if (msg.matchIndex > (this.volatile.matchIndex.get(from) ?? 0))
         this.volatile.matchIndex.set(from, msg.matchIndex);
@@ -361,6 +405,7 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
           this.config.observer.committed(this, i, this.durable.log[i] as LogEntry);
         this.volatile.commitIndex = n;
         this.apply();
+        this.admitReads();
         break;
       }
     }
@@ -379,35 +424,20 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
       const waiting = this.volatile.waiting.get(index);
       if (waiting !== undefined) {
         this.volatile.waiting.delete(index);
-        this.send(waiting.client, {
-          type: "ClientPutResponse",
-          requestId: waiting.requestId,
-          ok: true,
-          leaderHint: this.id,
-        });
+        this.respond(waiting.client, waiting.requestId, true);
       }
     }
   }
 
   private handleClientPut(from: string, msg: Extract<RaftMessage, { type: "ClientPut" }>): void {
     if (this.volatile.role !== "leader") {
-      this.send(from, {
-        type: "ClientPutResponse",
-        requestId: msg.requestId,
-        ok: false,
-        leaderHint: this.volatile.leaderId,
-      });
+      this.respond(from, msg.requestId, false);
       return;
     }
     // A retry of a request already in the log waits for that entry instead of appending another.
     const existing = this.durable.log.findIndex((e) => e.command.requestId === msg.requestId);
     if (existing > 0 && existing <= this.volatile.commitIndex) {
-      this.send(from, {
-        type: "ClientPutResponse",
-        requestId: msg.requestId,
-        ok: true,
-        leaderHint: this.id,
-      });
+      this.respond(from, msg.requestId, true);
       return;
     }
     const index =
@@ -422,15 +452,75 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
     this.advanceCommit();
   }
 
-  private failWaiting(): void {
-    for (const [, w] of this.volatile.waiting) {
-      this.send(w.client, {
-        type: "ClientPutResponse",
-        requestId: w.requestId,
-        ok: false,
-        leaderHint: null,
-      });
+  private handleClientGet(from: string, msg: Extract<RaftMessage, { type: "ClientGet" }>): void {
+    if (this.volatile.role !== "leader") {
+      this.respond(from, msg.requestId, false);
+      return;
     }
+    if (this.config.readMode === "local") {
+      this.respond(from, msg.requestId, true, this.volatile.kv.get(msg.key) ?? "");
+      return;
+    }
+    this.volatile.reads.push({
+      client: from,
+      requestId: msg.requestId,
+      key: msg.key,
+      readIndex: undefined,
+      round: 0,
+      acks: new Set(),
+    });
+    this.admitReads();
+  }
+
+  /**
+   * Give waiting reads their read index and start a heartbeat round for them, once this leader
+   * has committed an entry of its own term (before that, its commit index may lag behind entries
+   * an earlier leader committed: thesis section 6.4, step 1).
+   */
+  private admitReads(): void {
+    const waiting = this.volatile.reads.filter((r) => r.readIndex === undefined);
+    if (waiting.length === 0 || this.termAt(this.volatile.commitIndex) !== this.durable.currentTerm)
+      return;
+    const round = ++this.volatile.round;
+    for (const read of waiting) {
+      read.readIndex = this.volatile.commitIndex;
+      read.round = round;
+    }
+    for (const peer of this.config.peers) this.replicateTo(peer);
+    this.answerConfirmedReads();
+  }
+
+  /** Answer the reads whose round a majority has answered, from the state machine at or past their read index. */
+  private answerConfirmedReads(): void {
+    const confirmed = (r: PendingRead) =>
+      r.readIndex !== undefined &&
+      r.acks.size + 1 >= this.majority &&
+      this.volatile.lastApplied >= r.readIndex;
+    for (const read of this.volatile.reads.filter(confirmed))
+      this.respond(read.client, read.requestId, true, this.volatile.kv.get(read.key) ?? "");
+    this.volatile.reads = this.volatile.reads.filter((r) => !confirmed(r));
+  }
+
+  private respond(
+    client: string,
+    requestId: string,
+    ok: boolean,
+    value: string | null = null,
+  ): void {
+    this.send(client, {
+      type: "ClientResponse",
+      requestId,
+      ok,
+      value,
+      leaderHint: ok ? this.id : this.volatile.leaderId,
+    });
+  }
+
+  /** A leader that steps down fails what it was waiting on: the clients retry elsewhere. */
+  private failWaiting(): void {
+    for (const [, w] of this.volatile.waiting) this.respond(w.client, w.requestId, false);
     this.volatile.waiting.clear();
+    for (const r of this.volatile.reads) this.respond(r.client, r.requestId, false);
+    this.volatile.reads = [];
   }
 }

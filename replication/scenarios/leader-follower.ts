@@ -131,7 +131,7 @@ export const failover: Scenario<{ exportHistory: string } & typeof RAFT_FAULTS> 
     exportHistory(trace, options.exportHistory, naive.history);
     trace.section("Failover by consensus: Raft", REF.consensus);
     trace.note(
-      "Five Raft servers under the faults below (--loss, --duplicate, --crash, --partition). A leader needs a majority's votes, a vote goes only to a candidate whose log is at least as up to date, and a write is acknowledged only once a majority has it in the leader's term; a deposed leader cannot commit anything, because its term is stale.",
+      "Five Raft servers under the faults below (--loss, --duplicate, --crash, --partition). A leader needs a majority's votes, a vote goes only to a candidate whose log is at least as up to date, and a write is acknowledged only once a majority has it in the leader's term; a deposed leader cannot commit anything, because its term is stale. Two clients put and get; a get is answered only after a majority confirms the leader still leads (a read index: see read-from-followers).",
       { ref: REF.consensus },
     );
     const raft = runRaft(trace, {
@@ -139,6 +139,7 @@ export const failover: Scenario<{ exportHistory: string } & typeof RAFT_FAULTS> 
       servers: 5,
       clients: 2,
       writes: 30,
+      reads: 30,
       loss: options.loss,
       duplicate: options.duplicate,
       crash: options.crash,
@@ -165,7 +166,7 @@ export const failover: Scenario<{ exportHistory: string } & typeof RAFT_FAULTS> 
           "Raft",
           raft.acknowledged.length,
           raft.unappliedAcknowledged.length,
-          "a stale leader may think so, but cannot commit",
+          "a stale leader may think so, but cannot commit or answer a get",
           raft.violations.length,
         ],
       ],
@@ -187,6 +188,11 @@ export const failover: Scenario<{ exportHistory: string } & typeof RAFT_FAULTS> 
       { ref: REF.consensus },
     );
     trace.check(
+      "Raft: the clients' puts and gets (reads through a read index) are linearizable",
+      raft.linearizability.linearizable,
+      { ref: REF.linearizability },
+    );
+    trace.check(
       "Raft: election safety, log matching, leader completeness and state machine safety held",
       raft.violations.length === 0,
       {
@@ -199,7 +205,7 @@ export const failover: Scenario<{ exportHistory: string } & typeof RAFT_FAULTS> 
 export const readFromFollowers: Scenario<{ operations: number; exportHistory: string }> = {
   name: "read-from-followers",
   summary:
-    "reads served by asynchronous followers are stale; the linearizability checker rejects them and accepts reads from the leader",
+    "reads from lagging followers, and from a deposed leader, are stale; the linearizability checker rejects them and accepts reads through Raft's read index",
   options: [
     option("--operations <count>", "operations per client", integer(1, 10_000), 60),
     exportHistoryOption,
@@ -234,5 +240,77 @@ export const readFromFollowers: Scenario<{ operations: number; exportHistory: st
     trace.check("reads from the leader are linearizable", leaderVerdict.linearizable, {
       ref: REF.linearizability,
     });
+    raftReads(trace, seed);
   },
 };
+
+/**
+ * The leader above never changes. Where it can, a node may believe it leads after a majority has
+ * elected another: reading from it is linearizable only if it first confirms its leadership.
+ */
+function raftReads(trace: Trace, seed: number): void {
+  const cut = { atMs: 400, healAtMs: 1_200 };
+  trace.section("Reads from a leader that may have been deposed: Raft", REF.leaderReads);
+  trace.note(
+    `Five Raft servers; three clients put and get k0..k2 (three gets to each put) and abandon an operation after 250 ms. At ${cut.atMs} ms whoever leads is cut off together with client-1; the other four elect a new leader and the other clients write through it, while the old leader, hearing nothing, still believes it leads. First every leader answers a get at once from its own state machine.`,
+    { ref: REF.leaderReads },
+  );
+  const base = {
+    seed,
+    servers: 5,
+    clients: 3,
+    writes: 10,
+    reads: 30,
+    deadlineMs: 250,
+    loss: 0,
+    duplicate: 0,
+    crash: 0,
+    partition: 0,
+    isolateLeader: cut,
+  };
+  const local = runRaft(trace, { ...base, readMode: "local" });
+  trace.note(
+    "Then, same seed, with a read index (the Raft paper, section 8): once it has committed an entry of its own term, the leader notes its commit index, sends a round of heartbeats, and answers only when a majority of servers has answered that round in its term, from a state machine at or past that index. The cut-off leader never hears from a majority, so client-1's gets go unanswered until the network heals and it finds the new leader.",
+    { ref: REF.leaderReads },
+  );
+  const readIndex = runRaft(Trace.silent(), { ...base, readMode: "read-index" });
+  const gets = (r: typeof local, during: boolean) =>
+    r.history.filter(
+      (op) =>
+        op.f === "get" &&
+        op.outcome === "ok" &&
+        (!during ||
+          (op.process === "client-1" && op.callTime >= cut.atMs && op.returnTime < cut.healAtMs)),
+    ).length;
+  trace.table(
+    `Gets from Raft's leader, the leader and client-1 cut off from ${cut.atMs} to ${cut.healAtMs} ms`,
+    ["reads", "gets answered", "client-1's gets answered during the cut", "linearizable"],
+    [
+      [
+        "leader's own state",
+        gets(local, false),
+        gets(local, true),
+        local.linearizability.linearizable ? "yes" : "no",
+      ],
+      [
+        "read index",
+        gets(readIndex, false),
+        gets(readIndex, true),
+        readIndex.linearizability.linearizable ? "yes" : "no",
+      ],
+    ],
+  );
+  const w = local.linearizability.witness;
+  if (w !== undefined)
+    trace.note(describeWitness(w), { level: "summary", ref: REF.linearizability });
+  trace.check(
+    "a Raft leader answering gets from its own state is linearizable",
+    local.linearizability.linearizable,
+    { expected: false, ref: REF.leaderReads },
+  );
+  trace.check(
+    "a Raft leader answering gets through a read index is linearizable",
+    readIndex.linearizability.linearizable,
+    { ref: REF.leaderReads },
+  );
+}
