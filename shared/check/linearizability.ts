@@ -60,7 +60,9 @@ export const registerModel: Model<unknown> = {
     if (op.f === "write") return op.input;
     return undefined;
   },
-  show: (state) => JSON.stringify(state ?? null),
+  // Numbers (the common case) skip JSON.stringify, which gives the same text for them anyway.
+  show: (state) =>
+    state == null ? "null" : typeof state === "number" ? String(state) : JSON.stringify(state),
   irrelevant: (op) =>
     (op.f === "read" && op.outcome !== "ok") || (op.f === "write" && op.outcome === "fail"),
 };
@@ -71,8 +73,9 @@ export const casRegisterModel: Model<unknown> = {
   init: null,
   step: (state, op) => {
     if (op.f !== "cas") return registerModel.step(state, op);
-    const [expected, next] = op.input as [unknown, unknown];
-    const matches = same(expected, state);
+    const input = op.input as [unknown, unknown];
+    const next = input[1];
+    const matches = same(input[0], state);
     if (op.outcome === "ok") return matches ? next : undefined;
     // A failed cas happened and found a different value; an unknown one did whatever a cas does.
     if (op.outcome === "fail") return matches ? undefined : state;
@@ -117,6 +120,8 @@ export interface Verdict {
 
 interface Entry {
   op: CheckedOp;
+  /** The operation's position in this key's list: its bit in the linearized set. */
+  bit: number;
   isCall: boolean;
   time: number;
   match: Entry | undefined;
@@ -154,9 +159,10 @@ function checkKey<S>(
 ): Verdict {
   // Events in time order; at equal times calls come first, so touching operations count as concurrent.
   const entries: Entry[] = [];
-  ops.forEach((op) => {
+  ops.forEach((op, bit) => {
     const call: Entry = {
       op,
+      bit,
       isCall: true,
       time: op.callTime,
       match: undefined,
@@ -165,6 +171,7 @@ function checkKey<S>(
     };
     const ret: Entry = {
       op,
+      bit,
       isCall: false,
       time: op.returnTime,
       match: call,
@@ -179,6 +186,7 @@ function checkKey<S>(
   );
   const head: Entry = {
     op: ops[0] as CheckedOp,
+    bit: -1,
     isCall: false,
     time: Number.NEGATIVE_INFINITY,
     match: undefined,
@@ -192,11 +200,12 @@ function checkKey<S>(
     prev = e;
   }
 
-  const index = new Map(ops.map((op, i) => [op.id, i]));
   const words = Math.ceil(ops.length / 32) || 1;
   const linearized = new Uint32Array(words);
-  const cache = new Set<string>();
-  const stack: { entry: Entry; state: S }[] = [];
+  const cache = new SearchCache(ops.length);
+  // The operations linearized so far, in order, and the state before each (two arrays, no objects).
+  const stack: Entry[] = [];
+  const before: S[] = [];
   let state = model.init;
   let steps = 0;
   let deepest: { prefix: CheckedOp[]; states: Set<string>; stuck: CheckedOp } | undefined;
@@ -224,26 +233,27 @@ function checkKey<S>(
     if (entry === undefined) break;
     if (entry.isCall) {
       const next = model.step(state, entry.op);
-      const i = index.get(entry.op.id) as number;
+      const i = entry.bit;
       if (next !== undefined) {
         linearized[i >>> 5] = (linearized[i >>> 5] as number) | (1 << (i & 31));
-        const cacheKey = `${linearized.join(",")}|${model.show(next)}`;
-        if (!cache.has(cacheKey)) {
-          cache.add(cacheKey);
-          stack.push({ entry, state });
+        cache.toggle(i);
+        if (cache.add(linearized, model.show(next))) {
+          stack.push(entry);
+          before.push(state);
           state = next;
           lift(entry);
           entry = head.next;
           continue;
         }
         linearized[i >>> 5] = (linearized[i >>> 5] as number) & ~(1 << (i & 31));
+        cache.toggle(i);
       }
       entry = entry.next;
     } else {
       // A return of an operation not linearized yet: this path is dead. Remember the deepest one.
       if (deepest === undefined || stack.length > deepest.prefix.length) {
         deepest = {
-          prefix: stack.map((s) => s.entry.op),
+          prefix: stack.map((e) => e.op),
           states: new Set([model.show(state)]),
           stuck: entry.op,
         };
@@ -268,14 +278,102 @@ function checkKey<S>(
           },
         };
       }
-      state = top.state;
-      const i = index.get(top.entry.op.id) as number;
+      state = before.pop() as S;
+      const i = top.bit;
       linearized[i >>> 5] = (linearized[i >>> 5] as number) & ~(1 << (i & 31));
-      unlift(top.entry);
-      entry = top.entry.next;
+      cache.toggle(i);
+      unlift(top);
+      entry = top.next;
     }
   }
   return { linearizable: true, steps };
+}
+
+/**
+ * The set of (linearized operations, state) pairs already explored. The set of operations is
+ * hashed incrementally (Zobrist hashing: the XOR of a fixed random word per operation, updated by
+ * `toggle` as an operation joins or leaves the set), so a lookup costs the state's string and,
+ * on a hash match, one comparison of the bitsets, instead of building a key from the whole set.
+ */
+export class SearchCache {
+  private readonly codes: Uint32Array;
+  private readonly words: number;
+  private hash = 0;
+  /** Open addressing, linear probing: slot → entry number + 1 (0 is empty). */
+  private slots = new Int32Array(1 << 12);
+  /** Entry n: its hash, its bitset at pool[n * words ...], and its state. */
+  private hashes = new Uint32Array(1 << 11);
+  private pool: Uint32Array;
+  private readonly states: string[] = [];
+  private size = 0;
+
+  constructor(operations: number) {
+    this.words = Math.ceil(operations / 32) || 1;
+    this.pool = new Uint32Array(this.words << 11);
+    this.codes = new Uint32Array(operations);
+    // Fixed pseudo-random words (splitmix32 from a constant): the cache needs no run's randomness.
+    let x = 0;
+    for (let i = 0; i < operations; i++) {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      this.codes[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+  }
+
+  /** Operation `bit` joined or left the linearized set. */
+  toggle(bit: number): void {
+    this.hash = (this.hash ^ (this.codes[bit] as number)) >>> 0;
+  }
+
+  /** Record the pair; false if it was already there. */
+  add(bits: Uint32Array, state: string): boolean {
+    let h = this.hash;
+    for (let i = 0; i < state.length; i++) h = Math.imul(h ^ state.charCodeAt(i), 0x01000193);
+    h >>>= 0;
+    const mask = this.slots.length - 1;
+    let slot = h & mask;
+    for (let e = this.slots[slot] as number; e !== 0; e = this.slots[slot] as number) {
+      const n = e - 1;
+      if (this.hashes[n] === h && this.states[n] === state && this.sameBits(n, bits)) return false;
+      slot = (slot + 1) & mask;
+    }
+    const n = this.size++;
+    if (n >= this.hashes.length) this.grow();
+    this.hashes[n] = h;
+    this.pool.set(bits, n * this.words);
+    this.states.push(state);
+    if (this.size * 2 > this.slots.length) this.rehash();
+    else this.slots[slot] = n + 1;
+    return true;
+  }
+
+  private sameBits(n: number, bits: Uint32Array): boolean {
+    const at = n * this.words;
+    for (let i = 0; i < this.words; i++) if (this.pool[at + i] !== bits[i]) return false;
+    return true;
+  }
+
+  private grow(): void {
+    const hashes = new Uint32Array(this.hashes.length * 2);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const pool = new Uint32Array(this.pool.length * 2);
+    pool.set(this.pool);
+    this.pool = pool;
+  }
+
+  /** Double the slots and place every entry again (including the one just added). */
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let n = 0; n < this.size; n++) {
+      let slot = (this.hashes[n] as number) & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = n + 1;
+    }
+  }
 }
 
 /** Brute force for tiny histories: try every order consistent with real time (info ops optional). */

@@ -7,6 +7,7 @@ import {
   checkLinearizable,
   kvModel,
   registerModel,
+  SearchCache,
 } from "../../shared/check/linearizability.js";
 import { Random } from "../../shared/random.js";
 import { linearizableKvHistory, randomRegisterHistory } from "./fixtures/histories.js";
@@ -147,5 +148,35 @@ describe("agreement with brute force", () => {
       );
       expect(checkLinearizable(kvModel, corrupted).linearizable, `seed ${seed}`).toBe(false);
     }
+  });
+});
+
+describe("the search's cache of (linearized set, state) pairs", () => {
+  it("answers exactly as a set of strings would over 200,000 random additions", () => {
+    // 1,000 operations keep the bitsets long; toggling mostly among eight of them revisits pairs
+    // often. With some 100,000 entries, 32-bit hashes are likely to collide at least once (the
+    // birthday bound), so the comparison behind an equal hash gets used.
+    const operations = 1_000;
+    const random = new Random(7);
+    const cache = new SearchCache(operations);
+    const bits = new Uint32Array(Math.ceil(operations / 32));
+    const reference = new Set<string>();
+    let disagreements = 0;
+    let repeats = 0;
+    for (let step = 0; step < 200_000; step++) {
+      const bit = random.int(0, step % 10 === 0 ? operations - 1 : 7);
+      bits[bit >>> 5] = (bits[bit >>> 5] as number) ^ (1 << (bit & 31));
+      cache.toggle(bit);
+      const state = `s${random.int(0, 2)}`;
+      const key = `${bits.join(",")}|${state}`;
+      const fresh = !reference.has(key);
+      reference.add(key);
+      if (!fresh) repeats++;
+      if (cache.add(bits, state) !== fresh) disagreements++;
+    }
+    expect(disagreements).toBe(0);
+    // Both answers occur often, so neither "always new" nor "always seen" could pass.
+    expect(repeats).toBeGreaterThan(4_000);
+    expect(reference.size).toBeGreaterThan(100_000);
   });
 });
