@@ -9,6 +9,7 @@
 
 import { supportsColor } from "chalk";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { FaultFlags } from "./faults.js";
 import { renderJson } from "./render/json.js";
 import { TextRenderer, type Verbosity } from "./render/text.js";
 import { Trace } from "./trace.js";
@@ -118,18 +119,9 @@ export function flag(flags: string, description: string): OptionSpec {
 }
 
 /** The fault flags every networked scenario takes; `what` names the nodes that crash. */
-export function faultOptions(
-  defaults: { loss: number; duplicate: number; crash: number; partition: number },
-  what = "node",
-): OptionSpec[] {
+export function faultOptions(defaults: FaultFlags, what = "node"): OptionSpec[] {
   return [
-    option("--loss <p>", "probability that a message is lost", probability, defaults.loss),
-    option(
-      "--duplicate <p>",
-      "probability that a message is delivered twice",
-      probability,
-      defaults.duplicate,
-    ),
+    ...networkFaultOptions(defaults),
     option(
       "--crash <count>",
       `${what} crashes (each followed by a restart) during the run`,
@@ -141,6 +133,21 @@ export function faultOptions(
       "network partitions (each healed later) during the run",
       integer(0, 20),
       defaults.partition,
+    ),
+  ];
+}
+
+/** `--loss` and `--duplicate` alone, for scenarios that script their own crashes and partitions. */
+export function networkFaultOptions(
+  defaults: Pick<FaultFlags, "loss" | "duplicate">,
+): OptionSpec[] {
+  return [
+    option("--loss <p>", "probability that a message is lost", probability, defaults.loss),
+    option(
+      "--duplicate <p>",
+      "probability that a message is delivered twice",
+      probability,
+      defaults.duplicate,
     ),
   ];
 }

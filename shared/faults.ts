@@ -11,6 +11,18 @@
 import type { Network } from "./network.js";
 import type { Random } from "./random.js";
 
+/** The fault flags of every networked scenario (`--loss --duplicate --crash --partition`). */
+export interface FaultFlags {
+  /** Probability that a message is lost. */
+  loss: number;
+  /** Probability that a message is delivered twice. */
+  duplicate: number;
+  /** Crashes (each followed by a restart) during the run. */
+  crash: number;
+  /** Network partitions (each healed later) during the run. */
+  partition: number;
+}
+
 export type Fault =
   | { kind: "crash"; atMs: number; node: string; recoverAtMs: number }
   | { kind: "partition"; atMs: number; groups: string[][]; healAtMs: number };
@@ -73,10 +85,19 @@ export function scheduleFaults(net: Network, plan: readonly Fault[]): void {
   }
 }
 
-export function describeFault(fault: Fault): string {
+function describeFault(fault: Fault): string {
   if (fault.kind === "crash") {
     return `crash ${fault.node} at ${fault.atMs.toFixed(0)} ms, restart at ${fault.recoverAtMs.toFixed(0)} ms`;
   }
   const sides = fault.groups.map((g) => `{${g.join(", ")}}`).join(" | ");
   return `partition ${sides} at ${fault.atMs.toFixed(0)} ms, heal at ${fault.healAtMs.toFixed(0)} ms`;
+}
+
+/** The faults of a run in one sentence, for its narration; undefined when there are none. */
+export function describeFaults(
+  network: { loss: number; duplicate: number },
+  plan: readonly Fault[],
+): string | undefined {
+  if (network.loss === 0 && network.duplicate === 0 && plan.length === 0) return undefined;
+  return `Faults: message loss ${network.loss}, duplication ${network.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`;
 }

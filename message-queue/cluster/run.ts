@@ -5,7 +5,13 @@
  * Kafka's replication design).
  */
 
-import { describeFault, type Fault, planFaults, scheduleFaults } from "../../shared/faults.js";
+import {
+  describeFaults,
+  type Fault,
+  type FaultFlags,
+  planFaults,
+  scheduleFaults,
+} from "../../shared/faults.js";
 import { History } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -16,7 +22,7 @@ import { Consumer, Producer } from "./clients.js";
 import { Controller } from "./controller.js";
 import type { Acks, ClusterMessage, WireRecord } from "./messages.js";
 
-export interface ClusterOptions {
+export interface ClusterOptions extends FaultFlags {
   seed: number;
   brokers: number;
   partitions: number;
@@ -26,10 +32,6 @@ export interface ClusterOptions {
   unclean: boolean;
   idempotence: boolean;
   messages: number;
-  loss: number;
-  duplicate: number;
-  crash: number;
-  partition: number;
   /** A scripted fault plan instead of one drawn from the seed. */
   plan?: Fault[];
 }
@@ -133,10 +135,7 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
       durationMsMax: 300,
     });
   scheduleFaults(net, plan);
-  trace.note(
-    `Faults: message loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
-    { level: "summary" },
-  );
+  trace.note(describeFaults(options, plan) ?? "No faults this run.", { level: "summary" });
 
   producer.refreshMetadata();
   sim.at(20, () =>

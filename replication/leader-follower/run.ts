@@ -6,6 +6,12 @@
  */
 
 import type { CheckedOp } from "../../shared/check/linearizability.js";
+import {
+  describeFaults,
+  type FaultFlags,
+  planFaults,
+  scheduleFaults,
+} from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -26,6 +32,8 @@ export interface LeaderFollowerOptions {
   /** Let the monitor promote a follower when the leader stops answering. */
   failover: boolean;
   latencyMsMax: number;
+  /** Random faults on the replicas while the clients work (default: none). */
+  faults?: FaultFlags;
 }
 
 export interface LeaderFollowerResult {
@@ -222,9 +230,12 @@ export function runLeaderFollower(
   options: LeaderFollowerOptions,
 ): LeaderFollowerResult {
   const sim = new Simulation({ seed: options.seed, trace, maxEvents: 2_000_000 });
+  const faults = options.faults ?? { loss: 0, duplicate: 0, crash: 0, partition: 0 };
   const net = new Network<LeaderFollowerMessage>(sim, {
     latencyMsMin: 1,
     latencyMsMax: options.latencyMsMax,
+    loss: faults.loss,
+    duplicate: faults.duplicate,
   });
   const ids = Array.from({ length: options.followers + 1 }, (_, i) => `r${i + 1}`);
   const directory = { leader: ids[0] as string, followers: ids.slice(1) };
@@ -263,6 +274,18 @@ export function runLeaderFollower(
     ),
   );
   if (options.failover) net.add(new Monitor("monitor", net, directory, ids));
+  const plan = planFaults(sim.random.fork("faults"), {
+    nodes: ids,
+    crashes: faults.crash,
+    partitions: faults.partition,
+    startMs: 20,
+    endMs: 20 + options.operations * 15,
+    durationMsMin: 30,
+    durationMsMax: 200,
+  });
+  scheduleFaults(net, plan);
+  const described = describeFaults(faults, plan);
+  if (described !== undefined) trace.note(described, { level: "summary" });
   for (const c of clients) sim.at(5, () => c.begin());
 
   // Replication lag: sample, for every acknowledged write, when all followers first hold it.

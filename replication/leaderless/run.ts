@@ -12,7 +12,12 @@ import {
   type Verdict,
 } from "../../shared/check/linearizability.js";
 import { type BadRead, badReads, type Versioned } from "../../shared/check/register.js";
-import { describeFault, planFaults, scheduleFaults } from "../../shared/faults.js";
+import {
+  describeFaults,
+  type FaultFlags,
+  planFaults,
+  scheduleFaults,
+} from "../../shared/faults.js";
 import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -21,7 +26,7 @@ import { QuorumClient } from "./client.js";
 import type { LeaderlessMessage } from "./messages.js";
 import { LeaderlessReplica } from "./replica.js";
 
-export interface QuorumOptions {
+export interface QuorumOptions extends FaultFlags {
   seed: number;
   n: number;
   w: number;
@@ -29,10 +34,6 @@ export interface QuorumOptions {
   readRepair: boolean;
   clients: number;
   operations: number;
-  loss: number;
-  duplicate: number;
-  crash: number;
-  partition: number;
 }
 
 export interface QuorumResult {
@@ -114,12 +115,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
     durationMsMax: 200,
   });
   scheduleFaults(net, plan);
-  trace.note(
-    `Faults: loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
-    {
-      level: "summary",
-    },
-  );
+  trace.note(describeFaults(options, plan) ?? "No faults this run.", { level: "summary" });
   for (const c of clients) sim.at(5, () => c.begin());
   sim.runUntil(() => clients.every((c) => c.done), 60_000);
 

@@ -12,7 +12,12 @@ import {
   kvModel,
   type Verdict,
 } from "../../shared/check/linearizability.js";
-import { describeFault, planFaults, scheduleFaults } from "../../shared/faults.js";
+import {
+  describeFaults,
+  type FaultFlags,
+  planFaults,
+  scheduleFaults,
+} from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -20,7 +25,7 @@ import type { Trace } from "../../shared/trace.js";
 import type { LogEntry, RaftMessage } from "./messages.js";
 import { RaftNode, type RaftObserver, type ReadMode } from "./raft-node.js";
 
-export interface RaftRunOptions {
+export interface RaftRunOptions extends FaultFlags {
   seed: number;
   servers: number;
   clients: number;
@@ -33,10 +38,6 @@ export interface RaftRunOptions {
    * forever). An abandoned put stays :info in the history: it may yet be applied.
    */
   deadlineMs?: number;
-  loss: number;
-  duplicate: number;
-  crash: number;
-  partition: number;
   /** Broken variant: servers vote for candidates whose logs are behind theirs. */
   skipElectionRestriction?: boolean;
   /** How the leader serves reads; "local" is the broken variant. Default "read-index". */
@@ -273,11 +274,8 @@ export function runRaft(trace: Trace, options: RaftRunOptions): RaftRunResult {
     });
     sim.at(cut.healAtMs, () => net.heal());
   }
-  if (options.loss > 0 || options.duplicate > 0 || plan.length > 0)
-    trace.note(
-      `Faults: loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
-      { level: "summary" },
-    );
+  const faults = describeFaults(options, plan);
+  if (faults !== undefined) trace.note(faults, { level: "summary" });
 
   // Log matching, checked periodically from the outside.
   const checkLogMatching = () => {

@@ -3,7 +3,8 @@
  * and "Handling Node Outages: Follower failure: Catch-up recovery").
  */
 
-import type { Scenario } from "../../shared/cli.js";
+import { networkFaultOptions, type Scenario } from "../../shared/cli.js";
+import { describeFaults, type FaultFlags } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
@@ -19,10 +20,27 @@ export interface CatchUpRun {
   caughtUpAtMs: number | undefined;
 }
 
-/** A leader takes a steady stream of writes while r3 crashes and returns, and r4 joins from a snapshot. */
-export function runCatchUp(trace: Trace, seed: number): CatchUpRun {
+type NetworkFaults = Pick<FaultFlags, "loss" | "duplicate">;
+
+/**
+ * A leader takes a steady stream of writes while r3 crashes and returns, and r4 joins from a
+ * snapshot; messages may be lost or duplicated (the leader re-sends from each follower's last
+ * acknowledged LSN on every heartbeat, and a follower takes only the next LSN it lacks).
+ */
+export function runCatchUp(
+  trace: Trace,
+  seed: number,
+  faults: NetworkFaults = { loss: 0, duplicate: 0 },
+): CatchUpRun {
   const sim = new Simulation({ seed, trace });
-  const net = new Network<LeaderFollowerMessage>(sim, { latencyMsMin: 1, latencyMsMax: 10 });
+  const net = new Network<LeaderFollowerMessage>(sim, {
+    latencyMsMin: 1,
+    latencyMsMax: 10,
+    loss: faults.loss,
+    duplicate: faults.duplicate,
+  });
+  const described = describeFaults(faults, []);
+  if (described !== undefined) trace.note(described, { level: "summary" });
   const config = { mode: "async" as const, heartbeatMs: 20 };
   const leader = net.add(new Replica("r1", net, config, true, ["r2", "r3"]));
   const followers = [
@@ -74,12 +92,12 @@ export function runCatchUp(trace: Trace, seed: number): CatchUpRun {
   };
 }
 
-export const followerCatchUp: Scenario<Record<string, never>> = {
+export const followerCatchUp: Scenario<NetworkFaults> = {
   name: "follower-catch-up",
   summary:
     "a follower crashes and catches up from its own log position; a new follower starts from a snapshot plus the log after it",
-  options: [],
-  run: ({ trace, seed }) => {
+  options: networkFaultOptions({ loss: 0, duplicate: 0 }),
+  run: ({ trace, seed }, options) => {
     trace.section(
       "A crashed follower catches up, and a new one joins from a snapshot",
       REF.catchUp,
@@ -88,7 +106,7 @@ export const followerCatchUp: Scenario<Record<string, never>> = {
       "The leader takes 120 writes over 600 ms. Follower r3 crashes at 100 ms and returns at 350 ms with the log it had on disk: it knows the last LSN it processed and receives everything after it. At 400 ms a new follower r4 is set up as the book describes: a consistent snapshot of the leader tied to a log position, copied over, then the leader's log from that position on.",
       { ref: REF.newFollowers },
     );
-    const run = runCatchUp(trace, seed);
+    const run = runCatchUp(trace, seed, options);
     trace.table(
       "At the end",
       ["replica", "LSN"],

@@ -19,7 +19,12 @@ import {
   lostWrites,
   type Versioned,
 } from "../../shared/check/register.js";
-import { describeFault, planFaults, scheduleFaults } from "../../shared/faults.js";
+import {
+  describeFaults,
+  type FaultFlags,
+  planFaults,
+  scheduleFaults,
+} from "../../shared/faults.js";
 import { History } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -32,16 +37,12 @@ import type { RebalanceMessage } from "./messages.js";
 import { Router } from "./router.js";
 import { type PartitionCopy, StorageNode, type StoredValue } from "./storage-node.js";
 
-export interface RebalanceOptions {
+export interface RebalanceOptions extends FaultFlags {
   seed: number;
   nodes: number;
   partitions: number;
   keys: number;
   clients: number;
-  loss: number;
-  duplicate: number;
-  crash: number;
-  partition: number;
   unsafe: boolean;
 }
 
@@ -179,12 +180,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     durationMsMax: TIMING.faultMsMax,
   });
   scheduleFaults(net, plan);
-  trace.note(
-    plan.length === 0 && options.loss === 0 && options.duplicate === 0
-      ? "No faults this run."
-      : `Faults: message loss ${options.loss}, duplication ${options.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`,
-    { level: "summary" },
-  );
+  trace.note(describeFaults(options, plan) ?? "No faults this run.", { level: "summary" });
   if (options.unsafe) {
     trace.note(
       "UNSAFE variant: an old owner reports a move complete as soon as it has sent its data, keeps acknowledging writes until the router switches, then drops its copy without any confirmation from the new owner.",
