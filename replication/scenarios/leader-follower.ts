@@ -25,6 +25,7 @@ export const syncVsAsync: Scenario<
     followers: number;
     operations: number;
     mode: ReplicationMode;
+    exportHistory: string;
   } & FaultFlags
 > = {
   name: "sync-vs-async",
@@ -40,6 +41,7 @@ export const syncVsAsync: Scenario<
       "semi-sync",
     ),
     ...faultOptions(NO_FAULTS, "replica"),
+    exportHistoryOption,
   ],
   run: ({ trace, seed }, options) => {
     trace.section(
@@ -61,6 +63,7 @@ export const syncVsAsync: Scenario<
       faults: options,
     };
     const detailed = runLeaderFollower(trace, { ...base, mode: options.mode });
+    exportHistory(trace, options.exportHistory, detailed.history);
     const rows: Cell[][] = (["sync", "semi-sync", "async"] as const).map((mode) => {
       const r =
         mode === options.mode ? detailed : runLeaderFollower(Trace.silent(), { ...base, mode });

@@ -1,6 +1,11 @@
 /** The replication CLI: every scenario runs and ends as documented, --json parses, bad input, golden tour. */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { replication } from "../../replication/main.js";
+import { parseJepsenHistory } from "../../shared/check/jepsen.js";
+import { runChecker } from "../../shared/check/main.js";
 import {
   expectCompleted,
   expectNdjson,
@@ -25,6 +30,41 @@ describe("every scenario", () => {
     "%s --json prints one parsable event per line",
     async (name) => {
       expectNdjson(await run([name, "--json", "--seed", "2"]));
+    },
+  );
+});
+
+describe("--export-history", () => {
+  const exporting = replication.scenarios
+    .filter((s) => (s.options ?? []).some((o) => o.flags.startsWith("--export-history")))
+    .map((s) => s.name);
+
+  it("is on the scenarios whose point is a checked client history", () => {
+    expect(exporting.sort()).toEqual([
+      "failover",
+      "quorum",
+      "read-from-followers",
+      "sync-vs-async",
+    ]);
+  });
+
+  it.each(exporting)(
+    "%s writes a history the checker's command line reads and judges",
+    async (name) => {
+      const dir = mkdtempSync(join(tmpdir(), "export-"));
+      const path = join(dir, `${name}.edn`);
+      expectCompleted(await run([name, "--export-history", path]));
+      const history = parseJepsenHistory(readFileSync(path, "utf8"));
+      expect(history.length).toBeGreaterThan(50);
+      const out: string[] = [];
+      const code = runChecker(
+        ["linearizability", "--model", "kv", path],
+        (t) => void out.push(t),
+        (t) => void out.push(t),
+      );
+      // A verdict (0 or 1), never a complaint about the file (2).
+      expect([0, 1]).toContain(code);
+      expect(out.join("")).toContain(`${path}: `);
     },
   );
 });
