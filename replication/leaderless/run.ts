@@ -43,6 +43,11 @@ export interface QuorumResult {
   /** Reads that returned a version whose write had been reported as failed. */
   readsOfFailedWrites: number;
   readRepairs: number;
+  /**
+   * Reads that overlapped an acknowledged write of their key (the book's first edge case): how
+   * many returned that write's version or a newer one, and how many an older one. Either is allowed.
+   */
+  readsDuringWrite: { newer: number; older: number };
   /** The client history in the checker's terms (kv model: put and get of "key@version" strings). */
   history: CheckedOp[];
   /** The linearizability checker's verdict on it (DDIA ch. 9, "Linearizability and quorums"). */
@@ -71,6 +76,32 @@ export function toCheckedOps(ops: readonly Operation<Versioned>[]): CheckedOp[] 
       returnTime: done ? (op.completeTime as number) : Number.POSITIVE_INFINITY,
     };
   });
+}
+
+/** Classify each read that overlapped an acknowledged write of its key by whether it saw that write. */
+export function readsDuringWrite(ops: readonly Operation<Versioned>[]): {
+  newer: number;
+  older: number;
+} {
+  const end = (op: Operation<Versioned>) => op.completeTime ?? Number.POSITIVE_INFINITY;
+  let newer = 0;
+  let older = 0;
+  for (const read of ops) {
+    if (read.f !== "read" || read.outcome !== "ok") continue;
+    const overlapping = ops.filter(
+      (w) =>
+        w.f === "write" &&
+        w.outcome === "ok" &&
+        w.key === read.key &&
+        w.invokeTime < end(read) &&
+        end(w) > read.invokeTime,
+    );
+    if (overlapping.length === 0) continue;
+    const latest = Math.max(...overlapping.map((w) => w.input.version));
+    if ((read.output?.version ?? 0) >= latest) newer++;
+    else older++;
+  }
+  return { newer, older };
 }
 
 export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
@@ -133,6 +164,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
         op.f === "read" && op.outcome === "ok" && failed.has(`${op.key}@${op.output?.version}`),
     ).length,
     readRepairs: clients.reduce((sum, c) => sum + c.readRepairs, 0),
+    readsDuringWrite: readsDuringWrite(ops),
     history,
     linearizability: checkLinearizable(kvModel, history),
   };

@@ -7,13 +7,16 @@
 import { faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
-import { type QuorumOptions, runQuorum } from "../leaderless/run.js";
+import { type QuorumOptions, type QuorumResult, runQuorum } from "../leaderless/run.js";
 import { REF } from "../refs.js";
 
 type Options = Omit<QuorumOptions, "seed" | "readRepair" | "clients"> & {
   skipReadRepair: boolean;
   exportHistory: string;
 };
+
+const duringWrite = (r: QuorumResult) =>
+  `${r.readsDuringWrite.newer} / ${r.readsDuringWrite.older}`;
 
 export const quorum: Scenario<Options> = {
   name: "quorum",
@@ -59,6 +62,7 @@ export const quorum: Scenario<Options> = {
         options.r,
         result.reads,
         result.stale.length,
+        duringWrite(result),
         result.readsOfFailedWrites,
         result.readRepairs,
         result.linearizability.linearizable ? "yes" : "no",
@@ -78,6 +82,7 @@ export const quorum: Scenario<Options> = {
         r,
         other.reads,
         other.stale.length,
+        duringWrite(other),
         other.readsOfFailedWrites,
         other.readRepairs,
         other.linearizability.linearizable ? "yes" : "no",
@@ -90,12 +95,13 @@ export const quorum: Scenario<Options> = {
         "r",
         "reads",
         "stale reads",
+        "reads during a write: new / old",
         "reads of a write reported failed",
         "read repairs",
         "linearizable",
       ],
       rows,
-      "A write that reached fewer than w replicas is reported failed but stays on the replicas that took it, so a later read may return it: one of the limitations the book lists.",
+      "Two of the limitations the book lists. A read concurrent with a write may return the new value or the old one (the column counts each). A write that reached fewer than w replicas is reported failed but stays on the replicas that took it, so a later read may return it.",
     );
     if (result.stale.length > 0) {
       const s = result.stale[0];

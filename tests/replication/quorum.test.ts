@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runQuorum, toCheckedOps } from "../../replication/leaderless/run.js";
+import { readsDuringWrite, runQuorum, toCheckedOps } from "../../replication/leaderless/run.js";
 import type { Versioned } from "../../shared/check/register.js";
 import { History } from "../../shared/history.js";
 import { Trace } from "../../shared/trace.js";
@@ -94,5 +94,31 @@ describe("quorums and linearizability (DDIA ch. 9, Linearizability and quorums)"
     }
     // Some seeds do (5 of 30 when measured); the claim is only that it happens.
     expect(rejected).toBeGreaterThan(0);
+  });
+});
+
+describe("reads during a write (the book's first edge case)", () => {
+  it("counts a read that overlapped an acknowledged write by whether it saw it", () => {
+    const history = new History<Versioned>();
+    const w1 = history.invoke("c1", "write", "x", { version: 1 }, 0);
+    const sawIt = history.invoke("c2", "read", "x", { version: 0 }, 5);
+    const missedIt = history.invoke("c3", "read", "x", { version: 0 }, 6);
+    history.complete(sawIt, "ok", { version: 1 }, 8);
+    history.complete(missedIt, "ok", { version: 0 }, 9);
+    history.complete(w1, "ok", { version: 1 }, 10);
+    // After the write: not concurrent with it.
+    const after = history.invoke("c2", "read", "x", { version: 0 }, 20);
+    history.complete(after, "ok", { version: 1 }, 25);
+    // Overlapping only a write that was never acknowledged: not counted either.
+    const w2 = history.invoke("c1", "write", "x", { version: 2 }, 30);
+    history.complete(w2, "info", undefined, 40);
+    const duringUnknown = history.invoke("c3", "read", "x", { version: 0 }, 31);
+    history.complete(duringUnknown, "ok", { version: 1 }, 35);
+    // Another key's write does not count for x.
+    const wy = history.invoke("c1", "write", "y", { version: 1 }, 50);
+    const readX = history.invoke("c2", "read", "x", { version: 0 }, 51);
+    history.complete(readX, "ok", { version: 1 }, 52);
+    history.complete(wy, "ok", { version: 1 }, 53);
+    expect(readsDuringWrite(history.operations())).toEqual({ newer: 1, older: 1 });
   });
 });
