@@ -200,8 +200,7 @@ function checkKey<S>(
     prev = e;
   }
 
-  const words = Math.ceil(ops.length / 32) || 1;
-  const linearized = new Uint32Array(words);
+  // The set of operations linearized so far, with every (set, state) pair explored.
   const cache = new SearchCache(ops.length);
   // The operations linearized so far, in order, and the state before each (two arrays, no objects).
   const stack: Entry[] = [];
@@ -235,9 +234,8 @@ function checkKey<S>(
       const next = model.step(state, entry.op);
       const i = entry.bit;
       if (next !== undefined) {
-        linearized[i >>> 5] = (linearized[i >>> 5] as number) | (1 << (i & 31));
-        cache.toggle(i);
-        if (cache.add(linearized, model.show(next))) {
+        cache.flip(i);
+        if (cache.add(model.show(next))) {
           stack.push(entry);
           before.push(state);
           state = next;
@@ -245,8 +243,7 @@ function checkKey<S>(
           entry = head.next;
           continue;
         }
-        linearized[i >>> 5] = (linearized[i >>> 5] as number) & ~(1 << (i & 31));
-        cache.toggle(i);
+        cache.flip(i);
       }
       entry = entry.next;
     } else {
@@ -279,9 +276,7 @@ function checkKey<S>(
         };
       }
       state = before.pop() as S;
-      const i = top.bit;
-      linearized[i >>> 5] = (linearized[i >>> 5] as number) & ~(1 << (i & 31));
-      cache.toggle(i);
+      cache.flip(top.bit);
       unlift(top);
       entry = top.next;
     }
@@ -290,14 +285,15 @@ function checkKey<S>(
 }
 
 /**
- * The set of (linearized operations, state) pairs already explored. The set of operations is
- * hashed incrementally (Zobrist hashing: the XOR of a fixed random word per operation, updated by
- * `toggle` as an operation joins or leaves the set), so a lookup costs the state's string and,
- * on a hash match, one comparison of the bitsets, instead of building a key from the whole set.
+ * The search's current set of linearized operations (a bitset), and every (set, state) pair
+ * explored so far. The set is hashed incrementally (Zobrist hashing: the XOR of a fixed random
+ * word per operation, updated as `flip` adds or removes one), so a lookup costs the state's string
+ * and, on a hash match, one comparison of bitsets, instead of building a key from the whole set.
  */
 export class SearchCache {
   private readonly codes: Uint32Array;
   private readonly words: number;
+  private readonly bits: Uint32Array;
   private hash = 0;
   /** Open addressing, linear probing: slot → entry number + 1 (0 is empty). */
   private slots = new Int32Array(1 << 12);
@@ -309,6 +305,7 @@ export class SearchCache {
 
   constructor(operations: number) {
     this.words = Math.ceil(operations / 32) || 1;
+    this.bits = new Uint32Array(this.words);
     this.pool = new Uint32Array(this.words << 11);
     this.codes = new Uint32Array(operations);
     // Fixed pseudo-random words (splitmix32 from a constant): the cache needs no run's randomness.
@@ -322,13 +319,15 @@ export class SearchCache {
     }
   }
 
-  /** Operation `bit` joined or left the linearized set. */
-  toggle(bit: number): void {
+  /** Add operation `bit` to the linearized set, or remove it if it is there. */
+  flip(bit: number): void {
+    this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) ^ (1 << (bit & 31));
     this.hash = (this.hash ^ (this.codes[bit] as number)) >>> 0;
   }
 
-  /** Record the pair; false if it was already there. */
-  add(bits: Uint32Array, state: string): boolean {
+  /** Record the current set with this state; false if the pair was explored already. */
+  add(state: string): boolean {
+    const bits = this.bits;
     let h = this.hash;
     for (let i = 0; i < state.length; i++) h = Math.imul(h ^ state.charCodeAt(i), 0x01000193);
     h >>>= 0;
@@ -336,7 +335,7 @@ export class SearchCache {
     let slot = h & mask;
     for (let e = this.slots[slot] as number; e !== 0; e = this.slots[slot] as number) {
       const n = e - 1;
-      if (this.hashes[n] === h && this.states[n] === state && this.sameBits(n, bits)) return false;
+      if (this.hashes[n] === h && this.states[n] === state && this.sameBits(n)) return false;
       slot = (slot + 1) & mask;
     }
     const n = this.size++;
@@ -349,9 +348,9 @@ export class SearchCache {
     return true;
   }
 
-  private sameBits(n: number, bits: Uint32Array): boolean {
+  private sameBits(n: number): boolean {
     const at = n * this.words;
-    for (let i = 0; i < this.words; i++) if (this.pool[at + i] !== bits[i]) return false;
+    for (let i = 0; i < this.words; i++) if (this.pool[at + i] !== this.bits[i]) return false;
     return true;
   }
 

@@ -153,26 +153,27 @@ describe("agreement with brute force", () => {
 
 describe("the search's cache of (linearized set, state) pairs", () => {
   it("answers exactly as a set of strings would over 200,000 random additions", () => {
-    // 1,000 operations keep the bitsets long; toggling mostly among eight of them revisits pairs
+    // 1,000 operations keep the bitsets long; flipping mostly among eight of them revisits pairs
     // often. With some 100,000 entries, 32-bit hashes are likely to collide at least once (the
     // birthday bound), so the comparison behind an equal hash gets used.
     const operations = 1_000;
     const random = new Random(7);
     const cache = new SearchCache(operations);
-    const bits = new Uint32Array(Math.ceil(operations / 32));
     const reference = new Set<string>();
+    const members = new Uint32Array(Math.ceil(operations / 32));
     let disagreements = 0;
     let repeats = 0;
     for (let step = 0; step < 200_000; step++) {
       const bit = random.int(0, step % 10 === 0 ? operations - 1 : 7);
-      bits[bit >>> 5] = (bits[bit >>> 5] as number) ^ (1 << (bit & 31));
-      cache.toggle(bit);
+      cache.flip(bit);
+      // The reference keeps its own bitset and joins it into a string key.
+      members[bit >>> 5] = (members[bit >>> 5] as number) ^ (1 << (bit & 31));
       const state = `s${random.int(0, 2)}`;
-      const key = `${bits.join(",")}|${state}`;
+      const key = `${members.join(",")}|${state}`;
       const fresh = !reference.has(key);
       reference.add(key);
       if (!fresh) repeats++;
-      if (cache.add(bits, state) !== fresh) disagreements++;
+      if (cache.add(state) !== fresh) disagreements++;
     }
     expect(disagreements).toBe(0);
     // Both answers occur often, so neither "always new" nor "always seen" could pass.
