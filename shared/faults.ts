@@ -101,3 +101,37 @@ export function describeFaults(
   if (network.loss === 0 && network.duplicate === 0 && plan.length === 0) return undefined;
   return `Faults: message loss ${network.loss}, duplication ${network.duplicate}${plan.map((f) => `; ${describeFault(f)}`).join("")}.`;
 }
+
+/** When faults may strike, and how long each lasts. */
+export interface FaultWindow {
+  startMs: number;
+  endMs: number;
+  durationMsMin: number;
+  durationMsMax: number;
+}
+
+/**
+ * Plan crashes and partitions of `nodes` from the run's "faults" stream (or take the given plan),
+ * schedule them, and narrate them with the network's loss and duplication in one sentence, or
+ * with `whenNone` when there are no faults at all (nothing, if it is not given). Returns the plan.
+ */
+export function injectFaults(
+  net: Network,
+  nodes: readonly string[],
+  flags: FaultFlags,
+  window: FaultWindow,
+  options: { plan?: readonly Fault[]; whenNone?: string } = {},
+): readonly Fault[] {
+  const plan =
+    options.plan ??
+    planFaults(net.sim.random.fork("faults"), {
+      nodes,
+      crashes: flags.crash,
+      partitions: flags.partition,
+      ...window,
+    });
+  scheduleFaults(net, plan);
+  const text = describeFaults(flags, plan) ?? options.whenNone;
+  if (text !== undefined) net.sim.trace.note(text, { level: "summary" });
+  return plan;
+}

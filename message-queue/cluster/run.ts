@@ -5,13 +5,7 @@
  * Kafka's replication design).
  */
 
-import {
-  describeFaults,
-  type Fault,
-  type FaultFlags,
-  planFaults,
-  scheduleFaults,
-} from "../../shared/faults.js";
+import { type Fault, type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { History } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -123,19 +117,16 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
     new Consumer("consumer", net, "controller", options.partitions, CLUSTER_TIMING.pollMs),
   );
 
-  const plan =
-    options.plan ??
-    planFaults(sim.random.fork("faults"), {
-      nodes: brokerIds,
-      crashes: options.crash,
-      partitions: options.partition,
-      startMs: 50,
-      endMs: 50 + options.messages * 8,
-      durationMsMin: 50,
-      durationMsMax: 300,
-    });
-  scheduleFaults(net, plan);
-  trace.note(describeFaults(options, plan) ?? "No faults this run.", { level: "summary" });
+  injectFaults(
+    net,
+    brokerIds,
+    options,
+    { startMs: 50, endMs: 50 + options.messages * 8, durationMsMin: 50, durationMsMax: 300 },
+    {
+      ...(options.plan === undefined ? {} : { plan: options.plan }),
+      whenNone: "No faults this run.",
+    },
+  );
 
   producer.refreshMetadata();
   sim.at(20, () =>

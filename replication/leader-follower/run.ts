@@ -6,12 +6,7 @@
  */
 
 import type { CheckedOp } from "../../shared/check/linearizability.js";
-import {
-  describeFaults,
-  type FaultFlags,
-  planFaults,
-  scheduleFaults,
-} from "../../shared/faults.js";
+import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -274,18 +269,12 @@ export function runLeaderFollower(
     ),
   );
   if (options.failover) net.add(new Monitor("monitor", net, directory, ids));
-  const plan = planFaults(sim.random.fork("faults"), {
-    nodes: ids,
-    crashes: faults.crash,
-    partitions: faults.partition,
+  injectFaults(net, ids, faults, {
     startMs: 20,
     endMs: 20 + options.operations * 15,
     durationMsMin: 30,
     durationMsMax: 200,
   });
-  scheduleFaults(net, plan);
-  const described = describeFaults(faults, plan);
-  if (described !== undefined) trace.note(described, { level: "summary" });
   for (const c of clients) sim.at(5, () => c.begin());
 
   // Replication lag: sample, for every acknowledged write, when all followers first hold it.

@@ -12,12 +12,7 @@ import {
   type Verdict,
 } from "../../shared/check/linearizability.js";
 import { type BadRead, badReads, type Versioned } from "../../shared/check/register.js";
-import {
-  describeFaults,
-  type FaultFlags,
-  planFaults,
-  scheduleFaults,
-} from "../../shared/faults.js";
+import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -136,17 +131,13 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
       }),
     ),
   );
-  const plan = planFaults(sim.random.fork("faults"), {
-    nodes: replicas.map((r) => r.id),
-    crashes: options.crash,
-    partitions: options.partition,
-    startMs: 20,
-    endMs: 20 + options.operations * 15,
-    durationMsMin: 30,
-    durationMsMax: 200,
-  });
-  scheduleFaults(net, plan);
-  trace.note(describeFaults(options, plan) ?? "No faults this run.", { level: "summary" });
+  injectFaults(
+    net,
+    replicas.map((r) => r.id),
+    options,
+    { startMs: 20, endMs: 20 + options.operations * 15, durationMsMin: 30, durationMsMax: 200 },
+    { whenNone: "No faults this run." },
+  );
   for (const c of clients) sim.at(5, () => c.begin());
   sim.runUntil(() => clients.every((c) => c.done), 60_000);
 

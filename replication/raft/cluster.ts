@@ -12,12 +12,7 @@ import {
   kvModel,
   type Verdict,
 } from "../../shared/check/linearizability.js";
-import {
-  describeFaults,
-  type FaultFlags,
-  planFaults,
-  scheduleFaults,
-} from "../../shared/faults.js";
+import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -246,16 +241,12 @@ export function runRaft(trace: Trace, options: RaftRunOptions): RaftRunResult {
   for (const client of clients) sim.at(20, () => client.begin());
 
   const safetyEndMs = 2_500;
-  const plan = planFaults(sim.random.fork("faults"), {
-    nodes: ids,
-    crashes: options.crash,
-    partitions: options.partition,
+  injectFaults(net, ids, options, {
     startMs: 100,
     endMs: safetyEndMs,
     durationMsMin: 100,
     durationMsMax: 600,
   });
-  scheduleFaults(net, plan);
   const cut = options.isolateLeader;
   if (cut !== undefined) {
     sim.at(cut.atMs, () => {
@@ -274,8 +265,6 @@ export function runRaft(trace: Trace, options: RaftRunOptions): RaftRunResult {
     });
     sim.at(cut.healAtMs, () => net.heal());
   }
-  const faults = describeFaults(options, plan);
-  if (faults !== undefined) trace.note(faults, { level: "summary" });
 
   // Log matching, checked periodically from the outside.
   const checkLogMatching = () => {

@@ -3,72 +3,122 @@
  * the ranges that differ (DDIA ch. 5, "Read repair and anti-entropy").
  */
 
-import { integer, option, type Scenario } from "../../shared/cli.js";
-import { Random } from "../../shared/random.js";
-import { antiEntropy, type Store } from "../leaderless/merkle.js";
+import { faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
+import { type FaultFlags, injectFaults } from "../../shared/faults.js";
+import { Network } from "../../shared/network.js";
+import { SimNode } from "../../shared/node.js";
+import { Simulation } from "../../shared/simulation.js";
+import type { Trace } from "../../shared/trace.js";
+import {
+  type AntiEntropyCost,
+  type AntiEntropyMessage,
+  AntiEntropyReplica,
+} from "../leaderless/anti-entropy.js";
 import { REF } from "../refs.js";
 
-export interface AntiEntropyRun {
-  converged: boolean;
-  entriesSent: number;
-  hashesCompared: number;
-  fullCopy: number;
-  missed: number[];
+export interface AntiEntropyOptions extends FaultFlags {
+  seed: number;
+  keys: number;
+  writes: number;
+  depth: number;
+  /** Broken variant when false: leaf hashes ignore versions and values. */
+  hashValues: boolean;
 }
 
-/** Three replicas; every write reaches each replica with probability 1 - missRate. */
-export function runAntiEntropy(
-  seed: number,
-  keys: number,
-  writes: number,
-  missRate: number,
-  depth: number,
-): AntiEntropyRun {
-  const random = new Random(seed).fork("writes");
-  const replicas: Store[] = [new Map(), new Map(), new Map()];
+export interface AntiEntropyRun {
+  /** Per replica, the keys whose latest version it lacked when the writes stopped. */
+  missed: number[];
+  convergedAtMs: number | undefined;
+  /** Anti-entropy's messages from the moment it started until convergence (or the time limit). */
+  cost: AntiEntropyCost;
+  /** Entries a full copy would send: every replica's whole store to each of the others. */
+  fullCopy: number;
+}
+
+const WRITES_END_MS = 500;
+const LIMIT_MS = 10_000;
+
+/** Sends each write to every replica, once, without waiting: a lost message is a missed write. */
+class Writer extends SimNode<AntiEntropyMessage, null, null> {
+  protected initialVolatile(): null {
+    return null;
+  }
+  onMessage(): void {}
+}
+
+/**
+ * Three replicas take `writes` writes of `keys` keys over 500 ms, each sent once to each replica
+ * over a network with the given faults, so some replicas miss some writes. Then anti-entropy starts
+ * on every replica (one exchange every 100 ms, with the next peer in turn) and runs, still under
+ * loss and duplication, until every replica holds the latest version of every key.
+ */
+export function runAntiEntropy(trace: Trace, options: AntiEntropyOptions): AntiEntropyRun {
+  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 5_000_000 });
+  const net = new Network<AntiEntropyMessage>(sim, {
+    latencyMsMin: 1,
+    latencyMsMax: 5,
+    loss: options.loss,
+    duplicate: options.duplicate,
+  });
+  const ids = ["replica-1", "replica-2", "replica-3"];
+  const cost: AntiEntropyCost = { messages: 0, hashes: 0, entries: 0 };
+  const replicas = ids.map((id) =>
+    net.add(
+      new AntiEntropyReplica(id, net, {
+        peers: ids.filter((p) => p !== id),
+        depth: options.depth,
+        intervalMs: 100,
+        hashValues: options.hashValues,
+        cost,
+      }),
+    ),
+  );
+  const writer = net.add(new Writer("writer", net, null));
+  const random = sim.random.fork("writes");
   const versions = new Map<string, number>();
-  for (let i = 0; i < writes; i++) {
-    const key = `key-${random.int(0, keys - 1)}`;
+  for (let i = 0; i < options.writes; i++) {
+    const key = `key-${random.int(0, options.keys - 1)}`;
     const version = (versions.get(key) ?? 0) + 1;
     versions.set(key, version);
-    let delivered = 0;
-    for (const replica of replicas) {
-      if (!random.chance(missRate)) {
-        replica.set(key, { value: `v${version}`, version });
-        delivered++;
-      }
-    }
-    // Every write reached at least one replica (otherwise it was never acknowledged anywhere).
-    if (delivered === 0) (replicas[0] as Store).set(key, { value: `v${version}`, version });
+    sim.at((i * WRITES_END_MS) / options.writes, () => {
+      for (const id of ids)
+        writer.send(id, { type: "Put", entry: { key, value: `v${version}`, version } });
+    });
   }
-  const missed = replicas.map(
-    (r) => [...versions].filter(([k, v]) => r.get(k)?.version !== v).length,
-  );
-  let entriesSent = 0;
-  let hashesCompared = 0;
-  // A round of pairwise exchanges, as a background process would run them.
-  for (const [i, j] of [
-    [0, 1],
-    [1, 2],
-    [0, 2],
-  ] as const) {
-    const cost = antiEntropy(replicas[i] as Store, replicas[j] as Store, depth);
-    entriesSent += cost.entriesSent;
-    hashesCompared += cost.hashesCompared;
-  }
-  const reference = JSON.stringify([...(replicas[0] as Store)].sort());
-  return {
-    converged:
-      replicas.every((r) => JSON.stringify([...r].sort()) === reference) &&
-      replicas.every((r) => [...versions].every(([k, v]) => r.get(k)?.version === v)),
-    entriesSent,
-    hashesCompared,
-    fullCopy: replicas.reduce((sum, r) => sum + r.size, 0) * 2,
-    missed,
+  injectFaults(net, ids, options, {
+    startMs: 0,
+    endMs: WRITES_END_MS,
+    durationMsMin: 30,
+    durationMsMax: 150,
+  });
+  sim.run(WRITES_END_MS + 20);
+
+  // The latest version of each key that reached at least one replica: what anti-entropy can spread.
+  const latest = new Map<string, number>();
+  for (const r of replicas)
+    for (const [key, { version }] of r.store)
+      latest.set(key, Math.max(version, latest.get(key) ?? 0));
+  const lacking = (r: AntiEntropyReplica) =>
+    [...latest].filter(([key, version]) => r.store.get(key)?.version !== version).length;
+  const missed = replicas.map(lacking);
+  const fullCopy = replicas.reduce((sum, r) => sum + r.store.size, 0) * (ids.length - 1);
+
+  replicas.forEach((r, i) => {
+    r.startAntiEntropy(1 + i * 33);
+  });
+  let convergedAtMs: number | undefined;
+  const watch = () => {
+    if (replicas.every((r) => lacking(r) === 0)) convergedAtMs = sim.now;
+    else sim.schedule(5, watch);
   };
+  watch();
+  sim.runUntil(() => convergedAtMs !== undefined, sim.now + LIMIT_MS);
+  return { missed, convergedAtMs, cost: { ...cost }, fullCopy };
 }
 
-export const antiEntropyScenario: Scenario<{ keys: number; writes: number; depth: number }> = {
+export const antiEntropyScenario: Scenario<
+  { keys: number; writes: number; depth: number; hashKeysOnly: boolean } & FaultFlags
+> = {
   name: "anti-entropy",
   summary:
     "replicas that missed writes converge by comparing Merkle trees and exchanging only the ranges that differ",
@@ -76,8 +126,8 @@ export const antiEntropyScenario: Scenario<{ keys: number; writes: number; depth
     option("--keys <count>", "keys in the store", integer(1, 100_000), 2_000),
     option(
       "--writes <count>",
-      "writes, each missing a replica now and then",
-      integer(1, 1_000_000),
+      "writes, each sent once to every replica",
+      integer(1, 200_000),
       5_000,
     ),
     option(
@@ -86,36 +136,56 @@ export const antiEntropyScenario: Scenario<{ keys: number; writes: number; depth
       integer(1, 16),
       10,
     ),
+    ...faultOptions({ loss: 0.002, duplicate: 0, crash: 0, partition: 0 }, "replica"),
+    flag(
+      "--hash-keys-only",
+      "broken variant: leaf hashes cover the keys but not their versions and values",
+    ),
   ],
-  run: ({ trace, seed }, { keys, writes, depth }) => {
+  run: ({ trace, seed }, options) => {
     trace.section("Anti-entropy with Merkle trees", REF.readRepair);
     trace.note(
-      `Three replicas of ${keys} keys receive ${writes} writes, each write missing each replica with probability 0.002 (a lost message, a node briefly down). Read repair would fix only the keys someone reads; a background process compares Merkle trees instead: ${1 << depth} leaf ranges by key hash, an inner node hashing its children, and only differing branches descended.`,
+      `Three replicas of ${options.keys} keys receive ${options.writes} writes over ${WRITES_END_MS} ms, each sent once to each replica: a lost message or a replica that is down means a missed write. Read repair would fix only the keys someone reads; here a background process on every replica compares Merkle trees with its peers (${1 << options.depth} leaf ranges by key hash, each inner node hashing its two children), descends only where the hashes differ, and sends only the entries of differing leaves.`,
       { ref: REF.readRepair },
     );
-    const run = runAntiEntropy(seed, keys, writes, 0.002, depth);
+    if (options.hashKeysOnly)
+      trace.note(
+        "BROKEN variant: a leaf hashes its keys but not their versions, so a replica holding an old version of a key looks identical to one holding the new.",
+        { level: "summary" },
+      );
+    const run = runAntiEntropy(trace, { ...options, seed, hashValues: !options.hashKeysOnly });
     trace.note(
-      `Before the exchange, the replicas lack the latest version of ${run.missed.join(", ")} keys.`,
+      `When the writes stop, the replicas lack the latest version of ${run.missed.join(", ")} keys. Anti-entropy starts on all three.`,
     );
     trace.table(
-      "One round of pairwise exchanges",
+      run.convergedAtMs === undefined
+        ? `Anti-entropy's traffic in ${LIMIT_MS / 1000} s without converging`
+        : `Anti-entropy's traffic until every replica was up to date (${(run.convergedAtMs - WRITES_END_MS).toFixed(0)} ms of exchanges)`,
       ["measure", "count"],
       [
-        ["tree hashes compared", run.hashesCompared],
-        ["entries sent", run.entriesSent],
-        ["entries a full copy would send (each pair, both ways)", run.fullCopy],
+        ["messages", run.cost.messages],
+        ["tree hashes sent", run.cost.hashes],
+        ["entries sent", run.cost.entries],
+        ["entries a full copy would send (every replica to each other)", run.fullCopy],
       ],
     );
     trace.check(
-      "after one round of anti-entropy, every replica holds the latest version of every key",
-      run.converged,
-      { ref: REF.readRepair },
+      "anti-entropy brings every replica to the latest version of every key",
+      run.convergedAtMs !== undefined,
+      {
+        ref: REF.readRepair,
+        expected: !options.hashKeysOnly,
+        detail:
+          run.convergedAtMs === undefined
+            ? `still differing after ${LIMIT_MS / 1000} s`
+            : `at ${run.convergedAtMs.toFixed(0)} ms`,
+      },
     );
     trace.check(
-      "anti-entropy sent far less than a full copy",
-      run.entriesSent * 10 < run.fullCopy,
+      "anti-entropy sent fewer entries than a full copy",
+      run.cost.entries < run.fullCopy,
       {
-        detail: `${run.entriesSent} entries against ${run.fullCopy}`,
+        detail: `${run.cost.entries} entries against ${run.fullCopy}`,
       },
     );
   },

@@ -19,12 +19,7 @@ import {
   lostWrites,
   type Versioned,
 } from "../../shared/check/register.js";
-import {
-  describeFaults,
-  type FaultFlags,
-  planFaults,
-  scheduleFaults,
-} from "../../shared/faults.js";
+import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { History } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -170,17 +165,18 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     `${options.keys} keys are stored at version 1; ${options.clients} clients read and write them until ${TIMING.workloadEndMs} ms; every write carries a version, so a retried or duplicated write is harmless.`,
   );
 
-  const plan = planFaults(sim.random.fork("faults"), {
-    nodes: ["router", ...nodes, newNode],
-    crashes: options.crash,
-    partitions: options.partition,
-    startMs: TIMING.faultsFromMs,
-    endMs: TIMING.workloadEndMs - 50,
-    durationMsMin: TIMING.faultMsMin,
-    durationMsMax: TIMING.faultMsMax,
-  });
-  scheduleFaults(net, plan);
-  trace.note(describeFaults(options, plan) ?? "No faults this run.", { level: "summary" });
+  injectFaults(
+    net,
+    ["router", ...nodes, newNode],
+    options,
+    {
+      startMs: TIMING.faultsFromMs,
+      endMs: TIMING.workloadEndMs - 50,
+      durationMsMin: TIMING.faultMsMin,
+      durationMsMax: TIMING.faultMsMax,
+    },
+    { whenNone: "No faults this run." },
+  );
   if (options.unsafe) {
     trace.note(
       "UNSAFE variant: an old owner reports a move complete as soon as it has sent its data, keeps acknowledging writes until the router switches, then drops its copy without any confirmation from the new owner.",
