@@ -1,21 +1,29 @@
 /**
  * Multi-leader replication (DDIA ch. 5, "Multi-Leader Replication", "Handling Write Conflicts"):
  * two datacenters each accept writes at their own leader and replicate them asynchronously to the
- * other. A write to the same key in both datacenters before either has seen the other's is a
- * conflict, resolved on arrival by the configured strategy:
- * - last write wins: the write with the later timestamp (node clock, then node id) survives, and
- *   the other is silently discarded;
+ * other over a WAN link. A write to the same key in both datacenters before either has seen the
+ * other's is a conflict, resolved on arrival by the configured strategy:
+ * - last write wins: the write with the later timestamp (the leader's own clock, then its id)
+ *   survives, and the other is silently discarded;
  * - siblings: each value carries a version vector; concurrent values are all kept for the
  *   application to resolve;
  * - merge: concurrent values are combined by a function, here the book's "order them
  *   alphabetically and concatenate" (figure 5-7's title becomes "B/C"). The siblings are kept
  *   underneath and merged when read, so the merge never loses track of what superseded what.
  *
- * This is a step model: events (local writes and replication arrivals) run in time order.
+ * Replication is a log per leader: each local write gets the next sequence number, and the leader
+ * pushes its log to the other from the last position the other acknowledged, on every write and
+ * every heartbeat. A leader applies the other's entries in sequence order, each once, so a lost
+ * or duplicated message only delays replication, and a partition between the datacenters only
+ * postpones it: both keep accepting writes meanwhile, and the conflicts wait for the link.
+ *
+ * Durable: the store, the leader's own log, and how far it has applied the other's. Volatile:
+ * how far the other has acknowledged this leader's log.
  */
 
 import { type VectorClock, vcCompare, vcIncrement, vcMerge } from "../shared/clocks.js";
-import type { Random } from "../shared/random.js";
+import type { Network } from "../shared/network.js";
+import { SimNode } from "../shared/node.js";
 
 export type Resolution = "lww" | "siblings" | "merge";
 
@@ -26,52 +34,126 @@ export interface StoredValue {
   clock: VectorClock;
 }
 
-export interface LeaderWrite {
-  id: string;
-  leader: string;
+export interface LogEntry {
+  seq: number;
   key: string;
-  value: string;
-  atMs: number;
+  stored: StoredValue;
 }
 
-export class MultiLeader {
-  readonly store = new Map<string, StoredValue[]>();
+export type MultiLeaderMessage =
+  | { readonly type: "Replicate"; readonly entries: readonly LogEntry[] }
+  | { readonly type: "ReplicateAck"; readonly upTo: number };
+
+interface Durable {
+  store: Map<string, StoredValue[]>;
+  log: LogEntry[];
+  /** Per peer: the highest sequence number of its log applied here (all before it too). */
+  applied: Map<string, number>;
+}
+
+export interface MultiLeaderConfig {
+  peers: string[];
+  resolution: Resolution;
+  heartbeatMs: number;
+}
+
+export class MultiLeader extends SimNode<MultiLeaderMessage, Durable, Map<string, number>> {
+  /** Replicated values that arrived concurrent with a value held here (a statistic, not state). */
+  conflicts = 0;
 
   constructor(
-    readonly id: string,
-    readonly resolution: Resolution,
-    /** This leader's clock offset: last-write-wins trusts it. */
-    readonly clockOffsetMs: number,
-  ) {}
+    id: string,
+    net: Network<MultiLeaderMessage>,
+    readonly config: MultiLeaderConfig,
+  ) {
+    super(id, net, { store: new Map(), log: [], applied: new Map() });
+  }
 
-  /** A local write: it supersedes every value this leader currently holds for the key. */
-  write(key: string, value: string, nowMs: number): StoredValue {
-    const current = this.store.get(key) ?? [];
+  /** Volatile: per peer, how far it has acknowledged this leader's log. */
+  protected initialVolatile(): Map<string, number> {
+    return new Map();
+  }
+
+  protected override onStart(): void {
+    this.setTimer("heartbeat", this.config.heartbeatMs);
+  }
+
+  protected override onRecover(): void {
+    this.setTimer("heartbeat", 0);
+  }
+
+  override onTimer(): void {
+    for (const peer of this.config.peers) this.push(peer);
+    this.setTimer("heartbeat", this.config.heartbeatMs);
+  }
+
+  /** Whether every peer has acknowledged this leader's whole log. */
+  get replicated(): boolean {
+    return this.config.peers.every((p) => (this.volatile.get(p) ?? 0) >= this.durable.log.length);
+  }
+
+  /** A local write: it supersedes every value this leader holds for the key. */
+  write(key: string, value: string): StoredValue {
+    const current = this.durable.store.get(key) ?? [];
     const context = current.reduce<VectorClock>((c, v) => vcMerge(c, v.clock), {});
     const stored = {
       value,
-      timestamp: nowMs + this.clockOffsetMs,
+      timestamp: this.now(),
       origin: this.id,
       clock: vcIncrement(context, this.id),
     };
-    this.store.set(key, [stored]);
+    this.durable.store.set(key, [stored]);
+    this.durable.log.push({ seq: this.durable.log.length + 1, key, stored });
+    for (const peer of this.config.peers) this.push(peer);
     return stored;
   }
 
-  /** A replicated write from the other leader arrives. */
-  receive(key: string, incoming: StoredValue): void {
-    const current = this.store.get(key) ?? [];
-    if (
-      current.some(
-        (v) =>
-          vcCompare(incoming.clock, v.clock) !== "concurrent" &&
-          vcCompare(incoming.clock, v.clock) !== "after",
-      )
-    )
+  /** What a reader sees: the value, the siblings, or the siblings merged. */
+  read(key: string): string[] {
+    const values = (this.durable.store.get(key) ?? []).map((v) => v.value).sort();
+    return this.config.resolution === "merge" && values.length > 1 ? [values.join("/")] : values;
+  }
+
+  /** Every key with what a reader sees, in key order: equal snapshots mean the leaders agree. */
+  snapshot(): string {
+    return JSON.stringify([...this.durable.store.keys()].sort().map((k) => [k, this.read(k)]));
+  }
+
+  values(key: string): readonly StoredValue[] {
+    return this.durable.store.get(key) ?? [];
+  }
+
+  onMessage(from: string, msg: MultiLeaderMessage): void {
+    if (msg.type === "ReplicateAck") {
+      if (msg.upTo > (this.volatile.get(from) ?? 0)) this.volatile.set(from, msg.upTo);
+      return;
+    }
+    let applied = this.durable.applied.get(from) ?? 0;
+    for (const entry of msg.entries) {
+      if (entry.seq !== applied + 1) continue;
+      this.apply(entry.key, entry.stored);
+      applied = entry.seq;
+    }
+    this.durable.applied.set(from, applied);
+    this.send(from, { type: "ReplicateAck", upTo: applied });
+  }
+
+  private push(peer: string): void {
+    const from = this.volatile.get(peer) ?? 0;
+    if (from >= this.durable.log.length) return;
+    this.send(peer, { type: "Replicate", entries: this.durable.log.slice(from, from + 100) });
+  }
+
+  /** A write replicated from another leader arrives. */
+  private apply(key: string, incoming: StoredValue): void {
+    const current = this.durable.store.get(key) ?? [];
+    // Already superseded here (or the very same write): nothing to do.
+    if (current.some((v) => ["before", "equal"].includes(vcCompare(incoming.clock, v.clock))))
       return;
     const survivors = current.filter((v) => vcCompare(v.clock, incoming.clock) === "concurrent");
-    if (survivors.length === 0 || this.resolution !== "lww") {
-      this.store.set(key, [...survivors, incoming]);
+    if (survivors.length > 0) this.conflicts++;
+    if (survivors.length === 0 || this.config.resolution !== "lww") {
+      this.durable.store.set(key, [...survivors, incoming]);
       return;
     }
     const all = [...survivors, incoming];
@@ -79,86 +161,6 @@ export class MultiLeader {
     const winner = all.reduce((a, b) =>
       b.timestamp > a.timestamp || (b.timestamp === a.timestamp && b.origin > a.origin) ? b : a,
     );
-    this.store.set(key, [{ ...winner, clock }]);
+    this.durable.store.set(key, [{ ...winner, clock }]);
   }
-
-  /** What a reader sees: the value, the siblings, or the siblings merged. */
-  read(key: string): string[] {
-    const values = (this.store.get(key) ?? []).map((v) => v.value).sort();
-    return this.resolution === "merge" && values.length > 1 ? [values.join("/")] : values;
-  }
-}
-
-export interface MultiLeaderRun {
-  leaders: MultiLeader[];
-  writes: LeaderWrite[];
-  /** Writes whose value is nowhere in the final state and was not knowingly overwritten by a later write. */
-  silentlyLost: LeaderWrite[];
-  converged: boolean;
-  conflicts: number;
-}
-
-/** Two leaders, writes to a few keys from both sides, replication delayed by `wanMs` (± jitter). */
-export function runMultiLeader(
-  random: Random,
-  resolution: Resolution,
-  writes: LeaderWrite[],
-  wanMs: number,
-): MultiLeaderRun {
-  const leaders = [new MultiLeader("dc1", resolution, 0), new MultiLeader("dc2", resolution, 15)];
-  const byId = new Map(leaders.map((l) => [l.id, l]));
-  type Event = { atMs: number; seq: number; run: () => void };
-  const events: Event[] = [];
-  let seq = 0;
-  const writtenClock = new Map<string, VectorClock>();
-  let conflicts = 0;
-  for (const w of writes) {
-    events.push({
-      atMs: w.atMs,
-      seq: seq++,
-      run: () => {
-        const leader = byId.get(w.leader) as MultiLeader;
-        const stored = leader.write(w.key, w.value, w.atMs);
-        writtenClock.set(w.id, stored.clock);
-        const other = leaders.find((l) => l !== leader) as MultiLeader;
-        events.push({
-          atMs: w.atMs + wanMs + random.uniform(0, wanMs),
-          seq: seq++,
-          run: () => {
-            if (
-              (other.store.get(w.key) ?? []).some(
-                (v) => vcCompare(v.clock, stored.clock) === "concurrent",
-              )
-            )
-              conflicts++;
-            other.receive(w.key, stored);
-          },
-        });
-      },
-    });
-  }
-  while (events.length > 0) {
-    events.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
-    (events.shift() as Event).run();
-  }
-  const final = leaders[0] as MultiLeader;
-  const silentlyLost = writes.filter((w) => {
-    const clock = writtenClock.get(w.id) ?? {};
-    // Knowingly superseded: a later write to the key was made by someone who had seen this one.
-    const superseded = writes.some(
-      (later) =>
-        later.key === w.key && vcCompare(clock, writtenClock.get(later.id) ?? {}) === "before",
-    );
-    const present = (final.store.get(w.key) ?? []).some((v) => v.value === w.value);
-    return !present && !superseded;
-  });
-  const snapshot = (l: MultiLeader) =>
-    JSON.stringify([...l.store.keys()].sort().map((k) => [k, l.read(k)]));
-  return {
-    leaders,
-    writes,
-    silentlyLost,
-    converged: snapshot(leaders[0] as MultiLeader) === snapshot(leaders[1] as MultiLeader),
-    conflicts,
-  };
 }

@@ -3,11 +3,23 @@
  * the conflict (DDIA ch. 5, "Multi-Leader Replication": "Handling Write Conflicts").
  */
 
-import { integer, option, type Scenario } from "../../shared/cli.js";
+import { faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
+import { type VectorClock, vcCompare } from "../../shared/clocks.js";
+import { type FaultFlags, injectFaults } from "../../shared/faults.js";
+import { Network } from "../../shared/network.js";
 import { Random } from "../../shared/random.js";
-import type { Cell } from "../../shared/trace.js";
-import { type LeaderWrite, type Resolution, runMultiLeader } from "../multi-leader.js";
+import { Simulation } from "../../shared/simulation.js";
+import { type Cell, Trace } from "../../shared/trace.js";
+import { MultiLeader, type MultiLeaderMessage, type Resolution } from "../multi-leader.js";
 import { REF } from "../refs.js";
+
+export interface LeaderWrite {
+  id: string;
+  leader: string;
+  key: string;
+  value: string;
+  atMs: number;
+}
 
 /** Figure 5-7's conflict, then a stream of writes from both sides to a few keys. */
 export function multiLeaderWrites(random: Random, writes: number): LeaderWrite[] {
@@ -27,7 +39,92 @@ export function multiLeaderWrites(random: Random, writes: number): LeaderWrite[]
   return out;
 }
 
-export const multiLeader: Scenario<{ writes: number; wan: number }> = {
+export interface MultiLeaderOptions extends FaultFlags {
+  seed: number;
+  resolution: Resolution;
+  writes: LeaderWrite[];
+  /** One-way latency between the datacenters: from wanMs to twice that. */
+  wanMs: number;
+}
+
+export interface MultiLeaderRun {
+  leaders: MultiLeader[];
+  /** Writes made while their datacenter's leader was down: refused, never accepted. */
+  refused: LeaderWrite[];
+  /** Accepted writes whose value is nowhere in the final state and that no later write knowingly superseded. */
+  silentlyLost: LeaderWrite[];
+  converged: boolean;
+  conflicts: number;
+}
+
+/**
+ * Two leaders on the simulated network, dc2's clock 15 ms fast, users' writes made directly at
+ * their own datacenter's leader (a user reaches only the nearby one), and the given faults on the
+ * leaders and the link between them while the writes go on. The run ends once each leader's log
+ * has reached the other.
+ */
+export function runMultiLeader(trace: Trace, options: MultiLeaderOptions): MultiLeaderRun {
+  const sim = new Simulation({ seed: options.seed, trace });
+  const net = new Network<MultiLeaderMessage>(sim, {
+    latencyMsMin: options.wanMs,
+    latencyMsMax: 2 * options.wanMs,
+    loss: options.loss,
+    duplicate: options.duplicate,
+  });
+  const ids = ["dc1", "dc2"];
+  const leaders = ids.map((id) =>
+    net.add(
+      new MultiLeader(id, net, {
+        peers: ids.filter((p) => p !== id),
+        resolution: options.resolution,
+        heartbeatMs: 50,
+      }),
+    ),
+  );
+  (leaders[1] as MultiLeader).clock.offsetMs = 15;
+  const byId = new Map(leaders.map((l) => [l.id, l]));
+  const written = new Map<string, VectorClock>();
+  const refused: LeaderWrite[] = [];
+  for (const w of options.writes) {
+    sim.at(w.atMs, () => {
+      const leader = byId.get(w.leader) as MultiLeader;
+      if (leader.crashed) refused.push(w);
+      else written.set(w.id, leader.write(w.key, w.value).clock);
+    });
+  }
+  const lastWriteMs = Math.max(0, ...options.writes.map((w) => w.atMs));
+  injectFaults(net, ids, options, {
+    startMs: 100,
+    endMs: Math.max(lastWriteMs, 200),
+    durationMsMin: 100,
+    durationMsMax: 600,
+  });
+  sim.runUntil(
+    () => sim.now > lastWriteMs && leaders.every((l) => !l.crashed && l.replicated),
+    lastWriteMs + 20_000,
+  );
+
+  const final = leaders[0] as MultiLeader;
+  const accepted = options.writes.filter((w) => written.has(w.id));
+  const silentlyLost = accepted.filter((w) => {
+    const clock = written.get(w.id) ?? {};
+    // Knowingly superseded: a later write to the key was made by a leader that had seen this one.
+    const superseded = accepted.some(
+      (later) => later.key === w.key && vcCompare(clock, written.get(later.id) ?? {}) === "before",
+    );
+    const present = final.values(w.key).some((v) => v.value === w.value);
+    return !present && !superseded;
+  });
+  return {
+    leaders,
+    refused,
+    silentlyLost,
+    converged: leaders.every((l) => l.snapshot() === final.snapshot()),
+    conflicts: leaders.reduce((sum, l) => sum + l.conflicts, 0),
+  };
+}
+
+export const multiLeader: Scenario<{ writes: number; wan: number } & FaultFlags> = {
   name: "multi-leader",
   summary:
     "a leader per datacenter, concurrent writes to one key: last write wins loses data, siblings keep it, a merge combines it",
@@ -44,22 +141,26 @@ export const multiLeader: Scenario<{ writes: number; wan: number }> = {
       integer(1, 10_000),
       40,
     ),
+    ...faultOptions({ loss: 0, duplicate: 0, crash: 0, partition: 0 }, "leader"),
   ],
-  run: ({ trace, seed }, { writes, wan }) => {
+  run: ({ trace, seed }, options) => {
     trace.section("Figure 5-7: the same title changed in two datacenters at once", REF.multiLeader);
     trace.note(
-      "User 1 sets a wiki page's title to B at the leader in dc1; 5 ms later user 2 sets it to C at the leader in dc2. Each leader accepts its write at once and replicates it asynchronously; when each receives the other's write, it has a conflict. dc2's clock runs 15 ms fast.",
+      `User 1 sets a wiki page's title to B at the leader in dc1; 5 ms later user 2 sets it to C at the leader in dc2. Each leader accepts its write at once and replicates it asynchronously (${options.wan} to ${2 * options.wan} ms across the WAN); when each receives the other's write, it has a conflict. dc2's clock runs 15 ms fast. Then ${options.writes} writes to x, y and z from both sides. A partition between the two leaders (--partition) cuts the WAN: both keep accepting writes, and the conflicts wait for the link.`,
       { ref: REF.multiLeader },
     );
     const rows: Cell[][] = [];
     const results = new Map<Resolution, ReturnType<typeof runMultiLeader>>();
+    const writes = multiLeaderWrites(new Random(seed).fork("writes"), options.writes);
     for (const resolution of ["lww", "siblings", "merge"] as const) {
-      const run = runMultiLeader(
-        new Random(seed).fork("wan"),
+      // The same seed, so the same delays and faults for each strategy; the first run narrates them.
+      const run = runMultiLeader(resolution === "lww" ? trace : Trace.silent(), {
+        ...options,
+        seed,
         resolution,
-        multiLeaderWrites(new Random(seed).fork("writes"), writes),
-        wan,
-      );
+        writes,
+        wanMs: options.wan,
+      });
       results.set(resolution, run);
       const title = run.leaders[0]?.read("title") ?? [];
       rows.push([
@@ -68,11 +169,19 @@ export const multiLeader: Scenario<{ writes: number; wan: number }> = {
         run.conflicts,
         run.silentlyLost.length,
         run.converged ? "yes" : "no",
+        ...(options.crash > 0 ? [run.refused.length] : []),
       ]);
     }
     trace.table(
       "Resolving the conflicts",
-      ["strategy", "final title", "conflicts", "writes silently lost", "datacenters agree"],
+      [
+        "strategy",
+        "final title",
+        "conflicts",
+        "writes silently lost",
+        "datacenters agree",
+        ...(options.crash > 0 ? ["writes refused (leader down)"] : []),
+      ],
       rows,
       "Last write wins converges by discarding: it keeps the write with the later timestamp (C here), and since dc2's clock runs 15 ms fast, dc2 wins every race closer than that, whatever the real order. Siblings keep both values for the application to resolve; the merge shows them as one.",
     );
