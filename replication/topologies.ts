@@ -9,10 +9,15 @@
  * that applies writes as they come finds nothing to update. Attaching a version vector to each
  * write, and holding back a write until everything it depends on has been applied, fixes it.
  *
- * A step model: deliveries run in time order over links with fixed delays.
+ * The leaders are nodes on the simulated network, with a fixed delay on each link, so
+ * `--verbose` shows every forwarded write and the overtaking itself.
  */
 
 import { type VectorClock, vcIncrement } from "../shared/clocks.js";
+import { Network } from "../shared/network.js";
+import { SimNode } from "../shared/node.js";
+import { Simulation } from "../shared/simulation.js";
+import type { Trace } from "../shared/trace.js";
 
 export type Topology = "circular" | "star" | "all-to-all";
 
@@ -54,93 +59,138 @@ function nextHops(topology: Topology, at: string, write: Write, seenBy: Set<stri
   return at === write.origin ? ["leader-2"].filter((l) => !seenBy.has(l)) : [];
 }
 
-export function runTopology(topology: Topology, versionVectors: boolean): TopologyRun {
-  const rows = new Map<string, string | undefined>(LEADERS.map((l) => [l, undefined]));
-  const applied = new Map<string, VectorClock>(LEADERS.map((l) => [l, {}]));
-  const pending = new Map<string, { write: Write; seenBy: Set<string> }[]>(
-    LEADERS.map((l) => [l, []]),
-  );
-  const droppedUpdates: string[] = [];
-  let heldBack = 0;
-  const events: { atMs: number; seq: number; to: string; write: Write; seenBy: Set<string> }[] = [];
-  let seq = 0;
+export interface TopologyMessage {
+  readonly type: "Replicate";
+  readonly write: Write;
+  /** Leaders that already have the write: it is not sent back to them. */
+  readonly seenBy: readonly string[];
+}
 
-  const canApply = (at: string, write: Write) => {
-    // Causal delivery: everything the writer had applied, other than this write itself, is applied here.
-    const mine = applied.get(at) ?? {};
-    return Object.entries(write.clock).every(
-      ([node, count]) => (node === write.origin ? count - 1 : count) <= (mine[node] ?? 0),
-    );
-  };
-  const apply = (at: string, write: Write) => {
-    if (write.op === "insert") rows.set(at, write.value);
-    else if (rows.get(at) === undefined)
-      droppedUpdates.push(`${at} got ${write.id} before the row existed`);
-    else rows.set(at, write.value);
-    applied.set(at, {
-      ...(applied.get(at) ?? {}),
-      [write.origin]: Math.max(
-        applied.get(at)?.[write.origin] ?? 0,
-        write.clock[write.origin] ?? 0,
-      ),
-    });
-  };
-  const forward = (at: string, write: Write, seenBy: Set<string>, nowMs: number) => {
-    const seen = new Set([...seenBy, at]);
-    for (const to of nextHops(topology, at, write, seen))
-      events.push({ atMs: nowMs + delay(at, to), seq: seq++, to, write, seenBy: seen });
-  };
-  const receive = (at: string, write: Write, seenBy: Set<string>, nowMs: number) => {
-    if (versionVectors && !canApply(at, write)) {
-      heldBack++;
-      pending.get(at)?.push({ write, seenBy });
+interface LeaderState {
+  row: string | undefined;
+  /** Per origin, how many of its writes this leader has applied. */
+  applied: VectorClock;
+  /** Writes that arrived before something they depend on (version vectors only). */
+  pending: { write: Write; seenBy: readonly string[] }[];
+}
+
+class TopologyLeader extends SimNode<TopologyMessage, LeaderState, null> {
+  constructor(
+    id: string,
+    net: Network<TopologyMessage>,
+    private readonly topology: Topology,
+    private readonly versionVectors: boolean,
+    private readonly outcome: Pick<TopologyRun, "droppedUpdates"> & { heldBack: number },
+  ) {
+    super(id, net, { row: undefined, applied: {}, pending: [] });
+  }
+
+  protected initialVolatile(): null {
+    return null;
+  }
+
+  get row(): string | undefined {
+    return this.durable.row;
+  }
+
+  /** A write made here: apply it and send it on. */
+  originate(write: Write): void {
+    this.apply(write);
+    this.forward(write, []);
+  }
+
+  onMessage(_from: string, msg: TopologyMessage): void {
+    const { write, seenBy } = msg;
+    if (seenBy.includes(this.id)) return;
+    if (this.versionVectors && !this.canApply(write)) {
+      this.outcome.heldBack++;
+      this.durable.pending.push({ write, seenBy });
+      this.note(
+        `holds back the ${write.id} from ${write.origin}: its version vector shows a write not yet applied here`,
+      );
       return;
     }
-    apply(at, write);
-    forward(at, write, seenBy, nowMs);
+    this.apply(write);
+    this.forward(write, seenBy);
     // A write that arrived early may be applicable now.
-    for (let progress = true; progress; ) {
-      progress = false;
-      const waiting = pending.get(at) ?? [];
-      const ready = waiting.findIndex((p) => canApply(at, p.write));
-      if (ready >= 0) {
-        const [p] = waiting.splice(ready, 1);
-        if (p !== undefined) {
-          apply(at, p.write);
-          forward(at, p.write, p.seenBy, nowMs);
-          progress = true;
-        }
-      }
+    for (let ready = this.nextReady(); ready >= 0; ready = this.nextReady()) {
+      const [p] = this.durable.pending.splice(ready, 1);
+      if (p === undefined) break;
+      this.note(`applies the ${p.write.id} it held back, now that its dependency is here`);
+      this.apply(p.write);
+      this.forward(p.write, p.seenBy);
     }
     // Leader 3 updates the row as soon as it has it.
-    if (at === "leader-3" && write.op === "insert") {
-      const update: Write = {
+    if (this.id === "leader-3" && write.op === "insert") {
+      this.originate({
         id: "update",
         origin: "leader-3",
         op: "update",
         row: "r",
         value: "updated",
-        clock: vcIncrement(applied.get(at) ?? {}, "leader-3"),
-      };
-      apply(at, update);
-      forward(at, update, new Set(), nowMs);
+        clock: vcIncrement(this.durable.applied, "leader-3"),
+      });
     }
-  };
+  }
 
-  const insert: Write = {
+  private nextReady(): number {
+    return this.durable.pending.findIndex((p) => this.canApply(p.write));
+  }
+
+  /** Causal delivery: everything the writer had applied, other than this write itself, is applied here. */
+  private canApply(write: Write): boolean {
+    const mine = this.durable.applied;
+    return Object.entries(write.clock).every(
+      ([node, count]) => (node === write.origin ? count - 1 : count) <= (mine[node] ?? 0),
+    );
+  }
+
+  private apply(write: Write): void {
+    if (write.op === "insert") this.durable.row = write.value;
+    else if (this.durable.row === undefined) {
+      this.outcome.droppedUpdates.push(`${this.id} got ${write.id} before the row existed`);
+      this.note(`drops the ${write.id} from ${write.origin}: it has no row to update yet`);
+    } else this.durable.row = write.value;
+    this.durable.applied = {
+      ...this.durable.applied,
+      [write.origin]: Math.max(
+        this.durable.applied[write.origin] ?? 0,
+        write.clock[write.origin] ?? 0,
+      ),
+    };
+  }
+
+  private forward(write: Write, seenBy: readonly string[]): void {
+    const seen = new Set([...seenBy, this.id]);
+    for (const to of nextHops(this.topology, this.id, write, seen))
+      this.send(to, { type: "Replicate", write, seenBy: [...seen] });
+  }
+}
+
+/** leader-1 inserts the row at time 0; the simulation runs until every write has travelled. */
+export function runTopology(
+  trace: Trace,
+  topology: Topology,
+  versionVectors: boolean,
+): TopologyRun {
+  const sim = new Simulation({ seed: 1, trace });
+  const net = new Network<TopologyMessage>(sim);
+  for (const from of LEADERS)
+    for (const to of LEADERS)
+      if (from !== to)
+        net.setLink(from, to, { latencyMsMin: delay(from, to), latencyMsMax: delay(from, to) });
+  const outcome = { droppedUpdates: [] as string[], heldBack: 0 };
+  const leaders = LEADERS.map((id) =>
+    net.add(new TopologyLeader(id, net, topology, versionVectors, outcome)),
+  );
+  (leaders[0] as TopologyLeader).originate({
     id: "insert",
     origin: "leader-1",
     op: "insert",
     row: "r",
     value: "inserted",
     clock: { "leader-1": 1 },
-  };
-  apply("leader-1", insert);
-  forward("leader-1", insert, new Set(), 0);
-  while (events.length > 0) {
-    events.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
-    const e = events.shift();
-    if (e !== undefined && !e.seenBy.has(e.to)) receive(e.to, e.write, e.seenBy, e.atMs);
-  }
-  return { rows, droppedUpdates, heldBack };
+  });
+  sim.run();
+  return { rows: new Map(leaders.map((l) => [l.id, l.row])), ...outcome };
 }

@@ -1,7 +1,7 @@
 /** Circular, star and all-to-all replication, and the update that overtakes its insert (DDIA ch. 5, figures 5-8 and 5-9). */
 
 import type { Scenario } from "../../shared/cli.js";
-import type { Cell } from "../../shared/trace.js";
+import { type Cell, Trace } from "../../shared/trace.js";
 import { REF } from "../refs.js";
 import { runTopology, type Topology } from "../topologies.js";
 
@@ -13,7 +13,7 @@ export const topologies: Scenario<Record<string, never>> = {
   run: ({ trace }) => {
     trace.section("Three leaders, one insert and one update", REF.topologies);
     trace.note(
-      "leader-1 inserts a row; leader-3 updates it as soon as it has it. The link from leader-1 to leader-2 is slow (100 ms), the others fast (10 ms). A leader that receives an update for a row it does not have yet drops it.",
+      "leader-1 inserts a row; leader-3 updates it as soon as it has it. The link from leader-1 to leader-2 is slow (100 ms), the others fast (10 ms). A leader that receives an update for a row it does not have yet drops it. With --verbose, the all-to-all runs are shown message by message.",
       { ref: REF.topologies },
     );
     const rows: Cell[][] = [];
@@ -24,7 +24,13 @@ export const topologies: Scenario<Record<string, never>> = {
       ["all-to-all", false],
       ["all-to-all", true],
     ] as [Topology, boolean][]) {
-      const run = runTopology(topology, vv);
+      // The two all-to-all runs are narrated (message by message with --verbose).
+      const narrated = topology === "all-to-all";
+      if (narrated)
+        trace.note(
+          vv ? "All-to-all with version vectors:" : "All-to-all, each write applied as it arrives:",
+        );
+      const run = runTopology(narrated ? trace : Trace.silent(), topology, vv);
       const label = vv ? `${topology} with version vectors` : topology;
       runs.set(label, run);
       rows.push([
