@@ -11,10 +11,10 @@
  *   alphabetically and concatenate" (figure 5-7's title becomes "B/C"). The siblings are kept
  *   underneath and merged when read, so the merge never loses track of what superseded what.
  *
- * Replication is a log per leader: each local write gets the next sequence number, and the leader
- * pushes its log to the other from the last position the other acknowledged, on every write and
- * every heartbeat. A leader applies the other's entries in sequence order, each once, so a lost
- * or duplicated message only delays replication, and a partition between the datacenters only
+ * Replication is a log per leader: each local write gets the next sequence number and is sent to
+ * the other leader at once; on every heartbeat, a leader sends again whatever the other has not
+ * acknowledged. A leader applies the other's entries in sequence order, each once, so a lost or
+ * duplicated message only delays replication, and a partition between the datacenters only
  * postpones it: both keep accepting writes meanwhile, and the conflicts wait for the link.
  *
  * Durable: the store, the leader's own log, and how far it has applied the other's. Volatile:
@@ -83,7 +83,7 @@ export class MultiLeader extends SimNode<MultiLeaderMessage, Durable, Map<string
   }
 
   override onTimer(): void {
-    for (const peer of this.config.peers) this.push(peer);
+    for (const peer of this.config.peers) this.resend(peer);
     this.setTimer("heartbeat", this.config.heartbeatMs);
   }
 
@@ -103,8 +103,9 @@ export class MultiLeader extends SimNode<MultiLeaderMessage, Durable, Map<string
       clock: vcIncrement(context, this.id),
     };
     this.durable.store.set(key, [stored]);
-    this.durable.log.push({ seq: this.durable.log.length + 1, key, stored });
-    for (const peer of this.config.peers) this.push(peer);
+    const entry = { seq: this.durable.log.length + 1, key, stored };
+    this.durable.log.push(entry);
+    for (const peer of this.config.peers) this.send(peer, { type: "Replicate", entries: [entry] });
     return stored;
   }
 
@@ -138,10 +139,11 @@ export class MultiLeader extends SimNode<MultiLeaderMessage, Durable, Map<string
     this.send(from, { type: "ReplicateAck", upTo: applied });
   }
 
-  private push(peer: string): void {
+  /** Send again what the peer has not acknowledged, in batches of up to 1,000 entries. */
+  private resend(peer: string): void {
     const from = this.volatile.get(peer) ?? 0;
     if (from >= this.durable.log.length) return;
-    this.send(peer, { type: "Replicate", entries: this.durable.log.slice(from, from + 100) });
+    this.send(peer, { type: "Replicate", entries: this.durable.log.slice(from, from + 1_000) });
   }
 
   /** A write replicated from another leader arrives. */

@@ -14,7 +14,8 @@
  * next round walks the trees again. A duplicated message repeats a step, harmlessly, since a
  * replica keeps the higher version of a key.
  *
- * Durable: the store. Volatile: the tree (rebuilt when the store changes) and whose turn is next.
+ * Durable: the store. Volatile: the tree (built from the store when first needed, then kept up
+ * to date entry by entry) and whose turn is next.
  */
 
 import type { Network } from "../../shared/network.js";
@@ -120,9 +121,11 @@ export class AntiEntropyReplica extends SimNode<AntiEntropyMessage, Store, Volat
   }
 
   private merge(entry: KeyedEntry): void {
-    if (entry.version <= (this.durable.get(entry.key)?.version ?? 0)) return;
-    this.durable.set(entry.key, { value: entry.value, version: entry.version });
-    this.volatile.tree = undefined;
+    const before = this.durable.get(entry.key);
+    if (entry.version <= (before?.version ?? 0)) return;
+    const after = { value: entry.value, version: entry.version };
+    this.durable.set(entry.key, after);
+    this.volatile.tree?.update(entry.key, before, after);
   }
 
   private sendHashes(to: string, indexes: number[]): void {

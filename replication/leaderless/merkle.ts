@@ -21,29 +21,26 @@ export class MerkleTree {
   private readonly byLeaf: string[][];
 
   /**
-   * `hashValues` false is a broken variant: a leaf hashes its keys only, so two replicas holding
-   * different versions of the same keys look identical.
+   * A leaf's hash is the XOR of its entries' hashes, so one entry's change updates the leaf and the
+   * path above it without rehashing the rest (`update`). `hashValues` false is a broken variant: an
+   * entry hashes its key only, so replicas holding different versions of the same keys look
+   * identical.
    */
   constructor(
     store: ReadonlyMap<string, Versioned>,
     readonly depth: number,
-    hashValues = true,
+    private readonly hashValues = true,
   ) {
     const leaves = 1 << depth;
     this.hashes = new Uint32Array(2 * leaves);
     this.byLeaf = Array.from({ length: leaves }, () => []);
-    const leafHash = new Uint32Array(leaves);
-    for (const key of [...store.keys()].sort()) {
-      const entry = store.get(key) as Versioned;
+    for (const [key, entry] of store) {
       const leaf = leafOf(key, depth);
       (this.byLeaf[leaf] as string[]).push(key);
-      const text = hashValues ? `${key}=${entry.version}:${entry.value}` : key;
-      leafHash[leaf] = murmur3_32(text, leafHash[leaf] as number);
+      this.hashes[leaves + leaf] =
+        (this.hashes[leaves + leaf] as number) ^ this.entryHash(key, entry);
     }
-    for (let i = 0; i < leaves; i++) this.hashes[leaves + i] = leafHash[i] as number;
-    for (let i = leaves - 1; i >= 1; i--) {
-      this.hashes[i] = murmur3_32(`${this.hashes[2 * i]}:${this.hashes[2 * i + 1]}`);
-    }
+    for (let i = leaves - 1; i >= 1; i--) this.rehash(i);
   }
 
   /** The number of leaves, which is also the heap index of the first leaf. */
@@ -53,6 +50,24 @@ export class MerkleTree {
 
   keysInLeaf(leaf: number): readonly string[] {
     return this.byLeaf[leaf] ?? [];
+  }
+
+  /** Key `key` changed from `before` (undefined for a new key) to `after`. */
+  update(key: string, before: Versioned | undefined, after: Versioned): void {
+    const leaf = leafOf(key, this.depth);
+    if (before === undefined) (this.byLeaf[leaf] as string[]).push(key);
+    const at = this.leaves + leaf;
+    const old = before === undefined ? 0 : this.entryHash(key, before);
+    this.hashes[at] = ((this.hashes[at] as number) ^ old ^ this.entryHash(key, after)) >>> 0;
+    for (let i = at >>> 1; i >= 1; i >>>= 1) this.rehash(i);
+  }
+
+  private entryHash(key: string, entry: Versioned): number {
+    return murmur3_32(this.hashValues ? `${key}=${entry.version}:${entry.value}` : key);
+  }
+
+  private rehash(i: number): void {
+    this.hashes[i] = murmur3_32(`${this.hashes[2 * i]}:${this.hashes[2 * i + 1]}`);
   }
 }
 

@@ -101,7 +101,8 @@ export function runMultiLeader(trace: Trace, options: MultiLeaderOptions): Multi
   });
   sim.runUntil(
     () => sim.now > lastWriteMs && leaders.every((l) => !l.crashed && l.replicated),
-    lastWriteMs + 20_000,
+    // Generous: a hundred round trips across the WAN, for retransmissions under loss.
+    lastWriteMs + 400 * options.wanMs + 10_000,
   );
 
   const final = leaders[0] as MultiLeader;

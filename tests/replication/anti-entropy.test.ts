@@ -104,6 +104,30 @@ describe("anti-entropy with Merkle trees, on the simulated network", () => {
 });
 
 describe("Merkle trees", () => {
+  it("kept up to date entry by entry, equal a tree built afresh from the final store", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ maxLength: 4 }), fc.nat({ max: 20 })), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.boolean(),
+        (changes, depth, hashValues) => {
+          const store: Store = new Map();
+          const tree = new MerkleTree(store, depth, hashValues);
+          for (const [key, version] of changes) {
+            const before = store.get(key);
+            const after = { value: `v${version}`, version };
+            store.set(key, after);
+            tree.update(key, before, after);
+          }
+          const fresh = new MerkleTree(store, depth, hashValues);
+          expect([...tree.hashes]).toEqual([...fresh.hashes]);
+          for (let leaf = 0; leaf < fresh.leaves; leaf++)
+            expect([...tree.keysInLeaf(leaf)].sort()).toEqual([...fresh.keysInLeaf(leaf)].sort());
+        },
+      ),
+    );
+  });
+
   it("equal stores have equal roots; a changed version changes the root, unless the leaves hash keys only", () => {
     fc.assert(
       fc.property(
