@@ -80,13 +80,19 @@ export function runCatchUp(
     r4.installSnapshot(leader.snapshot(at));
     leader.addFollower("r4", at);
   });
-  sim.run(1_500);
   const replicas = [...followers, r4];
-  const leaderLog = JSON.stringify(leader.snapshot());
+  const identical = () => {
+    const leaderLog = JSON.stringify(leader.snapshot());
+    return replicas.every((r) => JSON.stringify(r.snapshot()) === leaderLog);
+  };
+  // At least until the writes are done and r4 has joined; then until every follower has the
+  // leader's log (under heavy loss that takes a while), or a minute of simulated time.
+  sim.run(1_500);
+  sim.runUntil(identical, 60_000);
   return {
     leaderLsn: leader.lsn,
     lsns: new Map(replicas.map((r) => [r.id, r.lsn])),
-    identical: replicas.every((r) => JSON.stringify(r.snapshot()) === leaderLog),
+    identical: identical(),
     recoveredAtLsn,
     caughtUpAtMs,
   };
