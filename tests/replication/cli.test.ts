@@ -1,6 +1,5 @@
 /** The replication CLI: every scenario runs and ends as documented, --json parses, bad input, golden tour. */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { replication } from "../../replication/main.js";
@@ -13,6 +12,7 @@ import {
   expectUsageError,
   runInProcess,
 } from "../shared/fixtures/cli.js";
+import { testDir } from "../shared/fixtures/temp.js";
 
 const run = (argv: string[]) => runInProcess(replication, argv);
 
@@ -51,7 +51,7 @@ describe("--export-history", () => {
   it.each(exporting)(
     "%s writes a history the checker's command line reads and judges",
     async (name) => {
-      const dir = mkdtempSync(join(tmpdir(), "export-"));
+      const dir = testDir("export");
       const path = join(dir, `${name}.edn`);
       expectCompleted(await run([name, "--export-history", path]));
       const history = parseJepsenHistory(readFileSync(path, "utf8"));

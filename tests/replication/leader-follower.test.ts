@@ -6,6 +6,7 @@ import { checkLinearizable, kvModel } from "../../shared/check/linearizability.j
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace } from "../../shared/trace.js";
+import { testDir } from "../shared/fixtures/temp.js";
 
 const base = { followers: 2, clients: 3, operations: 40, failover: false, latencyMsMax: 10 };
 
@@ -106,12 +107,11 @@ describe("single-leader replication", () => {
 
 describe("--export-history", () => {
   it("writes a Jepsen history that the checker, reading it back, judges as it judged the original", async () => {
-    const { mkdtempSync, readFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
+    const { readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { parseJepsenHistory } = await import("../../shared/check/jepsen.js");
     const { exportHistory } = await import("../../replication/export.js");
-    const path = join(mkdtempSync(join(tmpdir(), "export-")), "history.edn");
+    const path = join(testDir("export"), "history.edn");
     for (const readFrom of ["leader", "followers"] as const) {
       const run = runLeaderFollower(Trace.silent(), { ...base, seed: 3, mode: "async", readFrom });
       exportHistory(Trace.silent(), path, run.history);

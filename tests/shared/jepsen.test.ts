@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEdn } from "../../shared/check/edn.js";
@@ -12,6 +11,7 @@ import { checkLinearizable, kvModel } from "../../shared/check/linearizability.j
 import { runChecker } from "../../shared/check/main.js";
 import { Random } from "../../shared/random.js";
 import { linearizableKvHistory } from "./fixtures/histories.js";
+import { suiteDir } from "./fixtures/temp.js";
 
 describe("EDN", () => {
   it("reads the maps Jepsen writes", () => {
@@ -113,7 +113,7 @@ describe("Jepsen histories", () => {
 });
 
 describe("the checker's command line", () => {
-  const dir = mkdtempSync(join(tmpdir(), "histories-"));
+  const dir = suiteDir("histories");
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
