@@ -44,6 +44,8 @@ export class Producer extends SimNode<ClusterMessage, null, null> {
   readonly latenciesMs: number[] = [];
   private leaders: (string | null)[] = [];
   private readonly queue: { key: string; value: string }[] = [];
+  /** The next record of `queue` to send (an index, so that taking one costs nothing). */
+  private head = 0;
   private current: Outgoing | undefined;
   private readonly sequences = new Map<number, number>();
   private requests = 0;
@@ -62,7 +64,7 @@ export class Producer extends SimNode<ClusterMessage, null, null> {
   }
 
   get idle(): boolean {
-    return this.current === undefined && this.queue.length === 0;
+    return this.current === undefined && this.head === this.queue.length;
   }
 
   /** Queue records to send, in order, one at a time (max.in.flight.requests = 1). */
@@ -106,8 +108,9 @@ export class Producer extends SimNode<ClusterMessage, null, null> {
   }
 
   private next(): void {
-    const record = this.queue.shift();
+    const record = this.queue[this.head];
     if (record === undefined) return;
+    this.head++;
     const partition = kafkaPartition(record.key, this.config.partitions);
     const sequence = this.sequences.get(partition) ?? 0;
     this.sequences.set(partition, sequence + 1);

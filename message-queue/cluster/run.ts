@@ -66,7 +66,13 @@ export interface ClusterResult {
 }
 
 export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult {
-  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 5_000_000 });
+  // About 55 events per message were measured (fetches, heartbeats, acknowledgements); the limit
+  // leaves room for twice that, plus the liveness phase, so only a stuck run reaches it.
+  const sim = new Simulation({
+    seed: options.seed,
+    trace,
+    maxEvents: 2_000_000 + 120 * options.messages,
+  });
   const net = new Network<ClusterMessage>(sim, {
     latencyMsMin: CLUSTER_TIMING.latencyMsMin,
     latencyMsMax: CLUSTER_TIMING.latencyMsMax,
