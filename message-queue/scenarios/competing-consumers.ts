@@ -40,7 +40,8 @@ export function runCompeting(options: Options): CompetingRun {
   let redelivered: string[] = [];
   for (
     let step = 0;
-    step < 10_000 &&
+    // A bound that only a stuck broker reaches: each step settles at least one delivery.
+    step < 10_000 + 10 * options.messages &&
     (broker.ready.length > 0 || consumers.some((c) => broker.inFlight(c).length > 0));
     step++
   ) {
@@ -156,7 +157,7 @@ export const competingConsumers: Scenario<Options> = {
       const got: string[] = [];
       for (
         let step = 0;
-        step < 10_000 && queue.ready.length + queue.inFlight(me).length > 0;
+        step < 10_000 + 10 * options.messages && queue.ready.length + queue.inFlight(me).length > 0;
         step++
       ) {
         queue.dispatch([me]);

@@ -75,7 +75,9 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
   };
 
   let lag: GroupRun["lag"] = [];
-  for (let step = 0; step < 200; step++) {
+  // Until every partition is consumed (the loop breaks then); each step reads at least one
+  // message while any is left, so this bound is never what ends a run.
+  for (let step = 0; step < 200 + options.messages; step++) {
     if (step === 4)
       lag = logs.map((log, p) => ({
         partition: p,

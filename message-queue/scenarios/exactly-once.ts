@@ -119,7 +119,9 @@ export function runPipeline(
     : plainWriter(coordinator, trace);
 
   let crashed = false;
-  for (let guard = 0; coordinator.committedOffset < input.length && guard < 10_000; guard++) {
+  // The guard only stops a stuck loop: every pass but the crashing one commits a batch.
+  const passes = 10 + 2 * input.length;
+  for (let guard = 0; coordinator.committedOffset < input.length && guard < passes; guard++) {
     const start = coordinator.committedOffset;
     const batch = input.slice(start, start + options.batch);
     const batchIndex = Math.floor(start / options.batch);

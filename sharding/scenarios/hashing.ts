@@ -76,18 +76,25 @@ function addAndRemove(
   );
   trace.bars(`Keys per node after adding ${newNode}`, bars(loadOf(grown)), "keys");
 
+  // Removing the only node would leave the keys nowhere: with one node there is no removal.
   const victim = options.victim ?? victimOf(placement);
-  const shrunk = assign(placement.withoutNode(victim), keys);
-  const remove = movement(before, shrunk, victim);
-  const owned = load.get(victim) ?? 0;
-  trace.note(
-    `Remove ${victim}: ${remove.moved} keys change owner (${percent(remove.fraction)}); ${victim} held ${owned} (${percent(owned / keys.length)}), which is the least that must move.`,
-    { level: "summary" },
-  );
+  const removal =
+    n === 1
+      ? undefined
+      : { shrunk: assign(placement.withoutNode(victim), keys), owned: load.get(victim) ?? 0 };
+  const remove = removal && movement(before, removal.shrunk, victim);
+  if (removal === undefined || remove === undefined) {
+    trace.note("With a single node there is none to remove: the removal step is skipped.");
+  } else {
+    trace.note(
+      `Remove ${victim}: ${remove.moved} keys change owner (${percent(remove.fraction)}); ${victim} held ${removal.owned} (${percent(removal.owned / keys.length)}), which is the least that must move.`,
+      { level: "summary" },
+    );
+  }
 
   trace.check(
     "every key has exactly one owner",
-    [before, grown, shrunk].every((a) => everyKeyHasOneOwner(a, keys)),
+    [before, grown, removal?.shrunk].every((a) => a === undefined || everyKeyHasOneOwner(a, keys)),
   );
   trace.check("adding a node moves keys only to the new node", add.onlyInvolvesChanged, {
     expected: options.minimal,
@@ -96,6 +103,7 @@ function addAndRemove(
       : `keys also moved between existing nodes`,
     ref: options.ref,
   });
+  if (remove === undefined) return;
   trace.check(
     "removing a node moves keys only away from the removed node",
     remove.onlyInvolvesChanged,

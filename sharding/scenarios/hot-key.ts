@@ -31,7 +31,7 @@ export const hotKey: Scenario<HotKeyOptions> = {
     keysOption(1_000, 100_000),
     skewOption(1.2),
     option("--requests <count>", "writes in the workload", integer(1, 1_000_000), 20_000),
-    option("--hot <count>", "how many of the most popular keys are salted", integer(0, 1_000), 5),
+    option("--hot <count>", "how many of the most popular keys are salted", integer(1, 1_000), 5),
     option(
       "--salt <k>",
       "random suffixes appended to the hot key (the book uses two digits: 100)",
