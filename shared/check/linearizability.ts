@@ -129,11 +129,43 @@ interface Entry {
   next: Entry | undefined;
 }
 
-/** Check a whole history, key by key. */
+/**
+ * The search gave up: it took `limit` steps on one key without an answer. The history is neither
+ * shown linearizable nor shown not to be (Porcupine's "Unknown"). The search is exponential in
+ * the worst case, most of all in operations of unknown outcome, which may take effect at any
+ * later point.
+ */
+export class SearchLimitExceeded extends Error {
+  override name = "SearchLimitExceeded";
+  constructor(
+    readonly key: string,
+    readonly limit: number,
+  ) {
+    super(
+      `the search used up its ${limit.toLocaleString("en")} steps${key === "" ? "" : ` on key ${JSON.stringify(key)}`} without an answer`,
+    );
+  }
+}
+
+/** The verdict, or undefined when the search runs out of steps (see SearchLimitExceeded). */
+export function checkLinearizableOrUndecided<S>(
+  model: Model<S>,
+  ops: readonly CheckedOp[],
+  limitSteps?: number,
+): Verdict | undefined {
+  try {
+    return checkLinearizable(model, ops, limitSteps);
+  } catch (error) {
+    if (error instanceof SearchLimitExceeded) return undefined;
+    throw error;
+  }
+}
+
+/** Check a whole history, key by key; throws SearchLimitExceeded when it cannot decide in time. */
 export function checkLinearizable<S>(
   model: Model<S>,
   ops: readonly CheckedOp[],
-  limitSteps = 50_000_000,
+  limitSteps = 10_000_000,
 ): Verdict {
   const byKey = new Map<string, CheckedOp[]>();
   for (const op of ops) {
@@ -144,7 +176,14 @@ export function checkLinearizable<S>(
   }
   let steps = 0;
   for (const [key, keyOps] of [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const verdict = checkKey(model, key, keyOps, limitSteps - steps);
+    let verdict: Verdict;
+    try {
+      verdict = checkKey(model, key, keyOps, limitSteps - steps);
+    } catch (error) {
+      // checkKey knows only what was left of the budget; report the whole of it.
+      if (error instanceof SearchLimitExceeded) throw new SearchLimitExceeded(key, limitSteps);
+      throw error;
+    }
     steps += verdict.steps;
     if (!verdict.linearizable) return { ...verdict, steps };
   }
@@ -227,8 +266,7 @@ function checkKey<S>(
 
   let entry = head.next;
   while (head.next !== undefined) {
-    if (++steps > limitSteps)
-      throw new Error(`linearizability search passed ${limitSteps} steps on key ${key}`);
+    if (++steps > limitSteps) throw new SearchLimitExceeded(key, limitSteps);
     if (entry === undefined) break;
     if (entry.isCall) {
       const next = model.step(state, entry.op);

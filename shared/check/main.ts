@@ -4,13 +4,14 @@
  *   npx tsx shared/check/main.ts linearizability --model <register|cas-register|kv> FILE...
  *
  * One verdict per file (with a witness when not linearizable); --json for one JSON object per
- * file. Exit 0 when every file is linearizable, 1 when any is not, 2 for bad input: a malformed
- * line is reported with its file and line number, and nothing is checked.
+ * file. Exit 0 when every file is linearizable, 1 when any is not (or is undecided: the search
+ * ran out of steps, Porcupine's "Unknown"), 2 for bad input: a malformed line is reported with
+ * its file and line number, and nothing is checked.
  */
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { choice, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION } from "../cli.js";
+import { choice, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, integer } from "../cli.js";
 import { HistoryFormatError, parseJepsenHistory } from "./jepsen.js";
 import {
   type CheckedOp,
@@ -19,6 +20,7 @@ import {
   kvModel,
   type Model,
   registerModel,
+  SearchLimitExceeded,
   type Verdict,
 } from "./linearizability.js";
 
@@ -63,8 +65,16 @@ export function runChecker(
         .makeOptionMandatory(),
     )
     .option("--json", "one JSON object per file", false)
+    .addOption(
+      new Option(
+        "--max-steps <count>",
+        `give up on a history after this many search steps, as undecided (${integer(1, 1_000_000_000).range})`,
+      )
+        .argParser(integer(1, 1_000_000_000).parse)
+        .default(10_000_000),
+    )
     .argument("<files...>", "history files: one EDN map per line, or Jepsen console log lines")
-    .action((files: string[], options: { model: string; json: boolean }) => {
+    .action((files: string[], options: { model: string; json: boolean; maxSteps: number }) => {
       const parsed: { file: string; ops: CheckedOp[] }[] = [];
       for (const file of files) {
         let text: string;
@@ -83,7 +93,20 @@ export function runChecker(
       }
       const model = MODELS[options.model] as Model<unknown>;
       for (const { file, ops } of parsed) {
-        const verdict = checkLinearizable(model, ops);
+        let verdict: Verdict;
+        try {
+          verdict = checkLinearizable(model, ops, options.maxSteps);
+        } catch (error) {
+          if (!(error instanceof SearchLimitExceeded)) throw error;
+          // Not shown linearizable, so not a pass; not shown otherwise either (Porcupine's Unknown).
+          exitCode = EXIT_VIOLATION;
+          write(
+            options.json
+              ? `${JSON.stringify({ file, model: options.model, operations: ops.length, linearizable: null, undecided: error.message })}\n`
+              : `${file}: undecided (${ops.length} operations): ${error.message}\n`,
+          );
+          continue;
+        }
         if (!verdict.linearizable) exitCode = EXIT_VIOLATION;
         write(
           options.json

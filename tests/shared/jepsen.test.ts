@@ -151,6 +151,21 @@ describe("the checker's command line", () => {
     );
   });
 
+  it("reports a history it cannot decide within --max-steps as undecided, and exits 1", () => {
+    const { code, stdout } = run([
+      "linearizability",
+      "--model",
+      "register",
+      "--max-steps",
+      "1",
+      good,
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toBe(
+      `${good}: undecided (2 operations): the search used up its 1 steps without an answer\n`,
+    );
+  });
+
   it("prints JSON with --json", () => {
     const { stdout } = run(["linearizability", "--model", "register", "--json", stale]);
     expect(JSON.parse(stdout)).toMatchObject({

@@ -3,7 +3,9 @@ import {
   type CheckedOp,
   casRegisterModel,
   checkLinearizable,
+  checkLinearizableOrUndecided,
   type Model,
+  SearchLimitExceeded,
 } from "../../shared/check/linearizability.js";
 import { porcupineHistory, porcupineVerdicts } from "./fixtures/histories.js";
 
@@ -25,6 +27,16 @@ describe("published histories: Porcupine's etcd Jepsen logs", () => {
       );
     });
   }
+
+  it("gives up as undecided, not with a wrong verdict, when the step budget runs out", () => {
+    // etcd_002 needs 1,356,360 steps (the same count as Porcupine's own loop); 1,356,359 is one too few.
+    const history = porcupineHistory("etcd_002");
+    expect(checkLinearizable(casRegisterModel, history, 1_356_360).steps).toBe(1_356_360);
+    expect(() => checkLinearizable(casRegisterModel, history, 1_356_359)).toThrow(
+      SearchLimitExceeded,
+    );
+    expect(checkLinearizableOrUndecided(casRegisterModel, history, 1_000)).toBeUndefined();
+  });
 
   it("a checker that treats timed-out operations as never having happened (the broken variant) rejects the linearizable ones", () => {
     // An :info operation may have taken effect: etcd_002 and etcd_005 read values that only
