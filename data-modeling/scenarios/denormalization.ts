@@ -33,7 +33,7 @@ export const denormalization: Scenario<Options> = {
     "a read-heavy product page, normalized and materialized: reads saved, writes added, and a missed fan-out",
   options: [
     option("--products <count>", "products in the catalog", integer(1, 10_000), 50),
-    option("--reads <count>", "page views in the workload", integer(0, 1_000_000), 2_000),
+    option("--reads <count>", "page views in the workload", integer(0, 100_000), 2_000),
     option(
       "--writes <count>",
       "writes in the workload (nine reviews for every seller rename)",

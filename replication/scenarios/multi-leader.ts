@@ -21,11 +21,14 @@ export interface LeaderWrite {
   atMs: number;
 }
 
-/** Figure 5-7's conflict, then a stream of writes from both sides to a few keys. */
-export function multiLeaderWrites(random: Random, writes: number): LeaderWrite[] {
+/**
+ * Figure 5-7's conflict, then a stream of writes from both sides to a few keys. User 2 writes
+ * `secondAtMs` after user 1, which must be sooner than user 1's write can cross the WAN.
+ */
+export function multiLeaderWrites(random: Random, writes: number, secondAtMs = 5): LeaderWrite[] {
   const out: LeaderWrite[] = [
     { id: "user-1", leader: "dc1", key: "title", value: "B", atMs: 0 },
-    { id: "user-2", leader: "dc2", key: "title", value: "C", atMs: 5 },
+    { id: "user-2", leader: "dc2", key: "title", value: "C", atMs: secondAtMs },
   ];
   for (let i = 0; i < writes; i++) {
     out.push({
@@ -145,14 +148,16 @@ export const multiLeader: Scenario<{ writes: number; wan: number } & FaultFlags>
     ...faultOptions({ loss: 0, duplicate: 0, crash: 0, partition: 0 }, "leader"),
   ],
   run: ({ trace, seed }, options) => {
+    // Before user 1's write can reach dc2, however short the WAN delay is made.
+    const second = Math.min(5, options.wan / 2);
     trace.section("Figure 5-7: the same title changed in two datacenters at once", REF.multiLeader);
     trace.note(
-      `User 1 sets a wiki page's title to B at the leader in dc1; 5 ms later user 2 sets it to C at the leader in dc2. Each leader accepts its write at once and replicates it asynchronously (${options.wan} to ${2 * options.wan} ms across the WAN); when each receives the other's write, it has a conflict. dc2's clock runs 15 ms fast. Then ${options.writes} writes to x, y and z from both sides. A partition between the two leaders (--partition) cuts the WAN: both keep accepting writes, and the conflicts wait for the link.`,
+      `User 1 sets a wiki page's title to B at the leader in dc1; ${second} ms later user 2 sets it to C at the leader in dc2. Each leader accepts its write at once and replicates it asynchronously (${options.wan} to ${2 * options.wan} ms across the WAN); when each receives the other's write, it has a conflict. dc2's clock runs 15 ms fast. Then ${options.writes} writes to x, y and z from both sides. A partition between the two leaders (--partition) cuts the WAN: both keep accepting writes, and the conflicts wait for the link.`,
       { ref: REF.multiLeader },
     );
     const rows: Cell[][] = [];
     const results = new Map<Resolution, ReturnType<typeof runMultiLeader>>();
-    const writes = multiLeaderWrites(new Random(seed).fork("writes"), options.writes);
+    const writes = multiLeaderWrites(new Random(seed).fork("writes"), options.writes, second);
     for (const resolution of ["lww", "siblings", "merge"] as const) {
       // The same seed, so the same delays and faults for each strategy; the first run narrates them.
       const run = runMultiLeader(resolution === "lww" ? trace : Trace.silent(), {
