@@ -3,8 +3,8 @@ import { decimal, flag, integer, option } from "../shared/cli.js";
 
 export const nodesOption = (defaultValue: number) =>
   option("--nodes <count>", "storage nodes before one joins", integer(1, 64), defaultValue);
-export const keysOption = (defaultValue: number, max = 1_000_000) =>
-  option("--keys <count>", "keys placed", integer(1, max), defaultValue);
+export const keysOption = (defaultValue: number, max = 1_000_000, min = 1) =>
+  option("--keys <count>", "keys placed", integer(min, max), defaultValue);
 export const vnodesOption = (defaultValue: number) =>
   option(
     "--vnodes <count>",

@@ -83,7 +83,7 @@ export const competingConsumers: Scenario<Options> = {
     option(
       "--max-deliveries <count>",
       "attempts before a message goes to the dead-letter queue",
-      integer(1, 100),
+      integer(2, 100),
       3,
     ),
   ],

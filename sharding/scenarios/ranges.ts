@@ -43,7 +43,8 @@ interface KeyRangeOptions {
 export const keyRange: Scenario<KeyRangeOptions> = {
   name: "key-range",
   summary: "sorted key ranges: cheap range scans, and a hot spot for timestamp keys",
-  options: [keysOption(5_000), partitionsOption(4, 64)],
+  // The boundaries are cut from the stored keys: fewer than 100 cannot place 20 sensors' ranges.
+  options: [keysOption(5_000, 1_000_000, 100), partitionsOption(4, 64)],
   run: ({ trace, seed }, { keys, partitions }) => {
     const random = new Random(seed).fork("readings");
     trace.section(`Sensor readings in ${partitions} key-range partitions`, REF.keyRange);
