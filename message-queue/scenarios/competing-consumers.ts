@@ -40,7 +40,7 @@ export function runCompeting(options: Options): CompetingRun {
   let redelivered: string[] = [];
   for (
     let step = 0;
-    // A bound that only a stuck broker reaches: each step settles at least one delivery.
+    // Ten steps per message, and more: a bound that only a stuck loop reaches.
     step < 10_000 + 10 * options.messages &&
     (broker.ready.length > 0 || consumers.some((c) => broker.inFlight(c).length > 0));
     step++

@@ -75,8 +75,8 @@ export function runGroup(options: Options & { seed: number }, trace?: Trace): Gr
   };
 
   let lag: GroupRun["lag"] = [];
-  // Until every partition is consumed (the loop breaks then); each step reads at least one
-  // message while any is left, so this bound is never what ends a run.
+  // Until every partition is consumed (the loop breaks then); the bound, a step per message
+  // and more, only stops a stuck loop.
   for (let step = 0; step < 200 + options.messages; step++) {
     if (step === 4)
       lag = logs.map((log, p) => ({
