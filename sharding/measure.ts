@@ -4,7 +4,7 @@
  * placement and compared as arrays, so a scenario hashes each key once per placement.
  */
 
-import type { Random } from "../shared/random.js";
+import { Random } from "../shared/random.js";
 import type { Placement } from "./placement.js";
 
 /** `node-1` … `node-n`. */
@@ -17,6 +17,11 @@ export function randomKeys(random: Random, count: number, prefix = "user:"): str
   const keys = new Set<string>();
   while (keys.size < count) keys.add(`${prefix}${random.nextUint32().toString(36)}`);
   return [...keys];
+}
+
+/** The keys a scenario places for `seed`: `count` random keys from the seed's "keys" stream. */
+export function keysFor(seed: number, count: number): string[] {
+  return randomKeys(new Random(seed).fork("keys"), count);
 }
 
 /** A placement together with the owner it gives each key, in key order. */

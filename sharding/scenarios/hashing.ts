@@ -8,17 +8,16 @@
  */
 
 import type { Scenario } from "../../shared/cli.js";
-import { Random } from "../../shared/random.js";
 import { maxOverMean, percent } from "../../shared/stats.js";
 import type { Cell, Trace } from "../../shared/trace.js";
 import {
   assign,
   bars,
   everyKeyHasOneOwner,
+  keysFor,
   loadOf,
   movement,
   nodeNames,
-  randomKeys,
 } from "../measure.js";
 import { keysOption, nodesOption, partitionsOption, vnodesOption } from "../options.js";
 import {
@@ -34,10 +33,6 @@ import { REF } from "../refs.js";
 interface HashOptions {
   nodes: number;
   keys: number;
-}
-
-function keysFor(seed: number, count: number): string[] {
-  return randomKeys(new Random(seed).fork("keys"), count);
 }
 
 /** The node removed in every experiment: the second one, so that it is never the last. */

@@ -9,7 +9,7 @@ import { Random } from "../../shared/random.js";
 import { maxOverMean, percent } from "../../shared/stats.js";
 import type { Cell } from "../../shared/trace.js";
 import { DynamicPartitions, KeyRangePartitioning } from "../key-range.js";
-import { nodeNames, randomKeys } from "../measure.js";
+import { keysFor, nodeNames } from "../measure.js";
 import { keysOption, nodesOption, partitionsOption } from "../options.js";
 import { REF } from "../refs.js";
 
@@ -191,7 +191,7 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
       "An empty database starts with one partition. When a partition grows past the threshold it splits at its median key, and one half moves to another node (HBase's default threshold is 10 GB; ours is counted in keys).",
       { ref: REF.dynamic },
     );
-    const keySet = randomKeys(new Random(seed).fork("keys"), keys);
+    const keySet = keysFor(seed, keys);
     const dynamic = new DynamicPartitions(nodeNames(nodes), splitSize);
     const names = nodeNames(nodes);
     const earlyWrites = new Map(names.map((n) => [n, 0]));

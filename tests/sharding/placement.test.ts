@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   assign,
   everyKeyHasOneOwner,
+  keysFor,
   type Movement,
   movement as movementOf,
   nodeNames,
-  randomKeys,
 } from "../../sharding/measure.js";
 import {
   ConsistentHashRing,
@@ -17,9 +17,6 @@ import {
   Rendezvous,
 } from "../../sharding/placement.js";
 import { murmur3_32 } from "../../shared/hash.js";
-import { Random } from "../../shared/random.js";
-
-const keysFor = (seed: number, n: number) => randomKeys(new Random(seed).fork("keys"), n);
 
 function movement(before: Placement, after: Placement, keys: string[], changed: string): Movement {
   return movementOf(assign(before, keys), assign(after, keys), changed);
