@@ -5,7 +5,7 @@
  * a monitor that promotes the most up-to-date follower when the leader stops answering.
  */
 
-import type { CheckedOp } from "../../shared/check/linearizability.js";
+import { type CheckedOp, recordCall, recordReturn } from "../../shared/check/linearizability.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
@@ -93,18 +93,13 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
     const isWrite = this.random.chance(0.5);
     const key = `k${this.random.int(0, 2)}`;
     const requestId = `${this.id}-${n}`;
-    const op: CheckedOp = {
-      id: this.history.length,
+    const op = recordCall(this.history, {
       process: this.id,
       f: isWrite ? "put" : "get",
       key,
       input: isWrite ? `${this.id}.${n}` : null,
-      output: null,
-      outcome: "info",
       callTime: this.sim.now,
-      returnTime: Number.POSITIVE_INFINITY,
-    };
-    this.history.push(op);
+    });
     const target =
       isWrite || this.options.readFrom === "leader"
         ? this.leader
@@ -137,8 +132,7 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
       return;
     this.cancelTimer("timeout");
     if (msg.type === "WriteOk") {
-      c.op.outcome = "ok";
-      c.op.returnTime = this.sim.now;
+      recordReturn(c.op, "ok", this.sim.now);
       this.latencies.push(this.sim.now - c.sentAt);
       this.acknowledged.push({
         requestId: msg.requestId,
@@ -149,12 +143,9 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
       });
       this.onAck(msg.requestId);
     } else if (msg.type === "ReadOk") {
-      c.op.outcome = "ok";
-      c.op.output = msg.value ?? "";
-      c.op.returnTime = this.sim.now;
+      recordReturn(c.op, "ok", this.sim.now, msg.value ?? "");
     } else if (msg.type === "NotLeader") {
-      c.op.outcome = "fail";
-      c.op.returnTime = this.sim.now;
+      recordReturn(c.op, "fail", this.sim.now);
       this.leader = this.directory.leader;
     }
     this.current = undefined;

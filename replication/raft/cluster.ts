@@ -10,6 +10,8 @@ import {
   type CheckedOp,
   checkLinearizable,
   kvModel,
+  recordCall,
+  recordReturn,
   type Verdict,
 } from "../../shared/check/linearizability.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
@@ -108,18 +110,13 @@ class RaftClient extends SimNode<RaftMessage, null, null> {
     if (isRead) this.readsLeft--;
     else this.writesLeft--;
     const n = this.sent++;
-    const op: CheckedOp = {
-      id: this.history.length,
+    const op = recordCall(this.history, {
       process: this.id,
       f: isRead ? "get" : "put",
       key: `k${this.random.int(0, 2)}`,
       input: isRead ? null : `${this.id}-v${n}`,
-      output: null,
-      outcome: "info",
       callTime: this.sim.now,
-      returnTime: Number.POSITIVE_INFINITY,
-    };
-    this.history.push(op);
+    });
     this.current = { requestId: `${this.id}-${n}`, op };
     this.attempt();
   }
@@ -151,10 +148,8 @@ class RaftClient extends SimNode<RaftMessage, null, null> {
     if (msg.type !== "ClientResponse" || c === undefined || msg.requestId !== c.requestId) return;
     this.cancelTimer("timeout");
     if (msg.ok) {
-      c.op.outcome = "ok";
-      c.op.returnTime = this.sim.now;
-      if (c.op.f === "get") c.op.output = msg.value;
-      else this.onAcknowledged(c.requestId, c.op.key, String(c.op.input));
+      recordReturn(c.op, "ok", this.sim.now, c.op.f === "get" ? msg.value : null);
+      if (c.op.f === "put") this.onAcknowledged(c.requestId, c.op.key, String(c.op.input));
       this.current = undefined;
       this.next();
       return;

@@ -36,6 +36,37 @@ export interface CheckedOp {
 }
 
 /**
+ * Record an operation's invocation in a history for the checker. Its outcome stays `info`
+ * (unknown: it may take effect at any later time, or never) until `recordReturn` says otherwise.
+ */
+export function recordCall(
+  history: CheckedOp[],
+  call: Pick<CheckedOp, "process" | "f" | "key" | "input" | "callTime">,
+): CheckedOp {
+  const op: CheckedOp = {
+    id: history.length,
+    ...call,
+    output: null,
+    outcome: "info",
+    returnTime: Number.POSITIVE_INFINITY,
+  };
+  history.push(op);
+  return op;
+}
+
+/** Record that `op` returned at `time`: `ok` (with what a read returned) or `fail` (it did not happen). */
+export function recordReturn(
+  op: CheckedOp,
+  outcome: "ok" | "fail",
+  time: number,
+  output: unknown = null,
+): void {
+  op.outcome = outcome;
+  op.returnTime = time;
+  op.output = output;
+}
+
+/**
  * A sequential specification. `step` returns the next state, or undefined when the operation
  * cannot have happened in this state with the result it reported. States must be serializable by
  * `show` to a string that is equal exactly when the states are equal (for the cache).
