@@ -98,8 +98,11 @@ export function runAntiEntropy(trace: Trace, options: AntiEntropyOptions): AntiE
   for (const r of replicas)
     for (const [key, { version }] of r.store)
       latest.set(key, Math.max(version, latest.get(key) ?? 0));
-  const lacking = (r: AntiEntropyReplica) =>
-    [...latest].filter(([key, version]) => r.store.get(key)?.version !== version).length;
+  const lacking = (r: AntiEntropyReplica) => {
+    let count = 0;
+    for (const [key, version] of latest) if (r.store.get(key)?.version !== version) count++;
+    return count;
+  };
   const missed = replicas.map(lacking);
   const fullCopy = replicas.reduce((sum, r) => sum + r.store.size, 0) * (ids.length - 1);
 
