@@ -53,7 +53,12 @@ export type TraceEvent =
       kind: "check";
       time?: number;
       name: string;
-      held: boolean;
+      /**
+       * true: the invariant held; false: it was violated; null: not exercised, because the run
+       * gave it nothing to judge (no reads, nothing acknowledged). A check with an empty subject
+       * proves nothing, so it is never shown as held.
+       */
+      held: boolean | null;
       /** Whether the invariant was expected to hold: a broken variant is expected to violate. */
       expected: boolean;
       detail?: string;
@@ -74,7 +79,15 @@ export type TraceEvent =
       bars: { label: string; value: number }[];
       unit?: string;
     }
-  | { kind: "summary"; held: number; violated: number; unexpected: number; ok: boolean };
+  | {
+      kind: "summary";
+      held: number;
+      violated: number;
+      /** Checks that had nothing to judge in this run. */
+      notExercised: number;
+      unexpected: number;
+      ok: boolean;
+    };
 
 export type DropReason = "loss" | "partition" | "crashed" | "unknown-node";
 
@@ -154,15 +167,26 @@ export class Trace {
   /**
    * Record an invariant's result. `expected` says whether it should hold in this variant; a
    * broken variant passes `expected: false` and the summary counts its violation as expected.
+   * `held: null` records a check that was not exercised (see `notExercised`); it returns false,
+   * since nothing was shown to hold.
    */
   check(
     name: string,
-    held: boolean,
+    held: boolean | null,
     options: { expected?: boolean; detail?: string; ref?: BookRef; time?: number } = {},
   ): boolean {
     const { expected = true, ...rest } = options;
     this.emit({ kind: "check", name, held, expected, ...rest });
-    return held;
+    return held === true;
+  }
+
+  /**
+   * Record a check whose subject is empty in this run: no reads to judge, nothing acknowledged.
+   * `detail` says why ("no read completed: every message was lost"). It is neither held nor
+   * violated, and the summary counts it apart.
+   */
+  notExercised(name: string, detail: string, options: { ref?: BookRef; time?: number } = {}): void {
+    this.check(name, null, { ...options, detail });
   }
 
   table(title: string, columns: string[], rows: Cell[][], caption?: string): void {
@@ -197,12 +221,14 @@ export class Trace {
    */
   summarize(): Extract<TraceEvent, { kind: "summary" }> {
     const checks = this.checks();
-    const held = checks.filter((c) => c.held).length;
-    const unexpected = checks.filter((c) => c.expected && !c.held).length;
+    const held = checks.filter((c) => c.held === true).length;
+    const violated = checks.filter((c) => c.held === false).length;
+    const unexpected = checks.filter((c) => c.expected && c.held === false).length;
     const summary = {
       kind: "summary" as const,
       held,
-      violated: checks.length - held,
+      violated,
+      notExercised: checks.length - held - violated,
       unexpected,
       ok: unexpected === 0,
     };

@@ -146,6 +146,10 @@ export class TextRenderer {
       case "check": {
         const detail = event.detail ? `: ${event.detail}` : "";
         const ref = event.ref ? c.dim(`  [${event.ref}]`) : "";
+        if (event.held === null) {
+          // Nothing to judge: neither a tick nor a cross, so an empty run never looks like proof.
+          return [`${c.cyan("○")} ${event.name}${detail}${c.cyan("  (not exercised)")}${ref}`];
+        }
         if (event.held) {
           const mark = event.expected ? c.green("✔") : c.red("✔");
           const note = event.expected
@@ -167,9 +171,10 @@ export class TextRenderer {
         const verdict = event.ok
           ? c.green.bold("run completed as expected")
           : c.red.bold(`${event.unexpected} check(s) did not come out as expected`);
+        const idle = event.notExercised > 0 ? `, ${event.notExercised} not exercised` : "";
         return [
           "",
-          `${c.bold("Summary:")} ${event.held} held, ${event.violated} violated; ${verdict}.`,
+          `${c.bold("Summary:")} ${event.held} held, ${event.violated} violated${idle}; ${verdict}.`,
         ];
       }
     }

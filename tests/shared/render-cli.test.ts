@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type Concept, choice, decimal, integer, probability, runCli } from "../../shared/cli.js";
+import { renderJson } from "../../shared/render/json.js";
 import { barOf, isVisible, TextRenderer } from "../../shared/render/text.js";
-import type { TraceEvent } from "../../shared/trace.js";
+import { Trace, type TraceEvent } from "../../shared/trace.js";
 
 /** An ANSI escape sequence: ESC followed by "[". */
 const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[`);
@@ -70,12 +71,35 @@ describe("text renderer", () => {
   });
 
   it("marks checks by whether they held and whether that was expected", async () => {
-    const check = (held: boolean, expected: boolean) =>
+    const check = (held: boolean | null, expected: boolean) =>
       plain.render({ kind: "check", name: "inv", held, expected })[0] ?? "";
     expect(check(true, true)).toBe("✔ inv");
     expect(check(false, true)).toBe("✘ inv  (VIOLATED)");
     expect(check(false, false)).toBe("✘ inv  (violated, as expected of this variant)");
     expect(check(true, false)).toBe("✔ inv  (this variant can violate it; this run did not)");
+    expect(check(null, true)).toBe("○ inv  (not exercised)");
+  });
+
+  it("counts a check with nothing to judge apart: never held, never violated", () => {
+    const trace = new Trace();
+    trace.check("held", true);
+    trace.check("violated on purpose", false, { expected: false });
+    const idle = trace.check("nothing to judge", null);
+    trace.notExercised("no reads", "every read was lost");
+    expect(idle).toBe(false);
+    const summary = trace.summarize();
+    expect(summary).toMatchObject({
+      held: 1,
+      violated: 1,
+      notExercised: 2,
+      unexpected: 0,
+      ok: true,
+    });
+    expect(plain.render(summary)).toEqual([
+      "",
+      "Summary: 1 held, 1 violated, 2 not exercised; run completed as expected.",
+    ]);
+    expect(JSON.parse(renderJson(trace.checks()[3] as TraceEvent)).held).toBeNull();
   });
 
   it("shows messages only when verbose, and story notes only when not quiet", async () => {
