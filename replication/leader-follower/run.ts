@@ -29,6 +29,14 @@ export interface LeaderFollowerOptions {
   latencyMsMax: number;
   /** Random faults on the replicas while the clients work (default: none). */
   faults?: FaultFlags;
+  /**
+   * Make the links between the leader and one follower slow for a while (both ways, `latencyMs`
+   * to 1.2 times that per message), as when a follower is overloaded: the case where
+   * semi-synchronous replication makes another follower synchronous.
+   */
+  slowFollower?: { follower: string; fromMs: number; toMs: number; latencyMs: number };
+  /** Semi-sync: how long a write waits for the synchronous follower before another is made synchronous. */
+  syncTimeoutMs?: number;
 }
 
 export interface LeaderFollowerResult {
@@ -48,6 +56,10 @@ export interface LeaderFollowerResult {
   replicationLagMs: number[];
   /** Acknowledged writes that some follower did not yet hold at the moment of acknowledgement. */
   ackedAheadOfFollowers: number;
+  /** Acknowledged writes that no follower held at the moment of acknowledgement: one copy only. */
+  ackedOnLeaderOnly: number;
+  /** Writes acknowledged while `slowFollower`'s links were slow. */
+  acknowledgedWhileSlow: number;
   finalLeader: string;
 }
 
@@ -143,7 +155,7 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
       });
       this.onAck(msg.requestId);
     } else if (msg.type === "ReadOk") {
-      recordReturn(c.op, "ok", this.sim.now, msg.value ?? "");
+      recordReturn(c.op, "ok", this.sim.now, msg.value ?? null);
     } else if (msg.type === "NotLeader") {
       recordReturn(c.op, "fail", this.sim.now);
       this.leader = this.directory.leader;
@@ -230,7 +242,11 @@ export function runLeaderFollower(
       new Replica(
         id,
         net,
-        { mode: options.mode, heartbeatMs: 20 },
+        {
+          mode: options.mode,
+          heartbeatMs: 20,
+          ...(options.syncTimeoutMs !== undefined ? { syncTimeoutMs: options.syncTimeoutMs } : {}),
+        },
         i === 0,
         i === 0 ? ids.slice(1) : [],
       ),
@@ -240,10 +256,17 @@ export function runLeaderFollower(
   const acknowledged: LeaderFollowerResult["acknowledgedWrites"] = [];
   const latencies: number[] = [];
   let ackedAheadOfFollowers = 0;
-  // Judged at the instant the client learns of the acknowledgement, from the replicas' own logs.
+  let ackedOnLeaderOnly = 0;
+  let acknowledgedWhileSlow = 0;
+  const slow = options.slowFollower;
+  // Judged at the instant the client learns of the acknowledgement, from the replicas' own logs
+  // (a crashed follower's log is on its disk, so it still counts as a copy).
   const onAck = (requestId: string) => {
-    if (replicas.some((r) => r.id !== directory.leader && !r.crashed && !r.holds(requestId)))
-      ackedAheadOfFollowers++;
+    const followers = replicas.filter((r) => r.id !== directory.leader);
+    if (followers.some((r) => !r.crashed && !r.holds(requestId))) ackedAheadOfFollowers++;
+    if (followers.length > 0 && !followers.some((r) => r.holds(requestId))) ackedOnLeaderOnly++;
+    if (slow !== undefined && sim.now >= slow.fromMs && sim.now < slow.toMs)
+      acknowledgedWhileSlow++;
   };
   const clients = Array.from({ length: options.clients }, (_, i) =>
     net.add(
@@ -268,14 +291,45 @@ export function runLeaderFollower(
   });
   for (const c of clients) sim.at(5, () => c.begin());
 
-  // Replication lag: sample, for every acknowledged write, when all followers first hold it.
+  if (slow !== undefined) {
+    const leaderId = ids[0] as string;
+    const setBoth = (latencyMsMin: number, latencyMsMax: number) => {
+      net.setLink(leaderId, slow.follower, { latencyMsMin, latencyMsMax });
+      net.setLink(slow.follower, leaderId, { latencyMsMin, latencyMsMax });
+    };
+    sim.at(slow.fromMs, () => {
+      setBoth(slow.latencyMs, slow.latencyMs * 1.2);
+      trace.note(
+        `The links between ${leaderId} and ${slow.follower} turn slow: ${slow.latencyMs} to ${slow.latencyMs * 1.2} ms a message, each way.`,
+        { time: sim.now },
+      );
+    });
+    sim.at(slow.toMs, () => {
+      setBoth(1, options.latencyMsMax);
+      trace.note(
+        `The links between ${leaderId} and ${slow.follower} are fast again (messages already under way still arrive late).`,
+        { time: sim.now },
+      );
+    });
+  }
+
+  // Replication lag: sample, for every acknowledged write, when all followers first hold it. Only
+  // the writes not yet on every follower are looked at, so a sample costs what is still lagging.
   const lag = new Map<string, number>();
+  let sampledUpTo = 0;
+  let lagging: (typeof acknowledged)[number][] = [];
   const sampleLag = () => {
-    for (const w of acknowledged) {
-      if (lag.has(w.requestId)) continue;
-      if (replicas.filter((r) => r.id !== directory.leader).every((r) => r.holds(w.requestId)))
-        lag.set(w.requestId, sim.now - w.atMs);
+    for (; sampledUpTo < acknowledged.length; sampledUpTo++) {
+      const w = acknowledged[sampledUpTo];
+      if (w !== undefined) lagging.push(w);
     }
+    const followers = replicas.filter((r) => r.id !== directory.leader);
+    lagging = lagging.filter((w) => {
+      if (lag.has(w.requestId)) return false;
+      if (!followers.every((r) => r.holds(w.requestId))) return true;
+      lag.set(w.requestId, sim.now - w.atMs);
+      return false;
+    });
   };
   let splitBrainMs = 0;
   const sampler = () => {
@@ -301,8 +355,12 @@ export function runLeaderFollower(
     sim.at(cut.healAtMs, () => net.heal());
   }
   sim.runUntil(
-    () => clients.every((c) => c.done) && sim.now > (options.cutLeader?.healAtMs ?? 0) + 200,
-    20_000,
+    () =>
+      clients.every((c) => c.done) &&
+      sim.now > (options.cutLeader?.healAtMs ?? 0) + 200 &&
+      sim.now > (slow?.toMs ?? 0),
+    // An operation takes a few to a few tens of milliseconds, or its 80 ms timeout and a pause.
+    20_000 + options.operations * 100,
   );
   sim.run(sim.now + 300);
   sampleLag();
@@ -319,6 +377,8 @@ export function runLeaderFollower(
     writeLatencies: latencies,
     replicationLagMs: [...lag.values()],
     ackedAheadOfFollowers,
+    ackedOnLeaderOnly,
+    acknowledgedWhileSlow,
     finalLeader: leader.id,
   };
 }

@@ -105,6 +105,142 @@ describe("single-leader replication", () => {
   });
 });
 
+describe("semi-synchronous replication (DDIA ch. 5, Synchronous Versus Asynchronous Replication)", () => {
+  const slowFollower = { follower: "r2", fromMs: 100, toMs: 400, latencyMs: 100 };
+
+  it("keeps acknowledging while its synchronous follower is slow, by making another follower synchronous, over 30 seeds", () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const semiSync = runLeaderFollower(Trace.silent(), {
+        ...base,
+        seed,
+        mode: "semi-sync",
+        readFrom: "leader",
+        slowFollower,
+      });
+      // Waiting for r2 alone (as synchronous replication does), at most 3 writes are acknowledged
+      // in the 300 ms that r2 is slow; with r3 made synchronous, 18 or more.
+      expect(semiSync.acknowledgedWhileSlow, `seed ${seed}`).toBeGreaterThanOrEqual(10);
+      expect(semiSync.ackedOnLeaderOnly, `seed ${seed}`).toBe(0);
+    }
+  });
+
+  it("never acknowledges a write that is on the leader only, under loss, duplication, crashes and partitions, over 60 seeds", () => {
+    let acknowledged = 0;
+    let asyncLeaderOnly = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const faults = {
+        loss: [0.05, 0.1, 0.2][seed % 3] as number,
+        duplicate: 0.1,
+        crash: 1 + (seed % 3),
+        partition: 1 + (seed % 2),
+      };
+      const run = (mode: "semi-sync" | "async") =>
+        runLeaderFollower(Trace.silent(), {
+          ...base,
+          seed,
+          mode,
+          readFrom: "leader",
+          faults,
+          slowFollower,
+        });
+      const semiSync = run("semi-sync");
+      expect(semiSync.ackedOnLeaderOnly, `seed ${seed}`).toBe(0);
+      acknowledged += semiSync.acknowledgedWrites.length;
+      asyncLeaderOnly += run("async").ackedOnLeaderOnly;
+    }
+    expect(acknowledged).toBeGreaterThan(1_000);
+    // The measure catches a leader that acknowledges alone: asynchronous replication does.
+    expect(asyncLeaderOnly).toBeGreaterThan(0);
+  });
+});
+
+describe("a semi-synchronous leader, message by message", () => {
+  /** A leader r1 with followers r2 (synchronous) and r3; every message it sends is recorded, none delivered. */
+  function leader(followers = ["r2", "r3"]) {
+    const trace = new Trace();
+    const sim = new Simulation({ seed: 1, trace });
+    const net = new Network<LeaderFollowerMessage>(sim, { loss: 1 });
+    const r1 = net.add(
+      new Replica("r1", net, { mode: "semi-sync", heartbeatMs: 1_000, syncTimeoutMs: 40 }, true, [
+        ...followers,
+      ]),
+    );
+    let seen = 0;
+    /** The messages sent since the last call, as "to: type lsn/requestId". */
+    const sent = () => {
+      const out = trace.events.slice(seen).flatMap((e) => {
+        if (e.kind !== "send") return [];
+        const m = e.msg as LeaderFollowerMessage;
+        const what =
+          m.type === "Replicate"
+            ? `entries ${m.entries.map((x) => x.lsn).join(",")}`
+            : m.type === "WriteOk"
+              ? `${m.requestId} lsn ${m.lsn}`
+              : "";
+        return [`${e.to}: ${m.type} ${what}`.trim()];
+      });
+      seen = trace.events.length;
+      return out;
+    };
+    const notes = () =>
+      trace.events.flatMap((e) => (e.kind === "note" && e.node === "r1" ? [e.text] : []));
+    return { sim, r1, sent, notes };
+  }
+  const write = { type: "Write", requestId: "c-1", key: "k", value: "v" } as const;
+
+  it("answers once the synchronous follower acknowledges, whatever the asynchronous ones do", () => {
+    const { r1, sent } = leader();
+    r1.receive("client", write);
+    expect(sent()).toEqual(["r2: Replicate entries 1", "r3: Replicate entries 1"]);
+    r1.receive("r3", { type: "ReplicateAck", lsn: 1 });
+    expect(sent()).toEqual([]);
+    r1.receive("r2", { type: "ReplicateAck", lsn: 1 });
+    expect(sent()).toEqual(["client: WriteOk c-1 lsn 1"]);
+    expect(r1.synchronousFollower).toBe("r2");
+  });
+
+  it("makes the most up-to-date asynchronous follower synchronous when the synchronous one has not answered within the timeout", () => {
+    const { sim, r1, sent, notes } = leader(["r2", "r3", "r4"]);
+    r1.receive("client", write);
+    sent();
+    r1.receive("r3", { type: "ReplicateAck", lsn: 1 });
+    sim.run(39);
+    expect(sent()).toEqual([]);
+    expect(r1.synchronousFollower).toBe("r2");
+    sim.run(40);
+    // r3 holds LSN 1, r4 nothing: r3 becomes synchronous, and the waiting write is released at once.
+    expect(r1.synchronousFollower).toBe("r3");
+    expect(sent()).toEqual(["client: WriteOk c-1 lsn 1"]);
+    expect(notes().at(-1)).toMatch(
+      /^has no acknowledgement of LSN 1 from r2 after 40 ms: .* makes r3/,
+    );
+    // r2 is asynchronous now: its late acknowledgement releases nothing, and the next write waits for r3.
+    r1.receive("r2", { type: "ReplicateAck", lsn: 1 });
+    r1.receive("client", { ...write, requestId: "c-2", value: "w" });
+    expect(sent()).toEqual([
+      "r2: Replicate entries 2",
+      "r3: Replicate entries 2",
+      "r4: Replicate entries 1,2",
+    ]);
+    r1.receive("r2", { type: "ReplicateAck", lsn: 2 });
+    expect(sent()).toEqual([]);
+    r1.receive("r3", { type: "ReplicateAck", lsn: 2 });
+    expect(sent()).toEqual(["client: WriteOk c-2 lsn 2"]);
+  });
+
+  it("with a single follower, has no other to make synchronous: the write waits, and the leader says so once", () => {
+    const { sim, r1, sent, notes } = leader(["r2"]);
+    r1.receive("client", write);
+    sent();
+    sim.run(500);
+    expect(sent()).toEqual([]);
+    expect(r1.synchronousFollower).toBe("r2");
+    expect(notes().filter((n) => n.includes("no other follower"))).toHaveLength(1);
+    r1.receive("r2", { type: "ReplicateAck", lsn: 1 });
+    expect(sent()).toEqual(["client: WriteOk c-1 lsn 1"]);
+  });
+});
+
 describe("--export-history", () => {
   it("writes a Jepsen history that the checker, reading it back, judges as it judged the original", async () => {
     const { readFileSync } = await import("node:fs");
