@@ -3,7 +3,7 @@
  * and "Handling Node Outages: Follower failure: Catch-up recovery").
  */
 
-import { networkFaultOptions, type Scenario } from "../../shared/cli.js";
+import { decimal, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
 import { describeFaults, type FaultFlags } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -48,6 +48,7 @@ export function runCatchUp(
     net.add(new Replica("r3", net, config, false, [])),
   ];
   const r4 = net.add(new Replica("r4", net, config, false, []));
+  const r3 = () => followers[1] as Replica;
   // A writer: one write every 5 ms for 600 ms (it talks to the leader directly; acknowledgements are not needed here).
   for (let i = 0; i < 120; i++)
     sim.at(5 + i * 5, () =>
@@ -82,6 +83,8 @@ export function runCatchUp(
   });
   const replicas = [...followers, r4];
   const identical = () => {
+    // Evaluated after every event: compare positions first, and whole logs only when they match.
+    if (replicas.some((r) => r.lsn !== leader.lsn)) return false;
     const leaderLog = JSON.stringify(leader.snapshot());
     return replicas.every((r) => JSON.stringify(r.snapshot()) === leaderLog);
   };
@@ -89,6 +92,9 @@ export function runCatchUp(
   // leader's log (under heavy loss that takes a while), or a minute of simulated time.
   sim.run(1_500);
   sim.runUntil(identical, 60_000);
+  // The run stops the moment the logs agree, which may come before the watch's next look.
+  if (caughtUpAtMs === undefined && sim.now >= 350 && r3().lsn >= leader.lsn)
+    caughtUpAtMs = sim.now;
   return {
     leaderLsn: leader.lsn,
     lsns: new Map(replicas.map((r) => [r.id, r.lsn])),
@@ -102,7 +108,16 @@ export const followerCatchUp: Scenario<NetworkFaults> = {
   name: "follower-catch-up",
   summary:
     "a follower crashes and catches up from its own log position; a new follower starts from a snapshot plus the log after it",
-  options: networkFaultOptions({ loss: 0, duplicate: 0 }),
+  options: networkFaultOptions({ loss: 0, duplicate: 0 }).map((o) =>
+    o.flags.startsWith("--loss")
+      ? option(
+          "--loss <p>",
+          "probability that a message is lost; at most 0.9, since the point is that the crashed follower catches up, which over a network that loses nearly everything it may not do within the run's minute of simulated time (at 1, never)",
+          decimal(0, 0.9),
+          0,
+        )
+      : o,
+  ),
   run: ({ trace, seed }, options) => {
     trace.section(
       "A crashed follower catches up, and a new one joins from a snapshot",
