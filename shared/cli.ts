@@ -7,6 +7,8 @@
  *   2  usage error: one line `error: ...` on stderr, no stack trace
  */
 
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { supportsColor } from "chalk";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { FaultFlags } from "./faults.js";
@@ -81,6 +83,36 @@ export const text: Parser<string> = {
   range: "a non-empty string",
   parse: (value) => {
     if (value.trim() === "") throw new InvalidArgumentError("must not be empty");
+    return value;
+  },
+};
+
+/**
+ * A file the run will write: its folder must exist and be writable, and the path must not be a
+ * folder. Checked when the flag is read, so that a bad path is refused in one line before the run
+ * starts rather than failing after it.
+ */
+export const writableFile: Parser<string> = {
+  range: "a path to a file in a writable folder",
+  parse: (value) => {
+    text.parse(value);
+    if (existsSync(value) && statSync(value).isDirectory())
+      throw new InvalidArgumentError(`${value} is a folder, not a file`);
+    const folder = dirname(value);
+    try {
+      accessSync(folder, constants.W_OK);
+    } catch {
+      throw new InvalidArgumentError(
+        existsSync(folder) ? `cannot write in ${folder}` : `there is no folder ${folder}`,
+      );
+    }
+    if (existsSync(value)) {
+      try {
+        accessSync(value, constants.W_OK);
+      } catch {
+        throw new InvalidArgumentError(`cannot write ${value}`);
+      }
+    }
     return value;
   },
 };

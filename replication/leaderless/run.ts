@@ -54,12 +54,12 @@ export interface QuorumResult {
 
 /**
  * The history as the kv model reads it: a write puts "x@3", a read gets the version it returned
- * ("" when the key was absent). A write short of w acknowledgements stays :info, since it may
+ * (nil when the key was absent). A write short of w acknowledgements stays :info, since it may
  * have reached some replicas; a read that timed out is :fail and constrains nothing.
  */
 export function toCheckedOps(ops: readonly Operation<Versioned>[]): CheckedOp[] {
   const show = (key: string, v: Versioned | undefined) =>
-    v === undefined || v.version === 0 ? "" : `${key}@${v.version}`;
+    v === undefined || v.version === 0 ? null : `${key}@${v.version}`;
   return ops.map((op) => {
     const done = op.outcome === "ok" || op.outcome === "fail";
     return {

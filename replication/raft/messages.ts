@@ -54,7 +54,7 @@ export type RaftMessage =
     }
   | { readonly type: "ClientGet"; readonly requestId: string; readonly key: string }
   | {
-      /** The answer to a ClientPut or a ClientGet; `value` is what a get read ("" for no value). */
+      /** The answer to a ClientPut or a ClientGet; `value` is what a get read (null: the key has no value). */
       readonly type: "ClientResponse";
       readonly requestId: string;
       readonly ok: boolean;

@@ -458,7 +458,7 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
       return;
     }
     if (this.config.readMode === "local") {
-      this.respond(from, msg.requestId, true, this.volatile.kv.get(msg.key) ?? "");
+      this.respond(from, msg.requestId, true, this.volatile.kv.get(msg.key) ?? null);
       return;
     }
     this.volatile.reads.push({
@@ -497,7 +497,7 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
       r.acks.size + 1 >= this.majority &&
       this.volatile.lastApplied >= r.readIndex;
     for (const read of this.volatile.reads.filter(confirmed))
-      this.respond(read.client, read.requestId, true, this.volatile.kv.get(read.key) ?? "");
+      this.respond(read.client, read.requestId, true, this.volatile.kv.get(read.key) ?? null);
     this.volatile.reads = this.volatile.reads.filter((r) => !confirmed(r));
   }
 

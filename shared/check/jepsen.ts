@@ -1,15 +1,22 @@
 /**
  * Reading and writing Jepsen-style histories (the format of Jepsen, Knossos, Elle and Porcupine's
- * Jepsen input): one EDN map per line with :process, :type (:invoke, :ok, :fail, :info), :f,
- * :value, and :key for key-value histories. Each process has at most one operation outstanding:
- * its next completion closes it. An invocation never completed counts as :info.
+ * Jepsen input): operations as EDN maps with :process, :type (:invoke, :ok, :fail, :info), :f and
+ * :value, and :key for key-value histories. Three layouts are read:
  *
- * Jepsen's console log lines are read too (`INFO  jepsen.util - 3\t:ok\t:read\t2`: process,
- * type, f and value separated by tabs), the form of Porcupine's test_data/jepsen histories.
+ * - one map per line, as Jepsen writes history.edn;
+ * - one vector or list of maps, as Knossos's test data is written (comments and line breaks
+ *   anywhere);
+ * - Jepsen's console log lines (`INFO  jepsen.util - 3\t:ok\t:read\t2`: process, type, f and value
+ *   separated by tabs), the form of Porcupine's test_data/jepsen histories.
+ *
+ * Each process has at most one operation outstanding: its next completion closes it. An invocation
+ * never completed counts as :info. With `independent`, every :value is a [key value] tuple, as
+ * Jepsen's `independent` checker writes multi-key histories, and each key is checked as its own
+ * object.
  */
 
-import { type Edn, EdnError, parseEdn } from "./edn.js";
-import type { CheckedOp, Outcome } from "./linearizability.js";
+import { type Edn, EdnError, EdnMap, ednString, Keyword, lineOf, readEdnAll } from "./edn.js";
+import { type CheckedOp, type Model, type Outcome, operationProblem } from "./linearizability.js";
 
 export class HistoryFormatError extends Error {
   override name = "HistoryFormatError";
@@ -21,133 +28,270 @@ export class HistoryFormatError extends Error {
   }
 }
 
+export interface ParseOptions {
+  /** Jepsen's multi-key form: each :value is [key value], and each key is its own object. */
+  independent?: boolean;
+  /** Refuse operations this model does not accept, naming the line (see `operationProblem`). */
+  model?: Model<unknown>;
+}
+
 /** A Jepsen console log line: an optional logger prefix, then process, :type, :f and value, tab-separated. */
 const LOG_LINE = /^(?:\S+\s+jepsen\.util\s+-\s+)?(\S+)\t(:[\w-]+)\t(:[\w-]+)\t(.*)$/;
 
-/** Read one line as EDN, turning a console log line into the map it stands for. */
-function parseLine(line: string): Edn {
-  const log = LOG_LINE.exec(line);
-  if (log === null) return parseEdn(line);
-  const [, process, type, f, value] = log as unknown as [string, string, string, string, string];
-  return parseEdn(`{:process ${process} :type ${type} :f ${f} :value ${value}}`);
-}
-
-/** Operations whose result is in the completion's :value rather than the invocation's. */
+/** Operations whose result is in the completion's :value, when no model says otherwise. */
 const READS = new Set(["read", "get"]);
 
-export function parseJepsenHistory(text: string): CheckedOp[] {
-  const ops: CheckedOp[] = [];
-  const open = new Map<string, { op: CheckedOp; index: number }>();
+const K = {
+  process: Keyword.of("process"),
+  type: Keyword.of("type"),
+  f: Keyword.of("f"),
+  value: Keyword.of("value"),
+  key: Keyword.of("key"),
+};
+
+interface Event {
+  map: EdnMap;
+  line: number;
+}
+
+/** The history's events, in the order written, each with its line. */
+function events(text: string): Event[] {
   const lines = text.split("\n");
-  lines.forEach((raw, lineIndex) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith(";")) return;
-    let event: Edn;
-    try {
-      event = parseLine(line);
-    } catch (error) {
-      throw new HistoryFormatError(
-        lineIndex + 1,
-        error instanceof EdnError ? error.message : String(error),
-      );
-    }
-    if (event === null || typeof event !== "object" || Array.isArray(event)) {
-      throw new HistoryFormatError(
-        lineIndex + 1,
-        "expected a map such as {:process 0, :type :invoke, :f :read, :value nil}",
-      );
-    }
-    const type = event.type;
-    const f = event.f;
-    const process = event.process;
-    if (typeof f !== "string") throw new HistoryFormatError(lineIndex + 1, "missing :f");
-    if (typeof process !== "number" && typeof process !== "string")
-      throw new HistoryFormatError(lineIndex + 1, "missing :process");
-    const key = event.key === undefined || event.key === null ? "" : String(event.key);
-    const who = String(process);
-    // Jepsen logs the fault injector's actions as process :nemesis; they are not client operations.
-    if (who === "nemesis") return;
-    if (type === "invoke") {
-      if (open.has(who))
+  const first = lines.find((l) => l.trim() !== "" && !l.trim().startsWith(";"));
+  if (first !== undefined && LOG_LINE.test(first.trim())) {
+    const out: Event[] = [];
+    lines.forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === "" || line.startsWith(";")) return;
+      const log = LOG_LINE.exec(line);
+      if (log === null)
         throw new HistoryFormatError(
-          lineIndex + 1,
-          `process ${who} invokes again before its last operation completed`,
+          index + 1,
+          "expected a Jepsen log line: process, :type, :f and value separated by tabs",
         );
+      const [, process, type, f, value] = log as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      out.push({
+        map: readMap(`{:process ${process} :type ${type} :f ${f} :value ${value}}`, index + 1),
+        line: index + 1,
+      });
+    });
+    return out;
+  }
+  let elements: ReturnType<typeof readEdnAll>;
+  try {
+    elements = readEdnAll(text);
+  } catch (error) {
+    if (error instanceof EdnError)
+      throw new HistoryFormatError(error.line, `${error.reason} (column ${error.column})`);
+    throw error;
+  }
+  const only = elements[0];
+  const items =
+    elements.length === 1 && only !== undefined && Array.isArray(only.value)
+      ? only.value.map((value) => ({
+          value,
+          line: value instanceof EdnMap ? (lineOf(value) ?? only.line) : only.line,
+        }))
+      : elements;
+  return items.map(({ value, line }) => {
+    if (!(value instanceof EdnMap))
+      throw new HistoryFormatError(
+        line,
+        `expected an operation, a map such as {:process 0, :type :invoke, :f :read, :value nil}, got ${shorten(ednString(value))}`,
+      );
+    return { map: value, line };
+  });
+}
+
+function readMap(text: string, line: number): EdnMap {
+  try {
+    const [element] = readEdnAll(text);
+    if (element?.value instanceof EdnMap) return element.value;
+  } catch (error) {
+    if (error instanceof EdnError) throw new HistoryFormatError(line, error.reason);
+    throw error;
+  }
+  throw new HistoryFormatError(line, "expected a Jepsen log line");
+}
+
+function shorten(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A process, key or f as the checker names it: a keyword or string by its name, others as EDN. */
+function nameOf(value: Edn): string {
+  if (value instanceof Keyword) return value.name;
+  if (typeof value === "string") return value;
+  return ednString(value);
+}
+
+/** [key value] under --independent, or undefined when `value` is not such a tuple. */
+function tuple(value: Edn): [Edn, Edn] | undefined {
+  return Array.isArray(value) && value.length === 2 ? (value as [Edn, Edn]) : undefined;
+}
+
+export function parseJepsenHistory(text: string, options: ParseOptions = {}): CheckedOp[] {
+  const ops: CheckedOp[] = [];
+  const open = new Map<string, CheckedOp>();
+  const sourceLines = text.split("\n");
+  const isRead = (f: string) =>
+    options.model ? options.model.operations[f]?.read === true : READS.has(f);
+  for (const { map, line } of events(text)) {
+    const fail = (message: string): never => {
+      throw new HistoryFormatError(line, message);
+    };
+    const type = map.get(K.type);
+    const f = map.get(K.f);
+    const process = map.get(K.process);
+    if (!(f instanceof Keyword)) fail("missing :f (a keyword, such as :read)");
+    if (process === undefined || process === null) fail("missing :process");
+    const who = nameOf(process as Edn);
+    // Jepsen logs the fault injector's actions as process :nemesis; they are not client operations.
+    if (who === "nemesis") continue;
+    const fName = (f as Keyword).name;
+    const raw = map.get(K.value) ?? null;
+    let key = "";
+    let value: Edn = raw;
+    if (options.independent) {
+      const pair = tuple(raw);
+      if (type === Keyword.of("invoke") || type === Keyword.of("ok")) {
+        if (pair === undefined)
+          fail(`with --independent, :value must be a [key value] tuple, got ${ednString(raw)}`);
+      }
+      if (pair !== undefined) {
+        key = ednString(pair[0]);
+        value = pair[1];
+      }
+    } else {
+      const k = map.get(K.key);
+      if (k !== undefined && k !== null) key = ednString(k);
+    }
+    if (type === Keyword.of("invoke")) {
+      if (open.has(who)) fail(`process ${who} invokes again before its last operation completed`);
       const op: CheckedOp = {
         id: ops.length,
         process: who,
-        f,
+        f: fName,
         key,
-        input: event.value ?? null,
+        input: value,
         output: null,
         outcome: "info",
-        callTime: lineIndex,
+        callTime: line,
         returnTime: Number.POSITIVE_INFINITY,
       };
+      if (options.model !== undefined) {
+        const problem = operationProblem(options.model, op);
+        if (problem !== undefined)
+          fail(`${shorten((sourceLines[line - 1] ?? "").trim().replace(/,$/, ""))}: ${problem}`);
+      }
       ops.push(op);
-      open.set(who, { op, index: lineIndex });
-      return;
+      open.set(who, op);
+      continue;
     }
-    if (type !== "ok" && type !== "fail" && type !== "info") {
-      throw new HistoryFormatError(
-        lineIndex + 1,
-        `:type must be :invoke, :ok, :fail or :info, got ${JSON.stringify(type)}`,
-      );
-    }
+    if (type !== Keyword.of("ok") && type !== Keyword.of("fail") && type !== Keyword.of("info"))
+      fail(`:type must be :invoke, :ok, :fail or :info, got ${ednString(type ?? null)}`);
     const pending = open.get(who);
-    if (pending === undefined)
-      throw new HistoryFormatError(
-        lineIndex + 1,
-        `process ${who} completes an operation it never invoked`,
-      );
-    if (pending.op.f !== f)
-      throw new HistoryFormatError(
-        lineIndex + 1,
-        `process ${who} completes :${f} but invoked :${pending.op.f}`,
-      );
+    if (pending === undefined) fail(`process ${who} completes an operation it never invoked`);
+    const op = pending as CheckedOp;
+    if (op.f !== fName) fail(`process ${who} completes :${fName} but invoked :${op.f}`);
+    if (options.independent && key !== "" && key !== op.key)
+      fail(`process ${who} completes an operation on key ${key} but invoked it on key ${op.key}`);
     open.delete(who);
-    pending.op.outcome = type as Outcome;
-    if (type !== "info") pending.op.returnTime = lineIndex;
-    if (READS.has(f)) pending.op.output = event.value ?? null;
-  });
+    op.outcome = (type as Keyword).name as Outcome;
+    // Lines stand for time: Jepsen writes events in the order they happened.
+    if (op.outcome !== "info") op.returnTime = line;
+    if (op.outcome === "ok" && isRead(fName)) op.output = value;
+  }
   return ops;
 }
 
-function ednValue(value: unknown): string {
-  if (value === null || value === undefined) return "nil";
-  if (typeof value === "number") return String(value);
-  if (Array.isArray(value)) return `[${value.map(ednValue).join(" ")}]`;
-  return JSON.stringify(String(value));
-}
+/** Names Jepsen's register models use for what a key-value history calls get and put. */
+const JEPSEN_NAMES: Record<string, string> = { get: "read", put: "write" };
 
-/** Write operations back as Jepsen EDN lines, invocations and completions in time order. */
+/**
+ * Write operations as a Jepsen history, one EDN map per line, invocations and completions in time
+ * order, so that Knossos (or this project's checker) reads it. A key-value history is written in
+ * Jepsen's multi-key form: get and put become :read and :write, and each :value is a [key value]
+ * tuple, so it is checked with `--model register --independent` here, or with Jepsen's
+ * `independent` checker over Knossos's register. Processes become integers (Jepsen's form), named
+ * in a comment on the first line; :time is the simulated time in nanoseconds, as Jepsen's :time is.
+ */
 export function toJepsenHistory(ops: readonly CheckedOp[]): string {
+  const keyed = ops.some((op) => op.key !== "");
+  const rename = jepsenNames(ops);
+  const processes = new Map<string, number>();
+  for (const op of ops) if (!processes.has(op.process)) processes.set(op.process, processes.size);
   const events: { time: number; order: number; line: string }[] = [];
   // An :info completion bounds nothing, but its process must close the operation before invoking
   // again: write it just before the process's next invocation (or at the very end).
-  const nextCall = (op: CheckedOp) =>
-    Math.min(
-      ...ops
-        .filter((o) => o.process === op.process && o.callTime > op.callTime)
-        .map((o) => o.callTime),
-      Number.POSITIVE_INFINITY,
-    );
+  const nextCall = new Map<CheckedOp, number>();
+  const lastByProcess = new Map<string, CheckedOp>();
+  for (const op of [...ops].sort((a, b) => a.callTime - b.callTime)) {
+    const last = lastByProcess.get(op.process);
+    if (last !== undefined) nextCall.set(last, op.callTime);
+    lastByProcess.set(op.process, op);
+  }
+  const nanos = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 1e6) : undefined);
+  const line = (op: CheckedOp, type: string, value: unknown, time: number) => {
+    const f = rename(op.f);
+    const v = keyed ? `[${ednString(op.key)} ${ednString(value)}]` : ednString(value);
+    const ns = nanos(time);
+    return `{:process ${processes.get(op.process)}, :type :${type}, :f :${f}, :value ${v}${ns === undefined ? "" : `, :time ${ns}`}}`;
+  };
   for (const op of ops) {
-    const key = op.key === "" ? "" : `, :key ${ednValue(op.key)}`;
-    const invokeValue = READS.has(op.f) ? null : op.input;
+    const read = READS.has(op.f);
     events.push({
       time: op.callTime,
       order: 0,
-      line: `{:process ${ednValue(op.process)}, :type :invoke, :f :${op.f}${key}, :value ${ednValue(invokeValue)}}`,
+      line: line(op, "invoke", read ? null : op.input, op.callTime),
     });
-    const value = READS.has(op.f) ? op.output : op.input;
-    const completeAt = Number.isFinite(op.returnTime) ? op.returnTime : nextCall(op);
+    const returned = Number.isFinite(op.returnTime);
+    const completeAt = returned ? op.returnTime : (nextCall.get(op) ?? Number.POSITIVE_INFINITY);
+    const value = read ? (op.outcome === "ok" ? op.output : null) : op.input;
     events.push({
       time: completeAt,
-      order: Number.isFinite(op.returnTime) ? 1 : -1,
-      line: `{:process ${ednValue(op.process)}, :type :${op.outcome}, :f :${op.f}${key}, :value ${ednValue(op.outcome === "info" && READS.has(op.f) ? null : value)}}`,
+      order: returned ? 1 : -1,
+      line: line(op, op.outcome, value, completeAt),
     });
   }
   events.sort((a, b) => a.time - b.time || a.order - b.order);
-  return `${events.map((e) => e.line).join("\n")}\n`;
+  const names = [...processes].map(([name, n]) => `${n} is ${name}`).join(", ");
+  return `; processes: ${names}\n${events.map((e) => e.line).join("\n")}\n`;
+}
+
+/**
+ * get and put become :read and :write when the history has nothing else a register lacks (an
+ * append keeps the key-value names, for the kv model).
+ */
+function jepsenNames(ops: readonly CheckedOp[]): (f: string) => string {
+  const registerLike = ops.every((op) => ["get", "put", "read", "write", "cas"].includes(op.f));
+  return (f) => (registerLike ? (JEPSEN_NAMES[f] ?? f) : f);
+}
+
+/** The model and form in which this project's checker reads what `toJepsenHistory` wrote. */
+export function exportedForm(ops: readonly CheckedOp[]): {
+  model: "register" | "cas-register" | "kv";
+  independent: boolean;
+} {
+  const rename = jepsenNames(ops);
+  const fs = new Set(ops.map((op) => rename(op.f)));
+  const model =
+    fs.has("get") || fs.has("put") || fs.has("append")
+      ? "kv"
+      : fs.has("cas")
+        ? "cas-register"
+        : "register";
+  return { model, independent: ops.some((op) => op.key !== "") };
+}
+
+/** The checker command that reads what `toJepsenHistory` wrote. */
+export function checkCommandFor(ops: readonly CheckedOp[], path: string): string {
+  const { model, independent } = exportedForm(ops);
+  return `npx tsx shared/check/main.ts linearizability --model ${model}${independent ? " --independent" : ""} ${path}`;
 }

@@ -17,6 +17,8 @@
  * or timed out constrains nothing and is dropped.
  */
 
+import { ednEquals, ednString } from "./edn.js";
+
 export type Outcome = "ok" | "fail" | "info";
 
 /** One operation of a history, as the checker sees it. */
@@ -66,6 +68,19 @@ export function recordReturn(
   op.output = output;
 }
 
+/** One operation a model accepts. */
+export interface OperationSpec {
+  /**
+   * A read takes its result from the completion's :value (what it returned); any other operation
+   * acts with the invocation's :value (what it was given).
+   */
+  read: boolean;
+  /** What the operation's :value must be, in words (for error messages); absent: any value. */
+  value?: string;
+  /** Whether `value` describes this input. */
+  accepts?: (input: unknown) => boolean;
+}
+
 /**
  * A sequential specification. `step` returns the next state, or undefined when the operation
  * cannot have happened in this state with the result it reported. States must be serializable by
@@ -74,63 +89,143 @@ export function recordReturn(
 export interface Model<S> {
   name: string;
   init: S;
+  /** The operations the model accepts, by :f. Anything else is refused before the search. */
+  operations: Readonly<Record<string, OperationSpec>>;
+  /** Whether every operation names a key (a key-value store); registers may have one per key. */
+  keyed: boolean;
   step(state: S, op: CheckedOp): S | undefined;
   show(state: S): string;
   /** Operations that constrain nothing and can be dropped (a failed read, an unknown read, a failed write). */
   irrelevant(op: CheckedOp): boolean;
 }
 
-const same = (a: unknown, b: unknown) => a === b || (a == null && b == null);
+/**
+ * Why `op` is not an operation `model` accepts, in words that name what it does accept; or
+ * undefined when it is fine. Histories read from files are checked with this before the search.
+ */
+export function operationProblem<S>(
+  model: Model<S>,
+  op: Pick<CheckedOp, "f" | "key" | "input">,
+): string | undefined {
+  const spec = model.operations[op.f];
+  if (spec === undefined || (spec.accepts !== undefined && !spec.accepts(op.input)))
+    return `the ${model.name} model accepts ${acceptedOperations(model)}`;
+  if (model.keyed && op.key === "")
+    return `every ${model.name} operation names a key (:key k, or :value [k v] with --independent)`;
+  return undefined;
+}
 
-/** A read/write register with initial value null (Jepsen's `register`). */
+/** ":read, :write v and :cas [expected new]". */
+export function acceptedOperations<S>(model: Model<S>): string {
+  const names = Object.entries(model.operations).map(
+    ([f, spec]) => `:${f}${spec.value === undefined ? "" : ` ${spec.value}`}`,
+  );
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/**
+ * Reads take their result from the completion: an `ok` read of a value that is not the state
+ * cannot have happened there. Values are compared by content (EDN equality): a read of [1 2]
+ * matches a write of [1 2], and 1 is not "1" nor 1.0. A read of nil matches only the state nil,
+ * the value of a register never written, as Porcupine's models read it.
+ */
+function readMatches(state: unknown, op: CheckedOp): boolean {
+  return op.outcome !== "ok" || ednEquals(op.output, state);
+}
+
+const writeSpec: OperationSpec = { read: false, value: "v" };
+
+/** A read/write register with initial value nil (Jepsen's `register`). */
 export const registerModel: Model<unknown> = {
   name: "register",
   init: null,
+  operations: { read: { read: true }, write: writeSpec },
+  keyed: false,
   step: (state, op) => {
-    if (op.f === "read") return op.outcome === "ok" && !same(op.output, state) ? undefined : state;
+    if (op.f === "read") return readMatches(state, op) ? state : undefined;
     if (op.f === "write") return op.input;
     return undefined;
   },
-  // Numbers (the common case) skip JSON.stringify, which gives the same text for them anyway.
-  show: (state) =>
-    state == null ? "null" : typeof state === "number" ? String(state) : JSON.stringify(state),
+  show: ednString,
   irrelevant: (op) =>
     (op.f === "read" && op.outcome !== "ok") || (op.f === "write" && op.outcome === "fail"),
 };
 
-/** A register with compare-and-set (Jepsen's `cas-register`): cas takes [expected, new]. */
+const isPair = (input: unknown) => Array.isArray(input) && input.length === 2;
+
+/** A register with compare-and-set (Jepsen's `cas-register`): cas takes [expected new]. */
 export const casRegisterModel: Model<unknown> = {
   name: "cas-register",
   init: null,
+  operations: {
+    ...registerModel.operations,
+    cas: { read: false, value: "[expected new]", accepts: isPair },
+  },
+  keyed: false,
   step: (state, op) => {
     if (op.f !== "cas") return registerModel.step(state, op);
-    const input = op.input as [unknown, unknown];
-    const next = input[1];
-    const matches = same(input[0], state);
+    const [expected, next] = op.input as [unknown, unknown];
+    const matches = ednEquals(expected, state);
     if (op.outcome === "ok") return matches ? next : undefined;
-    // A failed cas happened and found a different value; an unknown one did whatever a cas does.
+    // A failed cas happened and found a different value (Porcupine's etcd model reads it so); an
+    // unknown one did whatever a cas does.
     if (op.outcome === "fail") return matches ? undefined : state;
     return matches ? next : state;
   },
-  show: registerModel.show,
+  show: ednString,
   irrelevant: (op) => op.f !== "cas" && registerModel.irrelevant(op),
 };
 
-/** One key of a key-value store with get, put and append (string concatenation), initially "". */
-export const kvModel: Model<string> = {
+/**
+ * One key of a key-value store with get, put and append. A key never written holds nil, and a get
+ * of it returns nil (Porcupine's kv test model starts keys at "" instead; a history that reads ""
+ * for a missing key is checked with this model only if the store really returned ""). put stores
+ * any value, which stays what it was (a number stays a number); append adds a string to the end of
+ * the string the key holds (to "" when it holds nil), and a store refuses it on any other value.
+ */
+export const kvModel: Model<unknown> = {
   name: "kv",
-  init: "",
+  init: null,
+  operations: {
+    get: { read: true },
+    put: writeSpec,
+    append: { read: false, value: "s (a string)", accepts: (input) => typeof input === "string" },
+  },
+  keyed: true,
   step: (state, op) => {
-    if (op.f === "get") return op.outcome === "ok" && op.output !== state ? undefined : state;
-    if (op.f === "put") return String(op.input);
-    if (op.f === "append") return state + String(op.input);
+    if (op.f === "get") return readMatches(state, op) ? state : undefined;
+    if (op.f === "put") return op.input;
+    if (op.f === "append") {
+      if (state === null) return op.input;
+      if (typeof state === "string") return state + (op.input as string);
+      // A store refuses an append to another kind of value: one that reported success cannot have
+      // run here, and one of unknown outcome, if it ran here, changed nothing. (Every operation
+      // of unknown outcome must be placeable at the end of the order, where it may do nothing.)
+      return op.outcome === "info" ? state : undefined;
+    }
     return undefined;
   },
-  show: (state) => state,
+  show: ednString,
   irrelevant: (op) =>
     (op.f === "get" && op.outcome !== "ok") ||
     ((op.f === "put" || op.f === "append") && op.outcome === "fail"),
 };
+
+/**
+ * The same model read as Knossos reads histories (knossos.model and knossos.history): an `ok` read
+ * of nil means "the value was not recorded" and matches any state, and every `fail` operation is
+ * dropped before the search ("they can't influence state"), a failed compare-and-set included,
+ * where the default reading (Porcupine's) takes it as having seen a different value.
+ */
+export function knossosReading<S>(model: Model<S>): Model<S> {
+  const nilRead = (op: CheckedOp) =>
+    model.operations[op.f]?.read === true && op.outcome === "ok" && op.output == null;
+  return {
+    ...model,
+    name: model.name,
+    irrelevant: (op) => op.outcome === "fail" || nilRead(op) || model.irrelevant(op),
+  };
+}
 
 export interface Witness {
   key: string;

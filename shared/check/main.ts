@@ -1,22 +1,36 @@
 /**
  * Check Jepsen-style histories for linearizability, as Knossos or Porcupine would:
  *
- *   npx tsx shared/check/main.ts linearizability --model <register|cas-register|kv> FILE...
+ *   npx tsx shared/check/main.ts linearizability --model <register|cas-register|kv>
+ *     [--independent] [--knossos] FILE...
  *
  * One verdict per file (with a witness when not linearizable); --json for one JSON object per
  * file. Exit 0 when every file is linearizable, 1 when any is not (or is undecided: the search
- * ran out of steps, Porcupine's "Unknown"), 2 for bad input: a malformed line is reported with
- * its file and line number, and nothing is checked.
+ * ran out of steps, Porcupine's "Unknown"), 2 for bad input: a malformed line, an operation the
+ * model does not accept, or a history with no operations is reported with its file and line
+ * number, and nothing is checked.
+ *
+ * Two readings of a history differ between Jepsen's tools, and the default is Porcupine's:
+ *
+ * - an :ok read of nil means the register held nil, its value before any write; Knossos reads it
+ *   as "the value was not recorded", which matches anything;
+ * - a :fail compare-and-set happened and found another value, so it constrains the order; Knossos
+ *   drops every :fail operation before the search.
+ *
+ * --knossos reads histories as Knossos does.
  */
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { choice, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, integer } from "../cli.js";
+import { ednString } from "./edn.js";
 import { HistoryFormatError, parseJepsenHistory } from "./jepsen.js";
 import {
+  acceptedOperations,
   type CheckedOp,
   casRegisterModel,
   checkLinearizable,
+  knossosReading,
   kvModel,
   type Model,
   registerModel,
@@ -27,22 +41,36 @@ import {
 const MODELS: Record<string, Model<unknown>> = {
   register: registerModel,
   "cas-register": casRegisterModel,
-  kv: kvModel as Model<unknown>,
+  kv: kvModel,
 };
 
-function describe(op: CheckedOp): string {
-  const value = (v: unknown) => (v === null || v === undefined ? "nil" : JSON.stringify(v));
+function describe(model: Model<unknown>, op: CheckedOp): string {
   const key = op.key === "" ? "" : ` ${op.key}`;
-  const isRead = op.f === "read" || op.f === "get";
-  const result = op.outcome !== "ok" ? ` (${op.outcome})` : isRead ? ` → ${value(op.output)}` : "";
-  return `process ${op.process} ${op.f}${key}${isRead ? "" : ` ${value(op.input)}`}${result}`;
+  const isRead = model.operations[op.f]?.read === true;
+  const result =
+    op.outcome !== "ok" ? ` (${op.outcome})` : isRead ? ` → ${ednString(op.output)}` : "";
+  return `process ${op.process} ${op.f}${key}${isRead ? "" : ` ${ednString(op.input)}`}${result}`;
 }
 
-function verdictText(file: string, ops: number, verdict: Verdict): string {
+function verdictText(model: Model<unknown>, file: string, ops: number, verdict: Verdict): string {
   if (verdict.linearizable) return `${file}: linearizable (${ops} operations)`;
   const w = verdict.witness;
   if (w === undefined) return `${file}: NOT linearizable`;
-  return `${file}: NOT linearizable${w.key === "" ? "" : ` (key ${w.key})`}: no order explains ${describe(w.op)}; the longest order found places ${w.longestPrefix.length} operation(s)${w.longestPrefix.length > 0 ? `, ending with ${describe(w.longestPrefix.at(-1) as CheckedOp)}` : ""}, and leaves the state at ${w.states.join(" or ")}`;
+  const last = w.longestPrefix.at(-1);
+  return `${file}: NOT linearizable${w.key === "" ? "" : ` (key ${w.key})`}: no order explains ${describe(model, w.op)}; the longest order found places ${w.longestPrefix.length} operation(s)${last ? `, ending with ${describe(model, last)}` : ""}, and leaves the state at ${w.states.join(" or ")}`;
+}
+
+/** An operation in --json output: its values as EDN text, since EDN has more types than JSON. */
+function opJson(op: CheckedOp) {
+  return {
+    id: op.id,
+    process: op.process,
+    f: op.f,
+    ...(op.key === "" ? {} : { key: op.key }),
+    input: ednString(op.input),
+    output: ednString(op.output),
+    outcome: op.outcome,
+  };
 }
 
 export function runChecker(
@@ -56,6 +84,9 @@ export function runChecker(
     writeErr,
     outputError: (text) => writeErr(text.endsWith("\n") ? text : `${text}\n`),
   });
+  const models = Object.entries(MODELS)
+    .map(([name, model]) => `  ${name.padEnd(13)} ${acceptedOperations(model)}`)
+    .join("\n");
   program
     .command("linearizability")
     .description("check Jepsen-style EDN histories for linearizability")
@@ -63,6 +94,16 @@ export function runChecker(
       new Option("--model <model>", `the object's model (${choice(Object.keys(MODELS)).range})`)
         .argParser(choice(Object.keys(MODELS)).parse)
         .makeOptionMandatory(),
+    )
+    .option(
+      "--independent",
+      "Jepsen's multi-key form: each :value is a [key value] tuple, and each key is checked as its own object",
+      false,
+    )
+    .option(
+      "--knossos",
+      "read histories as Knossos does: an :ok read of nil matches any value, and :fail operations are dropped",
+      false,
     )
     .option("--json", "one JSON object per file", false)
     .addOption(
@@ -73,8 +114,28 @@ export function runChecker(
         .argParser(integer(1, 1_000_000_000).parse)
         .default(10_000_000),
     )
-    .argument("<files...>", "history files: one EDN map per line, or Jepsen console log lines")
-    .action((files: string[], options: { model: string; json: boolean; maxSteps: number }) => {
+    .argument(
+      "<files...>",
+      "history files: EDN maps (one per line, or in one vector), or Jepsen console log lines",
+    )
+    .addHelpText(
+      "after",
+      `
+Models and the operations they accept:
+${models}
+
+Values are compared by content, as EDN defines equality: [1 2] equals (1 2), 1 is neither "1"
+nor 1.0, and maps and sets are equal whatever their order. A register never written holds nil.
+
+Readings (where Jepsen's tools differ; the default is Porcupine's):
+  an :ok read of nil       the register held nil (--knossos: the value was not recorded,
+                           so it matches anything)
+  a :fail compare-and-set  it happened and found another value (--knossos: dropped, as
+                           every :fail operation is)`,
+    )
+    .action((files: string[], options: CheckOptions) => {
+      const baseModel = MODELS[options.model] as Model<unknown>;
+      const model = options.knossos ? knossosReading(baseModel) : baseModel;
       const parsed: { file: string; ops: CheckedOp[] }[] = [];
       for (const file of files) {
         let text: string;
@@ -83,15 +144,17 @@ export function runChecker(
         } catch {
           throw new UsageProblem(`cannot read ${file}`);
         }
+        let ops: CheckedOp[];
         try {
-          parsed.push({ file, ops: parseJepsenHistory(text) });
+          ops = parseJepsenHistory(text, { model, independent: options.independent });
         } catch (error) {
           if (error instanceof HistoryFormatError)
             throw new UsageProblem(`${file}:${error.line}: ${error.message}`);
           throw error;
         }
+        if (ops.length === 0) throw new UsageProblem(`${file}: the history has no operations`);
+        parsed.push({ file, ops });
       }
-      const model = MODELS[options.model] as Model<unknown>;
       for (const { file, ops } of parsed) {
         let verdict: Verdict;
         try {
@@ -110,8 +173,8 @@ export function runChecker(
         if (!verdict.linearizable) exitCode = EXIT_VIOLATION;
         write(
           options.json
-            ? `${JSON.stringify({ file, model: options.model, operations: ops.length, linearizable: verdict.linearizable, ...(verdict.witness ? { witness: { key: verdict.witness.key, op: verdict.witness.op, longestPrefix: verdict.witness.longestPrefix.map((o) => o.id), states: verdict.witness.states } } : {}) }, (_k, v) => (v === Number.POSITIVE_INFINITY ? null : v))}\n`
-            : `${verdictText(file, ops.length, verdict)}\n`,
+            ? `${JSON.stringify({ file, model: options.model, operations: ops.length, linearizable: verdict.linearizable, ...(verdict.witness ? { witness: { key: verdict.witness.key, op: opJson(verdict.witness.op), longestPrefix: verdict.witness.longestPrefix.map((o) => o.id), states: verdict.witness.states } } : {}) })}\n`
+            : `${verdictText(model, file, ops.length, verdict)}\n`,
         );
       }
     });
@@ -129,6 +192,14 @@ export function runChecker(
 }
 
 class UsageProblem extends Error {}
+
+interface CheckOptions {
+  model: string;
+  independent: boolean;
+  knossos: boolean;
+  json: boolean;
+  maxSteps: number;
+}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.exitCode = runChecker(

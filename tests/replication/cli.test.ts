@@ -11,6 +11,7 @@ import {
   expectTourMatchesGolden,
   expectUsageError,
   runInProcess,
+  spawnMain,
 } from "../shared/fixtures/cli.js";
 import { testDir } from "../shared/fixtures/temp.js";
 
@@ -54,11 +55,11 @@ describe("--export-history", () => {
       const dir = testDir("export");
       const path = join(dir, `${name}.edn`);
       expectCompleted(await run([name, "--export-history", path]));
-      const history = parseJepsenHistory(readFileSync(path, "utf8"));
+      const history = parseJepsenHistory(readFileSync(path, "utf8"), { independent: true });
       expect(history.length).toBeGreaterThan(50);
       const out: string[] = [];
       const code = runChecker(
-        ["linearizability", "--model", "kv", path],
+        ["linearizability", "--model", "register", "--independent", path],
         (t) => void out.push(t),
         (t) => void out.push(t),
       );
@@ -67,6 +68,25 @@ describe("--export-history", () => {
       expect(out.join("")).toContain(`${path}: `);
     },
   );
+});
+
+describe("--export-history to a path that cannot be written", () => {
+  it.each([
+    [
+      "a folder that does not exist",
+      () => join(testDir("export"), "missing", "h.edn"),
+      /there is no folder/,
+    ],
+    ["a folder", () => testDir("export"), /is a folder, not a file/],
+  ])("is refused in one line, exit 2, before the run: %s", (_what, path, message) => {
+    const result = spawnMain("replication", ["quorum", "--export-history", path()]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: option '--export-history <file>' argument .* is invalid\./);
+    expect(lines[0]).toMatch(message);
+  });
 });
 
 describe("the tour", () => {
