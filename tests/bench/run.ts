@@ -188,9 +188,12 @@ function startup(): void {
       `  ${concept.folder} (the tour)`,
       `${tour.toFixed(3)} s  (+${(tour - hello).toFixed(3)} s)`,
     );
-    // The 0.3 s target is the sharding issue's; the other concepts are measured for comparison.
-    const target = concept === sharding ? " (target ≤ 0.300 s)" : "";
-    line(`  ${concept.folder}: largest excess over hello world`, `${worst.toFixed(3)} s${target}`);
+    // Issue 9's targets: 0.3 s over hello world, 0.5 s for data-modeling (SQLite's WebAssembly).
+    const target = concept === dataModeling ? 0.5 : 0.3;
+    line(
+      `  ${concept.folder}: largest excess over hello world`,
+      `${worst.toFixed(3)} s (target ≤ ${target.toFixed(3)} s${worst <= target ? "" : ", MISSED"})`,
+    );
   }
 }
 
