@@ -164,26 +164,28 @@ export function createGraphTables(sql: Sql): void {
   for (const statement of GRAPH_SCHEMA) sql.run(statement);
 }
 
-/** Insert every vertex and edge not yet in the tables (by id). */
+/** Insert every vertex and edge not yet in the tables (by id), in one transaction. */
 export function graphToSql(sql: Sql, g: PropertyGraph): void {
-  sql.bulk(() => {
-    for (const v of g.vertices.values()) {
-      sql.run("INSERT OR IGNORE INTO vertices VALUES (?, ?, ?)", [
-        v.id,
-        v.label,
-        JSON.stringify(v.properties),
-      ]);
-    }
-    for (const e of g.edges) {
-      sql.run("INSERT OR IGNORE INTO edges VALUES (?, ?, ?, ?, ?)", [
-        e.id,
-        e.tail,
-        e.head,
-        e.label,
-        JSON.stringify(e.properties),
-      ]);
-    }
-  });
+  sql.bulk(() =>
+    sql.transaction(() => {
+      for (const v of g.vertices.values()) {
+        sql.run("INSERT OR IGNORE INTO vertices VALUES (?, ?, ?)", [
+          v.id,
+          v.label,
+          JSON.stringify(v.properties),
+        ]);
+      }
+      for (const e of g.edges) {
+        sql.run("INSERT OR IGNORE INTO edges VALUES (?, ?, ?, ?, ?)", [
+          e.id,
+          e.tail,
+          e.head,
+          e.label,
+          JSON.stringify(e.properties),
+        ]);
+      }
+    }),
+  );
 }
 
 /** Example 2-5, in SQLite's dialect (the same ->> operator as PostgreSQL). */

@@ -55,22 +55,26 @@ export function loadCatalog(
   reviews: number,
 ): void {
   for (const statement of PRODUCT_SCHEMA) sql.run(statement);
-  sql.bulk(() => {
-    sql.run("BEGIN");
-    for (let s = 1; s <= sellers; s++)
-      sql.run("INSERT INTO sellers VALUES (?, ?)", [s, `Seller ${s}`]);
-    for (let p = 1; p <= products; p++) {
-      sql.run("INSERT INTO products VALUES (?, ?, ?)", [p, `Product ${p}`, random.int(1, sellers)]);
-    }
-    for (let r = 1; r <= reviews; r++) {
-      sql.run("INSERT INTO reviews (product_id, stars) VALUES (?, ?)", [
-        random.int(1, products),
-        random.int(1, 5),
-      ]);
-    }
-    rebuildPages(sql);
-    sql.run("COMMIT");
-  });
+  sql.bulk(() =>
+    sql.transaction(() => {
+      for (let s = 1; s <= sellers; s++)
+        sql.run("INSERT INTO sellers VALUES (?, ?)", [s, `Seller ${s}`]);
+      for (let p = 1; p <= products; p++) {
+        sql.run("INSERT INTO products VALUES (?, ?, ?)", [
+          p,
+          `Product ${p}`,
+          random.int(1, sellers),
+        ]);
+      }
+      for (let r = 1; r <= reviews; r++) {
+        sql.run("INSERT INTO reviews (product_id, stars) VALUES (?, ?)", [
+          random.int(1, products),
+          random.int(1, 5),
+        ]);
+      }
+      rebuildPages(sql);
+    }),
+  );
 }
 
 /** Materialize product_pages from the normalized tables (the initial build, or a repair). */

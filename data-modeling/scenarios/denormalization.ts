@@ -73,14 +73,13 @@ export const denormalization: Scenario<Options> = {
         ref: REF.multiObject,
       },
     );
-    const apply = (write: Write) => {
-      sql.run("BEGIN");
-      writeNormalized(sql, write, normalized);
-      denormalized.statements++;
-      denormalized.rowsWritten++;
-      maintainPages(sql, write, denormalized, missedFanOut);
-      sql.run("COMMIT");
-    };
+    const apply = (write: Write) =>
+      sql.transaction(() => {
+        writeNormalized(sql, write, normalized);
+        denormalized.statements++;
+        denormalized.rowsWritten++;
+        maintainPages(sql, write, denormalized, missedFanOut);
+      });
     apply({ kind: "review", productId: 1, stars: 5 });
     trace.note("And a seller rename: one row in sellers, and a copy on every page of that seller:");
     apply({ kind: "rename", sellerId: 1, name: "Seller 1 Ltd" });

@@ -148,14 +148,16 @@ export const normalization: Scenario<{ orders: number }> = {
          product_id INTEGER NOT NULL, product_name TEXT, unit_price INTEGER, quantity INTEGER,
          PRIMARY KEY (order_id, product_id))`,
     );
-    sql.bulk(() => {
-      for (const line of lines) {
-        sql.run(
-          `INSERT INTO order_lines_flat VALUES (${columns.map(() => "?").join(", ")})`,
-          columns.map((c) => line[c]),
-        );
-      }
-    });
+    sql.bulk(() =>
+      sql.transaction(() => {
+        for (const line of lines) {
+          sql.run(
+            `INSERT INTO order_lines_flat VALUES (${columns.map(() => "?").join(", ")})`,
+            columns.map((c) => line[c]),
+          );
+        }
+      }),
+    );
     trace.table(
       `order_lines_flat: ${lines.length} rows in 1NF`,
       columns,

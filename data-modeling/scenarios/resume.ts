@@ -39,11 +39,11 @@ export const resume: Scenario<{ profiles: number }> = {
       { ref: REF.relationalVsDocument },
     );
     const sql = await Sql.open(trace);
-    loadRelational(sql, catalog, records);
+    const inserts = loadRelational(sql, catalog, records);
     const docs = new DocumentStore(trace);
     for (const record of records) docs.put(toDocument(record, catalog), true);
     trace.note(
-      `Loaded ${profiles} profiles: ${sql.stats.statements - 11} INSERT statements on the relational side (--verbose shows them), ${docs.size} documents on the other.`,
+      `Loaded ${profiles} profiles: ${inserts} INSERT statements on the relational side (--verbose shows them), ${docs.size} documents on the other.`,
     );
 
     trace.section(`Rendering user ${USER}'s profile page`, REF.locality);

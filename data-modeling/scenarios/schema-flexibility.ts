@@ -62,10 +62,12 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
     );
     const sql = await Sql.open(trace);
     sql.run("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
-    sql.bulk(() => {
-      for (const [i, name] of names.entries())
-        sql.run("INSERT INTO users VALUES (?, ?)", [i + 1, name]);
-    });
+    sql.bulk(() =>
+      sql.transaction(() => {
+        for (const [i, name] of names.entries())
+          sql.run("INSERT INTO users VALUES (?, ?)", [i + 1, name]);
+      }),
+    );
     const documents: UserDocument[] = names.map((name, i) => ({ user_id: i + 1, name }));
 
     trace.section("Schema-on-write: migrate every row", REF.schemaFlexibility);

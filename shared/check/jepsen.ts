@@ -221,28 +221,39 @@ const JEPSEN_NAMES: Record<string, string> = { get: "read", put: "write" };
  * tuple, so it is checked with `--model register --independent` here, or with Jepsen's
  * `independent` checker over Knossos's register. Processes become integers (Jepsen's form), named
  * in a comment on the first line; :time is the simulated time in nanoseconds, as Jepsen's :time is.
+ * As in Jepsen, a process whose operation ended :info never invokes again (that operation may still
+ * be in flight): the client's next operations get a new process number.
  */
 export function toJepsenHistory(ops: readonly CheckedOp[]): string {
   const keyed = ops.some((op) => op.key !== "");
   const rename = jepsenNames(ops);
-  const processes = new Map<string, number>();
-  for (const op of ops) if (!processes.has(op.process)) processes.set(op.process, processes.size);
   const events: { time: number; order: number; line: string }[] = [];
-  // An :info completion bounds nothing, but its process must close the operation before invoking
-  // again: write it just before the process's next invocation (or at the very end).
+  // Each operation's Jepsen process: a client's number, renewed after each :info.
+  const processOf = new Map<CheckedOp, number>();
+  const names: string[] = [];
+  const current = new Map<string, number>();
+  // An :info completion bounds nothing; it is written when the client moves on to its next
+  // operation (or at the very end), so that the history reads in the order things were known.
   const nextCall = new Map<CheckedOp, number>();
   const lastByProcess = new Map<string, CheckedOp>();
-  for (const op of [...ops].sort((a, b) => a.callTime - b.callTime)) {
+  for (const op of [...ops].sort((a, b) => a.callTime - b.callTime || a.id - b.id)) {
     const last = lastByProcess.get(op.process);
     if (last !== undefined) nextCall.set(last, op.callTime);
     lastByProcess.set(op.process, op);
+    let n = current.get(op.process);
+    if (n === undefined || last?.outcome === "info") {
+      n = names.length;
+      names.push(last === undefined ? op.process : `${op.process} (after an :info)`);
+      current.set(op.process, n);
+    }
+    processOf.set(op, n);
   }
   const nanos = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 1e6) : undefined);
   const line = (op: CheckedOp, type: string, value: unknown, time: number) => {
     const f = rename(op.f);
     const v = keyed ? `[${ednString(op.key)} ${ednString(value)}]` : ednString(value);
     const ns = nanos(time);
-    return `{:process ${processes.get(op.process)}, :type :${type}, :f :${f}, :value ${v}${ns === undefined ? "" : `, :time ${ns}`}}`;
+    return `{:process ${processOf.get(op)}, :type :${type}, :f :${f}, :value ${v}${ns === undefined ? "" : `, :time ${ns}`}}`;
   };
   for (const op of ops) {
     const read = READS.has(op.f);
@@ -261,8 +272,8 @@ export function toJepsenHistory(ops: readonly CheckedOp[]): string {
     });
   }
   events.sort((a, b) => a.time - b.time || a.order - b.order);
-  const names = [...processes].map(([name, n]) => `${n} is ${name}`).join(", ");
-  return `; processes: ${names}\n${events.map((e) => e.line).join("\n")}\n`;
+  const named = names.map((name, n) => `${n} is ${name}`).join(", ");
+  return `; processes: ${named}\n${events.map((e) => e.line).join("\n")}\n`;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   generateProfiles,
   loadRelational,
   type ProfileOp,
+  renderAllRelational,
   renderRelational,
   renderRelationalAsJson,
   toDocument,
@@ -29,8 +30,12 @@ describe("the same questions, asked of each model", () => {
   it("every profile renders identically from tables, from SQLite JSON, and from its document", async () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const { records, sql, docs } = await setUp(seed, 40);
+      const all = renderAllRelational(sql);
+      expect(all.size).toBe(records.length);
       for (const { user_id } of records) {
         const fromTables = renderRelational(sql, user_id);
+        // The consistency check renders every profile in four queries: it must agree too.
+        expect(all.get(user_id), `seed ${seed}, user ${user_id}`).toEqual(fromTables);
         expect(renderRelationalAsJson(sql, user_id), `seed ${seed}, user ${user_id}`).toEqual(
           fromTables,
         );

@@ -100,6 +100,7 @@ describe("Jepsen histories", () => {
   });
 
   it("writes get and put as Jepsen's :read and :write when nothing else is in the history", () => {
+    const at = (callTime: number, returnTime: number) => ({ callTime, returnTime });
     const history: CheckedOp[] = [
       {
         id: 0,
@@ -109,8 +110,7 @@ describe("Jepsen histories", () => {
         input: "v1",
         output: null,
         outcome: "ok",
-        callTime: 1,
-        returnTime: 2.5,
+        ...at(1, 2.5),
       },
       {
         id: 1,
@@ -120,8 +120,7 @@ describe("Jepsen histories", () => {
         input: null,
         output: null,
         outcome: "ok",
-        callTime: 3,
-        returnTime: 4,
+        ...at(3, 4),
       },
       {
         id: 2,
@@ -131,21 +130,33 @@ describe("Jepsen histories", () => {
         input: 7,
         output: null,
         outcome: "info",
-        callTime: 5,
-        returnTime: Number.POSITIVE_INFINITY,
+        ...at(5, Number.POSITIVE_INFINITY),
+      },
+      {
+        id: 3,
+        process: "client-2",
+        f: "get",
+        key: "b",
+        input: null,
+        output: 7,
+        outcome: "ok",
+        ...at(6, 7),
       },
     ];
     // Checked by hand against Jepsen's history.edn: one map per line, integer processes, :time in
-    // nanoseconds, the :info completion written at the end (its process never invokes again).
+    // nanoseconds. client-2's put timed out (:info), so, as in Jepsen, its next get comes from a
+    // new process (2); the :info is written when the client moved on.
     expect(toJepsenHistory(history)).toBe(
       [
-        "; processes: 0 is client-1, 1 is client-2",
+        "; processes: 0 is client-1, 1 is client-2, 2 is client-2 (after an :info)",
         '{:process 0, :type :invoke, :f :write, :value ["a" "v1"], :time 1000000}',
         '{:process 0, :type :ok, :f :write, :value ["a" "v1"], :time 2500000}',
         '{:process 1, :type :invoke, :f :read, :value ["a" nil], :time 3000000}',
         '{:process 1, :type :ok, :f :read, :value ["a" nil], :time 4000000}',
         '{:process 1, :type :invoke, :f :write, :value ["b" 7], :time 5000000}',
-        '{:process 1, :type :info, :f :write, :value ["b" 7]}',
+        '{:process 1, :type :info, :f :write, :value ["b" 7], :time 6000000}',
+        '{:process 2, :type :invoke, :f :read, :value ["b" nil], :time 6000000}',
+        '{:process 2, :type :ok, :f :read, :value ["b" 7], :time 7000000}',
         "",
       ].join("\n"),
     );
