@@ -11,7 +11,21 @@
  * - Compaction rewrites closed segments keeping only the latest record of each key; a tombstone
  *   (a null value) deletes its key, and is itself kept for `deleteRetentionMs` after the segment
  *   was cleaned so that slow consumers still see the delete.
+ * - A leader-epoch cache (Kafka's LeaderEpochFileCache) records where each leader epoch starts
+ *   in this log, so that replication can ask "where does epoch e end?" without scanning records.
  */
+
+/** A leader epoch and the first offset written in it (or assigned to it by a new leader). */
+export interface EpochStart {
+  readonly epoch: number;
+  readonly startOffset: number;
+}
+
+/** The answer to "where does epoch e end?": -1 and -1 when this log cannot say (Kafka's UNDEFINED). */
+export interface EpochEndOffset {
+  readonly epoch: number;
+  readonly endOffset: number;
+}
 
 export interface LogRecord {
   readonly offset: number;
@@ -173,8 +187,53 @@ export class PartitionLog {
   private readonly segments: Segment[] = [new Segment(0)];
   private active: Segment = this.segments[0] as Segment;
   private nextOffset = 0;
+  /** Leader epochs in increasing order, each with its start offset. */
+  private readonly epochStarts: EpochStart[] = [];
 
   constructor(readonly config: LogConfig) {}
+
+  /** The latest leader epoch this log knows of, -1 for none. */
+  get latestEpoch(): number {
+    return this.epochStarts.at(-1)?.epoch ?? -1;
+  }
+
+  /** The leader-epoch cache, oldest first (for tests and narration). */
+  get epochs(): readonly EpochStart[] {
+    return this.epochStarts;
+  }
+
+  /**
+   * A new leader records where its epoch starts (its log end offset) before it appends anything,
+   * as Kafka's leader does: a follower asking about an older epoch then learns where that epoch
+   * ended even if the new leader has not written yet.
+   */
+  assignEpoch(epoch: number, startOffset: number): void {
+    if (epoch > this.latestEpoch) this.epochStarts.push({ epoch, startOffset });
+  }
+
+  /**
+   * Kafka's `LeaderEpochFileCache.endOffsetFor`: the largest epoch at or below `requested` that
+   * this log knows, and where it ends: the start offset of the next larger epoch, or the log end
+   * offset when it is the latest. An epoch older than every known one ends where the oldest known
+   * one starts. A requested epoch newer than every known one, or -1, is undefined (-1, -1).
+   */
+  endOffsetForEpoch(requested: number): EpochEndOffset {
+    const undefinedEpoch = { epoch: -1, endOffset: -1 };
+    if (requested < 0) return undefinedEpoch;
+    if (requested === this.latestEpoch) return { epoch: requested, endOffset: this.nextOffset };
+    // The first entry with an epoch above the requested one (binary search: epochs increase).
+    let lo = 0;
+    let hi = this.epochStarts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.epochStarts[mid] as EpochStart).epoch <= requested) lo = mid + 1;
+      else hi = mid;
+    }
+    const higher = this.epochStarts[lo];
+    if (higher === undefined) return undefinedEpoch;
+    const floor = this.epochStarts[lo - 1];
+    return { epoch: floor?.epoch ?? requested, endOffset: higher.startOffset };
+  }
 
   /** The offset the next append gets (Kafka's log end offset). */
   get endOffset(): number {
@@ -221,6 +280,11 @@ export class PartitionLog {
       this.segments.push(this.active);
     }
     const offset = this.nextOffset++;
+    if (epoch > this.latestEpoch) this.epochStarts.push({ epoch, startOffset: offset });
+    else if (epoch < this.latestEpoch)
+      throw new Error(
+        `append in leader epoch ${epoch} after epoch ${this.latestEpoch} at offset ${offset}: a replica must truncate before it takes records from an older epoch`,
+      );
     this.active.push(
       offset,
       key,
@@ -256,8 +320,13 @@ export class PartitionLog {
     return i < segment.length && segment.offsetAt(i) === offset ? segment.record(i) : undefined;
   }
 
-  /** Remove every record at or after `offset` (a follower truncating a divergent suffix). */
+  /**
+   * Remove every record at or after `offset` (a follower truncating a divergent suffix), and every
+   * leader epoch that starts there or later.
+   */
   truncateTo(offset: number): void {
+    if (!(offset >= 0)) throw new RangeError(`truncateTo(${offset}): offsets start at 0`);
+    while ((this.epochStarts.at(-1)?.startOffset ?? -1) >= offset) this.epochStarts.pop();
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       this.segments.pop();
       this.active = this.segments[this.segments.length - 1] as Segment;

@@ -11,15 +11,23 @@
  * A follower that has not caught up for `replicaLagMaxMs` is dropped from the ISR, and one that
  * catches up is added back, both through the controller (AlterPartition).
  *
- * As follower it fetches from the leader. Each fetch carries the epoch of its last record; when
- * the leader's log has a different epoch there (the follower holds records a failed leader never
- * got committed), the leader says where to truncate, as Kafka does with leader epochs (KIP-101).
+ * As follower, before it fetches in a new leader epoch (and after a restart), it makes its log a
+ * prefix of the leader's, as Kafka does with leader epochs. It asks the leader where the epoch of
+ * its own last record ends (OffsetsForLeaderEpoch); the leader answers with the largest epoch at
+ * or below that one in its log and that epoch's end offset. If the follower has that epoch too, it
+ * truncates to the smaller of the two end offsets and starts fetching; if not, it truncates to the
+ * end of its own largest epoch below it and asks again (KIP-279). KIP-101 alone truncated to the
+ * leader's end offset at once, which left a follower whose last record came from an epoch the
+ * leader never saw with a different record at the same offset: `truncation: "kip-101"` keeps that
+ * behaviour reachable, for the test that shows the liveness check catching it. Every fetch still
+ * carries the epoch of the follower's last record, and a mismatch sends it back to asking.
  *
  * Durable: the logs, high watermarks, and the last partition state heard from the controller.
  * Volatile: follower progress, pending acks, producer state for idempotence. Logs are durable here
  * (as if fsync'd); real Kafka does not fsync by default and relies on replication instead.
  */
 
+import { assert } from "../../shared/assert.js";
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { type LogRecord, PartitionLog } from "../log.js";
@@ -33,6 +41,12 @@ export interface BrokerConfig {
   fetchIntervalMs: number;
   /** Idempotence: the leader drops a retried record it has already appended (by producer id and sequence). */
   idempotence: boolean;
+  /**
+   * How a follower finds where its log and the leader's agree: "kip-279" (the default, Kafka since
+   * 2.0) or "kip-101", the earlier rule that can leave a follower stuck: a broken variant, kept
+   * so that a test can show the liveness check catching it.
+   */
+  truncation?: "kip-279" | "kip-101";
 }
 
 interface BrokerDurable {
@@ -64,6 +78,11 @@ interface BrokerVolatile {
   pending: PendingAck[];
   /** ISR proposed to the controller and not yet confirmed, per partition. */
   proposedIsr: Map<number, string[]>;
+  /**
+   * Follower side: the leader epoch in which this replica last made its log a prefix of the
+   * leader's, per partition. It fetches only in that epoch; a new epoch or a restart asks again.
+   */
+  truncatedInEpoch: Map<number, number>;
 }
 
 export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatile> {
@@ -81,7 +100,12 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
   }
 
   protected initialVolatile(): BrokerVolatile {
-    return { followers: new Map(), pending: [], proposedIsr: new Map() };
+    return {
+      followers: new Map(),
+      pending: [],
+      proposedIsr: new Map(),
+      truncatedInEpoch: new Map(),
+    };
   }
 
   protected override onStart(): void {
@@ -130,6 +154,12 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
         break;
       case "FetchResponse":
         this.followerReceive(msg);
+        break;
+      case "OffsetsForLeaderEpoch":
+        this.serveOffsetsForLeaderEpoch(from, msg);
+        break;
+      case "OffsetsForLeaderEpochResponse":
+        this.truncateByLeaderEpoch(msg);
         break;
       case "LeaderAndIsr":
       case "AlterPartitionResponse":
@@ -246,12 +276,10 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       msg.fetchOffset > log.endOffset ||
       (msg.fetchOffset > 0 && log.at(msg.fetchOffset - 1)?.epoch !== msg.lastFetchedEpoch)
     ) {
-      respond({
-        truncateTo: Math.min(
-          msg.fetchOffset,
-          this.endOffsetForEpoch(msg.partition, msg.lastFetchedEpoch),
-        ),
-      });
+      const end = log.endOffsetForEpoch(msg.lastFetchedEpoch);
+      const epochEnd =
+        end.endOffset >= 0 ? end.endOffset : msg.lastFetchedEpoch < 0 ? 0 : log.endOffset;
+      respond({ truncateTo: Math.min(msg.fetchOffset, epochEnd) });
       return;
     }
     const limit = msg.isFollower ? log.endOffset : this.highWatermark(msg.partition);
@@ -283,11 +311,33 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     respond({ records });
   }
 
-  /** The first offset written in an epoch later than `epoch`: where a follower must truncate. */
-  private endOffsetForEpoch(partition: number, epoch: number): number {
-    const log = this.log(partition);
-    for (const r of log.read(0, Number.MAX_SAFE_INTEGER)) if (r.epoch > epoch) return r.offset;
-    return log.endOffset;
+  /** Where the follower's epoch ends in our log (Kafka's LeaderEpochFileCache.endOffsetFor). */
+  private serveOffsetsForLeaderEpoch(
+    from: string,
+    msg: Extract<ClusterMessage, { type: "OffsetsForLeaderEpoch" }>,
+  ): void {
+    const state = this.durable.state.get(msg.partition);
+    if (state === undefined || state.leader !== this.id || state.leaderEpoch !== msg.leaderEpoch) {
+      this.send(from, {
+        type: "OffsetsForLeaderEpochResponse",
+        partition: msg.partition,
+        requestedEpoch: msg.epoch,
+        leaderEpoch: msg.leaderEpoch,
+        epoch: -1,
+        endOffset: -1,
+        error: "NOT_LEADER_OR_FOLLOWER",
+      });
+      return;
+    }
+    const { epoch, endOffset } = this.log(msg.partition).endOffsetForEpoch(msg.epoch);
+    this.send(from, {
+      type: "OffsetsForLeaderEpochResponse",
+      partition: msg.partition,
+      requestedEpoch: msg.epoch,
+      leaderEpoch: state.leaderEpoch,
+      epoch,
+      endOffset,
+    });
   }
 
   private freshProgress(): FollowerProgress {
@@ -377,6 +427,20 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
 
   private fetchFromLeader(partition: number, state: PartitionState): void {
     const log = this.log(partition);
+    if (this.volatile.truncatedInEpoch.get(partition) !== state.leaderEpoch) {
+      if (log.latestEpoch >= 0) {
+        this.send(state.leader as string, {
+          type: "OffsetsForLeaderEpoch",
+          partition,
+          replica: this.id,
+          leaderEpoch: state.leaderEpoch,
+          epoch: log.latestEpoch,
+        });
+        return;
+      }
+      // An empty log with no epochs is a prefix of every log.
+      this.volatile.truncatedInEpoch.set(partition, state.leaderEpoch);
+    }
     const last = log.endOffset > 0 ? log.at(log.endOffset - 1) : undefined;
     this.send(state.leader as string, {
       type: "Fetch",
@@ -400,13 +464,8 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       return;
     const log = this.log(msg.partition);
     if (msg.truncateTo !== undefined) {
-      if (msg.truncateTo < log.endOffset) {
-        this.note(
-          `truncates partition ${msg.partition} from offset ${msg.truncateTo}: those ${log.endOffset - msg.truncateTo} record(s) were never committed by the leader of epoch ${state.leaderEpoch}`,
-        );
-        log.truncateTo(msg.truncateTo);
-        this.rebuildProducers(msg.partition);
-      }
+      // Our last record is not the leader's record at that offset: find where the logs agree again.
+      this.volatile.truncatedInEpoch.delete(msg.partition);
       return;
     }
     for (const r of msg.records) {
@@ -423,6 +482,54 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     if (hw > this.highWatermark(msg.partition)) this.durable.highWatermark.set(msg.partition, hw);
   }
 
+  /**
+   * The leader said where an epoch ends in its log. KIP-279: if this log has that epoch too,
+   * truncate to the smaller of the two end offsets and start fetching; if not, truncate to where
+   * this log's largest epoch below it ends, and ask again with that epoch. Each round removes at
+   * least one epoch from the end of this log, so the rounds end.
+   */
+  private truncateByLeaderEpoch(
+    msg: Extract<ClusterMessage, { type: "OffsetsForLeaderEpochResponse" }>,
+  ): void {
+    const state = this.durable.state.get(msg.partition);
+    if (
+      state === undefined ||
+      state.leader === this.id ||
+      msg.error !== undefined ||
+      msg.leaderEpoch !== state.leaderEpoch ||
+      this.volatile.truncatedInEpoch.get(msg.partition) === state.leaderEpoch
+    )
+      return;
+    const log = this.log(msg.partition);
+    // A follower asks on every tick until it is answered: an answer about an epoch this log no
+    // longer ends with (an earlier answer truncated it) is stale.
+    if (msg.requestedEpoch !== log.latestEpoch) return;
+    // We asked about our latest epoch, and the leader's latest epoch is the current one, which
+    // is at least ours: the leader's log always knows an epoch at or after the one asked.
+    assert(msg.epoch >= 0, `leader has no epoch for partition ${msg.partition}`);
+    const endOffset = log.endOffset;
+    const asked = log.latestEpoch;
+    const own = log.endOffsetForEpoch(msg.epoch);
+    const kip101 = this.config.truncation === "kip-101";
+    const sameEpoch = kip101 || own.epoch === msg.epoch;
+    const target = Math.min(
+      endOffset,
+      kip101 ? msg.endOffset : sameEpoch ? Math.min(msg.endOffset, own.endOffset) : own.endOffset,
+    );
+    log.truncateTo(target);
+    if (target < endOffset) {
+      this.note(
+        sameEpoch
+          ? `truncates partition ${msg.partition} to offset ${target}, dropping ${endOffset - target} record(s) the leader does not have: epoch ${msg.epoch} ends at offset ${msg.endOffset} in the leader's log${kip101 ? "" : ` and at ${own.endOffset} in this one`}`
+          : `truncates partition ${msg.partition} to offset ${target}, dropping ${endOffset - target} record(s) the leader does not have: the leader's latest epoch up to ${asked} is ${msg.epoch}, which this log lacks, so it keeps what it has up to the end of its own epoch ${own.epoch} and asks again (KIP-279)`,
+      );
+      this.rebuildProducers(msg.partition);
+      if (this.highWatermark(msg.partition) > target)
+        this.durable.highWatermark.set(msg.partition, target);
+    }
+    if (sameEpoch) this.volatile.truncatedInEpoch.set(msg.partition, state.leaderEpoch);
+  }
+
   // ------------------------------------------------------------------------------------------
   // Controller decisions
 
@@ -433,6 +540,10 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     const lostLeadership = known?.leader === this.id && state.leader !== this.id;
     this.durable.state.set(state.partition, state);
     this.volatile.proposedIsr.delete(state.partition);
+    // A leader records where its epoch starts, also when it leads again in a later epoch without
+    // having heard of the ones between: a follower may hold records from those.
+    if (state.leader === this.id)
+      this.log(state.partition).assignEpoch(state.leaderEpoch, this.log(state.partition).endOffset);
     if (becameLeader) {
       this.volatile.followers.set(state.partition, new Map());
       this.note(

@@ -3,6 +3,8 @@
  * leader and followers). Names follow Kafka's own requests where they exist.
  *
  *   producer ──Produce──▶ leader ──ProduceResponse──▶ producer
+ *   follower ──OffsetsForLeaderEpoch──▶ leader ──OffsetsForLeaderEpochResponse──▶ follower
+ *                                              (where does my last epoch end on your log?)
  *   follower ──Fetch──▶ leader ──FetchResponse (records, high watermark)──▶ follower
  *   consumer ──Fetch──▶ leader ──FetchResponse (only up to the high watermark)──▶ consumer
  *   broker ──Heartbeat──▶ controller           (the controller fences brokers that stop)
@@ -77,8 +79,38 @@ export type ClusterMessage =
       readonly records: readonly WireRecord[];
       readonly highWatermark: number;
       readonly leaderEpoch: number;
-      /** The follower's log diverges from the leader's: truncate to this offset and fetch again. */
+      /**
+       * The fetcher's last record is not the leader's record at that offset. A consumer moves back
+       * to this offset; a follower asks again where its last epoch ends (OffsetsForLeaderEpoch).
+       */
       readonly truncateTo?: number;
+      readonly error?: "NOT_LEADER_OR_FOLLOWER";
+    }
+  | {
+      /**
+       * A follower, before fetching in a new leader epoch (or after a restart), asks the leader
+       * where `epoch`, the epoch of the follower's last record, ends in the leader's log
+       * (Kafka's OffsetsForLeaderEpoch, KIP-101 and KIP-279).
+       */
+      readonly type: "OffsetsForLeaderEpoch";
+      readonly partition: number;
+      readonly replica: string;
+      /** The follower's idea of the current leader epoch: a stale leader must not answer. */
+      readonly leaderEpoch: number;
+      readonly epoch: number;
+    }
+  | {
+      /**
+       * The largest epoch at or below the one asked that the leader's log knows, and its end
+       * offset there: the start offset of the next larger epoch, or the leader's log end offset.
+       */
+      readonly type: "OffsetsForLeaderEpochResponse";
+      readonly partition: number;
+      readonly leaderEpoch: number;
+      /** The epoch asked about, so that an answer to an earlier question is recognised as stale. */
+      readonly requestedEpoch: number;
+      readonly epoch: number;
+      readonly endOffset: number;
       readonly error?: "NOT_LEADER_OR_FOLLOWER";
     }
   | { readonly type: "Heartbeat"; readonly broker: string }

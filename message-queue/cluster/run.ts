@@ -11,6 +11,7 @@ import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import type { Trace } from "../../shared/trace.js";
+import type { PartitionLog } from "../log.js";
 import { Broker } from "./broker.js";
 import { Consumer, Producer } from "./clients.js";
 import { Controller } from "./controller.js";
@@ -28,6 +29,8 @@ export interface ClusterOptions extends FaultFlags {
   messages: number;
   /** A scripted fault plan instead of one drawn from the seed. */
   plan?: Fault[];
+  /** The followers' truncation rule: KIP-279 unless a test asks for the broken KIP-101 one. */
+  truncation?: "kip-279" | "kip-101";
 }
 
 export const CLUSTER_TIMING = {
@@ -62,6 +65,11 @@ export interface ClusterResult {
   cleanElections: number;
   /** Simulated milliseconds during which some partition had no leader. */
   offlineMs: number;
+  /**
+   * Replicas whose log differs from their leader's once the faults have stopped and the cluster
+   * has drained, one line each: liveness says there are none.
+   */
+  diverged: string[];
   finalLog: Map<number, WireRecord[]>;
 }
 
@@ -102,6 +110,7 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
         replicaLagMaxMs: CLUSTER_TIMING.replicaLagMaxMs,
         fetchIntervalMs: CLUSTER_TIMING.fetchIntervalMs,
         idempotence: options.idempotence,
+        ...(options.truncation === undefined ? {} : { truncation: options.truncation }),
       }),
     ),
   );
@@ -155,23 +164,42 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
   for (const broker of brokers) broker.recover();
   const leaderOf = (p: number) =>
     brokers.find((b) => b.id === controller.state(p).leader && !b.crashed);
+  const replicasOf = (p: number) =>
+    controller
+      .state(p)
+      .replicas.map((id) => brokers.find((b) => b.id === id) as Broker)
+      .filter((b) => !b.crashed);
+  // Cheap enough to ask after every event: ends and last epochs; the logs are compared in full below.
+  const lastEpoch = (b: Broker, p: number) => b.log(p).at(b.log(p).endOffset - 1)?.epoch ?? -1;
   const settled = () =>
     Array.from({ length: options.partitions }, (_, p) => p).every((p) => {
       const leader = leaderOf(p);
       if (leader === undefined) return false;
       const end = leader.log(p).endOffset;
       const consumed = consumer.seen.get(p)?.at(-1)?.offset ?? -1;
-      return end === 0 || (leader.highWatermark(p) === end && consumed === end - 1);
+      const replicated = replicasOf(p).every(
+        (b) => b.log(p).endOffset === end && lastEpoch(b, p) === lastEpoch(leader, p),
+      );
+      return replicated && (end === 0 || (leader.highWatermark(p) === end && consumed === end - 1));
     });
   sim.runUntil(settled, sim.now + CLUSTER_TIMING.livenessMs);
 
   // Checks from the outside: the producer's history, the consumer's reads, the final logs.
   const finalLog = new Map<number, WireRecord[]>();
   const leaderless: number[] = [];
+  const diverged: string[] = [];
   for (let p = 0; p < options.partitions; p++) {
     const leader = leaderOf(p);
     if (leader === undefined) leaderless.push(p);
     finalLog.set(p, leader?.committed(p) ?? []);
+    if (leader !== undefined)
+      for (const b of replicasOf(p)) {
+        const difference = firstDifference(b.log(p), leader.log(p));
+        if (difference !== undefined)
+          diverged.push(
+            `${b.id}, partition ${p}: log end ${b.log(p).endOffset}, the leader's ${leader.log(p).endOffset}; they differ from offset ${difference}`,
+          );
+      }
   }
   const inLog = new Set([...finalLog.values()].flat().map((r) => r.value));
   const acknowledged = history
@@ -200,6 +228,7 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
     outOfOrder,
     duplicates,
     leaderless,
+    diverged,
     latenciesMs: producer.latenciesMs,
     retries: producer.retries,
     uncleanElections: controller.elections.filter((e) => !e.clean).length,
@@ -207,6 +236,30 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
     cleanElections: controller.elections.filter((e) => e.clean && e.leader !== null).length,
     finalLog,
   };
+}
+
+/** The first offset at which two logs hold different records (by epoch, key and value), if any. */
+function firstDifference(a: PartitionLog, b: PartitionLog): number | undefined {
+  const end = Math.max(a.endOffset, b.endOffset);
+  const batch = 1_000;
+  for (let from = 0; from < end; from += batch) {
+    const left = a.read(from, batch);
+    const right = b.read(from, batch);
+    for (let i = 0; i < Math.max(left.length, right.length); i++) {
+      const x = left[i];
+      const y = right[i];
+      if (
+        x === undefined ||
+        y === undefined ||
+        x.offset !== y.offset ||
+        x.epoch !== y.epoch ||
+        x.key !== y.key ||
+        x.value !== y.value
+      )
+        return Math.min(x?.offset ?? end, y?.offset ?? end);
+    }
+  }
+  return undefined;
 }
 
 export function latencySummary(latenciesMs: readonly number[]): string {

@@ -65,6 +65,12 @@ export const idempotentProducer: Scenario<Options> = {
     trace.check("the idempotent producer writes no duplicates", idempotent.duplicates === 0, {
       detail: `${idempotent.retries} retries, every repeat recognised`,
     });
+    const diverged = [...plain.diverged, ...idempotent.diverged];
+    trace.check(
+      "in both runs, every replica's log equals its leader's once the faults stop (liveness)",
+      diverged.length === 0,
+      { ref: REF.leaders, ...(diverged.length > 0 ? { detail: diverged.join("; ") } : {}) },
+    );
     trace.check(
       "neither loses an acknowledged message",
       plain.lost.length === 0 && idempotent.lost.length === 0,

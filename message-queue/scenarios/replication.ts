@@ -104,6 +104,17 @@ export const replication: Scenario<Options> = {
       { expected: !options.unclean },
     );
     trace.check(
+      "every replica's log equals its leader's once the faults stop (liveness)",
+      result.diverged.length === 0,
+      {
+        ref: REF.leaders,
+        detail:
+          result.diverged.length === 0
+            ? "every live follower holds exactly its leader's records"
+            : result.diverged.join("; "),
+      },
+    );
+    trace.check(
       "every partition has a leader once the faults stop",
       result.leaderless.length === 0,
       {

@@ -41,15 +41,71 @@ describe("replication, over seeds with a broker crash at a random time", () => {
         r.lost.length > 0 ||
         r.readThenLost.length > 0 ||
         r.outOfOrder > 0 ||
-        r.leaderless.length > 0
+        r.leaderless.length > 0 ||
+        r.diverged.length > 0
       ) {
         failures.push(
-          `${replay(options)}: lost ${r.lost.join(",")}; read then lost ${r.readThenLost.join(",")}; out of order ${r.outOfOrder}`,
+          `${replay(options)}: lost ${r.lost.join(",")}; read then lost ${r.readThenLost.join(",")}; out of order ${r.outOfOrder}; diverged ${r.diverged.join("; ")}`,
         );
       }
     }
     expect(failures).toEqual([]);
     expect(acknowledged).toBeGreaterThan(500 * 55);
+  });
+
+  it("acks=1 with unclean election and heavy faults: once the faults stop, every replica's log equals its leader's, over 500 seeds (liveness)", () => {
+    const failures: string[] = [];
+    for (let seed = 1; seed <= 500; seed++) {
+      const options = {
+        ...base,
+        seed,
+        partitions: seed % 5 === 0 ? 3 : 1,
+        acks: "1" as const,
+        minInsync: 1,
+        unclean: true,
+        loss: 0.1,
+        crash: 4,
+        partition: 3,
+      };
+      const r = runCluster(Trace.silent(), options);
+      if (r.diverged.length > 0 || r.leaderless.length > 0)
+        failures.push(`${replay(options)}: ${r.diverged.join("; ")} ${r.leaderless.join(",")}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  // The issue's command: broker-2's last record is from epoch 1, which the new leader never saw;
+  // its record at offset 17 is from epoch 0. KIP-101 truncates broker-2 to offset 18 and leaves it
+  // there for good (every fetch finds offset 17 different); KIP-279 truncates it to 17.
+  const seed169: ClusterOptions = {
+    ...base,
+    seed: 169,
+    acks: "1",
+    unclean: true,
+    crash: 4,
+    partition: 3,
+    loss: 0.1,
+    minInsync: 1,
+    messages: 200,
+  };
+
+  it("seed 169: the liveness check catches the KIP-101 truncation rule (broken variant) leaving broker-2 diverged", () => {
+    const broken = runCluster(Trace.silent(), { ...seed169, truncation: "kip-101" });
+    expect(broken.diverged, replay(seed169)).toEqual([
+      "broker-2, partition 0: log end 18, the leader's 209; they differ from offset 17",
+    ]);
+  });
+
+  it("seed 169: with KIP-279, broker-2 truncates to offset 17, catches up, and its log equals the leader's", () => {
+    const trace = new Trace({ messages: false });
+    const r = runCluster(trace, seed169);
+    expect(r.diverged, replay(seed169)).toEqual([]);
+    const truncations = trace.events.filter(
+      (e) => e.kind === "note" && e.node === "broker-2" && e.text.startsWith("truncates"),
+    );
+    expect(truncations.map((e) => (e as { text: string }).text)).toEqual([
+      "truncates partition 0 to offset 17, dropping 10 record(s) the leader does not have: epoch 0 ends at offset 18 in the leader's log and at 17 in this one",
+    ]);
   });
 
   it("acks=1 with unclean election: the test finds a lost acknowledged message", () => {
@@ -104,7 +160,14 @@ describe("the idempotent producer", () => {
 });
 
 describe("a broker, message by message", () => {
-  function leaderWithLog(epochs: number[]) {
+  /** A broker with a log of records in the given epochs, told by the controller who leads in `leaderEpoch`. */
+  function brokerWithLog(
+    id: string,
+    epochs: number[],
+    leaderEpoch = 2,
+    leader = "broker-1",
+    truncation: "kip-279" | "kip-101" = "kip-279",
+  ) {
     const trace = new Trace();
     const sim = new Simulation({ seed: 1, trace });
     const net = new Network<ClusterMessage>(sim, { loss: 1 });
@@ -114,29 +177,125 @@ describe("a broker, message by message", () => {
       replicaLagMaxMs: 30,
       fetchIntervalMs: 5,
       idempotence: false,
+      truncation,
     };
-    const broker = net.add(new Broker("broker-1", net, config));
+    const broker = net.add(new Broker(id, net, config));
     for (const [i, epoch] of epochs.entries()) broker.log(0).append(null, `v${i}`, i, epoch);
     broker.receive("controller", {
       type: "LeaderAndIsr",
       state: {
         partition: 0,
-        leader: "broker-1",
+        leader,
         isr: ["broker-1", "broker-2"],
         replicas: ["broker-1", "broker-2"],
-        leaderEpoch: 2,
+        leaderEpoch,
         version: 1,
       },
     });
     const sent = () =>
       trace.events
         .filter(
-          (e): e is Extract<TraceEvent, { kind: "send" }> =>
-            e.kind === "send" && e.from === "broker-1",
+          (e): e is Extract<TraceEvent, { kind: "send" }> => e.kind === "send" && e.from === id,
         )
         .map((e) => e.msg as ClusterMessage);
-    return { broker, sent };
+    const notes = () =>
+      trace.events.flatMap((e) => (e.kind === "note" && e.node === id ? [e.text] : []));
+    return { broker, sent, notes };
   }
+  const leaderWithLog = (epochs: number[]) => brokerWithLog("broker-1", epochs);
+
+  it("answers OffsetsForLeaderEpoch with the largest epoch at or below the one asked, and where it ends", () => {
+    // Offsets 0-1 in epoch 0, 2-4 in epoch 2; the broker leads epoch 5 from offset 5 on.
+    const { broker, sent } = brokerWithLog("broker-1", [0, 0, 2, 2, 2], 5);
+    const ask = (epoch: number, leaderEpoch = 5) =>
+      broker.receive("broker-2", {
+        type: "OffsetsForLeaderEpoch",
+        partition: 0,
+        replica: "broker-2",
+        leaderEpoch,
+        epoch,
+      });
+    ask(0);
+    ask(1); // unknown here: epoch 0 is the largest below it, and it ends where epoch 2 starts
+    ask(3); // epoch 2 ends where this leader's epoch 5 starts
+    ask(5);
+    ask(2, 4); // a follower that believes in another leader epoch gets no answer
+    const answer = (requestedEpoch: number, epoch: number, endOffset: number) => ({
+      type: "OffsetsForLeaderEpochResponse",
+      partition: 0,
+      requestedEpoch,
+      leaderEpoch: 5,
+      epoch,
+      endOffset,
+    });
+    expect(sent().filter((m) => m.type === "OffsetsForLeaderEpochResponse")).toEqual([
+      answer(0, 0, 2),
+      answer(1, 0, 2),
+      answer(3, 2, 5),
+      answer(5, 5, 5),
+      {
+        type: "OffsetsForLeaderEpochResponse",
+        partition: 0,
+        requestedEpoch: 2,
+        leaderEpoch: 4,
+        epoch: -1,
+        endOffset: -1,
+        error: "NOT_LEADER_OR_FOLLOWER",
+      },
+    ]);
+  });
+
+  it("as follower, truncates by leader epoch round after round until its log is a prefix of the leader's (KIP-279)", () => {
+    // Follower: epochs 0 0 1 1 3 3. Leader of epoch 5: epochs 0 0 0 2 2 4, so its epoch 2 ends at 5.
+    const { broker, sent, notes } = brokerWithLog("broker-2", [0, 0, 1, 1, 3, 3], 5);
+    const asked = () => sent().filter((m) => m.type === "OffsetsForLeaderEpoch");
+    broker.onTimer("tick");
+    expect(asked().at(-1)).toMatchObject({ epoch: 3, leaderEpoch: 5 });
+    const answer = (requestedEpoch: number, epoch: number, endOffset: number) =>
+      broker.receive("broker-1", {
+        type: "OffsetsForLeaderEpochResponse",
+        partition: 0,
+        requestedEpoch,
+        leaderEpoch: 5,
+        epoch,
+        endOffset,
+      });
+    // The leader has no epoch 3; its largest below is 2, which this log lacks: keep up to where
+    // this log's epoch 1 ends (offset 4) and ask again about epoch 1.
+    answer(3, 2, 5);
+    expect(broker.log(0).endOffset).toBe(4);
+    answer(3, 2, 5); // the same answer again is stale now: nothing changes
+    expect(broker.log(0).endOffset).toBe(4);
+    broker.onTimer("tick");
+    expect(asked().at(-1)).toMatchObject({ epoch: 1 });
+    // The leader's epoch 0 ends at 3, this log's at 2: the logs agree up to offset 2.
+    answer(1, 0, 3);
+    expect(broker.log(0).endOffset).toBe(2);
+    broker.onTimer("tick");
+    expect(sent().at(-1)).toMatchObject({ type: "Fetch", fetchOffset: 2, lastFetchedEpoch: 0 });
+    expect(notes().filter((n) => n.startsWith("truncates"))).toEqual([
+      "truncates partition 0 to offset 4, dropping 2 record(s) the leader does not have: the leader's latest epoch up to 3 is 2, which this log lacks, so it keeps what it has up to the end of its own epoch 1 and asks again (KIP-279)",
+      "truncates partition 0 to offset 2, dropping 2 record(s) the leader does not have: epoch 0 ends at offset 3 in the leader's log and at 2 in this one",
+    ]);
+  });
+
+  it("KIP-101 (broken variant) truncates to the leader's end offset at once, keeping a record the leader does not have", () => {
+    // The follower's offset 1 is from epoch 1, which the leader never had; the leader's is from epoch 0.
+    const { broker, sent } = brokerWithLog("broker-2", [0, 1, 1], 2, "broker-1", "kip-101");
+    broker.onTimer("tick");
+    broker.receive("broker-1", {
+      type: "OffsetsForLeaderEpochResponse",
+      partition: 0,
+      requestedEpoch: 1,
+      leaderEpoch: 2,
+      epoch: 0,
+      endOffset: 2,
+    });
+    expect(broker.log(0).endOffset).toBe(2);
+    expect(broker.log(0).at(1)?.epoch).toBe(1);
+    broker.onTimer("tick");
+    expect(sent().at(-1)).toMatchObject({ type: "Fetch", fetchOffset: 2, lastFetchedEpoch: 1 });
+  });
 
   it("tells a follower with records from a deposed leader where to truncate", () => {
     // The leader has offsets 0-1 from epoch 0 and 2-3 from epoch 1; the follower's offset 2 is from epoch 0.

@@ -106,4 +106,31 @@ describe("compaction", () => {
     const keepFirst = records.filter((r, i) => records.findIndex((x) => x.key === r.key) === i);
     expect(replayToTable(keepFirst)).not.toEqual(replayToTable(records));
   });
+
+  it("knows where each leader epoch ends, as Kafka's LeaderEpochFileCache answers", () => {
+    const log = new PartitionLog({ segmentBytes: 1 << 20 });
+    for (const epoch of [0, 0, 2, 2, 2]) log.append(null, "v", 0, epoch);
+    log.assignEpoch(5, log.endOffset); // a new leader, before it writes
+    expect(log.epochs).toEqual([
+      { epoch: 0, startOffset: 0 },
+      { epoch: 2, startOffset: 2 },
+      { epoch: 5, startOffset: 5 },
+    ]);
+    expect(log.endOffsetForEpoch(0)).toEqual({ epoch: 0, endOffset: 2 });
+    expect(log.endOffsetForEpoch(1)).toEqual({ epoch: 0, endOffset: 2 });
+    expect(log.endOffsetForEpoch(4)).toEqual({ epoch: 2, endOffset: 5 });
+    expect(log.endOffsetForEpoch(5)).toEqual({ epoch: 5, endOffset: 5 });
+    expect(log.endOffsetForEpoch(6)).toEqual({ epoch: -1, endOffset: -1 });
+    expect(log.endOffsetForEpoch(-1)).toEqual({ epoch: -1, endOffset: -1 });
+    log.truncateTo(3);
+    expect(log.epochs).toEqual([
+      { epoch: 0, startOffset: 0 },
+      { epoch: 2, startOffset: 2 },
+    ]);
+    expect(log.endOffsetForEpoch(2)).toEqual({ epoch: 2, endOffset: 3 });
+    const later = new PartitionLog({ segmentBytes: 1 << 20 });
+    later.assignEpoch(3, 0);
+    expect(later.endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: 0 });
+    expect(() => log.append(null, "v", 0, 1)).toThrow(/must truncate/);
+  });
 });
