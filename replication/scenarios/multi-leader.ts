@@ -3,7 +3,7 @@
  * the conflict (DDIA ch. 5, "Multi-Leader Replication": "Handling Write Conflicts").
  */
 
-import { faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
+import { decimal, faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
 import { type VectorClock, vcCompare } from "../../shared/clocks.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
@@ -145,7 +145,16 @@ export const multiLeader: Scenario<{ writes: number; wan: number } & FaultFlags>
       integer(1, 10_000),
       40,
     ),
-    ...faultOptions({ loss: 0, duplicate: 0, crash: 0, partition: 0 }, "leader"),
+    ...faultOptions({ loss: 0, duplicate: 0, crash: 0, partition: 0 }, "leader").map((o) =>
+      o.flags.startsWith("--loss")
+        ? option(
+            "--loss <p>",
+            "probability that a message is lost; at most 0.9, since the leaders resend until a message gets through, and over a WAN that loses every message the datacenters could never settle their conflicts",
+            decimal(0, 0.9),
+            0,
+          )
+        : o,
+    ),
   ],
   run: ({ trace, seed }, options) => {
     // Before user 1's write can reach dc2, however short the WAN delay is made.

@@ -89,6 +89,64 @@ describe("--export-history to a path that cannot be written", () => {
   });
 });
 
+describe("a check with nothing to judge is not exercised, never ✔ (at the edge of a flag's range)", () => {
+  /** Each check of the run as [name, held], from --json. */
+  const checksOf = async (args: string[]) => {
+    const events = expectNdjson(await run([...args, "--json"]));
+    return events.flatMap((e) => (e.kind === "check" ? [[e.name, e.held] as const] : []));
+  };
+
+  it("quorum --loss 1: no read completes, so neither staleness nor linearizability is judged", async () => {
+    expect(await checksOf(["quorum", "--loss", "1"])).toEqual([
+      ["every read returns the latest acknowledged write (or a newer one)", null],
+      ["the history is linearizable", null],
+    ]);
+  });
+
+  it("sync-vs-async --loss 1: nothing is acknowledged in any mode, and the run exits 0", async () => {
+    const checks = await checksOf(["sync-vs-async", "--loss", "1"]);
+    expect(checks).toHaveLength(4);
+    expect(checks.every(([, held]) => held === null)).toBe(true);
+  });
+
+  it("read-from-followers --loss 1: no get completes in its leader-follower part; the Raft part, without random loss, is judged; failover's Raft run, whose faults stop, too", async () => {
+    expect(await checksOf(["read-from-followers", "--loss", "1"])).toEqual([
+      ["reads from followers are linearizable", null],
+      ["reads from the leader are linearizable", null],
+      ["a Raft leader answering gets from its own state is linearizable", false],
+      ["a Raft leader answering gets through a read index is linearizable", true],
+    ]);
+    // failover's Raft run loses messages while the faults last, then stops them and lets the
+    // cluster converge: its clients complete operations, and every check judges something.
+    const failover = await checksOf(["failover", "--loss", "1"]);
+    expect(failover.every(([, held]) => held !== null)).toBe(true);
+  });
+
+  it("anti-entropy with nothing missed (--loss 0) has nothing to repair", async () => {
+    expect(await checksOf(["anti-entropy", "--loss", "0"])).toEqual([
+      ["anti-entropy brings every replica to the latest version of every key", null],
+      ["anti-entropy sent fewer entries than a full copy", null],
+    ]);
+  });
+
+  it("follower-catch-up, multi-leader and anti-entropy refuse a --loss at which they cannot converge, and --help says why", async () => {
+    for (const [name, max] of [
+      ["follower-catch-up", "0.9"],
+      ["multi-leader", "0.9"],
+      ["anti-entropy", "0.5"],
+    ] as const) {
+      const refused = await run([name, "--loss", "1"]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe(
+        `error: option '--loss <p>' argument '1' is invalid. must be a number from 0 to ${max}\n`,
+      );
+      expectCompleted(await run([name, "--loss", max]));
+      const help = spawnMain("replication", [name, "--help"]).stdout.replace(/\s+/g, " ");
+      expect(help).toMatch(new RegExp(`at most ${max}, since .* \\(number 0 to ${max}\\)`));
+    }
+  });
+});
+
 describe("the tour", () => {
   it("matches its golden plain output", () =>
     expectTourMatchesGolden(replication, import.meta.dirname));
