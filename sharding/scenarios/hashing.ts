@@ -91,25 +91,36 @@ function addAndRemove(
     "every key has exactly one owner",
     [before, grown, removal?.shrunk].every((a) => a === undefined || everyKeyHasOneOwner(a, keys)),
   );
-  trace.check("adding a node moves keys only to the new node", add.onlyInvolvesChanged, {
+  // Where keys went is only judged if some key moved: with few keys, none may.
+  const onAdd = "adding a node moves keys only to the new node";
+  if (add.moved === 0) {
+    trace.notExercised(onAdd, `no key moved: ${newNode} took none of the ${keys.length}`, {
+      ref: options.ref,
+    });
+  } else {
+    trace.check(onAdd, add.onlyInvolvesChanged, {
+      expected: options.minimal,
+      detail: add.onlyInvolvesChanged
+        ? `all ${add.moved} moved keys went to ${newNode}`
+        : `keys also moved between existing nodes`,
+      ref: options.ref,
+    });
+  }
+  if (remove === undefined) return;
+  const onRemove = "removing a node moves keys only away from the removed node";
+  if (remove.moved === 0) {
+    trace.notExercised(onRemove, `no key moved: ${victim} held none of the ${keys.length}`, {
+      ref: options.ref,
+    });
+    return;
+  }
+  trace.check(onRemove, remove.onlyInvolvesChanged, {
     expected: options.minimal,
-    detail: add.onlyInvolvesChanged
-      ? `all ${add.moved} moved keys went to ${newNode}`
-      : `keys also moved between existing nodes`,
+    detail: remove.onlyInvolvesChanged
+      ? `all ${remove.moved} moved keys came from ${victim}`
+      : `keys also moved between the remaining nodes`,
     ref: options.ref,
   });
-  if (remove === undefined) return;
-  trace.check(
-    "removing a node moves keys only away from the removed node",
-    remove.onlyInvolvesChanged,
-    {
-      expected: options.minimal,
-      detail: remove.onlyInvolvesChanged
-        ? `all ${remove.moved} moved keys came from ${victim}`
-        : `keys also moved between the remaining nodes`,
-      ref: options.ref,
-    },
-  );
 }
 
 export const hashModN: Scenario<HashOptions> = {
@@ -323,13 +334,21 @@ export const fixedPartitions: Scenario<FixedOptions> = {
     const fairLow = Math.floor(partitions / after.nodes.length);
     const keyMove = movement(assign(before, keySet), afterAssignment, newNode);
     trace.check("every key has exactly one owner", everyKeyHasOneOwner(afterAssignment, keySet));
-    trace.check(
-      "only whole partitions move, and only to the new node",
-      moved.every((p) => after.partitionMap[p] === newNode) && keyMove.onlyInvolvesChanged,
-      {
-        detail: `${keyMove.moved} keys moved (${percent(keyMove.fraction)}), all inside the ${moved.length} moved partition(s)`,
-      },
-    );
+    const wholePartitions = "only whole partitions move, and only to the new node";
+    if (moved.length === 0) {
+      trace.notExercised(
+        wholePartitions,
+        `${newNode} took no partition: ${partitions} partition(s) over ${after.nodes.length} nodes come to less than one each`,
+      );
+    } else {
+      trace.check(
+        wholePartitions,
+        moved.every((p) => after.partitionMap[p] === newNode) && keyMove.onlyInvolvesChanged,
+        {
+          detail: `${keyMove.moved} keys moved (${percent(keyMove.fraction)}), all inside the ${moved.length} moved partition(s)`,
+        },
+      );
+    }
     trace.check(
       "every node ends with its fair share of partitions",
       counts.every((c) => c >= fairLow && c <= Math.ceil(partitions / after.nodes.length)),

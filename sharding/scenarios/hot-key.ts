@@ -123,23 +123,34 @@ export const hotKey: Scenario<HotKeyOptions> = {
       `Salted, the celebrity's ${celebrityWrites} writes land on ${celebrityWritesByNode.size} node(s), at most ${mostOnOneNode} on one; the busiest node's load ÷ mean goes from ${before.toFixed(2)} to ${after.toFixed(2)}.`,
       { level: "summary" },
     );
-    // Salting can spread the writes only if the sub-keys live on several nodes; with enough
-    // writes, random suffixes then reach more than one of them (all 20 or more on one node of
-    // several would take odds below one in ten million).
-    trace.check(
-      "salting spreads the celebrity's writes over several nodes",
-      mostOnOneNode < celebrityWrites,
-      {
-        expected: hotKeys.has(CELEBRITY) && subKeyNodes.size > 1 && celebrityWrites >= 20,
+    // Salting can spread the writes only if there are two writes at least and the sub-keys live
+    // on several nodes; otherwise there is nothing to judge. With enough writes, random suffixes
+    // then reach more than one node (all 20 or more on one node of several would take odds below
+    // one in ten million); with fewer, they may all land on one by chance.
+    const spreads = "salting spreads the celebrity's writes over several nodes";
+    const gathers = "a read that gathers all sub-keys sees every write to the celebrity";
+    if (celebrityWrites < 2) {
+      trace.notExercised(
+        spreads,
+        `${celebrityWrites} write(s) to ${CELEBRITY}: too few to be on several nodes`,
+      );
+    } else if (subKeyNodes.size < 2) {
+      trace.notExercised(
+        spreads,
+        `all ${salt} sub-key(s) of ${CELEBRITY} live on ${[...subKeyNodes].join("")}: there is no other node to spread to`,
+      );
+    } else {
+      trace.check(spreads, mostOnOneNode < celebrityWrites, {
+        expected: hotKeys.has(CELEBRITY) && celebrityWrites >= 20,
         detail: `on ${celebrityWritesByNode.size} node(s); unsalted, all were on ${celebrityNode}`,
-      },
-    );
-    trace.check(
-      "a read that gathers all sub-keys sees every write to the celebrity",
-      readTotal === celebrityWrites,
-      {
+      });
+    }
+    if (celebrityWrites === 0) {
+      trace.notExercised(gathers, `no write went to ${CELEBRITY}`);
+    } else {
+      trace.check(gathers, readTotal === celebrityWrites, {
         detail: `${readTotal} = ${celebrityWrites} likes`,
-      },
-    );
+      });
+    }
   },
 };

@@ -1,0 +1,115 @@
+/**
+ * A check whose subject is empty in a run proves nothing, so it must come out "not exercised"
+ * (held: null), never ✔ (issue 9, section 3). Each case below is a flag value in range where the
+ * subject is empty: no key moved, no partition had to move, nothing split, no write reached the
+ * celebrity, no node to spread to. And the converse: at the defaults, every check is exercised.
+ */
+import { describe, expect, it } from "vitest";
+import { sharding } from "../../sharding/main.js";
+import type { TraceEvent } from "../../shared/trace.js";
+import { expectNdjson, runInProcess } from "../shared/fixtures/cli.js";
+
+type Check = Extract<TraceEvent, { kind: "check" }>;
+
+async function checksOf(argv: string[]): Promise<Check[]> {
+  const result = await runInProcess(sharding, [...argv, "--json"]);
+  return expectNdjson(result).filter((e): e is Check => e.kind === "check");
+}
+
+const cases: { argv: string[]; check: string; why: RegExp }[] = [
+  {
+    argv: ["jump-hash", "--keys", "1"],
+    check: "adding a node moves keys only to the new node",
+    why: /^no key moved: node-5 took none of the 1$/,
+  },
+  {
+    argv: ["jump-hash", "--keys", "1"],
+    check: "removing a node moves keys only away from the removed node",
+    why: /^no key moved: node-4 held none of the 1$/,
+  },
+  {
+    argv: ["consistent-hashing", "--keys", "1"],
+    check: "removing a node moves keys only away from the removed node",
+    why: /^no key moved/,
+  },
+  {
+    argv: ["rendezvous", "--keys", "1"],
+    check: "adding a node moves keys only to the new node",
+    why: /^no key moved/,
+  },
+  {
+    argv: ["fixed-partitions", "--partitions", "1"],
+    check: "only whole partitions move, and only to the new node",
+    why: /^node-4 took no partition: 1 partition\(s\) over 4 nodes come to less than one each$/,
+  },
+  {
+    argv: ["fixed-partitions", "--nodes", "64"],
+    check: "only whole partitions move, and only to the new node",
+    why: /^node-65 took no partition/,
+  },
+  {
+    argv: ["dynamic-partitions", "--split-size", "100000"],
+    check: "no partition holds more than the split threshold",
+    why: /^2000 key\(s\) never pass the split threshold of 100000/,
+  },
+  {
+    argv: ["dynamic-partitions", "--keys", "1"],
+    check: "the number of partitions grows with the data",
+    why: /nothing had to split$/,
+  },
+  {
+    argv: ["hot-key", "--requests", "1"],
+    check: "salting spreads the celebrity's writes over several nodes",
+    why: /^0 write\(s\) to user:1: too few/,
+  },
+  {
+    argv: ["hot-key", "--requests", "1"],
+    check: "a read that gathers all sub-keys sees every write to the celebrity",
+    why: /^no write went to user:1$/,
+  },
+  {
+    argv: ["hot-key", "--nodes", "1"],
+    check: "salting spreads the celebrity's writes over several nodes",
+    why: /^all 100 sub-key\(s\) of user:1 live on node-1: there is no other node/,
+  },
+  {
+    argv: ["hot-key", "--salt", "1"],
+    check: "salting spreads the celebrity's writes over several nodes",
+    why: /^all 1 sub-key\(s\) of user:1 live on node-\d+: there is no other node/,
+  },
+  {
+    argv: ["rebalance", "--partitions", "1"],
+    check: "rebalancing finished once faults stopped",
+    why: /^no partition had to move: 1 partition\(s\) over 4 nodes/,
+  },
+  {
+    argv: ["rebalance", "--nodes", "64"],
+    check: "rebalancing finished once faults stopped",
+    why: /^no partition had to move: 8 partition\(s\) over 65 nodes/,
+  },
+];
+
+describe("checks with nothing to judge", () => {
+  it.each(cases)("$argv.0 $argv.1 $argv.2: $check", async ({ argv, check, why }) => {
+    const checks = await checksOf(argv);
+    const found = checks.find((c) => c.name === check);
+    expect(found?.held, `${check} in ${argv.join(" ")}`).toBeNull();
+    expect(found?.detail).toMatch(why);
+    // Not exercised is neither a violation nor a pass: the run still completes as expected.
+    const result = await runInProcess(sharding, argv);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/○ .* \(not exercised\)/);
+    expect(result.stdout).toMatch(/\d+ not exercised; run completed as expected\.$/m);
+  });
+});
+
+describe("at the defaults", () => {
+  it.each(sharding.scenarios.map((s) => s.name))(
+    "%s exercises every check",
+    async (name) => {
+      const checks = await checksOf([name]);
+      expect(checks.length).toBeGreaterThan(0);
+      expect(checks.filter((c) => c.held === null).map((c) => c.name)).toEqual([]);
+    },
+  );
+});
