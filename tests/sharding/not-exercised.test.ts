@@ -104,12 +104,9 @@ describe("checks with nothing to judge", () => {
 });
 
 describe("at the defaults", () => {
-  it.each(sharding.scenarios.map((s) => s.name))(
-    "%s exercises every check",
-    async (name) => {
-      const checks = await checksOf([name]);
-      expect(checks.length).toBeGreaterThan(0);
-      expect(checks.filter((c) => c.held === null).map((c) => c.name)).toEqual([]);
-    },
-  );
+  it.each(sharding.scenarios.map((s) => s.name))("%s exercises every check", async (name) => {
+    const checks = await checksOf([name]);
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.filter((c) => c.held === null).map((c) => c.name)).toEqual([]);
+  });
 });
