@@ -18,11 +18,25 @@
  *   drops every :fail operation before the search.
  *
  * --knossos reads histories as Knossos does.
+ *
+ *   npx tsx shared/check/main.ts consistency [--json] [--independent] [--require MODEL] FILE...
+ *
+ * Classifies register histories (unique values per key) against linearizable, sequential,
+ * causal, PRAM and the four session guarantees (see consistency.ts). Exit 0 when every file was
+ * classified, 2 for bad input, and with --require 1 when some file violates that model or leaves
+ * it undecided.
  */
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { choice, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, integer } from "../cli.js";
+import {
+  type Classification,
+  ConsistencyInputError,
+  classify,
+  DEFAULT_MAX_STEPS,
+  MODEL_NAMES,
+} from "./consistency.js";
 import { ednString } from "./edn.js";
 import { HistoryFormatError, parseJepsenHistory } from "./jepsen.js";
 import {
@@ -136,25 +150,10 @@ Readings (where Jepsen's tools differ; the default is Porcupine's):
     .action((files: string[], options: CheckOptions) => {
       const baseModel = MODELS[options.model] as Model<unknown>;
       const model = options.knossos ? knossosReading(baseModel) : baseModel;
-      const parsed: { file: string; ops: CheckedOp[] }[] = [];
-      for (const file of files) {
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch {
-          throw new UsageProblem(`cannot read ${file}`);
-        }
-        let ops: CheckedOp[];
-        try {
-          ops = parseJepsenHistory(text, { model, independent: options.independent });
-        } catch (error) {
-          if (error instanceof HistoryFormatError)
-            throw new UsageProblem(`${file}:${error.line}: ${error.message}`);
-          throw error;
-        }
-        if (ops.length === 0) throw new UsageProblem(`${file}: the history has no operations`);
-        parsed.push({ file, ops });
-      }
+      const parsed = files.map((file) => ({
+        file,
+        ops: readHistory(file, { model, independent: options.independent }),
+      }));
       for (const { file, ops } of parsed) {
         let verdict: Verdict;
         try {
@@ -178,6 +177,82 @@ Readings (where Jepsen's tools differ; the default is Porcupine's):
         );
       }
     });
+  program
+    .command("consistency")
+    .description(
+      "classify register histories: linearizable, sequential, causal, PRAM and the session guarantees",
+    )
+    .option(
+      "--independent",
+      "Jepsen's multi-key form: each :value is a [key value] tuple, each key a register",
+      false,
+    )
+    .option("--json", "one JSON object per file", false)
+    .addOption(
+      new Option(
+        "--require <model>",
+        `exit 1 when some file violates this model, or leaves it undecided (${choice([...MODEL_NAMES]).range})`,
+      ).argParser(choice([...MODEL_NAMES]).parse),
+    )
+    .addOption(
+      new Option(
+        "--max-steps <count>",
+        `search steps per model and file before a model is reported undecided (${integer(1, 1_000_000_000).range})`,
+      )
+        .argParser(integer(1, 1_000_000_000).parse)
+        .default(DEFAULT_MAX_STEPS),
+    )
+    .argument(
+      "<files...>",
+      "history files: :read and :write on registers (:key k for several, or --independent), each value written once per key",
+    )
+    .addHelpText(
+      "after",
+      `
+Models (definitions and citations in shared/check/README.md):
+  linearizable         one legal order of all operations that respects real time
+  sequential           one legal order of all operations that respects each process's order
+  causal               per process, a legal order of every write and its own operations
+                       that respects causality (program order and reads-from)
+  pram                 the same, respecting only each process's order
+  read-your-writes     a process never reads nil or an older value after writing to the key
+  monotonic-reads      nor after reading a value of the key
+  monotonic-writes     nor after reading a write made later in another process's session
+  writes-follow-reads  nor after reading a write another process made after reading newer data
+
+An :info write counts if some read returned its value; :fail writes and :fail or :info reads
+are dropped. A model the search cannot decide within --max-steps is reported undecided.`,
+    )
+    .action((files: string[], options: ConsistencyOptions) => {
+      const parsed: { file: string; ops: CheckedOp[] }[] = [];
+      for (const file of files)
+        parsed.push({
+          file,
+          ops: readHistory(file, { model: registerModel, independent: options.independent }),
+        });
+      const results: { file: string; result: Classification }[] = [];
+      for (const { file, ops } of parsed) {
+        try {
+          results.push({ file, result: classify(ops, { maxSteps: options.maxSteps }) });
+        } catch (error) {
+          if (error instanceof ConsistencyInputError)
+            throw new UsageProblem(`${file}:${error.op.callTime}: ${error.message}`);
+          throw error;
+        }
+      }
+      for (const { file, result } of results) {
+        if (
+          options.require !== undefined &&
+          result.models[options.require as keyof Classification["models"]] !== true
+        )
+          exitCode = EXIT_VIOLATION;
+        write(
+          options.json
+            ? `${JSON.stringify(classificationJson(file, result))}\n`
+            : classificationText(file, result),
+        );
+      }
+    });
   try {
     program.parse(argv as string[], { from: "user" });
   } catch (error) {
@@ -192,6 +267,65 @@ Readings (where Jepsen's tools differ; the default is Porcupine's):
 }
 
 class UsageProblem extends Error {}
+
+/** A history file's operations; bad input becomes a UsageProblem naming the file and line. */
+function readHistory(
+  file: string,
+  options: { model: Model<unknown>; independent: boolean },
+): CheckedOp[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageProblem(`cannot read ${file}`);
+  }
+  let ops: CheckedOp[];
+  try {
+    ops = parseJepsenHistory(text, options);
+  } catch (error) {
+    if (error instanceof HistoryFormatError)
+      throw new UsageProblem(`${file}:${error.line}: ${error.message}`);
+    throw error;
+  }
+  if (ops.length === 0) throw new UsageProblem(`${file}: the history has no operations`);
+  return ops;
+}
+
+function classificationText(file: string, result: Classification): string {
+  const names = (value: boolean | null) =>
+    MODEL_NAMES.filter((m) => result.models[m] === value).join(", ");
+  const lines = [
+    `${file}: ${result.operations} operations; the strongest model that holds: ${result.strongest ?? "none of linearizable, sequential, causal, PRAM"}`,
+  ];
+  if (names(true) !== "") lines.push(`  holds: ${names(true)}`);
+  if (names(false) !== "") lines.push(`  fails: ${names(false)}`);
+  for (const u of result.undecided) lines.push(`  undecided: ${u.model}: ${u.reason}`);
+  for (const v of result.violations) lines.push(`  not ${v.model}: ${v.message}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function classificationJson(file: string, result: Classification) {
+  return {
+    file,
+    operations: result.operations,
+    models: result.models,
+    strongest: result.strongest,
+    violations: result.violations.map((v) => ({
+      model: v.model,
+      ...(v.process === undefined ? {} : { process: v.process }),
+      message: v.message,
+      ops: v.ops.map(opJson),
+    })),
+    undecided: result.undecided,
+  };
+}
+
+interface ConsistencyOptions {
+  independent: boolean;
+  json: boolean;
+  require?: string;
+  maxSteps: number;
+}
 
 interface CheckOptions {
   model: string;

@@ -1,0 +1,952 @@
+/**
+ * Consistency models of a register history (DDIA ch. 9, "Linearizability" and "Ordering
+ * Guarantees"; ch. 5, "Problems with Replication Lag"): which of these a history satisfies, and for
+ * each one it does not, an explanation in one sentence naming the operations.
+ *
+ * The history: `:read` and `:write` operations on one or several registers (keys), each register
+ * starting at nil, every value written at most once per key (so a read names the write it read
+ * from). Processes are sequential: each has one operation outstanding at a time.
+ *
+ * Outcomes (Jepsen's): an `ok` operation happened; a `fail` write did not; a `fail` or `info` read
+ * constrains nothing and is dropped; an `info` write happened if some read returned its value, and
+ * is otherwise dropped. Dropping it is exact, not just safe: a write nobody read can be removed
+ * from any legal order and the order stays legal (no read returned it, so the latest write before
+ * each read is unchanged), and it precedes nothing in the orders below, so no constraint is lost.
+ * An `info` write that was read took effect some time after its invocation, perhaps after its
+ * process's later operations: it follows its process's earlier operations and precedes none.
+ *
+ * Orders. Program order PO: each process's operations in invocation order (an `info` write precedes
+ * nothing). Reads-from RF: the write whose value a read returned (values are unique). Causal order
+ * CO = (PO ∪ RF)+, Lamport's happened-before for shared memory (Ahamad et al. 1995). A serialization
+ * is *legal* when each read returns the value of the latest write to its key before it, or nil if
+ * there is none. A process's *view* is all the writes and that process's own operations.
+ *
+ * - linearizable (Herlihy and Wing 1990): a legal total order that respects real time (an operation
+ *   that returned before another was invoked comes first). Decided by `checkLinearizable`, per key.
+ * - sequential (Lamport 1979, "How to make a multiprocessor computer that correctly executes
+ *   multiprocess programs"): one legal total order of all operations that respects PO.
+ * - causal (causal memory: Ahamad, Neiger, Burns, Kohli and Hutto 1995, "Causal memory:
+ *   definitions, implementation, and programming"): for each process, a legal serialization of its
+ *   view that respects CO.
+ * - pram (Lipton and Sandberg 1988, "PRAM: a scalable shared memory"): for each process, a legal
+ *   serialization of its view that respects PO.
+ *
+ * Each implies the next: a linearization is a sequential order (real time contains PO); a legal
+ * total order restricted to a view is legal (every write stays) and respects CO (it respects PO,
+ * and RF because it is legal); a view's order that respects CO respects PO.
+ *
+ * Session guarantees (Terry, Demers, Petersen, Spreitzer, Theimer and Welch 1994, "Session
+ * guarantees for weakly consistent replicated data"; a session is a process). Terry et al. define
+ * them on servers' databases and a write order, neither of which a history shows. With unique
+ * values and no versions, a violation is *observable* when a read of process p on key x returns nil,
+ * or a value w0 older than a write w to x that the guarantee says p must already see, where "w must
+ * be seen" is:
+ *
+ * - read-your-writes: p wrote w before the read;
+ * - monotonic-reads: p read w before the read;
+ * - monotonic-writes: w was written by another process q before q wrote a value p read before the
+ *   read (q's writes reach p in q's order);
+ * - writes-follow-reads: another process q read w before writing a value p read before the read
+ *   (a write follows the writes its session read);
+ *
+ * and "w0 is older than w" means w0 precedes w in (PO ∪ RF_p)+, RF_p being the reads-from edges into
+ * p's own reads (the order p's PRAM view must respect), for the first three, and in CO for
+ * writes-follow-reads. So PRAM implies read-your-writes, monotonic reads and monotonic writes
+ * (each pattern puts w0 before w before the read in p's view), and causal memory implies all four,
+ * as Brzezinski, Sobaniec and Wawrzyniak (2004, "From session causality to causal consistency")
+ * and Viotti and Vukolić (2016, "Consistency in non-transactional distributed storage systems")
+ * state. The converse does not hold here: these patterns are what one read can show, and a
+ * history can satisfy all four and still not be PRAM. A read of a value nobody wrote breaks the
+ * four memory models and none of the session guarantees.
+ *
+ * The search. Cheap necessary conditions first, each with its sentence: a read of a value never
+ * written; a cycle in the order; then saturation, which adds the orders every legal serialization
+ * must have: if a read r returns w1 and another write w2 to the key precedes r, then w2 precedes
+ * w1; if w1 precedes w2, then r precedes w2; a read of nil precedes every write to its key. A
+ * contradiction (w1 before w2 before r, or a write before a read of nil) is a violation. What is
+ * left goes to a depth-first search for the serialization, memoised on (operations placed, value of
+ * each key) and bounded by a step budget; a model it cannot decide within the budget is undecided,
+ * never guessed. Two moves are made without branching, and neither loses a solution: a read that
+ * matches the current value (moved to the front of any legal completion, it reads the same value
+ * and changes nothing), and a write whose value no remaining read returns while no remaining read
+ * needs its key's current value (moved to the front, it is overwritten before any read that could
+ * see it). The search branches only on writes some remaining read needs, and never overwrites a
+ * value a remaining read still needs (values are unique: it could not come back).
+ *
+ * Checking causal memory is NP-complete in general and polynomial for histories with unique values
+ * (Bouajjani, Enea, Guerraoui and Hamza 2017, "On verifying causal consistency"); this checker does
+ * not implement their characterisation: it saturates and searches, as above.
+ */
+
+import { ednString } from "./edn.js";
+import {
+  type CheckedOp,
+  checkLinearizable,
+  registerModel,
+  SearchCache,
+  SearchLimitExceeded,
+} from "./linearizability.js";
+
+export const MODEL_NAMES = [
+  "linearizable",
+  "sequential",
+  "causal",
+  "pram",
+  "read-your-writes",
+  "monotonic-reads",
+  "monotonic-writes",
+  "writes-follow-reads",
+] as const;
+export type ConsistencyModel = (typeof MODEL_NAMES)[number];
+
+/** The four memory models, strongest first: each implies the next. */
+const MEMORY_MODELS = ["linearizable", "sequential", "causal", "pram"] as const;
+const SESSION_MODELS = [
+  "read-your-writes",
+  "monotonic-reads",
+  "monotonic-writes",
+  "writes-follow-reads",
+] as const;
+
+export interface Violation {
+  model: ConsistencyModel;
+  /** The process whose view or session fails, when there is one. */
+  process?: string;
+  message: string;
+  ops: CheckedOp[];
+}
+
+export interface Classification {
+  operations: number;
+  /** true: holds; false: violated; null: undecided within the step budget. */
+  models: Record<ConsistencyModel, boolean | null>;
+  /** The strongest of linearizable, sequential, causal and PRAM shown to hold, if any. */
+  strongest: (typeof MEMORY_MODELS)[number] | null;
+  violations: Violation[];
+  undecided: { model: ConsistencyModel; reason: string }[];
+}
+
+export interface ClassifyOptions {
+  /** Search steps per model and history before giving up as undecided. */
+  maxSteps?: number;
+  /**
+   * Use the implications (linearizable ⇒ sequential ⇒ causal ⇒ PRAM ⇒ the session guarantees
+   * each implies) to skip work. Tests turn this off to check every model on its own.
+   */
+  shortcuts?: boolean;
+  /** Where an operation is, for sentences: "line 7" for a file (the default), "at 12 ms"... */
+  place?: (op: CheckedOp) => string;
+}
+
+/** A history this checker cannot judge: an operation other than read and write, or a value written twice. */
+export class ConsistencyInputError extends Error {
+  override name = "ConsistencyInputError";
+  constructor(
+    readonly op: CheckedOp,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_MAX_STEPS = 1_000_000;
+
+const NIL = -1;
+const THIN_AIR = -2;
+
+interface Node {
+  op: CheckedOp;
+  index: number;
+  write: boolean;
+  key: string;
+  /** The value written or read, in canonical EDN (equal exactly when equal by content). */
+  value: string;
+  process: string;
+  /** Position among its process's operations, in invocation order. */
+  poIndex: number;
+  /** An `info` write (that was read): it follows its process's earlier operations and precedes none. */
+  info: boolean;
+  /** For a read: the node it read from, NIL, or THIN_AIR (no write that happened wrote it). */
+  from: number;
+}
+
+interface Prepared {
+  nodes: Node[];
+  byProcess: Map<string, Node[]>;
+  writesByKey: Map<string, Node[]>;
+  /** The PO predecessor each node is chained to (the latest earlier non-info operation), or -1. */
+  poPred: number[];
+  /** ok writes that failed, by key and value: to name them when a read returns their value. */
+  failedWrites: Map<string, CheckedOp>;
+}
+
+/** Apply the outcome rules and refuse what the checker cannot judge (see the header). */
+function prepare(ops: readonly CheckedOp[], place: (op: CheckedOp) => string): Prepared {
+  const writes = new Map<string, CheckedOp>();
+  const failedWrites = new Map<string, CheckedOp>();
+  for (const op of ops) {
+    if (op.f !== "read" && op.f !== "write")
+      throw new ConsistencyInputError(op, "the consistency checker accepts :read and :write v");
+    if (op.f !== "write") continue;
+    const id = `${op.key}\u0000${ednString(op.input)}`;
+    if (op.outcome === "fail") {
+      failedWrites.set(id, op);
+      continue;
+    }
+    if (op.input === null || op.input === undefined)
+      throw new ConsistencyInputError(
+        op,
+        "a write of nil, the value every key starts with: the consistency checker needs each written value to differ from nil and from every other value written to its key",
+      );
+    const first = writes.get(id);
+    if (first !== undefined)
+      throw new ConsistencyInputError(
+        op,
+        `${ednString(op.input)} is written${op.key === "" ? "" : ` to key ${op.key}`} a second time (first at ${place(first)}): the consistency checker needs each value written to a key to be unique`,
+      );
+    writes.set(id, op);
+  }
+  const readValues = new Set<string>();
+  for (const op of ops)
+    if (op.f === "read" && op.outcome === "ok")
+      readValues.add(`${op.key}\u0000${ednString(op.output)}`);
+  const kept = ops.filter((op) =>
+    op.f === "read"
+      ? op.outcome === "ok"
+      : op.outcome === "ok" ||
+        (op.outcome === "info" && readValues.has(`${op.key}\u0000${ednString(op.input)}`)),
+  );
+  const nodes: Node[] = [];
+  const byProcess = new Map<string, Node[]>();
+  const writesByKey = new Map<string, Node[]>();
+  const writerOf = new Map<string, number>();
+  const ordered = [...kept].sort((a, b) => a.callTime - b.callTime || a.id - b.id);
+  for (const op of ordered) {
+    const list = byProcess.get(op.process) ?? [];
+    byProcess.set(op.process, list);
+    const write = op.f === "write";
+    const value = ednString(write ? op.input : op.output);
+    const node: Node = {
+      op,
+      index: nodes.length,
+      write,
+      key: op.key,
+      value,
+      process: op.process,
+      poIndex: list.length,
+      info: write && op.outcome === "info",
+      from: NIL,
+    };
+    nodes.push(node);
+    list.push(node);
+    if (write) {
+      writerOf.set(`${op.key}\u0000${value}`, node.index);
+      const ws = writesByKey.get(op.key) ?? [];
+      ws.push(node);
+      writesByKey.set(op.key, ws);
+    }
+  }
+  for (const node of nodes) {
+    if (node.write || node.value === "nil") continue;
+    node.from = writerOf.get(`${node.key}\u0000${node.value}`) ?? THIN_AIR;
+  }
+  const poPred = new Array<number>(nodes.length).fill(-1);
+  for (const list of byProcess.values()) {
+    let last = -1;
+    for (const node of list) {
+      poPred[node.index] = last;
+      if (!node.info) last = node.index;
+    }
+  }
+  return { nodes, byProcess, writesByKey, poPred, failedWrites };
+}
+
+/** a precedes b in program order. */
+function po(a: Node, b: Node): boolean {
+  return a.process === b.process && a.poIndex < b.poIndex && !a.info;
+}
+
+// ---- Bitsets: before[v] holds every u that must precede v. -------------------------------------
+
+type Bits = Uint32Array;
+const has = (bits: Bits, i: number) => ((bits[i >>> 5] as number) & (1 << (i & 31))) !== 0;
+const setBit = (bits: Bits, i: number) => {
+  bits[i >>> 5] = (bits[i >>> 5] as number) | (1 << (i & 31));
+};
+
+/**
+ * The transitive closure of the edges (preds[v]: the nodes with an edge into v), as ancestor
+ * bitsets; or a cycle, in order, when there is one.
+ */
+function closure(n: number, preds: readonly number[][]): { before: Bits[] } | { cycle: number[] } {
+  const words = Math.ceil(n / 32) || 1;
+  const succs: number[][] = Array.from({ length: n }, () => []);
+  const indegree = new Int32Array(n);
+  for (let v = 0; v < n; v++)
+    for (const u of preds[v] as number[]) {
+      (succs[u] as number[]).push(v);
+      indegree[v] = (indegree[v] as number) + 1;
+    }
+  const order: number[] = [];
+  for (let v = 0; v < n; v++) if (indegree[v] === 0) order.push(v);
+  for (let i = 0; i < order.length; i++)
+    for (const s of succs[order[i] as number] as number[]) {
+      indegree[s] = (indegree[s] as number) - 1;
+      if (indegree[s] === 0) order.push(s);
+    }
+  if (order.length < n) {
+    // Every node left has a predecessor left: walk back until a node repeats.
+    const left = (v: number) => (indegree[v] as number) > 0;
+    let v = 0;
+    while (!left(v)) v++;
+    const seen = new Map<number, number>();
+    const path: number[] = [];
+    while (!seen.has(v)) {
+      seen.set(v, path.length);
+      path.push(v);
+      v = (preds[v] as number[]).find(left) as number;
+    }
+    return { cycle: path.slice(seen.get(v)).reverse() };
+  }
+  const before = Array.from({ length: n }, () => new Uint32Array(words));
+  for (const v of order) {
+    const bv = before[v] as Bits;
+    for (const u of preds[v] as number[]) {
+      const bu = before[u] as Bits;
+      for (let w = 0; w < words; w++) bv[w] = (bv[w] as number) | (bu[w] as number);
+      setBit(bv, u);
+    }
+  }
+  return { before };
+}
+
+/** Add u → v (and everything it implies) to a transitively closed relation. */
+function addEdge(before: Bits[], u: number, v: number): void {
+  const from = before[u] as Bits;
+  for (let x = 0; x < before.length; x++) {
+    const bx = before[x] as Bits;
+    if (x !== v && !has(bx, v)) continue;
+    for (let w = 0; w < bx.length; w++) bx[w] = (bx[w] as number) | (from[w] as number);
+    setBit(bx, u);
+  }
+}
+
+// ---- Sentences ---------------------------------------------------------------------------------
+
+type Place = (op: CheckedOp) => string;
+
+function describe(op: CheckedOp, place: Place): string {
+  const key = op.key === "" ? "" : ` ${op.key}`;
+  return op.f === "read"
+    ? `process ${op.process} read${key} → ${ednString(op.output)} (${place(op)})`
+    : `process ${op.process} write${key} ${ednString(op.input)} (${place(op)})`;
+}
+
+// ---- Saturation and search over one view -------------------------------------------------------
+
+type Contradiction =
+  | { kind: "overwritten"; read: Node; source: Node; between: Node }
+  | { kind: "nil"; read: Node; write: Node };
+
+/**
+ * Add the orders every legal serialization of the view must have (see the header), until nothing
+ * changes; return the first contradiction. `reads` are the view's reads (none thin-air).
+ */
+function saturate(
+  p: Prepared,
+  before: Bits[],
+  reads: readonly Node[],
+  inView: (i: number) => boolean,
+): Contradiction | undefined {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const r of reads) {
+      const writes = p.writesByKey.get(r.key) ?? [];
+      const br = before[r.index] as Bits;
+      for (const w2 of writes) {
+        if (!inView(w2.index) || w2.index === r.from) continue;
+        if (r.from === NIL) {
+          if (has(br, w2.index)) return { kind: "nil", read: r, write: w2 };
+          if (!has(before[w2.index] as Bits, r.index)) {
+            addEdge(before, r.index, w2.index);
+            changed = true;
+          }
+          continue;
+        }
+        const w1 = p.nodes[r.from] as Node;
+        const w1BeforeW2 = has(before[w2.index] as Bits, w1.index);
+        if (has(br, w2.index)) {
+          if (w1BeforeW2) return { kind: "overwritten", read: r, source: w1, between: w2 };
+          if (!has(before[w1.index] as Bits, w2.index)) {
+            addEdge(before, w2.index, w1.index);
+            changed = true;
+          }
+        } else if (w1BeforeW2 && !has(before[w2.index] as Bits, r.index)) {
+          addEdge(before, r.index, w2.index);
+          changed = true;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+class OutOfSteps extends Error {}
+
+/**
+ * Is there a legal serialization of the view's nodes that respects `before`? Depth-first, with the
+ * two moves that need no branching, memoised on (nodes placed, value of each key).
+ */
+function serializable(
+  p: Prepared,
+  view: readonly number[],
+  before: Bits[],
+  budget: { left: number },
+): boolean {
+  const n = p.nodes.length;
+  const words = Math.ceil(n / 32) || 1;
+  const mask = new Uint32Array(words);
+  for (const v of view) setBit(mask, v);
+  const keys = [...p.writesByKey.keys()];
+  for (const v of view) {
+    const key = (p.nodes[v] as Node).key;
+    if (!keys.includes(key)) keys.push(key);
+  }
+  const keyOf = new Map(keys.map((k, i) => [k, i]));
+  const keyIndex = new Int32Array(n);
+  for (const v of view) keyIndex[v] = keyOf.get((p.nodes[v] as Node).key) as number;
+  const predLeft = new Int32Array(n);
+  const succs: number[][] = Array.from({ length: n }, () => []);
+  for (const v of view) {
+    const bv = before[v] as Bits;
+    let count = 0;
+    for (let w = 0; w < words; w++) {
+      let bits = ((bv[w] as number) & (mask[w] as number)) >>> 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const u = (w << 5) + 31 - Math.clz32(low);
+        (succs[u] as number[]).push(v);
+        count++;
+        bits = (bits ^ low) >>> 0;
+      }
+    }
+    predLeft[v] = count;
+  }
+  // Remaining reads of each write's value, and of nil per key.
+  const readersLeft = new Int32Array(n);
+  const nilLeft = new Int32Array(keys.length);
+  for (const v of view) {
+    const node = p.nodes[v] as Node;
+    if (node.write) continue;
+    if (node.from === NIL)
+      nilLeft[keyIndex[v] as number] = (nilLeft[keyIndex[v] as number] as number) + 1;
+    else readersLeft[node.from] = (readersLeft[node.from] as number) + 1;
+  }
+  const current = new Int32Array(keys.length).fill(NIL);
+  const ready = new Set<number>();
+  for (const v of view) if (predLeft[v] === 0) ready.add(v);
+  const cache = new SearchCache(n);
+  let remaining = view.length;
+  const neededNow = (k: number) => {
+    const c = current[k] as number;
+    return c === NIL ? (nilLeft[k] as number) > 0 : (readersLeft[c] as number) > 0;
+  };
+  // An undo record for a write: the value it replaced.
+  const replaced: number[] = [];
+  const apply = (v: number) => {
+    const node = p.nodes[v] as Node;
+    ready.delete(v);
+    remaining--;
+    cache.flip(v);
+    const k = keyIndex[v] as number;
+    if (node.write) {
+      replaced.push(current[k] as number);
+      current[k] = v;
+    } else if (node.from === NIL) nilLeft[k] = (nilLeft[k] as number) - 1;
+    else readersLeft[node.from] = (readersLeft[node.from] as number) - 1;
+    for (const s of succs[v] as number[]) {
+      predLeft[s] = (predLeft[s] as number) - 1;
+      if (predLeft[s] === 0) ready.add(s);
+    }
+  };
+  const unapply = (v: number) => {
+    const node = p.nodes[v] as Node;
+    for (const s of succs[v] as number[]) {
+      if (predLeft[s] === 0) ready.delete(s);
+      predLeft[s] = (predLeft[s] as number) + 1;
+    }
+    const k = keyIndex[v] as number;
+    if (node.write) current[k] = replaced.pop() as number;
+    else if (node.from === NIL) nilLeft[k] = (nilLeft[k] as number) + 1;
+    else readersLeft[node.from] = (readersLeft[node.from] as number) + 1;
+    cache.flip(v);
+    remaining++;
+    ready.add(v);
+  };
+  const free = (v: number): boolean => {
+    const node = p.nodes[v] as Node;
+    const k = keyIndex[v] as number;
+    if (!node.write) return node.from === (current[k] as number);
+    return readersLeft[v] === 0 && !neededNow(k);
+  };
+  const search = (): boolean => {
+    if (--budget.left < 0) throw new OutOfSteps();
+    const applied: number[] = [];
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const v of ready)
+        if (free(v)) {
+          apply(v);
+          applied.push(v);
+          moved = true;
+          break;
+        }
+    }
+    if (remaining === 0) return true;
+    let found = false;
+    if (cache.add(current.join(","))) {
+      const candidates = [...ready]
+        .filter((v) => (p.nodes[v] as Node).write && !neededNow(keyIndex[v] as number))
+        .sort((a, b) => a - b);
+      for (const w of candidates) {
+        apply(w);
+        if (search()) {
+          found = true;
+          break;
+        }
+        unapply(w);
+      }
+    }
+    if (found) return true;
+    for (let i = applied.length - 1; i >= 0; i--) unapply(applied[i] as number);
+    return false;
+  };
+  return search();
+}
+
+// ---- The models --------------------------------------------------------------------------------
+
+type Verdict =
+  | { holds: true }
+  | { holds: false; violations: Violation[] }
+  | { holds: null; reason: string };
+
+interface Context {
+  p: Prepared;
+  place: Place;
+  maxSteps: number;
+  /** (PO ∪ RF)+, or a cycle; computed once. */
+  causal?: { before: Bits[] } | { cycle: number[] };
+}
+
+function causalOrder(ctx: Context): { before: Bits[] } | { cycle: number[] } {
+  if (ctx.causal === undefined) {
+    const preds = ctx.p.nodes.map((node) => {
+      const list: number[] = [];
+      const pred = ctx.p.poPred[node.index] as number;
+      if (pred >= 0) list.push(pred);
+      if (!node.write && node.from >= 0) list.push(node.from);
+      return list;
+    });
+    ctx.causal = closure(ctx.p.nodes.length, preds);
+  }
+  return ctx.causal;
+}
+
+const copyBits = (before: Bits[]) => before.map((b) => b.slice());
+
+function thinAir(ctx: Context, model: ConsistencyModel, process?: string): Violation[] {
+  return ctx.p.nodes
+    .filter(
+      (n) => !n.write && n.from === THIN_AIR && (process === undefined || n.process === process),
+    )
+    .slice(0, 1)
+    .map((n) => {
+      const failed = ctx.p.failedWrites.get(`${n.key}\u0000${n.value}`);
+      return {
+        model,
+        process: n.process,
+        message: `${describe(n.op, ctx.place)} returns a value ${failed ? `only a failed write wrote (${describe(failed, ctx.place)})` : `no write${n.key === "" ? "" : ` to ${n.key}`} wrote`}`,
+        ops: failed ? [n.op, failed] : [n.op],
+      };
+    });
+}
+
+function cycleViolation(
+  ctx: Context,
+  model: ConsistencyModel,
+  cycle: number[],
+  process?: string,
+): Violation {
+  const nodes = cycle.map((i) => ctx.p.nodes[i] as Node);
+  const steps = nodes.map((node, i) => {
+    const next = nodes[(i + 1) % nodes.length] as Node;
+    const why =
+      !next.write && next.from === node.index ? "is read by" : "comes before, in its process,";
+    return `${describe(node.op, ctx.place)} ${why}`;
+  });
+  return {
+    model,
+    ...(process === undefined ? {} : { process }),
+    message: `the operations precede each other in a cycle: ${steps.join(" ")} ${describe((nodes[0] as Node).op, ctx.place)}`,
+    ops: nodes.map((n) => n.op),
+  };
+}
+
+function contradictionViolation(
+  ctx: Context,
+  model: ConsistencyModel,
+  c: Contradiction,
+  where: string,
+  process?: string,
+): Violation {
+  const d = (n: Node) => describe(n.op, ctx.place);
+  const p = process === undefined ? {} : { process };
+  if (c.kind === "nil")
+    return {
+      model,
+      ...p,
+      message: `${d(c.read)} returns nil, but ${d(c.write)} must precede it ${where}`,
+      ops: [c.read.op, c.write.op],
+    };
+  return {
+    model,
+    ...p,
+    message: `${d(c.read)} reads from ${d(c.source)}, but ${d(c.between)} must come between the two ${where}, overwriting the value`,
+    ops: [c.read.op, c.source.op, c.between.op],
+  };
+}
+
+/** Sequential consistency: one legal total order of everything, respecting PO. */
+function sequential(ctx: Context): Verdict {
+  const air = thinAir(ctx, "sequential");
+  if (air.length > 0) return { holds: false, violations: air };
+  const co = causalOrder(ctx);
+  if ("cycle" in co)
+    return { holds: false, violations: [cycleViolation(ctx, "sequential", co.cycle)] };
+  const before = copyBits(co.before);
+  const reads = ctx.p.nodes.filter((n) => !n.write);
+  const c = saturate(ctx.p, before, reads, () => true);
+  if (c !== undefined)
+    return {
+      holds: false,
+      violations: [
+        contradictionViolation(
+          ctx,
+          "sequential",
+          c,
+          "in every total order that respects each process's order",
+        ),
+      ],
+    };
+  const budget = { left: ctx.maxSteps };
+  try {
+    if (
+      serializable(
+        ctx.p,
+        ctx.p.nodes.map((n) => n.index),
+        before,
+        budget,
+      )
+    )
+      return { holds: true };
+  } catch (error) {
+    if (error instanceof OutOfSteps)
+      return {
+        holds: null,
+        reason: `the search used up its ${ctx.maxSteps.toLocaleString("en")} steps`,
+      };
+    throw error;
+  }
+  return {
+    holds: false,
+    violations: [
+      {
+        model: "sequential",
+        message: `no total order of the ${ctx.p.nodes.length} operations that respects each process's order explains every read (searched ${(ctx.maxSteps - budget.left).toLocaleString("en")} states)`,
+        ops: [],
+      },
+    ],
+  };
+}
+
+/**
+ * Causal memory or PRAM: for each process with reads, a legal serialization of its view that
+ * respects CO (causal) or PO with the reads-from edges into its own reads (PRAM).
+ */
+function perProcess(ctx: Context, model: "causal" | "pram"): Verdict {
+  const violations: Violation[] = [];
+  let undecided: string | undefined;
+  const budget = { left: ctx.maxSteps };
+  const co = model === "causal" ? causalOrder(ctx) : undefined;
+  if (co !== undefined && "cycle" in co)
+    return { holds: false, violations: [cycleViolation(ctx, model, co.cycle)] };
+  const where = (process: string) =>
+    model === "causal"
+      ? `in every order of process ${process}'s view that respects causality`
+      : `in every order of process ${process}'s view that respects each process's order`;
+  for (const [process, own] of ctx.p.byProcess) {
+    const reads = own.filter((n) => !n.write);
+    if (reads.length === 0) continue;
+    const air = thinAir(ctx, model, process);
+    if (air.length > 0) {
+      violations.push(...air);
+      continue;
+    }
+    let before: Bits[];
+    if (co !== undefined) before = copyBits((co as { before: Bits[] }).before);
+    else {
+      const order = viewOrder(ctx, process);
+      if ("cycle" in order) {
+        violations.push(cycleViolation(ctx, model, order.cycle, process));
+        continue;
+      }
+      before = order.before;
+    }
+    const inView = (i: number) => {
+      const node = ctx.p.nodes[i] as Node;
+      return node.write || node.process === process;
+    };
+    const c = saturate(ctx.p, before, reads, inView);
+    if (c !== undefined) {
+      violations.push(contradictionViolation(ctx, model, c, where(process), process));
+      continue;
+    }
+    const view = ctx.p.nodes.filter((n) => inView(n.index)).map((n) => n.index);
+    try {
+      if (!serializable(ctx.p, view, before, budget))
+        violations.push({
+          model,
+          process,
+          message: `no order of process ${process}'s view (every write and its own operations) that respects ${model === "causal" ? "causality" : "each process's order"} explains its reads`,
+          ops: [],
+        });
+    } catch (error) {
+      if (!(error instanceof OutOfSteps)) throw error;
+      undecided = `the search used up its ${ctx.maxSteps.toLocaleString("en")} steps on process ${process}'s view`;
+      break;
+    }
+  }
+  if (violations.length > 0) return { holds: false, violations };
+  if (undecided !== undefined) return { holds: null, reason: undecided };
+  return { holds: true };
+}
+
+/** (PO ∪ RF_p)+: program order, and reads-from into `process`'s own reads. */
+function viewOrder(ctx: Context, process: string): { before: Bits[] } | { cycle: number[] } {
+  const preds = ctx.p.nodes.map((node) => {
+    const list: number[] = [];
+    const pred = ctx.p.poPred[node.index] as number;
+    if (pred >= 0) list.push(pred);
+    if (!node.write && node.from >= 0 && node.process === process) list.push(node.from);
+    return list;
+  });
+  return closure(ctx.p.nodes.length, preds);
+}
+
+/** The four session guarantees, each as the observable violation defined in the header. */
+function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violation[]> {
+  const out: Record<(typeof SESSION_MODELS)[number], Violation[]> = {
+    "read-your-writes": [],
+    "monotonic-reads": [],
+    "monotonic-writes": [],
+    "writes-follow-reads": [],
+  };
+  const { nodes, byProcess, writesByKey } = ctx.p;
+  const d = (n: Node) => describe(n.op, ctx.place);
+  const co = causalOrder(ctx);
+  // A cycle in CO: nothing is "older" in a well-defined way; the memory models report the cycle.
+  const coBefore = "cycle" in co ? undefined : co.before;
+  // Each process's first read of each write (by position in that process).
+  const firstReadBy = new Map<string, Map<number, Node>>();
+  for (const [process, own] of byProcess) {
+    const first = new Map<number, Node>();
+    for (const n of own) if (!n.write && n.from >= 0 && !first.has(n.from)) first.set(n.from, n);
+    firstReadBy.set(process, first);
+  }
+  for (const [process, own] of byProcess) {
+    const order = viewOrder(ctx, process);
+    const pBefore = "cycle" in order ? undefined : order.before;
+    const older = (w0: number, w: number, before: Bits[] | undefined) =>
+      before !== undefined && has(before[w] as Bits, w0);
+    // For each other process q: the latest (in q's order) of q's writes p has read so far, and the read.
+    const latestRead = new Map<string, { write: Node; read: Node }>();
+    const found = new Set<string>();
+    for (const r of own) {
+      if (r.write) continue;
+      if (r.from === THIN_AIR) continue;
+      const w0 = r.from >= 0 ? (nodes[r.from] as Node) : undefined;
+      const violates = (w: Node, before: Bits[] | undefined) =>
+        w.index !== r.from && (w0 === undefined || older(w0.index, w.index, before));
+      const returned = w0 === undefined ? "nil" : `a value older than it`;
+      for (const w of writesByKey.get(r.key) ?? []) {
+        if (!found.has("read-your-writes") && po(w, r) && violates(w, pBefore)) {
+          found.add("read-your-writes");
+          out["read-your-writes"].push({
+            model: "read-your-writes",
+            process,
+            message: `${d(r)} comes after its own ${d(w)}, yet returns ${returned}${w0 ? ` (${d(w0)})` : ""}`,
+            ops: [r.op, w.op, ...(w0 ? [w0.op] : [])],
+          });
+        }
+        const seen = firstReadBy.get(process)?.get(w.index);
+        if (
+          !found.has("monotonic-reads") &&
+          seen !== undefined &&
+          seen.poIndex < r.poIndex &&
+          violates(w, pBefore)
+        ) {
+          found.add("monotonic-reads");
+          out["monotonic-reads"].push({
+            model: "monotonic-reads",
+            process,
+            message: `${d(r)} comes after ${d(seen)} in the same process, yet returns ${returned}${w0 ? ` (${d(w0)} precedes ${d(w)})` : ""}`,
+            ops: [r.op, seen.op, w.op, ...(w0 ? [w0.op] : [])],
+          });
+        }
+        if (w.process === process) continue;
+        const latest = latestRead.get(w.process);
+        if (
+          !found.has("monotonic-writes") &&
+          latest !== undefined &&
+          po(w, latest.write) &&
+          violates(w, pBefore)
+        ) {
+          found.add("monotonic-writes");
+          out["monotonic-writes"].push({
+            model: "monotonic-writes",
+            process,
+            message: `${d(r)} comes after ${d(latest.read)}, whose value process ${w.process} wrote after ${d(w)}, yet returns ${returned}${w0 ? ` (${d(w0)})` : ""}`,
+            ops: [r.op, latest.read.op, latest.write.op, w.op, ...(w0 ? [w0.op] : [])],
+          });
+        }
+      }
+      // writes-follow-reads: q read w (from another write) before writing a value p has read.
+      if (!found.has("writes-follow-reads"))
+        for (const [q, latest] of latestRead) {
+          const qReads = byProcess.get(q) ?? [];
+          const hit = qReads.find(
+            (r1) =>
+              !r1.write &&
+              r1.from >= 0 &&
+              r1.poIndex < latest.write.poIndex &&
+              (nodes[r1.from] as Node).key === r.key &&
+              violates(nodes[r1.from] as Node, coBefore),
+          );
+          if (hit === undefined) continue;
+          const w = nodes[hit.from] as Node;
+          found.add("writes-follow-reads");
+          out["writes-follow-reads"].push({
+            model: "writes-follow-reads",
+            process,
+            message: `${d(r)} comes after ${d(latest.read)}, whose value process ${q} wrote after ${d(hit)}, yet returns ${returned}${w0 ? ` (${d(w0)} precedes ${d(w)})` : ""}`,
+            ops: [r.op, latest.read.op, latest.write.op, hit.op, w.op, ...(w0 ? [w0.op] : [])],
+          });
+          break;
+        }
+      // Now r itself counts as read: it may raise the latest write of its writer that p has seen.
+      if (w0 !== undefined && w0.process !== process) {
+        const latest = latestRead.get(w0.process);
+        if (latest === undefined || latest.write.poIndex < w0.poIndex)
+          latestRead.set(w0.process, { write: w0, read: r });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Classify a register history against every model. Throws ConsistencyInputError for a history it
+ * cannot judge (see `prepare`).
+ */
+export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {}): Classification {
+  const place = options.place ?? ((op: CheckedOp) => `line ${op.callTime}`);
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const shortcuts = options.shortcuts ?? true;
+  const ctx: Context = { p: prepare(ops, place), place, maxSteps };
+  const models = Object.fromEntries(MODEL_NAMES.map((m) => [m, null])) as Classification["models"];
+  const violations: Violation[] = [];
+  const undecided: Classification["undecided"] = [];
+  const record = (model: ConsistencyModel, verdict: Verdict) => {
+    models[model] = verdict.holds;
+    if (verdict.holds === false) violations.push(...verdict.violations);
+    if (verdict.holds === null) undecided.push({ model, reason: verdict.reason });
+  };
+  const implied = (model: ConsistencyModel, by: ConsistencyModel): Verdict => ({
+    holds: false,
+    violations: [{ model, message: `it is not ${by}, and ${model} implies ${by}`, ops: [] }],
+  });
+
+  record("linearizable", linearizable(ctx));
+  if (shortcuts && models.linearizable === true) {
+    for (const m of MODEL_NAMES) models[m] = true;
+    return finish(ops.length, models, violations, undecided);
+  }
+  record("causal", perProcess(ctx, "causal"));
+  if (shortcuts && models.causal === false) record("sequential", implied("sequential", "causal"));
+  else record("sequential", sequential(ctx));
+  if (shortcuts && models.sequential === true && models.causal === null) {
+    models.causal = true;
+    undecided.splice(
+      undecided.findIndex((u) => u.model === "causal"),
+      1,
+    );
+  }
+  if (shortcuts && models.causal === true) models.pram = true;
+  else record("pram", perProcess(ctx, "pram"));
+  const session = sessions(ctx);
+  for (const m of SESSION_MODELS) {
+    const impliedByPram = m !== "writes-follow-reads" && models.pram === true;
+    if (shortcuts && (models.causal === true || impliedByPram)) {
+      models[m] = true;
+      continue;
+    }
+    const found = session[m];
+    record(m, found.length === 0 ? { holds: true } : { holds: false, violations: found });
+  }
+  return finish(ops.length, models, violations, undecided);
+}
+
+function finish(
+  operations: number,
+  models: Classification["models"],
+  violations: Violation[],
+  undecided: Classification["undecided"],
+): Classification {
+  const order = new Map(MODEL_NAMES.map((m, i) => [m, i]));
+  violations.sort((a, b) => (order.get(a.model) as number) - (order.get(b.model) as number));
+  undecided.sort((a, b) => (order.get(a.model) as number) - (order.get(b.model) as number));
+  const strongest = MEMORY_MODELS.find((m) => models[m] === true) ?? null;
+  return { operations, models, strongest, violations, undecided };
+}
+
+function linearizable(ctx: Context): Verdict {
+  let verdict: ReturnType<typeof checkLinearizable>;
+  try {
+    verdict = checkLinearizable(
+      registerModel,
+      ctx.p.nodes.map((n) => n.op),
+      ctx.maxSteps,
+    );
+  } catch (error) {
+    if (error instanceof SearchLimitExceeded) return { holds: null, reason: error.message };
+    throw error;
+  }
+  if (verdict.linearizable) return { holds: true };
+  const w = verdict.witness;
+  const last = w?.longestPrefix.at(-1);
+  return {
+    holds: false,
+    violations: [
+      {
+        model: "linearizable",
+        ...(w ? { process: w.op.process } : {}),
+        message:
+          w === undefined
+            ? "no order consistent with real time explains the reads"
+            : `no order consistent with real time explains ${describe(w.op, ctx.place)}: the longest such order places ${w.longestPrefix.length} operation(s)${last ? `, ending with ${describe(last, ctx.place)}` : ""}, and leaves ${w.key === "" ? "the register" : `key ${w.key}`} at ${w.states.join(" or ")}`,
+        ops: w ? [w.op] : [],
+      },
+    ],
+  };
+}
