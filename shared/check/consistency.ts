@@ -320,6 +320,25 @@ function closure(n: number, preds: readonly number[][]): { before: Bits[] } | { 
   return { before };
 }
 
+/**
+ * Reachability along the edges even when they form a cycle (then a node can precede itself): a
+ * walk back from each node. Only the session guarantees need it, on a history with a cycle.
+ */
+function reachability(n: number, preds: readonly number[][]): Bits[] {
+  const words = Math.ceil(n / 32) || 1;
+  return Array.from({ length: n }, (_, v) => {
+    const bits = new Uint32Array(words);
+    const stack = [...(preds[v] as number[])];
+    while (stack.length > 0) {
+      const u = stack.pop() as number;
+      if (has(bits, u)) continue;
+      setBit(bits, u);
+      stack.push(...(preds[u] as number[]));
+    }
+    return bits;
+  });
+}
+
 /** Add u → v (and everything it implies) to a transitively closed relation. */
 function addEdge(before: Bits[], u: number, v: number): void {
   const from = before[u] as Bits;
@@ -539,17 +558,23 @@ interface Context {
   causal?: { before: Bits[] } | { cycle: number[] };
 }
 
+/** Each node's predecessors in PO ∪ RF, with RF edges only into reads `rfInto` accepts. */
+function edges(ctx: Context, rfInto: (read: Node) => boolean): number[][] {
+  return ctx.p.nodes.map((node) => {
+    const list: number[] = [];
+    const pred = ctx.p.poPred[node.index] as number;
+    if (pred >= 0) list.push(pred);
+    if (!node.write && node.from >= 0 && rfInto(node)) list.push(node.from);
+    return list;
+  });
+}
+
 function causalOrder(ctx: Context): { before: Bits[] } | { cycle: number[] } {
-  if (ctx.causal === undefined) {
-    const preds = ctx.p.nodes.map((node) => {
-      const list: number[] = [];
-      const pred = ctx.p.poPred[node.index] as number;
-      if (pred >= 0) list.push(pred);
-      if (!node.write && node.from >= 0) list.push(node.from);
-      return list;
-    });
-    ctx.causal = closure(ctx.p.nodes.length, preds);
-  }
+  if (ctx.causal === undefined)
+    ctx.causal = closure(
+      ctx.p.nodes.length,
+      edges(ctx, () => true),
+    );
   return ctx.causal;
 }
 
@@ -734,14 +759,10 @@ function perProcess(ctx: Context, model: "causal" | "pram"): Verdict {
 
 /** (PO ∪ RF_p)+: program order, and reads-from into `process`'s own reads. */
 function viewOrder(ctx: Context, process: string): { before: Bits[] } | { cycle: number[] } {
-  const preds = ctx.p.nodes.map((node) => {
-    const list: number[] = [];
-    const pred = ctx.p.poPred[node.index] as number;
-    if (pred >= 0) list.push(pred);
-    if (!node.write && node.from >= 0 && node.process === process) list.push(node.from);
-    return list;
-  });
-  return closure(ctx.p.nodes.length, preds);
+  return closure(
+    ctx.p.nodes.length,
+    edges(ctx, (read) => read.process === process),
+  );
 }
 
 /** The four session guarantees, each as the observable violation defined in the header. */
@@ -754,9 +775,15 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
   };
   const { nodes, byProcess, writesByKey } = ctx.p;
   const d = (n: Node) => describe(n.op, ctx.place);
+  const n = nodes.length;
   const co = causalOrder(ctx);
-  // A cycle in CO: nothing is "older" in a well-defined way; the memory models report the cycle.
-  const coBefore = "cycle" in co ? undefined : co.before;
+  const coBefore =
+    "cycle" in co
+      ? reachability(
+          n,
+          edges(ctx, () => true),
+        )
+      : co.before;
   // Each process's first read of each write (by position in that process).
   const firstReadBy = new Map<string, Map<number, Node>>();
   for (const [process, own] of byProcess) {
@@ -766,9 +793,14 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
   }
   for (const [process, own] of byProcess) {
     const order = viewOrder(ctx, process);
-    const pBefore = "cycle" in order ? undefined : order.before;
-    const older = (w0: number, w: number, before: Bits[] | undefined) =>
-      before !== undefined && has(before[w] as Bits, w0);
+    const pBefore =
+      "cycle" in order
+        ? reachability(
+            n,
+            edges(ctx, (read) => read.process === process),
+          )
+        : order.before;
+    const older = (w0: number, w: number, before: Bits[]) => has(before[w] as Bits, w0);
     // For each other process q: the latest (in q's order) of q's writes p has read so far, and the read.
     const latestRead = new Map<string, { write: Node; read: Node }>();
     const found = new Set<string>();
@@ -776,7 +808,7 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
       if (r.write) continue;
       if (r.from === THIN_AIR) continue;
       const w0 = r.from >= 0 ? (nodes[r.from] as Node) : undefined;
-      const violates = (w: Node, before: Bits[] | undefined) =>
+      const violates = (w: Node, before: Bits[]) =>
         w.index !== r.from && (w0 === undefined || older(w0.index, w.index, before));
       const returned = w0 === undefined ? "nil" : `a value older than it`;
       for (const w of writesByKey.get(r.key) ?? []) {
