@@ -13,6 +13,7 @@ import {
   FixedPartitions,
   HashModN,
   JumpHash,
+  KeyHasher,
   type Placement,
   Rendezvous,
 } from "../../sharding/placement.js";
@@ -169,6 +170,21 @@ describe("clever against dumb", () => {
         },
       ),
       { numRuns: 50 },
+    );
+  });
+
+  it("rendezvous's key hasher is murmur3_32, bit for bit, for any key and seed", () => {
+    const hasher = new KeyHasher();
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "grapheme", maxLength: 20 })),
+        fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 5 }),
+        (key, seeds) => {
+          hasher.load(key);
+          for (const seed of seeds) expect(hasher.hash(seed)).toBe(murmur3_32(key, seed));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
