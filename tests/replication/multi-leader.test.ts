@@ -1,6 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { multiLeaderWrites, runMultiLeader } from "../../replication/scenarios/multi-leader.js";
+import { MultiLeader, type MultiLeaderMessage } from "../../replication/multi-leader.js";
+import {
+  multiLeaderWrites,
+  runMultiLeader,
+  silentlyLostWrites,
+} from "../../replication/scenarios/multi-leader.js";
+import { vcCompare } from "../../shared/clocks.js";
+import { Network } from "../../shared/network.js";
 import { Random } from "../../shared/random.js";
+import { Simulation } from "../../shared/simulation.js";
 import { Trace } from "../../shared/trace.js";
 
 const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
@@ -44,5 +53,84 @@ describe("multi-leader conflict resolution, over seeds", () => {
     });
     expect(run.leaders.map((l) => l.read("title"))).toEqual([["B/C"], ["B/C"]]);
     expect(run.conflicts).toBe(2);
+  });
+});
+
+describe("a leader sending its log again", () => {
+  /** Two leaders over a WAN of `wanMs` to twice that; dc1 writes `writes` entries at the start. */
+  function wan(wanMs: number, writes: number, loss = 0) {
+    const trace = new Trace();
+    const sim = new Simulation({ seed: 1, trace });
+    const net = new Network<MultiLeaderMessage>(sim, {
+      latencyMsMin: wanMs,
+      latencyMsMax: 2 * wanMs,
+      loss,
+    });
+    const config = (peer: string) => ({
+      peers: [peer],
+      resolution: "siblings" as const,
+      heartbeatMs: 50,
+    });
+    const dc1 = net.add(new MultiLeader("dc1", net, config("dc2")));
+    net.add(new MultiLeader("dc2", net, config("dc1")));
+    for (let i = 0; i < writes; i++) sim.at(i, () => dc1.write(`k${i}`, `v${i}`));
+    sim.runUntil(() => sim.now > writes && dc1.replicated, 1_000_000);
+    const resends = trace.events.filter(
+      (e) =>
+        e.kind === "send" &&
+        e.from === "dc1" &&
+        (e.msg as MultiLeaderMessage).type === "Replicate" &&
+        (e.msg as Extract<MultiLeaderMessage, { type: "Replicate" }>).entries.length > 1,
+    ).length;
+    return { replicated: dc1.replicated, resends, atMs: sim.now };
+  }
+
+  it("over a 10-second WAN, waits for the round trip instead of sending the same entries every heartbeat", () => {
+    const run = wan(10_000, 100);
+    expect(run.replicated).toBe(true);
+    // Every 50 ms for the 20 to 40 s round trip would be 400 to 800 resends (420 here); the wait
+    // doubles while no acknowledgement comes (50, 100, 200, ... 1,000 ms), then follows the
+    // measured round trip.
+    expect(run.resends).toBeLessThan(60);
+  });
+
+  it("over a 40 ms WAN losing half the messages, still sends again soon (a round-trip estimate from echoed timestamps)", () => {
+    const run = wan(40, 100, 0.5);
+    expect(run.replicated).toBe(true);
+    expect(run.atMs).toBeLessThan(2_000);
+  });
+});
+
+describe("writes silently lost", () => {
+  it("the frontier kept as the writes go by finds what comparing every pair finds", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.constantFrom("x", "y"),
+            clock: fc.record({ dc1: fc.nat({ max: 4 }), dc2: fc.nat({ max: 4 }) }),
+            present: fc.boolean(),
+          }),
+          { maxLength: 30 },
+        ),
+        (raw) => {
+          const writes = raw.map((w, i) => ({ ...w, id: `w${i}` }));
+          const fast = silentlyLostWrites(
+            writes,
+            (w) => w.clock,
+            (w) => w.present,
+          ).map((w) => w.id);
+          // The definition, pair by pair.
+          const slow = writes
+            .filter(
+              (w) =>
+                !w.present &&
+                !writes.some((o) => o.key === w.key && vcCompare(w.clock, o.clock) === "before"),
+            )
+            .map((w) => w.id);
+          expect(fast).toEqual(slow);
+        },
+      ),
+    );
   });
 });
