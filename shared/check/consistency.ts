@@ -918,11 +918,10 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
   if (shortcuts && models.causal === false) record("sequential", implied("sequential", "causal"));
   else record("sequential", sequential(ctx));
   if (shortcuts && models.sequential === true && models.causal === null) {
+    // Sequential consistency implies causal memory: what the causal search could not decide is.
     models.causal = true;
-    undecided.splice(
-      undecided.findIndex((u) => u.model === "causal"),
-      1,
-    );
+    const at = undecided.findIndex((u) => u.model === "causal");
+    if (at >= 0) undecided.splice(at, 1);
   }
   if (shortcuts && models.causal === true) models.pram = true;
   else record("pram", perProcess(ctx, "pram"));

@@ -3,7 +3,8 @@
  * never in pass/fail tests. Run with --expose-gc (the npm script does) for the memory figure.
  *
  *   npm run bench                 everything
- *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability, raft, startup
+ *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability,
+ *                                 consistency, raft, startup
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { runRaft } from "../../replication/raft/cluster.js";
 import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
+import { classify } from "../../shared/check/consistency.js";
 import {
   casRegisterModel,
   checkLinearizable,
@@ -27,6 +29,7 @@ import { Random } from "../../shared/random.js";
 import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
+import { STORES, storeHistory, viewsHistory } from "../shared/fixtures/consistency-histories.js";
 import {
   linearizableKvHistory,
   porcupineHistory,
@@ -290,6 +293,58 @@ function linearizability(): void {
   }
 }
 
+function consistency(): void {
+  console.log(
+    "\nConsistency checker: every model (linearizable, sequential, causal, PRAM, four session guarantees)",
+  );
+  console.log("1,000 operations, 5 processes, 5 keys, from each store (median of 5 seeds)");
+  const options = { ops: 1_000, processes: 5, keys: 5 };
+  const time = (history: ReturnType<typeof viewsHistory>) => {
+    const start = performance.now();
+    const result = classify(history);
+    return { seconds: (performance.now() - start) / 1000, result };
+  };
+  for (const store of [...STORES, "views" as const]) {
+    const runs = [1, 2, 3, 4, 5].map((seed) =>
+      time(
+        store === "views"
+          ? viewsHistory(new Random(seed), options)
+          : storeHistory(new Random(seed), store, options),
+      ),
+    );
+    const last = (runs.at(-1) as (typeof runs)[number]).result;
+    const undecided = runs.reduce((n, r) => n + r.result.undecided.length, 0);
+    line(
+      `  ${store}${store === "views" ? " (PRAM by per-process views)" : ""}`,
+      `${percentile(
+        runs.map((r) => r.seconds),
+        50,
+      ).toFixed(
+        3,
+      )} s; strongest: ${last.strongest ?? "none"}${undecided > 0 ? `; ${undecided} undecided` : ""}`,
+    );
+  }
+  console.log("10,000 operations, 5 processes, 5 keys, linearizable (single copy)");
+  const times: number[] = [];
+  for (let seed = 1; seed <= 5; seed++) {
+    const history = storeHistory(new Random(seed), "single-copy", { ...options, ops: 10_000 });
+    const { seconds, result } = time(history);
+    if (result.strongest !== "linearizable") throw new Error(`seed ${seed}: not linearizable`);
+    times.push(seconds);
+  }
+  line(
+    "  classification time (median of 5 histories)",
+    `${percentile(times, 50).toFixed(3)} s; worst ${Math.max(...times).toFixed(3)} s`,
+  );
+  const noShortcuts = storeHistory(new Random(1), "single-copy", options);
+  const start = performance.now();
+  classify(noShortcuts, { shortcuts: false });
+  line(
+    "  1,000 operations, every model without the implications",
+    `${((performance.now() - start) / 1000).toFixed(3)} s`,
+  );
+}
+
 const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 
 function raft(): void {
@@ -337,5 +392,6 @@ if (only === undefined || only === "lookups") lookups();
 if (only === undefined || only === "log") await partitionLog();
 if (only === undefined || only === "cluster") endToEnd();
 if (only === undefined || only === "linearizability") linearizability();
+if (only === undefined || only === "consistency") consistency();
 if (only === undefined || only === "raft") raft();
 if (only === undefined || only === "startup") startup();
