@@ -28,6 +28,27 @@ export const minInsyncOption = (d: number) =>
   );
 export const messagesOption = (d: number) =>
   option("--messages <count>", "messages produced", integer(1, 100_000), d);
+
+/**
+ * The networked cluster (replication, idempotent-producer) sends records one at a time over the
+ * simulated network, and every replica of every partition fetches every 5 simulated ms: a run
+ * costs about messages × partitions × replicas events. These ranges keep the largest run within
+ * seconds; beyond them the story is the same, only longer.
+ */
+export const clusterMessagesOption = (d: number) =>
+  option(
+    "--messages <count>",
+    "messages produced, one at a time over the simulated network (at most 10,000: each costs events on every replica of every partition)",
+    integer(1, 10_000),
+    d,
+  );
+export const clusterPartitionsOption = (d: number) =>
+  option(
+    "--partitions <count>",
+    "partitions of the topic (at most 8: every replica of each fetches every 5 simulated ms)",
+    integer(1, 8),
+    d,
+  );
 export const uncleanFlag = flag(
   "--unclean",
   "allow unclean leader election (an out-of-sync replica may lead)",

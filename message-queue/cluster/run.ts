@@ -56,6 +56,11 @@ export interface ClusterResult {
   lost: string[];
   /** Values the consumer read that are not in the final log. */
   readThenLost: string[];
+  /** Records the consumer read, and the partitions from which it read two or more (order is judged there). */
+  consumed: number;
+  partitionsReadTwice: number;
+  /** Live followers whose log was compared with their leader's at the end. */
+  followersCompared: number;
   outOfOrder: number;
   duplicates: number;
   leaderless: number[];
@@ -74,12 +79,15 @@ export interface ClusterResult {
 }
 
 export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult {
-  // About 55 events per message were measured (fetches, heartbeats, acknowledgements); the limit
-  // leaves room for twice that, plus the liveness phase, so only a stuck run reaches it.
+  // About 55 events per message were measured with one partition on three replicas (fetches,
+  // heartbeats, acknowledgements), and idle fetches grow with the partition-replicas each broker
+  // follows; the limit leaves room for twice that, plus the liveness phase, so only a stuck run
+  // reaches it.
+  const replicaLoad = Math.max(1, (options.partitions * options.replicationFactor) / 3);
   const sim = new Simulation({
     seed: options.seed,
     trace,
-    maxEvents: 2_000_000 + 120 * options.messages,
+    maxEvents: (2_000_000 + 120 * options.messages) * replicaLoad,
   });
   const net = new Network<ClusterMessage>(sim, {
     latencyMsMin: CLUSTER_TIMING.latencyMsMin,
@@ -188,12 +196,14 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
   const finalLog = new Map<number, WireRecord[]>();
   const leaderless: number[] = [];
   const diverged: string[] = [];
+  let followersCompared = 0;
   for (let p = 0; p < options.partitions; p++) {
     const leader = leaderOf(p);
     if (leader === undefined) leaderless.push(p);
     finalLog.set(p, leader?.committed(p) ?? []);
     if (leader !== undefined)
       for (const b of replicasOf(p)) {
+        if (b !== leader) followersCompared++;
         const difference = firstDifference(b.log(p), leader.log(p));
         if (difference !== undefined)
           diverged.push(
@@ -225,6 +235,10 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
     acknowledged,
     lost,
     readThenLost,
+    consumed: readValues.length,
+    partitionsReadTwice: [...consumer.seen.values()].filter((records) => records.length >= 2)
+      .length,
+    followersCompared,
     outOfOrder,
     duplicates,
     leaderless,

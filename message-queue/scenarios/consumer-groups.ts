@@ -15,6 +15,7 @@ import { type Assignor, exactlyOneOwner, GroupCoordinator } from "../groups.js";
 import { PartitionLog } from "../log.js";
 import { partitionsOption } from "../options.js";
 import { REF } from "../refs.js";
+import { shortList } from "../text.js";
 
 export type CommitOrder = "after" | "before";
 
@@ -207,12 +208,12 @@ export const consumerGroups: Scenario<Options> = {
       detail:
         result.lost.length === 0
           ? "every message processed"
-          : `never processed: ${result.lost.join(", ")}`,
+          : `never processed: ${shortList(result.lost)}`,
     });
     trace.check("no message is processed twice", result.duplicated.length === 0, {
       expected: options.commit === "before",
       detail:
-        result.duplicated.length === 0 ? "each once" : `twice: ${result.duplicated.join(", ")}`,
+        result.duplicated.length === 0 ? "each once" : `twice: ${shortList(result.duplicated)}`,
     });
   },
 };

@@ -10,6 +10,7 @@ import { Random } from "../../shared/random.js";
 import type { Trace } from "../../shared/trace.js";
 import { messagesOption } from "../options.js";
 import { REF } from "../refs.js";
+import { shortList } from "../text.js";
 import {
   ProducerFenced,
   readCommitted,
@@ -166,10 +167,10 @@ export const exactlyOnce: Scenario<{ messages: number; batch: number }> = {
     );
     const plain = runPipeline({ ...options, seed, transactional: false }, trace);
     const dupes = plain.output.length - new Set(plain.output).size;
-    trace.note(`Output: ${plain.output.join(" ")}`);
+    trace.note(`Output: ${shortList(plain.output, 40, " ")}`);
     trace.section("With transactions: outputs and input offset commit together", REF.exactlyOnce);
     const txn = runPipeline({ ...options, seed, transactional: true }, trace);
-    trace.note(`read_committed output: ${txn.output.join(" ")}`);
+    trace.note(`read_committed output: ${shortList(txn.output, 40, " ")}`);
     trace.table(
       "The same crash, both pipelines",
       ["pipeline", "outputs seen", "duplicates", "exactly the input, transformed once"],
