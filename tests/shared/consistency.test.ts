@@ -160,6 +160,23 @@ describe("the classic histories, by hand", () => {
     );
   });
 
+  it("not causal, though no session guarantee's pattern shows it: the converse does not hold", () => {
+    // a writes x=1; b reads it and overwrites it with x=2; c reads 2, then 1. x=1 happened before
+    // x=2, so causal memory forbids reading 1 after 2. But in c's PRAM view nothing orders a's
+    // write before b's (only b's read of it does, and that read is not in c's view), so monotonic
+    // reads as defined here (implied by PRAM) does not fire, and writes-follow-reads asks c to see
+    // x=1, which it does. Terry et al. would blame monotonic reads and writes-follow-reads together.
+    const c = check(inOrder("a w x 1", "b r x 1", "b w x 2", "c r x 2", "c r x 1"));
+    expect(c.models.causal).toBe(false);
+    expect(holding(c)).toEqual([
+      "pram",
+      "read-your-writes",
+      "monotonic-reads",
+      "monotonic-writes",
+      "writes-follow-reads",
+    ]);
+  });
+
   it("a cycle: each process reads the other's write before making its own", () => {
     // a reads x=1 and then writes y=1; b reads y=1 and then writes x=1. Each write happened
     // before the other: values out of thin air, in no model.
