@@ -29,6 +29,8 @@ export interface QuorumOptions extends FaultFlags {
   readRepair: boolean;
   clients: number;
   operations: number;
+  /** The linearizability checker's step budget (its own default when not given). */
+  linearizabilitySteps?: number;
 }
 
 export interface QuorumResult {
@@ -76,26 +78,53 @@ export function toCheckedOps(ops: readonly Operation<Versioned>[]): CheckedOp[] 
   });
 }
 
-/** Classify each read that overlapped an acknowledged write of its key by whether it saw that write. */
+/**
+ * Classify each read that overlapped an acknowledged write of its key by whether it saw that write.
+ * Each key's acknowledged writes are sorted by invocation, with the running maximum of their
+ * completion times, so a read looks only at the writes that could overlap it: those invoked before
+ * it completed, back to where every earlier write had completed before it began.
+ */
 export function readsDuringWrite(ops: readonly Operation<Versioned>[]): {
   newer: number;
   older: number;
 } {
   const end = (op: Operation<Versioned>) => op.completeTime ?? Number.POSITIVE_INFINITY;
+  const writesByKey = new Map<string, { writes: Operation<Versioned>[]; endMax: number[] }>();
+  for (const op of ops) {
+    if (op.f !== "write" || op.outcome !== "ok") continue;
+    const entry = writesByKey.get(op.key) ?? { writes: [], endMax: [] };
+    entry.writes.push(op);
+    writesByKey.set(op.key, entry);
+  }
+  for (const entry of writesByKey.values()) {
+    entry.writes.sort((a, b) => a.invokeTime - b.invokeTime);
+    let max = Number.NEGATIVE_INFINITY;
+    entry.endMax = entry.writes.map((w) => {
+      max = Math.max(max, end(w));
+      return max;
+    });
+  }
   let newer = 0;
   let older = 0;
   for (const read of ops) {
     if (read.f !== "read" || read.outcome !== "ok") continue;
-    const overlapping = ops.filter(
-      (w) =>
-        w.f === "write" &&
-        w.outcome === "ok" &&
-        w.key === read.key &&
-        w.invokeTime < end(read) &&
-        end(w) > read.invokeTime,
-    );
-    if (overlapping.length === 0) continue;
-    const latest = Math.max(...overlapping.map((w) => w.input.version));
+    const entry = writesByKey.get(read.key);
+    if (entry === undefined) continue;
+    const { writes, endMax } = entry;
+    // The last write invoked before the read completed (binary search), then back from there.
+    let lo = 0;
+    let hi = writes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((writes[mid] as Operation<Versioned>).invokeTime < end(read)) lo = mid + 1;
+      else hi = mid;
+    }
+    let latest: number | undefined;
+    for (let i = lo - 1; i >= 0 && (endMax[i] as number) > read.invokeTime; i--) {
+      const w = writes[i] as Operation<Versioned>;
+      if (end(w) > read.invokeTime) latest = Math.max(latest ?? 0, w.input.version);
+    }
+    if (latest === undefined) continue;
     if ((read.output?.version ?? 0) >= latest) newer++;
     else older++;
   }
@@ -160,6 +189,6 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
     readRepairs: clients.reduce((sum, c) => sum + c.readRepairs, 0),
     readsDuringWrite: readsDuringWrite(ops),
     history,
-    linearizability: checkLinearizableOrUndecided(kvModel, history),
+    linearizability: checkLinearizableOrUndecided(kvModel, history, options.linearizabilitySteps),
   };
 }
