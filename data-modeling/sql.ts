@@ -8,7 +8,14 @@
 import initSqlJs, { type Database, type SqlJsStatic, type SqlValue, type Statement } from "sql.js";
 import type { Trace } from "../shared/trace.js";
 
-let engine: Promise<SqlJsStatic> | undefined;
+/**
+ * The engine, compiling from the moment this module loads. WebAssembly compiles off the main
+ * thread, so starting here overlaps it with loading the rest of the program and parsing the
+ * command line, instead of making the first statement wait for all of it.
+ */
+const engine: Promise<SqlJsStatic> = initSqlJs();
+// A failure surfaces where it matters, in open(), which awaits this same promise.
+engine.catch(() => undefined);
 
 export type Row = Record<string, SqlValue>;
 export type Params = SqlValue[] | Record<string, SqlValue>;
@@ -47,7 +54,6 @@ export class Sql {
 
   /** A fresh in-memory database with foreign keys enforced. */
   static async open(trace?: Trace): Promise<Sql> {
-    engine ??= initSqlJs();
     const sql = new Sql(new (await engine).Database(), trace);
     sql.bulk(() => {
       sql.run("PRAGMA foreign_keys = ON");
