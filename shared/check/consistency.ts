@@ -416,11 +416,20 @@ class OutOfSteps extends Error {}
  * Is there a legal serialization of the view's nodes that respects `before`? Depth-first, with the
  * two moves that need no branching, memoised on (nodes placed, value of each key).
  */
+/** Where the search got furthest, for the sentence when it finds no order. */
+interface Deepest {
+  placed: number;
+  /** A read the search could not place there, and the write its key held (NIL: nil). */
+  read?: Node;
+  holds?: number;
+}
+
 function serializable(
   p: Prepared,
   view: readonly number[],
   before: Bits[],
   budget: { left: number },
+  deepest: Deepest = { placed: -1 },
 ): boolean {
   const n = p.nodes.length;
   const words = Math.ceil(n / 32) || 1;
@@ -466,6 +475,7 @@ function serializable(
   for (const v of view) if (predLeft[v] === 0) ready.add(v);
   const cache = new SearchCache(n);
   let remaining = view.length;
+  const done = new Uint8Array(n);
   const neededNow = (k: number) => {
     const c = current[k] as number;
     return c === NIL ? (nilLeft[k] as number) > 0 : (readersLeft[c] as number) > 0;
@@ -476,6 +486,7 @@ function serializable(
     const node = p.nodes[v] as Node;
     ready.delete(v);
     remaining--;
+    done[v] = 1;
     cache.flip(v);
     const k = keyIndex[v] as number;
     if (node.write) {
@@ -500,6 +511,7 @@ function serializable(
     else readersLeft[node.from] = (readersLeft[node.from] as number) + 1;
     cache.flip(v);
     remaining++;
+    done[v] = 0;
     ready.add(v);
   };
   const free = (v: number): boolean => {
@@ -522,6 +534,18 @@ function serializable(
         }
     }
     if (remaining === 0) return true;
+    const placed = view.length - remaining;
+    if (placed > deepest.placed) {
+      // A read is always left at a dead end: writes nobody reads would have been placed freely.
+      let stuck: number | undefined;
+      for (const v of ready) if (!(p.nodes[v] as Node).write) stuck ??= v;
+      stuck ??= view.find((v) => done[v] === 0 && !(p.nodes[v] as Node).write);
+      if (stuck !== undefined) {
+        deepest.placed = placed;
+        deepest.read = p.nodes[stuck] as Node;
+        deepest.holds = current[keyIndex[stuck] as number] as number;
+      }
+    }
     let found = false;
     if (cache.add(current.join(","))) {
       const candidates = [...ready]
@@ -642,6 +666,17 @@ function contradictionViolation(
   };
 }
 
+/** "the longest order the search found places 5 of 9 operations, and then ... with x holding 2 (...)". */
+function stuckAt(ctx: Context, deepest: Deepest, total: number): string {
+  const read = deepest.read;
+  if (read === undefined) return "the search found no order at all";
+  const holds =
+    deepest.holds === undefined || deepest.holds === NIL
+      ? "nil"
+      : describe((ctx.p.nodes[deepest.holds] as Node).op, ctx.place);
+  return `the longest order the search found places ${deepest.placed} of ${total} operations, and cannot go on to ${describe(read.op, ctx.place)} while ${read.key === "" ? "the register" : read.key} holds ${holds === "nil" ? "nil" : `the value of ${holds}`}`;
+}
+
 /** Sequential consistency: one legal total order of everything, respecting PO. */
 function sequential(ctx: Context): Verdict {
   const air = thinAir(ctx, "sequential");
@@ -665,6 +700,7 @@ function sequential(ctx: Context): Verdict {
       ],
     };
   const budget = { left: ctx.maxSteps };
+  const deepest: Deepest = { placed: -1 };
   try {
     if (
       serializable(
@@ -672,6 +708,7 @@ function sequential(ctx: Context): Verdict {
         ctx.p.nodes.map((n) => n.index),
         before,
         budget,
+        deepest,
       )
     )
       return { holds: true };
@@ -688,8 +725,8 @@ function sequential(ctx: Context): Verdict {
     violations: [
       {
         model: "sequential",
-        message: `no total order of the ${ctx.p.nodes.length} operations that respects each process's order explains every read (searched ${(ctx.maxSteps - budget.left).toLocaleString("en")} states)`,
-        ops: [],
+        message: `no total order of the ${ctx.p.nodes.length} operations that respects each process's order explains every read: ${stuckAt(ctx, deepest, ctx.p.nodes.length)}`,
+        ops: deepest.read ? [deepest.read.op] : [],
       },
     ],
   };
@@ -738,13 +775,14 @@ function perProcess(ctx: Context, model: "causal" | "pram"): Verdict {
       continue;
     }
     const view = ctx.p.nodes.filter((n) => inView(n.index)).map((n) => n.index);
+    const deepest: Deepest = { placed: -1 };
     try {
-      if (!serializable(ctx.p, view, before, budget))
+      if (!serializable(ctx.p, view, before, budget, deepest))
         violations.push({
           model,
           process,
-          message: `no order of process ${process}'s view (every write and its own operations) that respects ${model === "causal" ? "causality" : "each process's order"} explains its reads`,
-          ops: [],
+          message: `no order of process ${process}'s view (every write and its own operations) that respects ${model === "causal" ? "causality" : "each process's order"} explains its reads: ${stuckAt(ctx, deepest, view.length)}`,
+          ops: deepest.read ? [deepest.read.op] : [],
         });
     } catch (error) {
       if (!(error instanceof OutOfSteps)) throw error;
