@@ -69,7 +69,8 @@ export const idempotentProducer: Scenario<Options> = {
       });
     // Only a retry can write a duplicate: without one, there was nothing to recognise.
     const idempotentName = "the idempotent producer writes no duplicates";
-    if (idempotent.retries === 0)
+    if (inLog(idempotent) === 0) trace.notExercised(idempotentName, "no message reached the log");
+    else if (idempotent.retries === 0)
       trace.notExercised(idempotentName, "the producer never retried, so no duplicate was offered");
     else
       trace.check(idempotentName, idempotent.duplicates === 0, {
@@ -78,10 +79,14 @@ export const idempotentProducer: Scenario<Options> = {
     const diverged = [...plain.diverged, ...idempotent.diverged];
     const livenessName =
       "in both runs, every replica's log equals its leader's once the faults stop (liveness)";
-    if (plain.followersCompared + idempotent.followersCompared === 0)
-      trace.notExercised(livenessName, "no partition has a leader to compare its followers with", {
-        ref: REF.leaders,
-      });
+    if (inLog(plain) + inLog(idempotent) === 0)
+      trace.notExercised(
+        livenessName,
+        "no message reached a leader's log, so there was nothing to replicate",
+        {
+          ref: REF.leaders,
+        },
+      );
     else
       trace.check(livenessName, diverged.length === 0, {
         ref: REF.leaders,

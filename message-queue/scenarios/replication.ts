@@ -117,12 +117,15 @@ export const replication: Scenario<Options> = {
       );
     else trace.check(orderName, result.outOfOrder === 0, { expected: !options.unclean });
     const livenessName = "every replica's log equals its leader's once the faults stop (liveness)";
-    if (result.followersCompared === 0)
+    const records = [...result.finalLog.values()].reduce((n, log) => n + log.length, 0);
+    if (result.followersCompared === 0 || records === 0)
       trace.notExercised(
         livenessName,
         options.replicationFactor === 1
           ? "replication factor 1: no partition has a follower"
-          : "no partition has a leader to compare its followers with",
+          : records === 0
+            ? "no record reached a leader's log, so there was nothing to replicate"
+            : "no partition has a leader to compare its followers with",
         { ref: REF.leaders },
       );
     else
