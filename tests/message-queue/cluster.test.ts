@@ -6,6 +6,9 @@ import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace, type TraceEvent } from "../../shared/trace.js";
 
+/** A limit for the tests that run hundreds of clusters, so that a busy machine does not fail them. */
+const MANY_SEEDS_MS = 120_000;
+
 const base: Omit<ClusterOptions, "seed"> = {
   brokers: 3,
   partitions: 1,
@@ -24,55 +27,63 @@ const replay = (o: ClusterOptions) =>
   `npx tsx message-queue/main.ts replication --seed ${o.seed} --partitions ${o.partitions} --acks ${o.acks} --min-insync ${o.minInsync}${o.unclean ? " --unclean" : ""} --messages ${o.messages} --loss ${o.loss} --crash ${o.crash} --partition ${o.partition}`;
 
 describe("replication, over seeds with a broker crash at a random time", () => {
-  it("acks=all, replication factor 3, min.insync.replicas=2, clean election: no acknowledged message lost, over 500 seeds", () => {
-    const failures: string[] = [];
-    let acknowledged = 0;
-    for (let seed = 1; seed <= 500; seed++) {
-      // Every fifth seed uses three partitions, and some add a network partition.
-      const options = {
-        ...base,
-        seed,
-        partitions: seed % 5 === 0 ? 3 : 1,
-        partition: seed % 7 === 0 ? 1 : 0,
-      };
-      const r = runCluster(Trace.silent(), options);
-      acknowledged += r.acknowledged.length;
-      if (
-        r.lost.length > 0 ||
-        r.readThenLost.length > 0 ||
-        r.outOfOrder > 0 ||
-        r.leaderless.length > 0 ||
-        r.diverged.length > 0
-      ) {
-        failures.push(
-          `${replay(options)}: lost ${r.lost.join(",")}; read then lost ${r.readThenLost.join(",")}; out of order ${r.outOfOrder}; diverged ${r.diverged.join("; ")}`,
-        );
+  it(
+    "acks=all, replication factor 3, min.insync.replicas=2, clean election: no acknowledged message lost, over 500 seeds",
+    () => {
+      const failures: string[] = [];
+      let acknowledged = 0;
+      for (let seed = 1; seed <= 500; seed++) {
+        // Every fifth seed uses three partitions, and some add a network partition.
+        const options = {
+          ...base,
+          seed,
+          partitions: seed % 5 === 0 ? 3 : 1,
+          partition: seed % 7 === 0 ? 1 : 0,
+        };
+        const r = runCluster(Trace.silent(), options);
+        acknowledged += r.acknowledged.length;
+        if (
+          r.lost.length > 0 ||
+          r.readThenLost.length > 0 ||
+          r.outOfOrder > 0 ||
+          r.leaderless.length > 0 ||
+          r.diverged.length > 0
+        ) {
+          failures.push(
+            `${replay(options)}: lost ${r.lost.join(",")}; read then lost ${r.readThenLost.join(",")}; out of order ${r.outOfOrder}; diverged ${r.diverged.join("; ")}`,
+          );
+        }
       }
-    }
-    expect(failures).toEqual([]);
-    expect(acknowledged).toBeGreaterThan(500 * 55);
-  });
+      expect(failures).toEqual([]);
+      expect(acknowledged).toBeGreaterThan(500 * 55);
+    },
+    MANY_SEEDS_MS,
+  );
 
-  it("acks=1 with unclean election and heavy faults: once the faults stop, every replica's log equals its leader's, over 500 seeds (liveness)", () => {
-    const failures: string[] = [];
-    for (let seed = 1; seed <= 500; seed++) {
-      const options = {
-        ...base,
-        seed,
-        partitions: seed % 5 === 0 ? 3 : 1,
-        acks: "1" as const,
-        minInsync: 1,
-        unclean: true,
-        loss: 0.1,
-        crash: 4,
-        partition: 3,
-      };
-      const r = runCluster(Trace.silent(), options);
-      if (r.diverged.length > 0 || r.leaderless.length > 0)
-        failures.push(`${replay(options)}: ${r.diverged.join("; ")} ${r.leaderless.join(",")}`);
-    }
-    expect(failures).toEqual([]);
-  });
+  it(
+    "acks=1 with unclean election and heavy faults: once the faults stop, every replica's log equals its leader's, over 500 seeds (liveness)",
+    () => {
+      const failures: string[] = [];
+      for (let seed = 1; seed <= 500; seed++) {
+        const options = {
+          ...base,
+          seed,
+          partitions: seed % 5 === 0 ? 3 : 1,
+          acks: "1" as const,
+          minInsync: 1,
+          unclean: true,
+          loss: 0.1,
+          crash: 4,
+          partition: 3,
+        };
+        const r = runCluster(Trace.silent(), options);
+        if (r.diverged.length > 0 || r.leaderless.length > 0)
+          failures.push(`${replay(options)}: ${r.diverged.join("; ")} ${r.leaderless.join(",")}`);
+      }
+      expect(failures).toEqual([]);
+    },
+    MANY_SEEDS_MS,
+  );
 
   // The issue's command: broker-2's last record is from epoch 1, which the new leader never saw;
   // its record at offset 17 is from epoch 0. KIP-101 truncates broker-2 to offset 18 and leaves it
@@ -146,17 +157,24 @@ describe("replication, over seeds with a broker crash at a random time", () => {
 });
 
 describe("the idempotent producer", () => {
-  it("leaves no duplicates under message loss, retries and a crash; without it the test finds one", () => {
-    let plainDuplicates = 0;
-    for (let seed = 1; seed <= 100; seed++) {
-      const options = { ...base, seed, partitions: 2, loss: 0.1 };
-      const idempotent = runCluster(Trace.silent(), { ...options, idempotence: true });
-      expect(idempotent.duplicates, `seed ${seed}`).toBe(0);
-      expect(idempotent.lost, `seed ${seed}`).toEqual([]);
-      plainDuplicates += runCluster(Trace.silent(), { ...options, idempotence: false }).duplicates;
-    }
-    expect(plainDuplicates).toBeGreaterThan(0);
-  });
+  it(
+    "leaves no duplicates under message loss, retries and a crash; without it the test finds one",
+    () => {
+      let plainDuplicates = 0;
+      for (let seed = 1; seed <= 100; seed++) {
+        const options = { ...base, seed, partitions: 2, loss: 0.1 };
+        const idempotent = runCluster(Trace.silent(), { ...options, idempotence: true });
+        expect(idempotent.duplicates, `seed ${seed}`).toBe(0);
+        expect(idempotent.lost, `seed ${seed}`).toEqual([]);
+        plainDuplicates += runCluster(Trace.silent(), {
+          ...options,
+          idempotence: false,
+        }).duplicates;
+      }
+      expect(plainDuplicates).toBeGreaterThan(0);
+    },
+    MANY_SEEDS_MS,
+  );
 });
 
 describe("a broker, message by message", () => {

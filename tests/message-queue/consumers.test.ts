@@ -4,6 +4,7 @@ import { assign, exactlyOneOwner, GroupCoordinator } from "../../message-queue/g
 import { runCompeting } from "../../message-queue/scenarios/competing-consumers.js";
 import { runGroup } from "../../message-queue/scenarios/consumer-groups.js";
 import { exactlyOnceHolds, runPipeline } from "../../message-queue/scenarios/exactly-once.js";
+import { QueueBroker } from "../../message-queue/traditional.js";
 import { readCommitted, TransactionCoordinator } from "../../message-queue/transactions.js";
 
 describe("assignors, as Kafka documents them", () => {
@@ -117,6 +118,34 @@ describe("the traditional broker", () => {
         },
       ),
     );
+  });
+});
+
+describe("the traditional broker, message by message", () => {
+  it("redelivers what a lost consumer held at the front of the queue, in delivery order, and a nack at the very front", () => {
+    const broker = new QueueBroker(3, 5);
+    for (let i = 1; i <= 40; i++) broker.publish(`m${i}`);
+    broker.dispatch(["a"]);
+    expect(broker.heldBy("a")).toBe(3);
+    expect(broker.oldestHeldBy("a")).toBe("m1");
+    broker.ack("a", "m1");
+    expect(broker.consumerLost("a")).toEqual(["m2", "m3"]);
+    expect(broker.readyCount).toBe(39);
+    broker.dispatch(["b"]);
+    expect(broker.oldestHeldBy("b")).toBe("m2");
+    expect(broker.nack("b", "m2")).toBe("requeued");
+    broker.ack("b", "m3");
+    broker.ack("b", "m4");
+    const order: string[] = [];
+    while (broker.readyCount + broker.inFlightCount > 0) {
+      broker.dispatch(["b"]);
+      const m = broker.oldestHeldBy("b") as string;
+      order.push(m);
+      broker.ack("b", m);
+    }
+    expect(order).toEqual(["m2", ...Array.from({ length: 36 }, (_, i) => `m${i + 5}`)]);
+    expect(broker.acknowledged).toHaveLength(40);
+    expect(broker.deliveriesOf("m2")).toBe(3);
   });
 });
 
