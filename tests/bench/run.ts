@@ -4,7 +4,7 @@
  *
  *   npm run bench                 everything
  *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability,
- *                                 consistency, raft, startup
+ *                                 consistency, raft, startup, largest
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -29,6 +29,10 @@ import { Random } from "../../shared/random.js";
 import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
+import { largest as dataModelingLargest } from "../data-modeling/largest.js";
+import { largest as messageQueueLargest } from "../message-queue/largest.js";
+import { largest as replicationLargest } from "../replication/largest.js";
+import { largest as shardingLargest } from "../sharding/largest.js";
 import { STORES, storeHistory, viewsHistory } from "../shared/fixtures/consistency-histories.js";
 import {
   linearizableKvHistory,
@@ -164,6 +168,29 @@ function wallSeconds(args: string[]): number {
   if (result.status !== 0)
     throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   return seconds;
+}
+
+/**
+ * Issue 9: each scenario with its size flags all at their largest together (tests/<concept>/
+ * largest.ts) must finish in under 30 s here, start-up included. One run each, wall clock.
+ */
+function largestRuns(): void {
+  console.log("\nEach scenario at its largest size flags: node --import tsx (one run, wall clock)");
+  let worst = 0;
+  for (const { concept, runs } of [
+    { concept: sharding, runs: shardingLargest },
+    { concept: dataModeling, runs: dataModelingLargest },
+    { concept: replication, runs: replicationLargest },
+    { concept: messageQueue, runs: messageQueueLargest },
+  ]) {
+    for (const { args } of runs) {
+      const seconds = wallSeconds(["--import", "tsx", `${concept.folder}/main.ts`, ...args]);
+      worst = Math.max(worst, seconds);
+      const shown = `  ${concept.folder} ${args.join(" ")}`;
+      line(shown.length > 58 ? `${shown.slice(0, 57)}…` : shown, `${seconds.toFixed(1)} s`);
+    }
+  }
+  line("  slowest", `${worst.toFixed(1)} s (target < 30 s${worst < 30 ? "" : ", MISSED"})`);
 }
 
 function startup(): void {
@@ -395,3 +422,4 @@ if (only === undefined || only === "linearizability") linearizability();
 if (only === undefined || only === "consistency") consistency();
 if (only === undefined || only === "raft") raft();
 if (only === undefined || only === "startup") startup();
+if (only === undefined || only === "largest") largestRuns();
