@@ -3,7 +3,7 @@
  * the ranges that differ (DDIA ch. 5, "Read repair and anti-entropy").
  */
 
-import { decimal, faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
+import { faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
@@ -15,6 +15,7 @@ import {
   AntiEntropyReplica,
 } from "../leaderless/anti-entropy.js";
 import { REF } from "../refs.js";
+import { describeLoss } from "./loss-option.js";
 
 export interface AntiEntropyOptions extends FaultFlags {
   seed: number;
@@ -139,17 +140,10 @@ export const antiEntropyScenario: Scenario<
       integer(1, 16),
       10,
     ),
-    // Up to half the messages lost: beyond that the replicas lack most keys when the writes stop,
-    // nearly every range differs, and comparing trees saves nothing over a full copy.
-    ...faultOptions({ loss: 0.002, duplicate: 0, crash: 0, partition: 0 }, "replica").map((o) =>
-      o.flags.startsWith("--loss")
-        ? option(
-            "--loss <p>",
-            "probability that a message is lost; at most 0.5, since beyond that the replicas lack most keys, nearly every range differs, and Merkle trees save nothing over a full copy",
-            decimal(0, 0.5),
-            0.002,
-          )
-        : o,
+    ...describeLoss(
+      faultOptions({ loss: 0.002, duplicate: 0, crash: 0, partition: 0 }, "replica"),
+      "at most 0.5, since beyond that the replicas lack most keys, nearly every range differs, and Merkle trees save nothing over a full copy",
+      0.5,
     ),
     flag(
       "--hash-keys-only",

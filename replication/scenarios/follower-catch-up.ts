@@ -3,7 +3,7 @@
  * and "Handling Node Outages: Follower failure: Catch-up recovery").
  */
 
-import { decimal, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
+import { networkFaultOptions, type Scenario } from "../../shared/cli.js";
 import { describeFaults, type FaultFlags } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
@@ -11,6 +11,7 @@ import type { Trace } from "../../shared/trace.js";
 import type { LeaderFollowerMessage } from "../leader-follower/messages.js";
 import { Replica } from "../leader-follower/replica.js";
 import { REF } from "../refs.js";
+import { describeLoss } from "./loss-option.js";
 
 export interface CatchUpRun {
   leaderLsn: number;
@@ -108,15 +109,10 @@ export const followerCatchUp: Scenario<NetworkFaults> = {
   name: "follower-catch-up",
   summary:
     "a follower crashes and catches up from its own log position; a new follower starts from a snapshot plus the log after it",
-  options: networkFaultOptions({ loss: 0, duplicate: 0 }).map((o) =>
-    o.flags.startsWith("--loss")
-      ? option(
-          "--loss <p>",
-          "probability that a message is lost; at most 0.9, since the point is that the crashed follower catches up, which over a network that loses nearly everything it may not do within the run's minute of simulated time (at 1, never)",
-          decimal(0, 0.9),
-          0,
-        )
-      : o,
+  options: describeLoss(
+    networkFaultOptions({ loss: 0, duplicate: 0 }),
+    "at most 0.9, since the point is that the crashed follower catches up, which over a network that loses nearly everything it may not do within the run's minute of simulated time (at 1, never)",
+    0.9,
   ),
   run: ({ trace, seed }, options) => {
     trace.section(

@@ -19,6 +19,7 @@ import { type ReplicationMode, SYNC_TIMEOUT_MS } from "../leader-follower/replic
 import { runLeaderFollower } from "../leader-follower/run.js";
 import { runRaft } from "../raft/cluster.js";
 import { REF } from "../refs.js";
+import { describeLoss } from "./loss-option.js";
 
 const NO_FAULTS: FaultFlags = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 
@@ -27,20 +28,6 @@ const ms = (values: number[], p: number) =>
 
 /** The first follower's links to the leader turn slow for a while in every sync-vs-async run. */
 const SLOW_FOLLOWER = { follower: "r2", fromMs: 250, toMs: 450, latencyMs: 100 };
-
-/**
- * `--loss` of sync-vs-async keeps its whole range: at 1 nothing is acknowledged, and the checks,
- * which judge acknowledged writes, say that they had nothing to judge.
- */
-const syncVsAsyncFaultOptions = faultOptions(NO_FAULTS, "replica").map((o) =>
-  o.flags.startsWith("--loss")
-    ? {
-        ...o,
-        description:
-          "probability that a message is lost; near 1 few writes or none are acknowledged, and a check with no acknowledged write to judge comes out not exercised",
-      }
-    : o,
-);
 
 export const syncVsAsync: Scenario<
   {
@@ -62,7 +49,10 @@ export const syncVsAsync: Scenario<
       choice(["sync", "semi-sync", "async"] as const),
       "semi-sync",
     ),
-    ...syncVsAsyncFaultOptions,
+    ...describeLoss(
+      faultOptions(NO_FAULTS, "replica"),
+      "near 1 few writes or none are acknowledged, and a check with no acknowledged write to judge comes out not exercised",
+    ),
     exportHistoryOption,
   ],
   run: ({ trace, seed }, options) => {
@@ -183,7 +173,13 @@ export const failover: Scenario<{ exportHistory: string } & FaultFlags> = {
   name: "failover",
   summary:
     "the leader is cut off: naive asynchronous failover loses acknowledged writes and splits the brain; Raft does neither",
-  options: [exportHistoryOption, ...faultOptions(RAFT_FAULTS, "Raft server")],
+  options: [
+    exportHistoryOption,
+    ...describeLoss(
+      faultOptions(RAFT_FAULTS, "Raft server"),
+      "only while the faults last: the Raft run then stops them and lets the cluster converge, so even at 1 its clients get answers once the faults stop",
+    ),
+  ],
   run: ({ trace, seed }, options) => {
     trace.section("Naive failover with asynchronous replication", REF.outages);
     trace.note(
@@ -288,7 +284,10 @@ export const readFromFollowers: Scenario<
     "reads from lagging followers, and from a deposed leader, are stale; the linearizability checker rejects them and accepts reads through Raft's read index",
   options: [
     option("--operations <count>", "operations per client", integer(1, 10_000), 60),
-    ...faultOptions(NO_FAULTS, "replica"),
+    ...describeLoss(
+      faultOptions(NO_FAULTS, "replica"),
+      "near 1 few gets complete or none, and a check with no get to judge comes out not exercised (the Raft part scripts its own partition and loses nothing)",
+    ),
     exportHistoryOption,
   ],
   run: ({ trace, seed }, options) => {

@@ -3,7 +3,7 @@
  * the conflict (DDIA ch. 5, "Multi-Leader Replication": "Handling Write Conflicts").
  */
 
-import { decimal, faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
+import { faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
 import { type VectorClock, vcCompare } from "../../shared/clocks.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
@@ -12,6 +12,7 @@ import { Simulation } from "../../shared/simulation.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { MultiLeader, type MultiLeaderMessage, type Resolution } from "../multi-leader.js";
 import { REF } from "../refs.js";
+import { describeLoss } from "./loss-option.js";
 
 export interface LeaderWrite {
   id: string;
@@ -166,15 +167,10 @@ export const multiLeader: Scenario<{ writes: number; wan: number } & FaultFlags>
       integer(1, 10_000),
       40,
     ),
-    ...faultOptions({ loss: 0, duplicate: 0, crash: 0, partition: 0 }, "leader").map((o) =>
-      o.flags.startsWith("--loss")
-        ? option(
-            "--loss <p>",
-            "probability that a message is lost; at most 0.5, since a leader paces its resends by the round trip it measures and, while no acknowledgement comes, backs off as TCP does, and over a WAN that loses more the backoff can outlast the run (at 1 the datacenters could never settle their conflicts)",
-            decimal(0, 0.5),
-            0,
-          )
-        : o,
+    ...describeLoss(
+      faultOptions({ loss: 0, duplicate: 0, crash: 0, partition: 0 }, "leader"),
+      "at most 0.5, since a leader paces its resends by the round trip it measures and, while no acknowledgement comes, backs off as TCP does, and over a WAN that loses more the backoff can outlast the run (at 1 the datacenters could never settle their conflicts)",
+      0.5,
     ),
   ],
   run: ({ trace, seed }, options) => {

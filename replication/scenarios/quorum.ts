@@ -9,6 +9,7 @@ import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
 import { type QuorumOptions, type QuorumResult, runQuorum } from "../leaderless/run.js";
 import { REF } from "../refs.js";
+import { describeLoss } from "./loss-option.js";
 
 type Options = Omit<QuorumOptions, "seed" | "readRepair" | "clients"> & {
   skipReadRepair: boolean;
@@ -30,7 +31,10 @@ export const quorum: Scenario<Options> = {
     option("--w <count>", "acknowledgements a write waits for", integer(1, 9), 2),
     option("--r <count>", "answers a read waits for", integer(1, 9), 2),
     option("--operations <count>", "operations per client", integer(1, 10_000), 60),
-    ...faultOptions({ loss: 0.1, duplicate: 0, crash: 1, partition: 1 }, "replica"),
+    ...describeLoss(
+      faultOptions({ loss: 0.1, duplicate: 0, crash: 1, partition: 1 }, "replica"),
+      "near 1 few reads complete or none, and a check with no read to judge comes out not exercised",
+    ),
     flag("--skip-read-repair", "do not repair stale replicas after a read"),
     exportHistoryOption,
   ],
