@@ -269,6 +269,15 @@ function po(a: Node, b: Node): boolean {
 // ---- Bitsets: before[v] holds every u that must precede v. -------------------------------------
 
 type Bits = Uint32Array;
+const popcount = (bits: Bits) => {
+  let count = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let x = (bits[w] as number) - (((bits[w] as number) >>> 1) & 0x55555555);
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    count += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+  }
+  return count;
+};
 const has = (bits: Bits, i: number) => ((bits[i >>> 5] as number) & (1 << (i & 31))) !== 0;
 const setBit = (bits: Bits, i: number) => {
   bits[i >>> 5] = (bits[i >>> 5] as number) | (1 << (i & 31));
@@ -308,7 +317,9 @@ function closure(n: number, preds: readonly number[][]): { before: Bits[] } | { 
     }
     return { cycle: path.slice(seen.get(v)).reverse() };
   }
-  const before = Array.from({ length: n }, () => new Uint32Array(words));
+  // One buffer for all the rows: a closure of 5,000 nodes is 5,000 rows of 157 words.
+  const buffer = new Uint32Array(n * words);
+  const before = Array.from({ length: n }, (_, v) => buffer.subarray(v * words, (v + 1) * words));
   for (const v of order) {
     const bv = before[v] as Bits;
     for (const u of preds[v] as number[]) {
@@ -367,47 +378,111 @@ type Contradiction =
   | { kind: "overwritten"; read: Node; source: Node; between: Node }
   | { kind: "nil"; read: Node; write: Node };
 
+/** An order saturation derives, and the contradiction it is when the reverse order already holds. */
+interface Derived {
+  u: number;
+  v: number;
+  contradiction: Contradiction;
+}
+
 /**
  * Add the orders every legal serialization of the view must have (see the header), until nothing
- * changes; return the first contradiction. `reads` are the view's reads (none thin-air).
+ * changes; return the saturated order, or the first contradiction. `preds` are the view's base
+ * edges and `start` their closure (not modified); `reads` are the view's reads (none thin-air).
+ * Each pass collects the new orders against the closure of the last one and then closes them all
+ * at once: maintaining the closure edge by edge costs a row per descendant for every edge.
  */
 function saturate(
   p: Prepared,
-  before: Bits[],
+  preds: readonly number[][],
+  start: Bits[],
   reads: readonly Node[],
   inView: (i: number) => boolean,
-): Contradiction | undefined {
-  for (let changed = true; changed; ) {
-    changed = false;
+): { before: Bits[] } | Contradiction {
+  let before = start;
+  const extra: number[][] = preds.map(() => []);
+  for (;;) {
+    const found: Derived[] = [];
+    const seen = new Set<number>();
+    const derive = (u: number, v: number, contradiction: Contradiction) => {
+      // Skip what the closure already has, or this pass already found.
+      if (has(before[v] as Bits, u) || seen.has(u * preds.length + v)) return;
+      seen.add(u * preds.length + v);
+      found.push({ u, v, contradiction });
+    };
+    // The number of predecessors orders the nodes along the relation (a linear extension): it
+    // lets each read keep only the nearest of the writes it orders, the rest following from them.
+    const rank = before.map(popcount);
+    const byRank = (a: Node, b: Node) => (rank[a.index] as number) - (rank[b.index] as number);
+    /** The nodes of `list` (sorted by rank) that no other node of `list` precedes. */
+    const minimal = (list: Node[]) => {
+      const kept: Node[] = [];
+      for (const n of list)
+        if (!kept.some((k) => has(before[n.index] as Bits, k.index))) kept.push(n);
+      return kept;
+    };
+    /** The nodes of `list` (sorted by rank) that precede no other node of `list`. */
+    const maximal = (list: Node[]) => {
+      const kept: Node[] = [];
+      for (let i = list.length - 1; i >= 0; i--) {
+        const n = list[i] as Node;
+        if (!kept.some((k) => has(before[k.index] as Bits, n.index))) kept.push(n);
+      }
+      return kept;
+    };
     for (const r of reads) {
-      const writes = p.writesByKey.get(r.key) ?? [];
+      const writes = (p.writesByKey.get(r.key) ?? []).filter(
+        (w) => inView(w.index) && w.index !== r.from,
+      );
       const br = before[r.index] as Bits;
+      if (r.from === NIL) {
+        const earlier = writes.find((w2) => has(br, w2.index));
+        if (earlier !== undefined) return { kind: "nil", read: r, write: earlier };
+        for (const w2 of minimal(writes.sort(byRank)))
+          derive(r.index, w2.index, { kind: "nil", read: r, write: w2 });
+        continue;
+      }
+      const w1 = p.nodes[r.from] as Node;
+      const overwritten = (w2: Node): Contradiction => ({
+        kind: "overwritten",
+        read: r,
+        source: w1,
+        between: w2,
+      });
+      const beforeRead: Node[] = [];
+      const afterSource: Node[] = [];
       for (const w2 of writes) {
-        if (!inView(w2.index) || w2.index === r.from) continue;
-        if (r.from === NIL) {
-          if (has(br, w2.index)) return { kind: "nil", read: r, write: w2 };
-          if (!has(before[w2.index] as Bits, r.index)) {
-            addEdge(before, r.index, w2.index);
-            changed = true;
-          }
-          continue;
-        }
-        const w1 = p.nodes[r.from] as Node;
         const w1BeforeW2 = has(before[w2.index] as Bits, w1.index);
         if (has(br, w2.index)) {
-          if (w1BeforeW2) return { kind: "overwritten", read: r, source: w1, between: w2 };
-          if (!has(before[w1.index] as Bits, w2.index)) {
-            addEdge(before, w2.index, w1.index);
-            changed = true;
-          }
-        } else if (w1BeforeW2 && !has(before[w2.index] as Bits, r.index)) {
-          addEdge(before, r.index, w2.index);
-          changed = true;
-        }
+          if (w1BeforeW2) return overwritten(w2);
+          beforeRead.push(w2);
+        } else if (w1BeforeW2) afterSource.push(w2);
       }
+      for (const w2 of maximal(beforeRead.sort(byRank)))
+        derive(w2.index, w1.index, overwritten(w2));
+      for (const w2 of minimal(afterSource.sort(byRank)))
+        derive(r.index, w2.index, overwritten(w2));
     }
+    if (found.length === 0) return { before };
+    for (const { u, v } of found) (extra[v] as number[]).push(u);
+    const next = closure(
+      preds.length,
+      preds.map((list, v) => [...list, ...(extra[v] as number[])]),
+    );
+    if ("before" in next) {
+      before = next.before;
+      continue;
+    }
+    // The new orders close a cycle: add them one at a time to find the one that does. Each was
+    // derived from a read and the writes around it, and closing a cycle is that triple's
+    // contradiction (w1 before w2 before r, or a write before a read of nil).
+    const eager = before.map((bits) => bits.slice());
+    for (const { u, v, contradiction } of found) {
+      if (has(eager[u] as Bits, v)) return contradiction;
+      addEdge(eager, u, v);
+    }
+    throw new Error("saturation: a cycle that no single derived order closes (a bug)");
   }
-  return undefined;
 }
 
 class OutOfSteps extends Error {}
@@ -602,8 +677,6 @@ function causalOrder(ctx: Context): { before: Bits[] } | { cycle: number[] } {
   return ctx.causal;
 }
 
-const copyBits = (before: Bits[]) => before.map((b) => b.slice());
-
 function thinAir(ctx: Context, model: ConsistencyModel, process?: string): Violation[] {
   return ctx.p.nodes
     .filter(
@@ -684,10 +757,15 @@ function sequential(ctx: Context): Verdict {
   const co = causalOrder(ctx);
   if ("cycle" in co)
     return { holds: false, violations: [cycleViolation(ctx, "sequential", co.cycle)] };
-  const before = copyBits(co.before);
   const reads = ctx.p.nodes.filter((n) => !n.write);
-  const c = saturate(ctx.p, before, reads, () => true);
-  if (c !== undefined)
+  const c = saturate(
+    ctx.p,
+    edges(ctx, () => true),
+    co.before,
+    reads,
+    () => true,
+  );
+  if (!("before" in c))
     return {
       holds: false,
       violations: [
@@ -706,7 +784,7 @@ function sequential(ctx: Context): Verdict {
       serializable(
         ctx.p,
         ctx.p.nodes.map((n) => n.index),
-        before,
+        c.before,
         budget,
         deepest,
       )
@@ -755,25 +833,22 @@ function perProcess(ctx: Context, model: "causal" | "pram"): Verdict {
       violations.push(...air);
       continue;
     }
-    let before: Bits[];
-    if (co !== undefined) before = copyBits((co as { before: Bits[] }).before);
-    else {
-      const order = viewOrder(ctx, process);
-      if ("cycle" in order) {
-        violations.push(cycleViolation(ctx, model, order.cycle, process));
-        continue;
-      }
-      before = order.before;
+    const preds = edges(ctx, (read) => model === "causal" || read.process === process);
+    const order = co ?? closure(ctx.p.nodes.length, preds);
+    if ("cycle" in order) {
+      violations.push(cycleViolation(ctx, model, order.cycle, process));
+      continue;
     }
     const inView = (i: number) => {
       const node = ctx.p.nodes[i] as Node;
       return node.write || node.process === process;
     };
-    const c = saturate(ctx.p, before, reads, inView);
-    if (c !== undefined) {
+    const c = saturate(ctx.p, preds, order.before, reads, inView);
+    if (!("before" in c)) {
       violations.push(contradictionViolation(ctx, model, c, where(process), process));
       continue;
     }
+    const before = c.before;
     const view = ctx.p.nodes.filter((n) => inView(n.index)).map((n) => n.index);
     const deepest: Deepest = { placed: -1 };
     try {
