@@ -478,7 +478,7 @@ describe("against the brute force, on tiny histories", () => {
           );
         },
       ),
-      { numRuns: 800, seed: 12 },
+      { numRuns: 600, seed: 12 },
     );
   }, 60_000);
 
