@@ -1038,13 +1038,14 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
   }
   if (shortcuts && models.causal === true) models.pram = true;
   else record("pram", perProcess(ctx, "pram"));
-  const session = sessions(ctx);
+  let session: ReturnType<typeof sessions> | undefined;
   for (const m of SESSION_MODELS) {
     const impliedByPram = m !== "writes-follow-reads" && models.pram === true;
     if (shortcuts && (models.causal === true || impliedByPram)) {
       models[m] = true;
       continue;
     }
+    session ??= sessions(ctx);
     const found = session[m];
     record(m, found.length === 0 ? { holds: true } : { holds: false, violations: found });
   }
