@@ -200,6 +200,9 @@ export class Replica extends SimNode<LeaderFollowerMessage, ReplicaDurable, Repl
       case "FollowNewLeader":
         if (this.durable.isLeader) this.note(`steps down: ${msg.leader} is the new leader`);
         this.durable.isLeader = false;
+        // Writes still waiting for followers will never be answered here; their clients time out.
+        this.volatile.waiting = [];
+        this.cancelTimer("sync-timeout");
         // The naive approach: keep whatever log this replica has; the new leader's entries with the
         // same LSNs are simply not applied (LSN already taken), a classic source of divergence.
         break;
@@ -237,7 +240,7 @@ export class Replica extends SimNode<LeaderFollowerMessage, ReplicaDurable, Repl
 
   /** Semi-sync: wake up when the oldest waiting write will have waited `syncTimeoutMs`. */
   private armSyncTimeout(): void {
-    if (this.config.mode !== "semi-sync") return;
+    if (this.config.mode !== "semi-sync" || !this.durable.isLeader) return;
     let oldestMs = Number.POSITIVE_INFINITY;
     for (const w of this.volatile.waiting) oldestMs = Math.min(oldestMs, w.sinceMs);
     if (oldestMs === Number.POSITIVE_INFINITY) return;

@@ -228,6 +228,18 @@ describe("a semi-synchronous leader, message by message", () => {
     expect(sent()).toEqual(["client: WriteOk c-2 lsn 2"]);
   });
 
+  it("once told to step down, forgets the writes it was holding and stops watching for a slow follower", () => {
+    const { sim, r1, sent, notes } = leader();
+    r1.receive("client", write);
+    sent();
+    r1.receive("monitor", { type: "FollowNewLeader", leader: "r2" });
+    expect(r1.hasTimer("sync-timeout")).toBe(false);
+    sim.run(500);
+    r1.receive("r3", { type: "ReplicateAck", lsn: 1 });
+    expect(sent().filter((m) => m.startsWith("client"))).toEqual([]);
+    expect(notes().filter((n) => n.includes("synchronous"))).toEqual([]);
+  });
+
   it("with a single follower, has no other to make synchronous: the write waits, and the leader says so once", () => {
     const { sim, r1, sent, notes } = leader(["r2"]);
     r1.receive("client", write);
