@@ -923,14 +923,15 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
       const w0 = r.from >= 0 ? (nodes[r.from] as Node) : undefined;
       const violates = (w: Node, before: Bits[]) =>
         w.index !== r.from && (w0 === undefined || older(w0.index, w.index, before));
-      const returned = w0 === undefined ? "nil" : `a value older than it`;
+      const returned = (w: Node) =>
+        w0 === undefined ? "nil" : `the value of ${d(w0)}, which precedes ${d(w)}`;
       for (const w of writesByKey.get(r.key) ?? []) {
         if (!found.has("read-your-writes") && po(w, r) && violates(w, pBefore)) {
           found.add("read-your-writes");
           out["read-your-writes"].push({
             model: "read-your-writes",
             process,
-            message: `${d(r)} comes after its own ${d(w)}, yet returns ${returned}${w0 ? ` (${d(w0)})` : ""}`,
+            message: `${d(r)} comes after ${d(w)} in the same process, yet returns ${returned(w)}`,
             ops: [r.op, w.op, ...(w0 ? [w0.op] : [])],
           });
         }
@@ -945,7 +946,7 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
           out["monotonic-reads"].push({
             model: "monotonic-reads",
             process,
-            message: `${d(r)} comes after ${d(seen)} in the same process, yet returns ${returned}${w0 ? ` (${d(w0)} precedes ${d(w)})` : ""}`,
+            message: `${d(r)} comes after ${d(seen)} in the same process, yet returns ${returned(w)}`,
             ops: [r.op, seen.op, w.op, ...(w0 ? [w0.op] : [])],
           });
         }
@@ -961,7 +962,7 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
           out["monotonic-writes"].push({
             model: "monotonic-writes",
             process,
-            message: `${d(r)} comes after ${d(latest.read)}, whose value process ${w.process} wrote after ${d(w)}, yet returns ${returned}${w0 ? ` (${d(w0)})` : ""}`,
+            message: `${d(r)} comes after ${d(latest.read)}, whose value process ${w.process} wrote after ${d(w)}, yet returns ${returned(w)}`,
             ops: [r.op, latest.read.op, latest.write.op, w.op, ...(w0 ? [w0.op] : [])],
           });
         }
@@ -984,7 +985,7 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
           out["writes-follow-reads"].push({
             model: "writes-follow-reads",
             process,
-            message: `${d(r)} comes after ${d(latest.read)}, whose value process ${q} wrote after ${d(hit)}, yet returns ${returned}${w0 ? ` (${d(w0)} precedes ${d(w)})` : ""}`,
+            message: `${d(r)} comes after ${d(latest.read)}, whose value process ${q} wrote after ${d(hit)}, yet returns ${returned(w)}`,
             ops: [r.op, latest.read.op, latest.write.op, hit.op, w.op, ...(w0 ? [w0.op] : [])],
           });
           break;
@@ -1019,7 +1020,9 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
   };
   const implied = (model: ConsistencyModel, by: ConsistencyModel): Verdict => ({
     holds: false,
-    violations: [{ model, message: `it is not ${by}, and ${model} implies ${by}`, ops: [] }],
+    violations: [
+      { model, message: `it is not ${by}, and every ${model} history is ${by}`, ops: [] },
+    ],
   });
 
   record("linearizable", linearizable(ctx));

@@ -120,7 +120,7 @@ describe("the classic histories, by hand", () => {
     expect(holding(c)).toEqual(["monotonic-reads", "monotonic-writes", "writes-follow-reads"]);
     expect(c.strongest).toBe(null);
     expect(c.violations.find((v) => v.model === "read-your-writes")?.message).toBe(
-      "process a read x → nil (at 2) comes after its own process a write x 1 (at 0), yet returns nil",
+      "process a read x → nil (at 2) comes after process a write x 1 (at 0) in the same process, yet returns nil",
     );
   });
 
