@@ -548,9 +548,17 @@ function serializable(
   const current = new Int32Array(keys.length).fill(NIL);
   const ready = new Set<number>();
   for (const v of view) if (predLeft[v] === 0) ready.add(v);
-  const cache = new SearchCache(n);
-  let remaining = view.length;
   const done = new Uint8Array(n);
+  // Created at the first branch: most views are placed by the free moves alone.
+  let cache: SearchCache | undefined;
+  const explored = () => {
+    if (cache === undefined) {
+      cache = new SearchCache(n);
+      for (const v of view) if (done[v] === 1) cache.flip(v);
+    }
+    return !cache.add(current.join(","));
+  };
+  let remaining = view.length;
   const neededNow = (k: number) => {
     const c = current[k] as number;
     return c === NIL ? (nilLeft[k] as number) > 0 : (readersLeft[c] as number) > 0;
@@ -562,7 +570,7 @@ function serializable(
     ready.delete(v);
     remaining--;
     done[v] = 1;
-    cache.flip(v);
+    cache?.flip(v);
     const k = keyIndex[v] as number;
     if (node.write) {
       replaced.push(current[k] as number);
@@ -584,7 +592,7 @@ function serializable(
     if (node.write) current[k] = replaced.pop() as number;
     else if (node.from === NIL) nilLeft[k] = (nilLeft[k] as number) + 1;
     else readersLeft[node.from] = (readersLeft[node.from] as number) + 1;
-    cache.flip(v);
+    cache?.flip(v);
     remaining++;
     done[v] = 0;
     ready.add(v);
@@ -622,7 +630,7 @@ function serializable(
       }
     }
     let found = false;
-    if (cache.add(current.join(","))) {
+    if (!explored()) {
       const candidates = [...ready]
         .filter((v) => (p.nodes[v] as Node).write && !neededNow(keyIndex[v] as number))
         .sort((a, b) => a - b);
