@@ -487,10 +487,6 @@ function saturate(
 
 class OutOfSteps extends Error {}
 
-/**
- * Is there a legal serialization of the view's nodes that respects `before`? Depth-first, with the
- * two moves that need no branching, memoised on (nodes placed, value of each key).
- */
 /** Where the search got furthest, for the sentence when it finds no order. */
 interface Deepest {
   placed: number;
@@ -499,6 +495,10 @@ interface Deepest {
   holds?: number;
 }
 
+/**
+ * Is there a legal serialization of the view's nodes that respects `before`? Depth-first, with the
+ * two moves that need no branching, memoised on (nodes placed, value of each key).
+ */
 function serializable(
   p: Prepared,
   view: readonly number[],
@@ -619,7 +619,7 @@ function serializable(
     if (remaining === 0) return true;
     const placed = view.length - remaining;
     if (placed > deepest.placed) {
-      // A read is always left at a dead end: writes nobody reads would have been placed freely.
+      // When anything is left, a read is: with no read left, every write would be free.
       let stuck: number | undefined;
       for (const v of ready) if (!(p.nodes[v] as Node).write) stuck ??= v;
       stuck ??= view.find((v) => done[v] === 0 && !(p.nodes[v] as Node).write);
