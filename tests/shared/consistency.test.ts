@@ -666,6 +666,25 @@ describe("the consistency command", () => {
     expect(JSON.parse(stdout).models["monotonic-reads"]).toBe(false);
   });
 
+  it("compares values by content, as EDN defines equality: a vector read back as a list is the value written", () => {
+    const history = file("content.edn", [
+      "{:process 0, :type :invoke, :f :write, :value [1 {:a 2, :b 3}]}",
+      "{:process 0, :type :ok, :f :write, :value [1 {:a 2, :b 3}]}",
+      "{:process 1, :type :invoke, :f :read, :value nil}",
+      "{:process 1, :type :ok, :f :read, :value (1 {:b 3, :a 2})}",
+    ]);
+    expect(JSON.parse(run(["--json", history]).stdout).strongest).toBe("linearizable");
+    // So a list with the elements of a vector already written is the same value written twice.
+    const twice = file("twice-by-content.edn", [
+      "{:process 0, :type :invoke, :f :write, :value [1 2]}",
+      "{:process 0, :type :ok, :f :write, :value [1 2]}",
+      "{:process 1, :type :invoke, :f :write, :value (1 2)}",
+    ]);
+    expect(run([twice]).stderr).toMatch(
+      /twice-by-content\.edn:3: \[1 2\] is written a second time/,
+    );
+  });
+
   it("answers bad input with one line and exit 2, checking nothing", () => {
     const refused = (argv: string[]) => {
       const result = run(argv);
