@@ -22,7 +22,8 @@ export const idempotentProducer: Scenario<Options> = {
     "retries after a lost acknowledgement duplicate a message; producer id and sequence numbers drop the duplicate",
   options: [
     clusterPartitionsOption(2),
-    clusterMessagesOption(200),
+    // 100 messages at loss 0.1 write duplicates on each of seeds 1 to 5, and keep the start-up short.
+    clusterMessagesOption(100),
     ...faultOptions({ loss: 0.1, duplicate: 0, crash: 1, partition: 0 }, "broker"),
   ],
   run: ({ trace, seed }, options) => {
