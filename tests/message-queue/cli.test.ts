@@ -99,6 +99,14 @@ describe("a check with nothing to judge is not exercised, never ✔", () => {
   });
 });
 
+describe("every sentence holds at every flag value", () => {
+  it("consumer-groups with one consumer (no crash) does not speak of the same crash", async () => {
+    const { stdout } = await run(["consumer-groups", "--consumers", "1"]);
+    expect(stdout).not.toMatch(/same crash|crashes/);
+    expect(stdout).toMatch(/no consumer crashed in this run/);
+  });
+});
+
 describe("the tour", () => {
   it("matches its golden plain output", () =>
     expectTourMatchesGolden(messageQueue, import.meta.dirname));
