@@ -547,6 +547,46 @@ describe("histories of stores built to satisfy a model, through Jepsen EDN text"
             for (const m of ["read-your-writes", "pram", "causal", "sequential"] as const)
               expect(stale.models[m], `${context}: own write unseen, ${m}`).toBe(false);
           }
+          // Mutation 3, aimed at causality: a new process sees a write w2 that followed a read of
+          // w1 (on another key) in its session, and then reads w1's key as nil. w1 happened
+          // before w2, so causal memory (and writes-follow-reads) must reject it; PRAM may not.
+          const ok = history.filter((o) => o.outcome === "ok");
+          const chain = ok.flatMap((r) => {
+            if (r.f !== "read" || r.output === null) return [];
+            const w2 = ok.find(
+              (w) =>
+                w.f === "write" &&
+                w.process === r.process &&
+                w.callTime > r.callTime &&
+                w.key !== r.key,
+            );
+            return w2 === undefined ? [] : [{ r, w2 }];
+          })[0];
+          if (chain !== undefined) {
+            const end = Math.max(...history.map((o) => o.returnTime).filter(Number.isFinite)) + 1;
+            const observer = (id: number, key: string, output: unknown, t: number): CheckedOp => ({
+              id,
+              process: "observer",
+              f: "read",
+              key,
+              input: null,
+              output,
+              outcome: "ok",
+              callTime: t,
+              returnTime: t + 0.5,
+            });
+            const n = history.length;
+            const mutated = classify(
+              [
+                ...history,
+                observer(n, chain.w2.key, chain.w2.input, end),
+                observer(n + 1, chain.r.key, null, end + 1),
+              ],
+              { shortcuts: false },
+            );
+            for (const m of ["causal", "sequential", "writes-follow-reads"] as const)
+              expect(mutated.models[m], `${context}: causal chain cut, ${m}`).toBe(false);
+          }
         }),
         { numRuns: store === "eventual" ? 100 : 150, seed: 5 },
       );
