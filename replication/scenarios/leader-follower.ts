@@ -23,6 +23,9 @@ import { describeLoss } from "./loss-option.js";
 
 const NO_FAULTS: FaultFlags = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 
+/** The checker's step budget for the leader-follower histories (see quorum's CHECK_STEPS). */
+const CHECK_STEPS = 2_000_000;
+
 const ms = (values: number[], p: number) =>
   values.length === 0 ? "n/a" : `${percentile(values, p).toFixed(1)} ms`;
 
@@ -309,8 +312,13 @@ export const readFromFollowers: Scenario<
     const fromFollowers = runLeaderFollower(trace, { ...base, readFrom: "followers" });
     const fromLeader = runLeaderFollower(Trace.silent(), { ...base, readFrom: "leader" });
     exportHistory(trace, options.exportHistory, fromFollowers.history);
-    const followerVerdict = checkLinearizableOrUndecided(kvModel, fromFollowers.history);
-    const leaderVerdict = checkLinearizableOrUndecided(kvModel, fromLeader.history);
+    // As in quorum: a history it cannot decide would cost the checker's whole default budget, twice.
+    const followerVerdict = checkLinearizableOrUndecided(
+      kvModel,
+      fromFollowers.history,
+      CHECK_STEPS,
+    );
+    const leaderVerdict = checkLinearizableOrUndecided(kvModel, fromLeader.history, CHECK_STEPS);
     const w = followerVerdict?.witness;
     if (w !== undefined)
       trace.note(describeWitness(w), { level: "summary", ref: REF.linearizability });
@@ -353,7 +361,7 @@ function checkReadsLinearizable(
     );
   else if (verdict === undefined)
     trace.note(
-      `The linearizability checker could not decide whether ${name} within its step budget: every put that timed out may take effect at any later point, and the search grows exponentially in them. Fewer --operations, or less --loss, keep it decidable.`,
+      `The linearizability checker could not decide whether ${name} within its step budget (${CHECK_STEPS.toLocaleString("en")} steps): every put that timed out may take effect at any later point, and the search grows exponentially in them. Fewer --operations, or less --loss, keep it decidable.`,
       { level: "summary", ref: options.ref },
     );
   else
