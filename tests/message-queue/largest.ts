@@ -43,7 +43,7 @@ export const largest: { args: string[]; fast: boolean }[] = [
       "--partition",
       "20",
       "--compare-seeds",
-      "100",
+      "50",
     ],
     fast: false,
   },
