@@ -547,6 +547,8 @@ describe("histories of stores built to satisfy a model, through Jepsen EDN text"
             for (const m of ["read-your-writes", "pram", "causal", "sequential"] as const)
               expect(stale.models[m], `${context}: own write unseen, ${m}`).toBe(false);
           }
+          // New operations appended below begin after everything in the history.
+          const end = Math.max(0, ...history.map((o) => o.returnTime).filter(Number.isFinite)) + 1;
           // Mutation 3, aimed at causality: a new process sees a write w2 that followed a read of
           // w1 (on another key) in its session, and then reads w1's key as nil. w1 happened
           // before w2, so causal memory (and writes-follow-reads) must reject it; PRAM may not.
@@ -563,7 +565,6 @@ describe("histories of stores built to satisfy a model, through Jepsen EDN text"
             return w2 === undefined ? [] : [{ r, w2 }];
           })[0];
           if (chain !== undefined) {
-            const end = Math.max(...history.map((o) => o.returnTime).filter(Number.isFinite)) + 1;
             const observer = (id: number, key: string, output: unknown, t: number): CheckedOp => ({
               id,
               process: "observer",
@@ -587,6 +588,29 @@ describe("histories of stores built to satisfy a model, through Jepsen EDN text"
             for (const m of ["causal", "sequential", "writes-follow-reads"] as const)
               expect(mutated.models[m], `${context}: causal chain cut, ${m}`).toBe(false);
           }
+          // Mutation 4, aimed at sequential consistency: four new processes add independent reads
+          // of independent writes on two new keys. Not sequential any more; as causal as before.
+          const iriw = [
+            ["w1", "write", "fresh-x", 1, null],
+            ["w2", "write", "fresh-y", 1, null],
+            ["o1", "read", "fresh-x", null, 1],
+            ["o2", "read", "fresh-y", null, 1],
+            ["o1", "read", "fresh-y", null, null],
+            ["o2", "read", "fresh-x", null, null],
+          ].map(([process, f, key, input, output], i) => ({
+            id: history.length + i,
+            process: process as string,
+            f: f as string,
+            key: key as string,
+            input,
+            output,
+            outcome: "ok" as const,
+            callTime: end + 2 * i,
+            returnTime: end + 2 * i + 1,
+          }));
+          const withIriw = classify([...history, ...iriw], { shortcuts: false });
+          expect(withIriw.models.sequential, `${context}: IRIW added`).toBe(false);
+          expect(withIriw.models.causal, `${context}: IRIW added, causal`).toBe(c.models.causal);
         }),
         { numRuns: store === "eventual" ? 100 : 150, seed: 5 },
       );
