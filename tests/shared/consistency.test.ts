@@ -612,7 +612,7 @@ describe("histories of stores built to satisfy a model, through Jepsen EDN text"
           expect(withIriw.models.sequential, `${context}: IRIW added`).toBe(false);
           expect(withIriw.models.causal, `${context}: IRIW added, causal`).toBe(c.models.causal);
         }),
-        { numRuns: store === "eventual" ? 100 : 150, seed: 5 },
+        { numRuns: 100, seed: 5 },
       );
     }, 60_000);
   }
