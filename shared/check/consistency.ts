@@ -221,6 +221,16 @@ function prepare(ops: readonly CheckedOp[], place: (op: CheckedOp) => string): P
   const writesByKey = new Map<string, Node[]>();
   const writerOf = new Map<string, number>();
   const ordered = [...kept].sort((a, b) => a.callTime - b.callTime || a.id - b.id);
+  const previous = new Map<string, CheckedOp>();
+  for (const op of ordered) {
+    const last = previous.get(op.process);
+    if (last !== undefined && last.outcome !== "info" && op.callTime < last.returnTime)
+      throw new ConsistencyInputError(
+        op,
+        `process ${op.process} invokes an operation before its last one returned (at ${place(last)}): a process runs one operation at a time`,
+      );
+    previous.set(op.process, op);
+  }
   for (const op of ordered) {
     const list = byProcess.get(op.process) ?? [];
     byProcess.set(op.process, list);
@@ -1076,20 +1086,69 @@ function finish(
   return { operations, models, strongest, violations, undecided };
 }
 
+/**
+ * The operations with their times replaced by ranks that keep real time and add program order.
+ * The linearizability checker takes operations that touch (one invoked at the instant another
+ * returned) as concurrent; within a process they are not: the process invoked the second after
+ * the first returned. So each return that its process's next invocation touches is ranked just
+ * before that invocation, and before the other returns at that instant, which stay concurrent
+ * with the calls there. (Jepsen histories never touch: each line is its own instant.)
+ */
+function withProgramOrder(p: Prepared): { ops: CheckedOp[]; original: Map<CheckedOp, CheckedOp> } {
+  // next.get(a) = b: b is a's process's next operation and is invoked at or before a returns.
+  const next = new Map<Node, Node>();
+  for (const list of p.byProcess.values())
+    for (let i = 1; i < list.length; i++) {
+      const a = list[i - 1] as Node;
+      const b = list[i] as Node;
+      if (!a.info && b.op.callTime <= a.op.returnTime) next.set(a, b);
+    }
+  const deferred = new Set([...next.values()]);
+  type Event = { node: Node; call: boolean };
+  const events: Event[] = p.nodes.flatMap((node) => [
+    { node, call: true },
+    ...(node.info ? [] : [{ node, call: false }]),
+  ]);
+  const time = (e: Event) => (e.call ? e.node.op.callTime : e.node.op.returnTime);
+  const kind = (e: Event) => (e.call ? 0 : next.has(e.node) ? 1 : 2);
+  events.sort((a, b) => time(a) - time(b) || kind(a) - kind(b) || a.node.index - b.node.index);
+  const rank = new Map<Node, { call: number; ret: number }>(
+    p.nodes.map((n) => [n, { call: 0, ret: Number.POSITIVE_INFINITY }]),
+  );
+  let r = 0;
+  for (const e of events) {
+    if (e.call && deferred.has(e.node)) continue; // placed right after its predecessor returns
+    const slot = rank.get(e.node) as { call: number; ret: number };
+    if (e.call) slot.call = r++;
+    else {
+      slot.ret = r++;
+      const b = next.get(e.node);
+      if (b !== undefined) (rank.get(b) as { call: number }).call = r++;
+    }
+  }
+  const original = new Map<CheckedOp, CheckedOp>();
+  const ops = p.nodes.map((n) => {
+    const slot = rank.get(n) as { call: number; ret: number };
+    const copy = { ...n.op, callTime: slot.call, returnTime: slot.ret };
+    original.set(copy, n.op);
+    return copy;
+  });
+  return { ops, original };
+}
+
 function linearizable(ctx: Context): Verdict {
   let verdict: ReturnType<typeof checkLinearizable>;
+  const { ops, original } = withProgramOrder(ctx.p);
   try {
-    verdict = checkLinearizable(
-      registerModel,
-      ctx.p.nodes.map((n) => n.op),
-      ctx.maxSteps,
-    );
+    verdict = checkLinearizable(registerModel, ops, ctx.maxSteps);
   } catch (error) {
     if (error instanceof SearchLimitExceeded) return { holds: null, reason: error.message };
     throw error;
   }
   if (verdict.linearizable) return { holds: true };
-  const w = verdict.witness;
+  const found = verdict.witness;
+  const back = (op: CheckedOp) => original.get(op) ?? op;
+  const w = found && { ...found, op: back(found.op), longestPrefix: found.longestPrefix.map(back) };
   const last = w?.longestPrefix.at(-1);
   return {
     holds: false,
