@@ -22,7 +22,10 @@
  * there is none. A process's *view* is all the writes and that process's own operations.
  *
  * - linearizable (Herlihy and Wing 1990): a legal total order that respects real time (an operation
- *   that returned before another was invoked comes first). Decided by `checkLinearizable`, per key.
+ *   that returned before another was invoked comes first) and PO (which real time contains, except
+ *   that the linearizability checker takes operations that touch as concurrent: a process's
+ *   operation invoked at the instant its last one returned still follows it). Decided by
+ *   `checkLinearizable`, per key.
  * - sequential (Lamport 1979, "How to make a multiprocessor computer that correctly executes
  *   multiprocess programs"): one legal total order of all operations that respects PO.
  * - causal (causal memory: Ahamad, Neiger, Burns, Kohli and Hutto 1995, "Causal memory:
