@@ -1,5 +1,5 @@
 /**
- * Multi-leader replication topologies (DDIA ch. 5, "Multi-leader replication topologies",
+ * Multi-leader replication topologies (DDIA ch. 5, "Multi-Leader Replication Topologies",
  * figures 5-8 and 5-9). Three leaders; leader 1 inserts a row, leader 3 updates it as soon as it
  * has seen the insert. The topology decides which way each write travels:
  * - circular: each leader forwards what it receives to the next one in the ring;

@@ -1,7 +1,7 @@
 /**
  * Wiring for single-leader replication on the simulator: replicas, clients that write and read
  * and record a history for the linearizability checker, an optional network partition that cuts
- * the leader off, and the naive failover of DDIA ch. 5 ("Handling Node Outages: Leader failure"):
+ * the leader off, and the naive failover of DDIA ch. 5 ("Handling Node Outages: Leader failure: Failover"):
  * a monitor that promotes the most up-to-date follower when the leader stops answering.
  */
 

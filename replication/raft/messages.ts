@@ -1,7 +1,7 @@
 /**
  * Raft's messages (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm",
- * figure 2), as used for failover by consensus (DDIA ch. 9, "Consensus"; ch. 5, "Handling Node
- * Outages"), plus the client's requests.
+ * figure 2), as used for failover by consensus (DDIA ch. 9, "Fault-Tolerant Consensus"; ch. 5,
+ * "Handling Node Outages: Leader failure: Failover"), plus the client's requests.
  */
 
 export interface Command {

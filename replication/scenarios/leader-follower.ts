@@ -238,10 +238,11 @@ export const failover: Scenario<{ exportHistory: string } & FaultFlags> = {
           "Raft",
           raft.acknowledged.length,
           raft.unappliedAcknowledged.length,
-          "a stale leader may think so, but cannot commit or answer a get",
+          "none that can act",
           raft.violations.length,
         ],
       ],
+      "In Raft a deposed leader may go on believing it leads until it hears of a newer term, but its term is stale: it cannot commit a write or answer a get, so only one leader at a time can act.",
     );
     trace.check("naive failover loses no acknowledged write", naive.lost.length === 0, {
       expected: false,
