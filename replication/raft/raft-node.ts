@@ -1,8 +1,8 @@
 /**
- * A Raft server (Ongaro & Ousterhout 2014; DDIA ch. 9, "Consensus" and "Fault-Tolerant
- * Consensus"): leader election by randomized timeouts and votes, log replication by
- * AppendEntries, commitment by a majority in the leader's own term, and a key-value state machine
- * that applies committed entries in log order.
+ * A Raft server (Ongaro & Ousterhout 2014; DDIA ch. 9, "Distributed Transactions and Consensus":
+ * "Fault-Tolerant Consensus"): leader election by randomized timeouts and votes, log replication
+ * by AppendEntries, commitment by a majority in the leader's own term, and a key-value state
+ * machine that applies committed entries in log order.
  *
  * Durable (figure 2, "persistent state on all servers"): currentTerm, votedFor, log.
  * Volatile: role, commitIndex, lastApplied, the state machine (rebuilt by re-applying the log as
@@ -20,6 +20,9 @@
  * majority that elected its successor has moved to a later term; so it never answers from a stale
  * state machine. `readMode: "local"` is the broken shortcut: the leader answers at once from its
  * own state, which a deposed leader that has not yet heard of its successor does stale.
+ * `readMode: "read-index-before-commit"` is the other broken one: a new leader takes its commit
+ * index as the read index at once, though that index may still lag behind entries the previous
+ * leader committed (and acknowledged), so a read can miss an acknowledged write.
  *
  * Left out: log compaction and snapshots, membership changes, pre-vote, read leases.
  */
@@ -37,11 +40,15 @@ export interface RaftConfig {
   observer: RaftObserver;
   /** Broken variant: grant votes without the election restriction (section 5.4.1). */
   skipElectionRestriction?: boolean;
-  /** "read-index" (the default) confirms leadership before answering a read; "local" is the broken shortcut. */
+  /**
+   * "read-index" (the default) confirms leadership before answering a read. Two broken
+   * variants: "local" answers at once from the leader's own state; "read-index-before-commit"
+   * takes the read index without waiting for the first commit of the leader's term.
+   */
   readMode?: ReadMode;
 }
 
-export type ReadMode = "read-index" | "local";
+export type ReadMode = "read-index" | "local" | "read-index-before-commit";
 
 /** A read waiting at the leader: first for a commit in the leader's term, then for a majority's answer to its round. */
 interface PendingRead {
@@ -479,7 +486,11 @@ export class RaftNode extends SimNode<RaftMessage, RaftDurable, RaftVolatile> {
    */
   private admitReads(): void {
     const waiting = this.volatile.reads.filter((r) => r.readIndex === undefined);
-    if (waiting.length === 0 || this.termAt(this.volatile.commitIndex) !== this.durable.currentTerm)
+    if (waiting.length === 0) return;
+    if (
+      this.config.readMode !== "read-index-before-commit" &&
+      this.termAt(this.volatile.commitIndex) !== this.durable.currentTerm
+    )
       return;
     const round = ++this.volatile.round;
     for (const read of waiting) {

@@ -103,6 +103,16 @@ describe("Raft reads with the leader cut off together with a client", () => {
     // Measured at 40 of 100 seeds; demand far fewer to stay robust.
     expect(caught).toBeGreaterThan(10);
   });
+
+  it("catches the broken variant that takes its read index before its term's first commit", () => {
+    // Rare, since a new leader commits its no-op within a round trip: of seeds 1 to 300 only 214
+    // shows it (a new leader's commit index still lags an acknowledged put when a get arrives).
+    const broken = run(214, "read-index-before-commit");
+    expect(broken.linearizability.linearizable).toBe(false);
+    expect(broken.linearizability.witness?.op.f).toBe("get");
+    // The same seed with the wait is linearizable (as every seed above is).
+    expect(run(214, "read-index").linearizability.linearizable).toBe(true);
+  });
 });
 
 describe("a Raft server, message by message", () => {
@@ -264,6 +274,28 @@ describe("a Raft server, message by message", () => {
     });
     const rounds = since(sent(), start).filter((m) => m.type === "AppendEntries");
     expect(rounds.map((m) => m.type === "AppendEntries" && m.round)).toEqual([1, 1]);
+  });
+
+  it("starts a get's round before its term's first commit in the broken variant, and answers from a stale state", () => {
+    const { node, sent } = server([{ term: 1, id: "a" }], 1, "read-index-before-commit");
+    node.onTimer("election");
+    node.receive("s2", { type: "RequestVoteResponse", term: 2, voteGranted: true });
+    const start = sent().length;
+    node.receive("c1", { type: "ClientGet", requestId: "r1", key: "k" });
+    // The read index is taken at once: commit index 0, though "a" may have been committed.
+    const rounds = since(sent(), start).filter((m) => m.type === "AppendEntries");
+    expect(rounds.map((m) => m.type === "AppendEntries" && m.round)).toEqual([1, 1]);
+    // s2 answers the round without yet holding the no-op: a majority, and nothing committed.
+    node.receive("s2", {
+      type: "AppendEntriesResponse",
+      term: 2,
+      success: true,
+      matchIndex: 1,
+      round: 1,
+    });
+    expect(since(sent(), start).filter((m) => m.type === "ClientResponse")).toEqual([
+      { type: "ClientResponse", requestId: "r1", ok: true, value: null, leaderHint: "s1" },
+    ]);
   });
 
   it("fails a waiting get when it learns of a later term", () => {
