@@ -19,6 +19,8 @@ export const REF = {
   concurrent: "DDIA ch. 5, Detecting Concurrent Writes: Capturing the happens-before relationship",
   fencing: "DDIA ch. 8, The leader and the lock; Fencing tokens",
   multiLeader: "DDIA ch. 5, Multi-Leader Replication: Handling Write Conflicts",
+  lastWriteWins:
+    "DDIA ch. 5, Detecting Concurrent Writes: Last write wins (discarding concurrent writes)",
   topologies: "DDIA ch. 5, Multi-Leader Replication: Multi-Leader Replication Topologies",
   sloppy: "DDIA ch. 5, Sloppy Quorums and Hinted Handoff",
   versionVectors: "DDIA ch. 5, Detecting Concurrent Writes: Version vectors",
