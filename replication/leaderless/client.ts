@@ -24,6 +24,20 @@ export interface QuorumConfig {
   allKeys: string[];
   operations: number;
   history: History<Versioned>;
+  /**
+   * Scripted operations instead of random ones: each starts at `atMs`, or when the one before it
+   * ends if that is later; `operations` is then ignored.
+   */
+  script?: readonly { f: "write" | "read"; key: string; atMs: number }[];
+  /** Keep each operation's answers (who answered what, when), for narrating a short run. */
+  keepAnswers?: boolean;
+}
+
+/** One answer to an operation: the replica, the version it held or stored, and when it came. */
+export interface Answer {
+  replica: string;
+  version: number;
+  atMs: number;
 }
 
 interface InFlight {
@@ -32,7 +46,7 @@ interface InFlight {
   kind: "write" | "read";
   key: string;
   version: number;
-  answers: Map<string, { value: string | null; version: number }>;
+  answers: Map<string, { value: string | null; version: number; atMs: number }>;
 }
 
 export class QuorumClient extends SimNode<LeaderlessMessage, null, null> {
@@ -42,6 +56,8 @@ export class QuorumClient extends SimNode<LeaderlessMessage, null, null> {
   /** Writes reported as failed (too few acknowledgements), by key and version. */
   readonly failedWrites: { key: string; version: number }[] = [];
   readRepairs = 0;
+  /** With `keepAnswers`: the answers that completed each operation, by history operation. */
+  readonly answered: { historyOp: number; answers: Answer[] }[] = [];
   done = false;
 
   constructor(
@@ -61,15 +77,20 @@ export class QuorumClient extends SimNode<LeaderlessMessage, null, null> {
   }
 
   private next(): void {
-    if (this.count >= this.config.operations) {
+    if (this.count >= (this.config.script?.length ?? this.config.operations)) {
       this.done = true;
+      return;
+    }
+    const scripted = this.config.script?.[this.count];
+    if (scripted !== undefined && scripted.atMs > this.sim.now) {
+      this.setTimer("pause", scripted.atMs - this.sim.now);
       return;
     }
     const n = this.count++;
     const requestId = `${this.id}-${n}`;
-    const isWrite = this.random.chance(0.5);
+    const isWrite = scripted === undefined ? this.random.chance(0.5) : scripted.f === "write";
     if (isWrite) {
-      const key = this.random.pick(this.config.ownKeys);
+      const key = scripted?.key ?? this.random.pick(this.config.ownKeys);
       const version = (this.nextVersion.get(key) ?? 0) + 1;
       this.nextVersion.set(key, version);
       const historyOp = this.config.history.invoke(
@@ -83,7 +104,7 @@ export class QuorumClient extends SimNode<LeaderlessMessage, null, null> {
       for (const r of this.config.replicas)
         this.send(r, { type: "Store", requestId, key, value: `${key}@${version}`, version });
     } else {
-      const key = this.random.pick(this.config.allKeys);
+      const key = scripted?.key ?? this.random.pick(this.config.allKeys);
       const historyOp = this.config.history.invoke(
         this.id,
         "read",
@@ -118,20 +139,34 @@ export class QuorumClient extends SimNode<LeaderlessMessage, null, null> {
     const c = this.current;
     if (c === undefined || !("requestId" in msg) || msg.requestId !== c.requestId) return;
     if (msg.type === "Stored" && c.kind === "write") {
-      c.answers.set(from, { value: null, version: c.version });
+      c.answers.set(from, { value: null, version: c.version, atMs: this.sim.now });
       if (c.answers.size === this.config.w) {
         this.config.history.complete(c.historyOp, "ok", { version: c.version }, this.sim.now);
+        this.keep(c);
         this.finish();
       }
     } else if (msg.type === "Fetched" && c.kind === "read") {
-      c.answers.set(from, { value: msg.value, version: msg.version });
+      c.answers.set(from, { value: msg.value, version: msg.version, atMs: this.sim.now });
       if (c.answers.size === this.config.r) {
         const newest = Math.max(...[...c.answers.values()].map((a) => a.version));
         this.config.history.complete(c.historyOp, "ok", { version: newest }, this.sim.now);
+        this.keep(c);
         if (this.config.readRepair) this.repair(c, newest);
         this.finish();
       }
     }
+  }
+
+  private keep(c: InFlight): void {
+    if (!this.config.keepAnswers) return;
+    this.answered.push({
+      historyOp: c.historyOp,
+      answers: [...c.answers].map(([replica, a]) => ({
+        replica,
+        version: a.version,
+        atMs: a.atMs,
+      })),
+    });
   }
 
   /** Read repair: send the newest version to the replicas that answered with an older one. */

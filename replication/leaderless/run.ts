@@ -7,6 +7,7 @@
 
 import {
   type CheckedOp,
+  checkLinearizable,
   checkLinearizableOrUndecided,
   kvModel,
   type Verdict,
@@ -17,7 +18,7 @@ import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
-import { QuorumClient } from "./client.js";
+import { type Answer, QuorumClient } from "./client.js";
 import type { LeaderlessMessage } from "./messages.js";
 import { LeaderlessReplica } from "./replica.js";
 
@@ -191,4 +192,125 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
     history,
     linearizability: checkLinearizableOrUndecided(kvModel, history, options.linearizabilitySteps),
   };
+}
+
+/** One operation of the scripted figure 9-6 run, as the narration needs it. */
+export interface Figure96Operation {
+  process: string;
+  f: "write" | "read";
+  key: string;
+  /** The version written, or the version the read returned (0: the key was absent). */
+  version: number;
+  invokeTimeMs: number;
+  /** undefined: not completed by the end of the run. */
+  completeTimeMs: number | undefined;
+  /** The answers that completed it: w acknowledgements, or the first r answers to a read. */
+  answers: Answer[];
+}
+
+export interface Figure96Result {
+  n: number;
+  w: number;
+  r: number;
+  /** The writer's write, then reader A's read, then reader B's. */
+  writer: Figure96Operation;
+  readerA: Figure96Operation;
+  readerB: Figure96Operation;
+  /** The replicas reader A sent the newest version to (read repair), at its completion. */
+  repairedByA: string[];
+  stale: BadRead[];
+  history: CheckedOp[];
+  linearizability: Verdict;
+}
+
+/**
+ * The book's figure 9-6 (DDIA ch. 9, "Linearizability and quorums"), scripted: n = 3, w = 3,
+ * r = 2. The writer's Store reaches replica-3 at once but replica-1 and replica-2 only after
+ * 150 ms. Reader A, starting at 5 ms, hears first from replica-3 (new value) and replica-1 (old),
+ * and returns the new value; reader B, starting after A has finished, hears first from replica-1
+ * and replica-2 and returns the old value, while the write is still waiting for its third
+ * acknowledgement. The links' latencies are fixed, so the interleaving is the same at every
+ * seed; nothing is lost.
+ */
+export function runFigure96(trace: Trace, options: { seed: number; readRepair: boolean }) {
+  const n = 3;
+  const w = 3;
+  const r = 2;
+  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 10_000 });
+  const net = new Network<LeaderlessMessage>(sim, { latencyMsMin: 1, latencyMsMax: 1 });
+  const replicas = ["replica-1", "replica-2", "replica-3"].map((id) =>
+    net.add(new LeaderlessReplica(id, net)),
+  );
+  const writer = "writer";
+  const readerA = "reader-A";
+  const readerB = "reader-B";
+  const link = (from: string, to: string, ms: number) =>
+    net.setLink(from, to, { latencyMsMin: ms, latencyMsMax: ms });
+  // The write is slow to reach replica-1 and replica-2.
+  link(writer, "replica-1", 150);
+  link(writer, "replica-2", 150);
+  // Reader A: replica-3 near, replica-1 a little farther, replica-2 far.
+  link(readerA, "replica-1", 5);
+  link("replica-1", readerA, 5);
+  link(readerA, "replica-2", 50);
+  link("replica-2", readerA, 50);
+  // Reader B: replica-1 and replica-2 near, replica-3 far.
+  link(readerB, "replica-3", 50);
+  link("replica-3", readerB, 50);
+  const recorded = new History<Versioned>();
+  const client = (id: string, f: "write" | "read", atMs: number) =>
+    net.add(
+      new QuorumClient(id, net, {
+        replicas: replicas.map((rep) => rep.id),
+        w,
+        r,
+        timeoutMs: 1_000,
+        readRepair: options.readRepair,
+        ownKeys: ["x"],
+        allKeys: ["x"],
+        operations: 1,
+        history: recorded,
+        script: [{ f, key: "x", atMs }],
+        keepAnswers: true,
+      }),
+    );
+  const clients = [
+    client(writer, "write", 0),
+    client(readerA, "read", 5),
+    // A completes at 15 ms (replica-1's answer); B starts after it.
+    client(readerB, "read", 16),
+  ];
+  for (const c of clients) sim.at(0, () => c.begin());
+  sim.runUntil(() => clients.every((c) => c.done), 2_000);
+  sim.run(sim.now + 200);
+
+  const ops = recorded.operations();
+  const describe = (c: QuorumClient): Figure96Operation => {
+    const op = ops.find((o) => o.process === c.id) as Operation<Versioned>;
+    return {
+      process: c.id,
+      f: op.f === "write" ? "write" : "read",
+      key: op.key,
+      version: op.f === "write" ? op.input.version : (op.output?.version ?? 0),
+      invokeTimeMs: op.invokeTime,
+      completeTimeMs: op.outcome === "ok" ? op.completeTime : undefined,
+      answers: c.answered.find((a) => a.historyOp === op.op)?.answers ?? [],
+    };
+  };
+  const a = describe(clients[1] as QuorumClient);
+  const history = toCheckedOps(ops);
+  return {
+    n,
+    w,
+    r,
+    writer: describe(clients[0] as QuorumClient),
+    readerA: a,
+    readerB: describe(clients[2] as QuorumClient),
+    repairedByA: options.readRepair
+      ? a.answers.filter((x) => x.version < a.version).map((x) => x.replica)
+      : [],
+    stale: badReads(ops),
+    history,
+    linearizability: checkLinearizable(kvModel, history),
+  } satisfies Figure96Result;
 }

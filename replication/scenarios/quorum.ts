@@ -1,13 +1,22 @@
 /**
- * Leaderless replication with quorums: n, w and r by flag; with w + r > n every read sees the
- * latest acknowledged write, with w + r ≤ n stale reads appear; read repair; and the book's edge
- * case of a failed write that is not rolled back (DDIA ch. 5, "Leaderless Replication").
+ * Leaderless replication with quorums. First the book's figure 9-6, scripted: every read hears
+ * from a quorum and none is stale, yet the history is not linearizable (DDIA ch. 9,
+ * "Linearizability and quorums"). Then random runs with n, w and r by flag: with w + r > n every
+ * read sees the latest acknowledged write, with w + r ≤ n stale reads appear; read repair; and
+ * the book's edge case of a failed write that is not rolled back (DDIA ch. 5, "Leaderless
+ * Replication").
  */
 
 import { faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
-import { type QuorumOptions, type QuorumResult, runQuorum } from "../leaderless/run.js";
+import {
+  type Figure96Operation,
+  type QuorumOptions,
+  type QuorumResult,
+  runFigure96,
+  runQuorum,
+} from "../leaderless/run.js";
 import { REF } from "../refs.js";
 import { describeLoss } from "./loss-option.js";
 
@@ -17,7 +26,13 @@ type Options = Omit<QuorumOptions, "seed" | "readRepair" | "clients"> & {
 };
 
 const verdictText = (r: QuorumResult) =>
-  r.linearizability === undefined ? "undecided" : r.linearizability.linearizable ? "yes" : "no";
+  r.reads === 0
+    ? "n/a (no reads)"
+    : r.linearizability === undefined
+      ? "undecided"
+      : r.linearizability.linearizable
+        ? "yes"
+        : "no";
 
 const duringWrite = (r: QuorumResult) =>
   `${r.readsDuringWrite.newer} / ${r.readsDuringWrite.older}`;
@@ -55,8 +70,9 @@ export const quorum: Scenario<Options> = {
   run: ({ trace, seed }, options) => {
     const readRepair = !options.skipReadRepair;
     const overlap = options.w + options.r > options.n;
+    figure96(trace, seed, readRepair);
     trace.section(
-      `n = ${options.n}, w = ${options.w}, r = ${options.r}: ${overlap ? "w + r > n, every read quorum meets every write quorum" : "w + r ≤ n, quorums need not meet"}`,
+      `Random runs: n = ${options.n}, w = ${options.w}, r = ${options.r}: ${overlap ? "w + r > n, every read quorum meets every write quorum" : "w + r ≤ n, quorums need not meet"}`,
       REF.quorums,
     );
     trace.note(
@@ -166,7 +182,90 @@ export const quorum: Scenario<Options> = {
       ref: REF.quorumLinearizability,
       detail: verdict.linearizable
         ? undefined
-        : "quorums do not make it so, not even with w + r > n: a read may see a write still in progress (or one reported failed) and a later read miss it (figure 9-6), since a read here does not wait for read repair to finish",
+        : overlap
+          ? "quorums do not make it so, not even with w + r > n: a read may see a write still in progress (or one reported failed) and a later read miss it (figure 9-6), since a read here does not wait for read repair to finish"
+          : `with w + r ≤ n a read quorum need not meet the quorum of the last acknowledged write${result.stale.length > 0 ? ` (${result.stale.length} stale read${result.stale.length === 1 ? "" : "s"} above)` : ""}, and a read may also see a write still in progress that a later read misses`,
     });
   },
 };
+
+const versionText = (key: string, version: number) =>
+  version === 0 ? `no ${key}` : `${key}@${version}`;
+
+const at = (ms: number | undefined) => (ms === undefined ? "never" : `${ms.toFixed(0)} ms`);
+
+/**
+ * The book's figure 9-6, scripted so that every seed shows it: each read hears from a quorum,
+ * none is stale by the recency check, and the history is still not linearizable.
+ */
+function figure96(trace: Trace, seed: number, readRepair: boolean): void {
+  const f = runFigure96(Trace.silent(), { seed, readRepair });
+  const { writer, readerA: a, readerB: b } = f;
+  const key = writer.key;
+  const written = versionText(key, writer.version);
+  trace.section(
+    "Figure 9-6, scripted: every read hears from a quorum, yet the history is not linearizable",
+    REF.quorumLinearizability,
+  );
+  trace.note(
+    `As in the book's figure: n = ${f.n}, w = ${f.w}, r = ${f.r} (--n, --w and --r apply to the random runs below), fixed latencies and no faults, so every seed plays it the same way. The writer's Store reaches replica-3 within a millisecond, but replica-1 and replica-2 only after 150 ms. A key never written reads as nil.`,
+    { ref: REF.quorumLinearizability },
+  );
+  const heard = (op: Figure96Operation) =>
+    op.answers
+      .map((x) => `${versionText(key, x.version)} from ${x.replica} (${at(x.atMs)})`)
+      .join(", ");
+  const acks = (op: Figure96Operation) =>
+    op.answers.map((x) => `${x.replica} at ${at(x.atMs)}`).join(", ");
+  const events: { atMs: number; text: string }[] = [
+    {
+      atMs: writer.invokeTimeMs,
+      text: `writer sends ${written} to all ${f.n} replicas; it needs ${f.w} acknowledgements`,
+    },
+    {
+      atMs: a.invokeTimeMs,
+      text: `reader-A asks all ${f.n} replicas for ${key}, and waits for ${f.r} answers`,
+    },
+    {
+      atMs: a.completeTimeMs ?? a.invokeTimeMs,
+      text: `reader-A has its ${a.answers.length} answers, ${heard(a)}, and returns the newest, ${versionText(key, a.version)}${f.repairedByA.length > 0 ? `; it sends ${versionText(key, a.version)} to ${f.repairedByA.join(" and ")} (read repair) without waiting for it to land` : ""}`,
+    },
+    {
+      atMs: b.invokeTimeMs,
+      text: `reader-B asks all ${f.n} replicas for ${key}, after reader-A has returned`,
+    },
+    {
+      atMs: b.completeTimeMs ?? b.invokeTimeMs,
+      text: `reader-B has its ${b.answers.length} answers, ${heard(b)}, and returns ${versionText(key, b.version)}${b.version === 0 ? " (nil)" : ""}${b.version < a.version ? `, though reader-A returned ${versionText(key, a.version)} before reader-B began` : ""}`,
+    },
+    {
+      atMs: writer.completeTimeMs ?? writer.invokeTimeMs,
+      text:
+        writer.completeTimeMs === undefined
+          ? "the write never gathers its acknowledgements"
+          : `the write is acknowledged (${acks(writer)}): it was in flight through both reads`,
+    },
+  ];
+  for (const e of events.sort((x, y) => x.atMs - y.atMs)) trace.note(e.text, { time: e.atMs });
+  trace.check(
+    "figure 9-6: every read returns the latest acknowledged write (or a newer one)",
+    f.stale.length === 0,
+    {
+      ref: REF.quorumLimits,
+      detail:
+        f.stale.length === 0
+          ? `0 of 2 reads stale: no write was acknowledged before either read began, so reader-B's ${b.version === 0 ? "nil" : versionText(key, b.version)} is not stale by this check`
+          : `${f.stale.length} of 2 reads stale`,
+    },
+  );
+  const w = f.linearizability.witness;
+  if (w !== undefined)
+    trace.note(describeWitness(w), { level: "summary", ref: REF.quorumLinearizability });
+  trace.check("figure 9-6: the history is linearizable", f.linearizability.linearizable, {
+    expected: false,
+    ref: REF.quorumLinearizability,
+    detail: f.linearizability.linearizable
+      ? undefined
+      : `once reader-A has returned ${versionText(key, a.version)}, a read that begins later must not return an older value, and reader-B's did; w + r = ${f.w + f.r} > n = ${f.n} does not prevent it unless a reader performs read repair synchronously, before it returns`,
+  });
+}

@@ -98,6 +98,9 @@ describe("a check with nothing to judge is not exercised, never ✔ (at the edge
 
   it("quorum --loss 1: no read completes, so neither staleness nor linearizability is judged", async () => {
     expect(await checksOf(["quorum", "--loss", "1"])).toEqual([
+      // Figure 9-6 is scripted without faults: judged at every flag value.
+      ["figure 9-6: every read returns the latest acknowledged write (or a newer one)", true],
+      ["figure 9-6: the history is linearizable", false],
       ["every read returns the latest acknowledged write (or a newer one)", null],
       ["the history is linearizable", null],
     ]);
@@ -147,6 +150,28 @@ describe("a check with nothing to judge is not exercised, never ✔ (at the edge
     },
     20_000,
   );
+});
+
+describe("quorum tells the truth at every n, w and r", () => {
+  it("the default run shows figure 9-6: the checker rejects the scripted history, and the run exits 0", async () => {
+    const result = await run(["quorum", "--json"]);
+    expect(result.code).toBe(0);
+    const checks = expectNdjson(result).filter((e) => e.kind === "check");
+    expect(checks.find((c) => c.name === "figure 9-6: the history is linearizable")).toMatchObject({
+      held: false,
+      expected: false,
+    });
+  });
+
+  it.each([
+    ["--w", "1", "--r", "1"],
+    ["--n", "5", "--w", "2", "--r", "3"],
+  ])("with w + r ≤ n (%s %s %s %s) no sentence claims w + r > n", async (...args) => {
+    const result = await run(["quorum", ...args]);
+    expectCompleted(result);
+    expect(result.stdout).toMatch(/w \+ r ≤ n/);
+    expect(result.stdout).not.toMatch(/w \+ r > n/);
+  });
 });
 
 describe("the tour", () => {

@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readsDuringWrite, runQuorum, toCheckedOps } from "../../replication/leaderless/run.js";
+import {
+  readsDuringWrite,
+  runFigure96,
+  runQuorum,
+  toCheckedOps,
+} from "../../replication/leaderless/run.js";
 import type { Versioned } from "../../shared/check/register.js";
 import { History, type Operation } from "../../shared/history.js";
 import { Trace } from "../../shared/trace.js";
@@ -181,4 +186,35 @@ describe("reads during a write (the book's first edge case)", () => {
       ),
     );
   });
+});
+
+describe("figure 9-6, scripted (DDIA ch. 9, Linearizability and quorums)", () => {
+  it.each([true, false])(
+    "every read hears from a quorum and none is stale, yet reader B, after reader A saw the new value, sees the old one while the write is in flight (read repair: %s)",
+    (readRepair) => {
+      for (const seed of [1, 2, 3]) {
+        const f = runFigure96(Trace.silent(), { seed, readRepair });
+        expect([f.n, f.w, f.r]).toEqual([3, 3, 2]);
+        // A returns the new value, heard from replica-3.
+        expect(f.readerA.version).toBe(1);
+        expect(f.readerA.answers.map((a) => [a.replica, a.version])).toEqual([
+          ["replica-3", 1],
+          ["replica-1", 0],
+        ]);
+        // B starts after A has returned, and returns the old value from the other two.
+        expect(f.readerB.invokeTimeMs).toBeGreaterThan(f.readerA.completeTimeMs as number);
+        expect(f.readerB.version).toBe(0);
+        expect(f.readerB.answers.map((a) => [a.replica, a.version])).toEqual([
+          ["replica-1", 0],
+          ["replica-2", 0],
+        ]);
+        // The write is still in flight through both reads.
+        expect(f.writer.completeTimeMs).toBeGreaterThan(f.readerB.completeTimeMs as number);
+        expect(f.repairedByA).toEqual(readRepair ? ["replica-1"] : []);
+        expect(f.stale).toEqual([]);
+        expect(f.linearizability.linearizable).toBe(false);
+        expect(f.linearizability.witness?.op.process).toBe("reader-B");
+      }
+    },
+  );
 });
