@@ -5,10 +5,12 @@
  *
  * - Offsets are assigned at append and never change; compaction leaves gaps.
  * - The active (last) segment takes appends; it rolls to a new one past `segmentBytes`.
- * - Retention deletes whole closed segments: older than `retentionMs`, or the oldest ones while
- *   the log is larger than `retentionBytes`, as Kafka's log cleaner does. The active segment is
- *   never deleted.
- * - Compaction rewrites closed segments keeping only the latest record of each key; a tombstone
+ * - Retention deletes whole closed segments: older than `retentionMs`, or the oldest ones as long
+ *   as what remains is still at least `retentionBytes` (Kafka's rule, so a log can exceed
+ *   retention.bytes by up to one segment). The active segment is never deleted here (Kafka may
+ *   delete it for time retention after rolling a new one).
+ * - Compaction rewrites closed segments keeping only the latest record of each key among them (the
+ *   active segment is neither cleaned nor consulted, as in Kafka's cleaner); a tombstone
  *   (a null value) deletes its key, and is itself kept for `deleteRetentionMs` after the segment
  *   was cleaned so that slow consumers still see the delete.
  * - A leader-epoch cache (Kafka's LeaderEpochFileCache) records where each leader epoch starts
@@ -255,6 +257,11 @@ export class PartitionLog {
     return this.segments.length;
   }
 
+  /** The size of the oldest segment, the next one size retention would delete. */
+  get oldestSegmentBytes(): number {
+    return (this.segments[0] as Segment).bytes;
+  }
+
   get sizeBytes(): number {
     let total = 0;
     for (const s of this.segments) total += s.bytes;
@@ -347,6 +354,8 @@ export class PartitionLog {
         retentionMs !== undefined &&
         newest !== undefined &&
         newest.timestampMs < nowMs - retentionMs;
+      // Kafka's deleteRetentionSizeBreachedSegments: a segment goes only if what remains is still
+      // at least retention.bytes, so the log may stay above the limit by less than a segment.
       const tooBig =
         retentionBytes !== undefined && this.sizeBytes - oldest.bytes >= retentionBytes;
       if (!tooOld && !tooBig) break;
@@ -358,14 +367,18 @@ export class PartitionLog {
   }
 
   /**
-   * Compact the closed segments: keep only the latest record per key (looking across the whole
-   * log, active segment included), drop keys whose latest record is a tombstone once the
-   * tombstone is older than deleteRetentionMs, and drop records without a key (a compacted topic
-   * requires keys). Returns how many records were removed.
+   * Compact the closed segments: keep only the latest record per key among them, drop keys whose
+   * latest record is a tombstone once the tombstone is older than deleteRetentionMs, and drop
+   * records without a key (a compacted topic requires keys). Returns how many records were removed.
+   *
+   * Kafka's cleaner cleans only up to the first uncleanable offset, at most the active segment's
+   * base offset: it neither rewrites the active segment nor reads its keys to decide what is
+   * superseded. A key updated in the active segment therefore keeps its latest closed-segment
+   * record too, until the active segment rolls and is cleaned in its turn.
    */
   compact(nowMs: number): number {
     const latest = new Map<string, number>();
-    for (const segment of this.segments) {
+    for (const segment of this.segments.slice(0, -1)) {
       for (let i = 0; i < segment.length; i++) {
         const r = segment.record(i);
         if (r.key !== null) latest.set(r.key, r.offset);

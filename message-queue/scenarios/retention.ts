@@ -60,14 +60,24 @@ export const retentionAndCompaction: Scenario<{ users: number; updates: number }
     );
 
     trace.section("Retention by size", REF.diskSpace);
-    const capped = new PartitionLog({ segmentBytes: size * 24, retentionBytes: size * 24 * 3 });
+    // A limit of two and a half days' segments: not a whole number of segments, so the rule shows.
+    const segmentBytes = size * 24;
+    const retentionBytes = Math.floor(segmentBytes * 2.5);
+    const capped = new PartitionLog({ segmentBytes, retentionBytes });
     for (let h = 0; h < 7 * 24; h++) capped.append("page", "/home", h * HOUR_MS);
-    capped.applyRetention(0);
+    const sizeBefore = capped.sizeBytes;
+    const cut = capped.applyRetention(0);
+    trace.note(
+      `retention.bytes = ${retentionBytes}, two and a half segments. Kafka deletes the oldest segment only if what remains is still at least retention.bytes, so the log ends between the limit and the limit plus one segment: ${sizeBefore} bytes in 7 segments became ${capped.sizeBytes} bytes in ${capped.segmentCount}, ${capped.sizeBytes - retentionBytes} bytes above the limit.`,
+      { ref: REF.diskSpace },
+    );
     trace.check(
-      "size retention keeps the log within retention.bytes (deleting whole segments)",
-      capped.sizeBytes <= size * 24 * 3,
+      "size retention deletes the oldest segments while what remains stays at or above retention.bytes, and no further",
+      cut.segments > 0 &&
+        capped.sizeBytes >= retentionBytes &&
+        capped.sizeBytes - capped.oldestSegmentBytes < retentionBytes,
       {
-        detail: `${capped.sizeBytes} bytes in ${capped.segmentCount} segments for a limit of ${size * 24 * 3}`,
+        detail: `${cut.segments} segment(s) deleted; ${capped.sizeBytes} bytes left for a limit of ${retentionBytes}, less than one segment (${segmentBytes} bytes) over`,
       },
     );
 
