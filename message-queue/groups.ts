@@ -37,7 +37,7 @@ export function assign(
   return out;
 }
 
-export type CommitResult = "ok" | "ILLEGAL_GENERATION" | "NOT_OWNER";
+export type CommitResult = "ok" | "UNKNOWN_MEMBER_ID" | "ILLEGAL_GENERATION";
 
 export class GroupCoordinator {
   generation = 0;
@@ -75,10 +75,15 @@ export class GroupCoordinator {
     return this.committed.get(partition) ?? 0;
   }
 
-  /** Kafka fences commits from an old generation, or for a partition the member no longer owns. */
+  /**
+   * The classic group protocol's OffsetCommit fencing (Kafka's GroupCoordinator.handleCommitOffsets):
+   * a member that is no longer in the group gets UNKNOWN_MEMBER_ID, a member of an older
+   * generation ILLEGAL_GENERATION. The coordinator does not check which partitions the member
+   * owns: the generation is the fence, since a new assignment always comes with a new generation.
+   */
   commit(member: string, generation: number, partition: number, offset: number): CommitResult {
+    if (!this.members.includes(member)) return "UNKNOWN_MEMBER_ID";
     if (generation !== this.generation) return "ILLEGAL_GENERATION";
-    if (!this.partitionsOf(member).includes(partition)) return "NOT_OWNER";
     this.committed.set(partition, offset);
     return "ok";
   }

@@ -3,7 +3,8 @@
  * (Kafka's KRaft controller; DDIA ch. 11, and ch. 9 on why this needs consensus in real life).
  *
  * - Brokers send heartbeats; a broker silent for `sessionTimeoutMs` is fenced. If it led a
- *   partition, a new leader is elected from the other in-sync replicas (a clean election). If none
+ *   partition, a new leader is elected: the first replica in assignment order that is alive and in
+ *   the ISR (a clean election, as Kafka's offlinePartitionLeaderElection does it). If none
  *   is left, the partition goes offline, unless unclean leader election is allowed, in which case
  *   any live replica leads, and whatever it lacks is lost.
  * - A fenced broker is removed from every ISR; an offline partition comes back when a member of
@@ -13,8 +14,9 @@
  * - It pushes LeaderAndIsr to the replicas on every change and again every `broadcastMs`, and
  *   answers Metadata requests from clients.
  *
- * Left out: the controller is one reliable node here; Kafka runs a Raft quorum of controllers so
- * that this decision itself survives failures (the replication concept builds Raft).
+ * Left out: the controller is one reliable node here; Kafka runs a Raft quorum of controllers
+ * (KRaft) so that this decision itself survives failures. The replication concept's Raft
+ * (replication/raft) shows that consensus at work.
  */
 
 import type { Network } from "../../shared/network.js";
@@ -140,8 +142,11 @@ export class Controller extends SimNode<ClusterMessage, ControllerDurable, null>
         continue;
       }
       const candidates = state.isr.filter((b) => b !== broker && !this.durable.fenced.has(b));
-      if (candidates.length > 0) {
-        this.elect(state, candidates[0] as string, candidates, true);
+      // Kafka's clean election takes the first replica, in assignment order (the replica list's,
+      // not the ISR's), that is alive and in the ISR.
+      const leader = state.replicas.find((b) => candidates.includes(b));
+      if (leader !== undefined) {
+        this.elect(state, leader, candidates, true);
       } else if (this.config.uncleanLeaderElection) {
         const live = state.replicas.filter((b) => !this.durable.fenced.has(b));
         if (live.length > 0) this.elect(state, live[0] as string, [live[0] as string], false);

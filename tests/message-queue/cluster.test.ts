@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Broker } from "../../message-queue/cluster/broker.js";
+import { Controller } from "../../message-queue/cluster/controller.js";
 import type { ClusterMessage } from "../../message-queue/cluster/messages.js";
 import { type ClusterOptions, runCluster } from "../../message-queue/cluster/run.js";
 import { Network } from "../../shared/network.js";
@@ -389,5 +390,38 @@ describe("a broker, message by message", () => {
     expect(sent().filter((m) => m.type === "ProduceResponse")).toEqual([
       { type: "ProduceResponse", requestId: "r2", partition: 0, error: "NOT_ENOUGH_REPLICAS" },
     ]);
+  });
+});
+
+describe("the controller, message by message", () => {
+  it("a clean election picks the first live in-sync replica in assignment order, not in ISR order", () => {
+    const sim = new Simulation({ seed: 1, trace: new Trace() });
+    const net = new Network<ClusterMessage>(sim, { loss: 1 });
+    const brokers = ["broker-1", "broker-2", "broker-3"];
+    const controller = net.add(
+      new Controller(
+        "controller",
+        net,
+        { sessionTimeoutMs: 40, broadcastMs: 50, uncleanLeaderElection: false },
+        brokers,
+        1,
+        3,
+      ),
+    );
+    // broker-2 falls out of the ISR and comes back: the ISR is now broker-1, broker-3, broker-2.
+    const alter = (isr: string[]) =>
+      controller.receive("broker-1", { type: "AlterPartition", partition: 0, leaderEpoch: 0, isr });
+    alter(["broker-1", "broker-3"]);
+    alter(["broker-1", "broker-3", "broker-2"]);
+    expect(controller.state(0).isr).toEqual(["broker-1", "broker-3", "broker-2"]);
+    // broker-1 stops heartbeating; the others keep on.
+    for (let t = 0; t <= 200; t += 10)
+      sim.at(t, () => {
+        for (const b of ["broker-2", "broker-3"])
+          controller.receive(b, { type: "Heartbeat", broker: b });
+      });
+    sim.runUntil(() => controller.state(0).leader !== "broker-1", 200);
+    expect(controller.state(0).replicas).toEqual(brokers);
+    expect(controller.state(0).leader).toBe("broker-2");
   });
 });

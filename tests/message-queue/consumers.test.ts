@@ -63,14 +63,19 @@ describe("assignors, as Kafka documents them", () => {
     expect(exactlyOneOwner(new Map([["gone", [0]]]), ["a"], 1)).toBe(false);
   });
 
-  it("fences commits from an old generation and for partitions a member no longer owns", () => {
+  it("fences commits by member id and generation, as the classic group protocol does (not by partition)", () => {
     const group = new GroupCoordinator(2, "range");
     group.join("a");
     const old = group.generation;
     group.join("b");
     expect(group.commit("a", old, 0, 5)).toBe("ILLEGAL_GENERATION");
-    expect(group.commit("a", group.generation, 1, 5)).toBe("NOT_OWNER");
     expect(group.commit("a", group.generation, 0, 5)).toBe("ok");
+    // Kafka's coordinator does not know the assignment's partitions: the generation is the fence.
+    expect(group.commit("a", group.generation, 1, 5)).toBe("ok");
+    group.leave("b");
+    expect(group.commit("b", group.generation, 1, 6)).toBe("UNKNOWN_MEMBER_ID");
+    expect(group.commit("b", old, 1, 6)).toBe("UNKNOWN_MEMBER_ID");
+    expect(group.committed.get(1)).toBe(5);
   });
 });
 
