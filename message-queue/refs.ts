@@ -1,7 +1,5 @@
 /** Where each idea is in the book (first-edition section titles). */
 export const REF = {
-  messagingSystems: "DDIA ch. 11, Messaging Systems",
-  brokers: "DDIA ch. 11, Message brokers compared to databases",
   multipleConsumers: "DDIA ch. 11, Multiple consumers",
   ackRedelivery: "DDIA ch. 11, Acknowledgments and redelivery",
   partitionedLogs: "DDIA ch. 11, Partitioned Logs",

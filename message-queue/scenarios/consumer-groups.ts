@@ -176,6 +176,10 @@ export const consumerGroups: Scenario<Options> = {
       "Each partition is consumed by exactly one member of the group; a membership change starts a new generation and a new assignment. A consumer commits the offset it has processed up to; a partition's next owner resumes from the last commit.",
       { ref: REF.offsets },
     );
+    trace.note(
+      "This is how a log-based broker balances load, unlike the traditional broker of competing-consumers, which hands each message to any consumer: here a whole partition goes to one consumer, so a group keeps at most as many consumers busy as there are partitions and a slow message holds up the messages behind it in its partition; in return each partition is read in order, and another group reads the same log without taking anything from this one.",
+      { ref: REF.logsVsMessaging },
+    );
     const result = runGroup({ ...options, seed }, trace);
     trace.table(
       "Consumer lag after four steps",

@@ -2,8 +2,11 @@
  * What the message-queue traces claim, checked against what the runs did: each test names the
  * claim and reads the run's own events (--json), so that a story that stops being true fails here.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { messageQueue } from "../../message-queue/main.js";
+import { REF } from "../../message-queue/refs.js";
 import { expectNdjson, runInProcess } from "../shared/fixtures/cli.js";
 
 const events = async (args: string[]) =>
@@ -25,5 +28,32 @@ describe("retention-and-compaction", () => {
     expect(check?.held).toBe(true);
     const match = String(check?.detail).match(/(\d+) bytes left for a limit of (\d+)/);
     expect(Number(match?.[1])).toBeGreaterThan(Number(match?.[2]));
+  });
+});
+
+describe("citations", () => {
+  // First-edition section titles the message queue cites (chapter 11, and chapter 5's leaders).
+  const sections = new Set([
+    "DDIA ch. 11, Multiple consumers",
+    "DDIA ch. 11, Acknowledgments and redelivery",
+    "DDIA ch. 11, Partitioned Logs",
+    "DDIA ch. 11, Logs compared to traditional messaging",
+    "DDIA ch. 11, Consumer offsets",
+    "DDIA ch. 11, Disk space usage",
+    "DDIA ch. 11, Log compaction",
+    "DDIA ch. 5, Leaders and Followers; Handling Node Outages",
+    "DDIA ch. 11, Fault Tolerance: Atomic commit revisited; Idempotence",
+  ]);
+
+  it("every reference is a real first-edition section and is cited by some scenario", () => {
+    const dir = join(import.meta.dirname, "../../message-queue");
+    const sources = readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts") && f !== "refs.ts")
+      .map((f) => readFileSync(join(dir, f), "utf8"))
+      .join("\n");
+    for (const [name, title] of Object.entries(REF)) {
+      expect(sections, name).toContain(title);
+      expect(sources, `REF.${name} is never cited`).toMatch(new RegExp(`REF\\.${name}\\b`));
+    }
   });
 });
