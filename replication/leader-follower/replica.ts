@@ -145,6 +145,11 @@ export class Replica extends SimNode<LeaderFollowerMessage, ReplicaDurable, Repl
     this.push(follower);
   }
 
+  /** The entry at `lsn` (1-based), if this replica holds it. */
+  entryAt(lsn: number): ReplicatedWrite | undefined {
+    return this.durable.log[lsn - 1];
+  }
+
   holds(requestId: string): boolean {
     return this.durable.lsnOfRequest.has(requestId);
   }

@@ -37,6 +37,65 @@ export interface LeaderFollowerOptions {
   slowFollower?: { follower: string; fromMs: number; toMs: number; latencyMs: number };
   /** Semi-sync: how long a write waits for the synchronous follower before another is made synchronous. */
   syncTimeoutMs?: number;
+  /**
+   * Follow one write from client to acknowledgement: the first the leader receives at or after
+   * `fromMs` (or, if none comes that late, the last it received before).
+   */
+  followWrite?: { fromMs: number };
+}
+
+/** One write's path through the system, every time in simulated milliseconds. */
+export interface WritePath {
+  client: string;
+  requestId: string;
+  key: string;
+  value: string;
+  /** Whether the leader received it at or after `followWrite.fromMs`. */
+  late: boolean;
+  sentAtMs: number;
+  leader: string;
+  lsn: number;
+  appendedAtMs: number;
+  /** The followers the leader shipped it to on receiving it. */
+  shippedTo: string[];
+  /** When each follower appended it (undefined: not by the end of the run). */
+  followerAppends: { follower: string; atMs: number | undefined }[];
+  /** When the leader first heard (a ReplicateAck) that each follower holds it. */
+  leaderHeard: { follower: string; atMs: number }[];
+  /** When the leader sent WriteOk, and (semi-sync) which follower was synchronous then. */
+  acknowledgedAtMs: number | undefined;
+  synchronousAtAck: string | undefined;
+  /** When the client heard WriteOk, or gave up waiting (its timeout). */
+  clientHeardAtMs: number | undefined;
+  clientGaveUpAtMs: number | undefined;
+}
+
+/**
+ * A replica whose every step the run can watch from outside: when it appended each entry, and
+ * each message it receives and sends. The replica itself is unchanged.
+ */
+class ObservedReplica extends Replica {
+  /** When this replica appended each request's entry (a measurement, not state of the protocol). */
+  readonly appendedAtMs = new Map<string, number>();
+  watch:
+    | ((event: "before" | "receive" | "send", peer: string, msg: LeaderFollowerMessage) => void)
+    | undefined;
+
+  override onMessage(from: string, msg: LeaderFollowerMessage): void {
+    this.watch?.("before", from, msg);
+    const before = this.lsn;
+    super.onMessage(from, msg);
+    for (let lsn = before + 1; lsn <= this.lsn; lsn++) {
+      const entry = this.entryAt(lsn);
+      if (entry !== undefined) this.appendedAtMs.set(entry.requestId, this.sim.now);
+    }
+    this.watch?.("receive", from, msg);
+  }
+
+  override send(to: string, msg: LeaderFollowerMessage): void {
+    this.watch?.("send", to, msg);
+    super.send(to, msg);
+  }
 }
 
 export interface LeaderFollowerResult {
@@ -52,8 +111,14 @@ export interface LeaderFollowerResult {
   /** Simulated milliseconds during which two replicas both believed they were the leader. */
   splitBrainMs: number;
   writeLatencies: number[];
-  /** For each acknowledged write, how long until every follower held it. */
+  /**
+   * For each acknowledged write that every follower holds by the end, how long after the client
+   * heard of the acknowledgement the last follower appended it: 0 when every follower already
+   * held it (always so in synchronous mode).
+   */
   replicationLagMs: number[];
+  /** The write followed with `followWrite`, if the leader received any. */
+  followed: WritePath | undefined;
   /** Acknowledged writes that some follower did not yet hold at the moment of acknowledgement. */
   ackedAheadOfFollowers: number;
   /** Acknowledged writes that no follower held at the moment of acknowledgement: one copy only. */
@@ -80,6 +145,7 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
     private readonly acknowledged: LeaderFollowerResult["acknowledgedWrites"],
     private readonly latencies: number[],
     private readonly onAck: (requestId: string) => void,
+    private readonly onGiveUp: (requestId: string) => void = () => {},
   ) {
     super(id, net, null);
   }
@@ -129,6 +195,7 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
     if (name === "pause") this.next();
     if (name !== "timeout" || c === undefined) return;
     // No answer: the outcome is unknown (info). Ask the directory where the leader is now.
+    if (c.msg.type === "Write") this.onGiveUp(c.msg.requestId);
     this.leader = this.directory.leader;
     this.current = undefined;
     this.setTimer("pause", this.random.uniform(1, 5));
@@ -239,7 +306,7 @@ export function runLeaderFollower(
   const directory = { leader: ids[0] as string, followers: ids.slice(1) };
   const replicas = ids.map((id, i) =>
     net.add(
-      new Replica(
+      new ObservedReplica(
         id,
         net,
         {
@@ -268,6 +335,75 @@ export function runLeaderFollower(
     if (slow !== undefined && sim.now >= slow.fromMs && sim.now < slow.toMs)
       acknowledgedWhileSlow++;
   };
+  // Following one write: the leader's steps are watched as they happen; the followers' appends
+  // and the client's side are read at the end.
+  let followed: Omit<WritePath, "followerAppends" | "sentAtMs" | "clientHeardAtMs"> | undefined;
+  let fixed = false;
+  const gaveUp = new Map<string, number>();
+  const onGiveUp = (requestId: string) => {
+    if (requestId === followed?.requestId) gaveUp.set(requestId, sim.now);
+  };
+  for (const replica of replicas)
+    replica.watch = (event, peer, msg) => {
+      if (options.followWrite === undefined || !replica.isLeader) return;
+      if (event === "before" && msg.type === "Write") {
+        // A new write this leader is about to append: follow it, unless one is already chosen.
+        if (fixed || replica.holds(msg.requestId)) return;
+        fixed = sim.now >= options.followWrite.fromMs;
+        followed = {
+          client: peer,
+          requestId: msg.requestId,
+          key: msg.key,
+          value: msg.value,
+          late: fixed,
+          leader: replica.id,
+          lsn: replica.lsn + 1,
+          appendedAtMs: sim.now,
+          shippedTo: [],
+          leaderHeard: [],
+          acknowledgedAtMs: undefined,
+          synchronousAtAck: undefined,
+          clientGaveUpAtMs: undefined,
+        };
+        return;
+      }
+      if (followed === undefined || replica.id !== followed.leader) return;
+      const f = followed;
+      if (event === "send" && msg.type === "Replicate" && sim.now === f.appendedAtMs) {
+        if ((msg.entries.at(-1)?.lsn ?? 0) >= f.lsn && !f.shippedTo.includes(peer))
+          f.shippedTo.push(peer);
+      } else if (
+        event === "receive" &&
+        msg.type === "ReplicateAck" &&
+        msg.lsn >= f.lsn &&
+        !f.leaderHeard.some((h) => h.follower === peer)
+      ) {
+        f.leaderHeard.push({ follower: peer, atMs: sim.now });
+      } else if (
+        event === "send" &&
+        msg.type === "WriteOk" &&
+        msg.requestId === f.requestId &&
+        f.acknowledgedAtMs === undefined
+      ) {
+        f.acknowledgedAtMs = sim.now;
+        f.synchronousAtAck = replica.synchronousFollower;
+      }
+    };
+  const finishPath = (
+    p: Omit<WritePath, "followerAppends" | "sentAtMs" | "clientHeardAtMs">,
+  ): WritePath => {
+    const op = history.find((o) => o.f === "put" && o.input === p.value);
+    return {
+      ...p,
+      sentAtMs: op?.callTime ?? p.appendedAtMs,
+      followerAppends: replicas
+        .filter((r) => r.id !== p.leader)
+        .map((r) => ({ follower: r.id, atMs: r.appendedAtMs.get(p.requestId) })),
+      clientHeardAtMs: op?.outcome === "ok" ? op.returnTime : undefined,
+      clientGaveUpAtMs: gaveUp.get(p.requestId),
+    };
+  };
+
   const clients = Array.from({ length: options.clients }, (_, i) =>
     net.add(
       new LfClient(
@@ -279,6 +415,7 @@ export function runLeaderFollower(
         acknowledged,
         latencies,
         onAck,
+        onGiveUp,
       ),
     ),
   );
@@ -313,27 +450,8 @@ export function runLeaderFollower(
     });
   }
 
-  // Replication lag: sample, for every acknowledged write, when all followers first hold it. Only
-  // the writes not yet on every follower are looked at, so a sample costs what is still lagging.
-  const lag = new Map<string, number>();
-  let sampledUpTo = 0;
-  let lagging: (typeof acknowledged)[number][] = [];
-  const sampleLag = () => {
-    for (; sampledUpTo < acknowledged.length; sampledUpTo++) {
-      const w = acknowledged[sampledUpTo];
-      if (w !== undefined) lagging.push(w);
-    }
-    const followers = replicas.filter((r) => r.id !== directory.leader);
-    lagging = lagging.filter((w) => {
-      if (lag.has(w.requestId)) return false;
-      if (!followers.every((r) => r.holds(w.requestId))) return true;
-      lag.set(w.requestId, sim.now - w.atMs);
-      return false;
-    });
-  };
   let splitBrainMs = 0;
   const sampler = () => {
-    sampleLag();
     const leaders = replicas.filter((r) => r.isLeader && !r.crashed);
     if (leaders.length > 1) splitBrainMs++;
     if (!clients.every((c) => c.done) || sim.now < 5_000) sim.schedule(1, sampler);
@@ -363,7 +481,16 @@ export function runLeaderFollower(
     20_000 + options.operations * 100,
   );
   sim.run(sim.now + 300);
-  sampleLag();
+
+  // Replication lag, exactly: from the acknowledgement to the last follower's append, or 0.
+  const followers = replicas.filter((r) => r.id !== directory.leader);
+  const replicationLagMs: number[] = [];
+  for (const w of acknowledged) {
+    let lastMs = Number.NEGATIVE_INFINITY;
+    for (const f of followers)
+      lastMs = Math.max(lastMs, f.appendedAtMs.get(w.requestId) ?? Number.NaN);
+    if (!Number.isNaN(lastMs)) replicationLagMs.push(Math.max(0, lastMs - w.atMs));
+  }
 
   const leader = replicas.find((r) => r.id === directory.leader) as Replica;
   const lost = acknowledged
@@ -375,7 +502,8 @@ export function runLeaderFollower(
     lost,
     splitBrainMs,
     writeLatencies: latencies,
-    replicationLagMs: [...lag.values()],
+    replicationLagMs,
+    followed: followed === undefined ? undefined : finishPath(followed),
     ackedAheadOfFollowers,
     ackedOnLeaderOnly,
     acknowledgedWhileSlow,

@@ -16,7 +16,7 @@ import { percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
 import { type ReplicationMode, SYNC_TIMEOUT_MS } from "../leader-follower/replica.js";
-import { runLeaderFollower } from "../leader-follower/run.js";
+import { type LeaderFollowerResult, runLeaderFollower } from "../leader-follower/run.js";
 import { runRaft } from "../raft/cluster.js";
 import { REF } from "../refs.js";
 import { describeLoss } from "./loss-option.js";
@@ -26,8 +26,14 @@ const NO_FAULTS: FaultFlags = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 /** The checker's step budget for the leader-follower histories (see quorum's CHECK_STEPS). */
 const CHECK_STEPS = 2_000_000;
 
-const ms = (values: number[], p: number) =>
-  values.length === 0 ? "n/a" : `${percentile(values, p).toFixed(1)} ms`;
+const ms = (values: number[], p: number) => {
+  if (values.length === 0) return "n/a";
+  const value = percentile(values, p);
+  return value === 0 ? "0 ms" : `${value.toFixed(1)} ms`;
+};
+
+/** The write each mode narrates: the first the leader receives at or after this time. */
+const FOLLOW_FROM_MS = 300;
 
 /** The first follower's links to the leader turn slow for a while in every sync-vs-async run. */
 const SLOW_FOLLOWER = { follower: "r2", fromMs: 250, toMs: 450, latencyMs: 100 };
@@ -82,6 +88,7 @@ export const syncVsAsync: Scenario<
       latencyMsMax: 10,
       faults: options,
       slowFollower: slow,
+      followWrite: { fromMs: FOLLOW_FROM_MS },
     };
     const detailed = runLeaderFollower(trace, { ...base, mode: options.mode });
     exportHistory(trace, options.exportHistory, detailed.history);
@@ -102,8 +109,9 @@ export const syncVsAsync: Scenario<
       ms(r.replicationLagMs, 50),
       ms(r.replicationLagMs, 99),
     ]);
+    narrateWritePaths(trace, runs, slow);
     trace.table(
-      "Write latency and replication lag (simulated time; lag is sampled every millisecond)",
+      "Write latency and replication lag (simulated time)",
       [
         "mode",
         "acknowledged writes",
@@ -115,7 +123,7 @@ export const syncVsAsync: Scenario<
         "lag p99",
       ],
       rows,
-      "Lag: from the acknowledgement until every follower holds the write. Synchronous replication pays in latency, and blocks while a follower is slow or down; semi-synchronous replication waits for one follower only, and for another when that one is slow; asynchronous replication acknowledges writes that only the leader has.",
+      "Lag: from the client's acknowledgement until the last follower appends the write, and 0 when every follower already holds it (always so in synchronous mode). Synchronous replication pays in latency, and blocks while a follower is slow or down; semi-synchronous replication waits for one follower only, and for another when that one is slow; asynchronous replication acknowledges writes that only the leader has.",
     );
     const syncRun = runs.get("sync") as typeof detailed;
     const semiSyncRun = runs.get("semi-sync") as typeof detailed;
@@ -169,6 +177,90 @@ export const syncVsAsync: Scenario<
       );
   },
 };
+
+/**
+ * One write's path in each mode, step by step: client, leader, followers, acknowledgement. Every
+ * step is read from the run (the leader's messages as they happened, the followers' appends, the
+ * client's outcome), so the story holds whatever the flags do to it.
+ */
+function narrateWritePaths(
+  trace: Trace,
+  runs: Map<ReplicationMode, LeaderFollowerResult>,
+  slow: { follower: string; fromMs: number; toMs: number },
+): void {
+  trace.section("One write's path, mode by mode", REF.syncAsync);
+  const t = (x: number) => `${x.toFixed(1)} ms`;
+  const list = (items: string[]) =>
+    items.length <= 1
+      ? (items[0] ?? "")
+      : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+  for (const [mode, run] of runs) {
+    const p = run.followed;
+    if (p === undefined) {
+      trace.note(`${mode}: the leader received no write.`);
+      continue;
+    }
+    const slowNow = p.appendedAtMs >= slow.fromMs && p.appendedAtMs < slow.toMs;
+    trace.note(
+      `${mode}: ${p.client}'s write ${p.key} = ${p.value}, ${p.late ? `the first ${p.leader} received at or after ${FOLLOW_FROM_MS} ms` : `the last ${p.leader} received (none came at or after ${FOLLOW_FROM_MS} ms)`}${slowNow ? `, while ${slow.follower}'s links were slow` : ""}.`,
+      { level: "summary" },
+    );
+    const steps: { atMs: number; node: string; text: string }[] = [
+      { atMs: p.sentAtMs, node: p.client, text: `sends it to ${p.leader}` },
+      {
+        atMs: p.appendedAtMs,
+        node: p.leader,
+        text: `appends it as LSN ${p.lsn}${p.shippedTo.length > 0 ? ` and ships it to ${list(p.shippedTo)}` : ""}${p.followerAppends.length > p.shippedTo.length ? ` (${list(p.followerAppends.map((f) => f.follower).filter((f) => !p.shippedTo.includes(f)))} further behind, with a later batch)` : ""}`,
+      },
+    ];
+    for (const f of p.followerAppends)
+      if (f.atMs !== undefined) steps.push({ atMs: f.atMs, node: f.follower, text: "appends it" });
+    for (const h of p.leaderHeard)
+      steps.push({ atMs: h.atMs, node: p.leader, text: `hears that ${h.follower} has it` });
+    const ack = p.acknowledgedAtMs;
+    if (ack !== undefined) {
+      const heldBefore = p.followerAppends.filter((f) => f.atMs !== undefined && f.atMs <= ack);
+      const why =
+        mode === "sync"
+          ? "acknowledges the write: every follower has it"
+          : mode === "semi-sync"
+            ? `acknowledges the write: its synchronous follower ${p.synchronousAtAck ?? "(none)"} has it`
+            : heldBefore.length === 0
+              ? "acknowledges the write at once, before any follower has it"
+              : "acknowledges the write at once, without waiting for the followers";
+      steps.push({ atMs: ack, node: p.leader, text: why });
+    }
+    if (p.clientHeardAtMs !== undefined)
+      steps.push({
+        atMs: p.clientHeardAtMs,
+        node: p.client,
+        text: `hears it is acknowledged, ${t(p.clientHeardAtMs - p.sentAtMs)} after sending it`,
+      });
+    if (p.clientGaveUpAtMs !== undefined)
+      steps.push({
+        atMs: p.clientGaveUpAtMs,
+        node: p.client,
+        text: `gives up waiting after ${t(p.clientGaveUpAtMs - p.sentAtMs)} (its timeout): it cannot tell whether the write happened`,
+      });
+    // Stable order at equal times: the order the steps were listed in, which is causal.
+    const ordered = steps.map((step, i) => ({ ...step, i }));
+    ordered.sort((a, b) => a.atMs - b.atMs || a.i - b.i);
+    for (const step of ordered) trace.note(step.text, { time: step.atMs, node: step.node });
+    const missing = p.followerAppends.filter((f) => f.atMs === undefined).map((f) => f.follower);
+    const lastMs = Math.max(...p.followerAppends.map((f) => f.atMs ?? Number.NEGATIVE_INFINITY));
+    const outcome =
+      ack === undefined
+        ? `${p.leader} never acknowledges it.`
+        : p.clientHeardAtMs === undefined
+          ? `${p.client} never learns that it was acknowledged.`
+          : missing.length > 0
+            ? `${list(missing)} still lack${missing.length === 1 ? "s" : ""} it at the end of the run.`
+            : lastMs <= p.clientHeardAtMs
+              ? "Every follower held it before the client heard: replication lag 0."
+              : `Replication lag ${t(lastMs - p.clientHeardAtMs)}: the last follower appended it that long after the client heard.`;
+    trace.note(outcome, { level: "summary" });
+  }
+}
 
 const RAFT_FAULTS: FaultFlags = { loss: 0.05, duplicate: 0.05, crash: 2, partition: 2 };
 

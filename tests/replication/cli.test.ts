@@ -174,6 +174,28 @@ describe("quorum tells the truth at every n, w and r", () => {
   });
 });
 
+describe("sync-vs-async narrates one write per mode", () => {
+  it("each mode's write goes client, leader, followers, acknowledgement; synchronous lag is 0 ms", async () => {
+    const result = await run(["sync-vs-async", "--json"]);
+    expect(result.code).toBe(0);
+    const events = expectNdjson(result);
+    const notes = events.filter((e) => e.kind === "note").map((e) => String(e.text));
+    for (const mode of ["sync", "semi-sync", "async"])
+      expect(notes.some((text) => text.startsWith(`${mode}: client-`))).toBe(true);
+    expect(
+      notes.filter((text) => /^appends it as LSN \d+ and ships it to r2 and r3$/.test(text)),
+    ).toHaveLength(3);
+    expect(notes).toContain("acknowledges the write: every follower has it");
+    expect(notes).toContain("acknowledges the write: its synchronous follower r3 has it");
+    expect(notes).toContain("acknowledges the write at once, before any follower has it");
+    const table = events.find((e) => e.kind === "table");
+    const lag = ((table?.columns ?? []) as string[]).indexOf("lag p99");
+    const sync = ((table?.rows ?? []) as string[][]).find((row) => row[0] === "sync");
+    expect(sync?.[lag]).toBe("0 ms");
+    expect(sync?.[lag - 1]).toBe("0 ms");
+  });
+});
+
 describe("the tour", () => {
   it("matches its golden plain output", () =>
     expectTourMatchesGolden(replication, import.meta.dirname));

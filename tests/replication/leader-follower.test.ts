@@ -9,6 +9,7 @@ import { Trace } from "../../shared/trace.js";
 import { testDir } from "../shared/fixtures/temp.js";
 
 const base = { followers: 2, clients: 3, operations: 40, failover: false, latencyMsMax: 10 };
+const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 
 describe("single-leader replication", () => {
   it("synchronous replication never acknowledges a write a follower lacks; asynchronous does", () => {
@@ -287,5 +288,60 @@ describe("a leader, message by message", () => {
     leader.receive("client", { ...write, requestId: "c-2", value: "w" });
     expect(leader.lsn).toBe(2);
     expect(leader.read("k")).toBe("w");
+  });
+});
+
+describe("sync-vs-async: replication lag and one write's path", () => {
+  const slowFollower = { follower: "r2", fromMs: 250, toMs: 450, latencyMs: 100 };
+  const runMode = (seed: number, mode: "sync" | "semi-sync" | "async", faults = NO_FAULTS) =>
+    runLeaderFollower(Trace.silent(), {
+      ...base,
+      operations: 60,
+      seed,
+      mode,
+      readFrom: "leader",
+      slowFollower,
+      faults,
+      followWrite: { fromMs: 300 },
+    });
+
+  it("synchronous replication's lag is exactly 0 for every acknowledged write, with and without faults; the others' is not", () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const faults =
+        seed % 2 === 0 ? NO_FAULTS : { loss: 0.1, duplicate: 0.1, crash: 1, partition: 1 };
+      const sync = runMode(seed, "sync", faults);
+      expect(sync.replicationLagMs.length, `seed ${seed}`).toBeGreaterThan(0);
+      expect(
+        sync.replicationLagMs.every((lag) => lag === 0),
+        `seed ${seed}`,
+      ).toBe(true);
+    }
+    expect(Math.max(...runMode(1, "async").replicationLagMs)).toBeGreaterThan(50);
+    expect(Math.max(...runMode(1, "semi-sync").replicationLagMs)).toBeGreaterThan(50);
+  });
+
+  it("follows one write per mode at the default seed: acknowledged after every follower (sync), after the synchronous one (semi-sync), at once (async)", () => {
+    const sync = runMode(1, "sync").followed;
+    const semi = runMode(1, "semi-sync").followed;
+    const async = runMode(1, "async").followed;
+    for (const p of [sync, semi, async]) {
+      expect(p?.late).toBe(true);
+      expect(p?.shippedTo).toEqual(["r2", "r3"]);
+      expect(p?.sentAtMs).toBeLessThanOrEqual(p?.appendedAtMs as number);
+    }
+    const appended = (p: typeof sync) => p?.followerAppends.map((f) => f.atMs as number) ?? [];
+    const heard = (p: typeof sync, f: string) => p?.leaderHeard.find((h) => h.follower === f)?.atMs;
+    // Sync: the acknowledgement waits for r2, whose links are slow; the client gave up first.
+    expect(sync?.acknowledgedAtMs).toBe(heard(sync, "r2"));
+    expect(Math.max(...appended(sync))).toBeLessThanOrEqual(sync?.acknowledgedAtMs as number);
+    expect(sync?.clientGaveUpAtMs).toBeLessThan(sync?.acknowledgedAtMs as number);
+    expect(sync?.clientHeardAtMs).toBeUndefined();
+    // Semi-sync: r3 was made synchronous at 291.7 ms; its acknowledgement releases the write.
+    expect(semi?.synchronousAtAck).toBe("r3");
+    expect(semi?.acknowledgedAtMs).toBe(heard(semi, "r3"));
+    expect(semi?.clientHeardAtMs).toBeLessThan(heard(semi, "r2") as number);
+    // Async: acknowledged as it is appended, before any follower has it.
+    expect(async?.acknowledgedAtMs).toBe(async?.appendedAtMs);
+    expect(Math.min(...appended(async))).toBeGreaterThan(async?.acknowledgedAtMs as number);
   });
 });
