@@ -252,7 +252,7 @@ function narrateWritePaths(
       ack === undefined
         ? `${p.leader} never acknowledges it.`
         : p.clientHeardAtMs === undefined
-          ? `${p.client} never learns that it was acknowledged.`
+          ? `${p.leader} acknowledged it ${t(ack - p.sentAtMs)} after ${p.client} sent it${p.clientGaveUpAtMs !== undefined && p.clientGaveUpAtMs <= ack ? `, but ${p.client} had given up after ${t(p.clientGaveUpAtMs - p.sentAtMs)}` : ""}: ${p.client} never learns that it was acknowledged.`
           : missing.length > 0
             ? `${list(missing)} still lack${missing.length === 1 ? "s" : ""} it at the end of the run.`
             : lastMs <= p.clientHeardAtMs
