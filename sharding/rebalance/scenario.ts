@@ -5,13 +5,22 @@
  *
  * Two phases, as in TigerBeetle's VOPR:
  * 1. Safety: clients run a workload; the new node joins; the fault plan crashes nodes, cuts the
- *    network, and the network loses and duplicates messages.
+ *    network, and the network loses and duplicates messages. The first crash is aimed, not drawn:
+ *    it strikes the first node to get halfway through streaming a partition it is giving up, so
+ *    that every run with `--crash 1` or more shows a move resuming from durable state.
  * 2. Liveness: faults stop, every node restarts, the network heals; the moves must finish, and a
  *    verifier reads every key back.
  * Then the checkers decide, from the recorded history alone, whether any acknowledged write was
- * lost and whether any read missed the latest acknowledged write.
+ * lost, whether any read missed the latest acknowledged write (recency), and whether the whole
+ * history is linearizable (shared/check/linearizability.ts, one register per key).
  */
 
+import {
+  type CheckedOp,
+  checkLinearizableOrUndecided,
+  registerModel,
+  type Verdict,
+} from "../../shared/check/linearizability.js";
 import {
   type BadRead,
   badReads,
@@ -20,7 +29,7 @@ import {
   type Versioned,
 } from "../../shared/check/register.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
-import { History } from "../../shared/history.js";
+import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
@@ -69,7 +78,22 @@ const TIMING = {
   clientMaxAttempts: 20,
   chunkKeys: 2,
   chunkIntervalMs: 5,
+  /** How long the aimed crash keeps a node giving up a partition down. */
+  aimedCrashMs: 40,
+  /** Search steps the linearizability checker may take before it calls the history undecided. */
+  linearizabilityStepsMax: 5_000_000,
 } as const;
+
+/** The aimed crash: a node giving up a partition, struck in the middle of streaming it. */
+export interface AimedCrash {
+  node: string;
+  partition: number;
+  to: string;
+  atMs: number;
+  streamed: number;
+  confirmed: number;
+  chunkCount: number;
+}
 
 export interface RebalanceResult {
   lost: LostWrite[];
@@ -80,6 +104,11 @@ export interface RebalanceResult {
   acknowledgedWrites: number;
   reads: number;
   history: History<Versioned>;
+  /** The aimed crash, if a copy was under way for it to strike; and whether that move completed. */
+  aimedCrash: AimedCrash | undefined;
+  aimedMoveCompleted: boolean;
+  /** The linearizability checker's verdict, or undefined if it could not decide in its step budget. */
+  linearizable: Verdict | undefined;
 }
 
 export function runRebalance(trace: Trace, options: RebalanceOptions): RebalanceResult {
@@ -165,18 +194,27 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     `${options.keys} keys are stored at version 1; ${options.clients} clients read and write them until ${TIMING.workloadEndMs} ms; every write carries a version, so a retried or duplicated write is harmless.`,
   );
 
+  // The first crash is aimed at a node giving up a partition (below); the plan draws the rest.
+  const aimed = options.crash > 0;
+  const faultsEndMs = TIMING.workloadEndMs - 50;
   injectFaults(
     net,
     ["router", ...nodes, newNode],
-    options,
+    { ...options, crash: options.crash - (aimed ? 1 : 0) },
     {
       startMs: TIMING.faultsFromMs,
-      endMs: TIMING.workloadEndMs - 50,
+      endMs: faultsEndMs,
       durationMsMin: TIMING.faultMsMin,
       durationMsMax: TIMING.faultMsMax,
     },
-    { whenNone: "No faults this run." },
+    aimed ? {} : { whenNone: "No faults this run." },
   );
+  if (aimed) {
+    trace.note(
+      `${options.crash === 1 ? "The crash is" : "The first crash is"} aimed: the first node to stream half of a partition it is giving up crashes right there, and restarts ${TIMING.aimedCrashMs} ms later.`,
+      { level: "summary" },
+    );
+  }
   if (options.unsafe) {
     trace.note(
       "UNSAFE variant: an old owner reports a move complete as soon as it has sent its data, keeps acknowledging writes until the router switches, then drops its copy without any confirmation from the new owner.",
@@ -186,7 +224,45 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
 
   sim.at(TIMING.joinAtMs, () => (net.node(newNode) as StorageNode).requestJoin());
 
-  // Safety phase.
+  // Safety phase, with the aimed crash: run until some node giving up a partition has streamed
+  // half of its snapshot, and crash it there.
+  let aimedCrash: AimedCrash | undefined;
+  if (aimed) {
+    const halfway = () => {
+      for (const node of storage) {
+        if (node.crashed) continue;
+        for (const [p, copy] of Object.entries(node.durable.copies)) {
+          const move = copy.move;
+          if (move?.phase === "copy" && move.nextChunk >= Math.ceil(move.chunkCount / 2))
+            return { node, partition: Number(p), move };
+        }
+      }
+      return undefined;
+    };
+    if (sim.runUntil(() => halfway() !== undefined, faultsEndMs)) {
+      const { node, partition, move } = halfway() as NonNullable<ReturnType<typeof halfway>>;
+      aimedCrash = {
+        node: node.id,
+        partition,
+        to: move.to,
+        atMs: sim.now,
+        streamed: move.nextChunk,
+        confirmed: move.confirmed.filter((c) => c < move.chunkCount).length,
+        chunkCount: move.chunkCount,
+      };
+      trace.note(
+        `The aimed crash: ${node.id} has streamed ${move.nextChunk} of the ${move.chunkCount} snapshot chunk${move.chunkCount === 1 ? "" : "s"} of partition ${partition} to ${move.to} (${aimedCrash.confirmed} confirmed) when it crashes. Its copy and the move's progress are on disk; what was in memory is gone.`,
+        { level: "summary", ref: REF.fixed },
+      );
+      node.crash();
+      sim.at(sim.now + TIMING.aimedCrashMs, () => node.recover());
+    } else {
+      trace.note(
+        "No node was giving up a partition before faults stopped, so the aimed crash did not happen.",
+        { level: "summary" },
+      );
+    }
+  }
   sim.run(TIMING.workloadEndMs);
 
   // Liveness phase: faults stop; everything restarts and the network heals.
@@ -299,13 +375,13 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
             .join(", ")}${lost.length > 4 ? ", ..." : ""}`,
   });
   const reads = ops.filter((op) => op.f === "read" && op.outcome === "ok").length;
-  const fresh = "every read returns the latest acknowledged value for its key";
+  const recency =
+    "recency: every read returns at least the last write acknowledged before it began, and no write not yet begun";
   if (reads === 0) {
-    trace.notExercised(fresh, "no read completed", { ref: REF.linearizability });
+    trace.notExercised(recency, "no read completed");
   } else {
-    trace.check(fresh, bad.length === 0, {
+    trace.check(recency, bad.length === 0, {
       expected,
-      ref: REF.linearizability,
       detail:
         bad.length === 0
           ? `${reads} reads checked`
@@ -318,13 +394,90 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
               .join("; ")}${bad.length > 3 ? "; ..." : ""}`,
     });
   }
+  // Recency is half of linearizability; the checker judges the whole: one order of every
+  // operation, consistent with real time, in which each read returns the latest write.
+  const linearizable = checkLinearizableOrUndecided(
+    registerModel,
+    checkedOps(ops),
+    TIMING.linearizabilityStepsMax,
+  );
+  const linearizability = "the history is linearizable (each key a register)";
+  const keysTouched = new Set(ops.map((op) => op.key)).size;
+  if (linearizable === undefined) {
+    trace.notExercised(
+      linearizability,
+      `the checker could not decide within ${TIMING.linearizabilityStepsMax.toLocaleString("en")} search steps`,
+      { ref: REF.linearizability },
+    );
+  } else {
+    const w = linearizable.witness;
+    trace.check(linearizability, linearizable.linearizable, {
+      expected,
+      ref: REF.linearizability,
+      detail:
+        w === undefined
+          ? `${ops.length} operations on ${keysTouched} keys, judged by the Wing & Gong search of shared/check/linearizability.ts`
+          : `no order consistent with real time explains ${w.op.process}'s ${w.op.f} of ${w.key} at ${w.op.callTime.toFixed(1)} ms ${w.op.f === "read" ? `returning v${w.op.output ?? 0}` : `of v${w.op.input}`}; the key could only hold ${w.states.map((v) => `v${v === "nil" ? 0 : v}`).join(" or ")} there`,
+    });
+  }
+  const interrupted = "the move whose old owner crashed mid-copy completes after the restart";
+  const aimedMoveCompleted =
+    aimedCrash !== undefined &&
+    movesFinished &&
+    router.durable.partitionMap[aimedCrash.partition] === aimedCrash.to;
+  if (aimedCrash === undefined) {
+    trace.notExercised(
+      interrupted,
+      aimed ? "no copy was under way for the aimed crash to strike" : "--crash 0: no crash",
+    );
+  } else {
+    trace.check(interrupted, aimedMoveCompleted, {
+      ref: REF.fixed,
+      detail: `${aimedCrash.node} crashed at ${aimedCrash.atMs.toFixed(1)} ms with ${aimedCrash.streamed} of ${aimedCrash.chunkCount} chunks of partition ${aimedCrash.partition} streamed; ${aimedMoveCompleted ? `partition ${aimedCrash.partition} now belongs to ${aimedCrash.to}` : "the move did not finish"}`,
+    });
+  }
   if (options.unsafe && lost.length === 0 && bad.length === 0) {
     trace.note(
       "This seed got lucky: no write happened to land in the unsafe window and no chunk was lost. Try another --seed, or raise --loss.",
       { level: "summary" },
     );
   }
-  return { lost, bad, movesFinished, verified, ownershipOk, acknowledgedWrites, reads, history };
+  return {
+    lost,
+    bad,
+    movesFinished,
+    verified,
+    ownershipOk,
+    acknowledgedWrites,
+    reads,
+    history,
+    aimedCrash,
+    aimedMoveCompleted,
+    linearizable,
+  };
+}
+
+/**
+ * The history as the linearizability checker reads it: a write writes its version, a read returns
+ * the version it saw, and version 0 (the key absent) is nil, the value of a key never written.
+ * An operation still pending at the end is of unknown outcome (info).
+ */
+function checkedOps(ops: readonly Operation<Versioned>[]): CheckedOp[] {
+  return ops.map((op, id) => {
+    const returned = op.outcome === "ok" || op.outcome === "fail";
+    const read = op.f === "read" && op.outcome === "ok" ? (op.output?.version ?? 0) : 0;
+    return {
+      id,
+      process: op.process,
+      f: op.f,
+      key: op.key,
+      input: op.f === "write" ? op.input.version : null,
+      output: read === 0 ? null : read,
+      outcome: returned ? (op.outcome as "ok" | "fail") : "info",
+      callTime: op.invokeTime,
+      returnTime: returned ? (op.completeTime ?? op.invokeTime) : Number.POSITIVE_INFINITY,
+    };
+  });
 }
 
 function narrateOutcome(

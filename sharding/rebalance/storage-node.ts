@@ -13,9 +13,15 @@
  *   delete its copy and tell the router the move is complete.
  * - `receiving`: a new owner storing chunks; it serves nothing until the router activates it.
  *
- * Durable: the copies (entries, role, move progress) and the moves awaiting the router's Release.
- * Volatile: which chunks the new owner has acknowledged (after a crash, all are resent; the new
+ * Durable: the copies (entries, role, move progress: how far the stream has got and which chunks
+ * the new owner has confirmed) and the moves awaiting the router's Release. Volatile: when each
+ * chunk was last sent. After a crash the old owner resumes where its durable state says it was:
+ * confirmed chunks are never sent again, and chunks sent but not confirmed are resent (the new
  * owner merges by version, so a resend is harmless).
+ *
+ * Bandwidth: a transfer sends at most one chunk every `chunkIntervalMs`, resends included, and a
+ * chunk is resent only when `resendMs` pass without its acknowledgement. So on a network that
+ * loses nothing, each chunk crosses it exactly once.
  *
  * The `unsafe` variant skips the confirmations: it sends each chunk once, tells the router the
  * move is complete at once, keeps acknowledging writes until the router releases it, and then
@@ -59,6 +65,8 @@ export interface MoveOut {
   phase: "copy" | "catch-up";
   /** Keys written during the copy, sent again in the catch-up chunk. */
   dirty: string[];
+  /** Chunks the new owner has confirmed (the catch-up chunk is number `chunkCount`). */
+  confirmed: number[];
 }
 
 export interface PartitionCopy {
@@ -76,8 +84,10 @@ export interface StorageDurable {
 }
 
 interface StorageVolatile {
-  /** moveId → chunks the new owner has confirmed. */
-  acked: Map<number, Set<number>>;
+  /** moveId → chunk → when it was last sent (simulated ms). Lost in a crash: then all unconfirmed chunks are due. */
+  sentAtMs: Map<number, Map<number, number>>;
+  /** When this node last sent a chunk: transfers are bandwidth-limited. */
+  lastChunkAtMs: number;
 }
 
 export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, StorageVolatile> {
@@ -91,7 +101,7 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
   }
 
   protected initialVolatile(): StorageVolatile {
-    return { acked: new Map() };
+    return { sentAtMs: new Map(), lastChunkAtMs: Number.NEGATIVE_INFINITY };
   }
 
   /** The operator adds this node to the cluster (DDIA: "Operations: Automatic or Manual Rebalancing"). */
@@ -112,9 +122,22 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
 
   protected override onRecover(): void {
     if (this.durable.joining) this.sendJoin();
-    // Resume every hand-off that was under way: resend whatever is not known to be confirmed.
+    // Resume every hand-off that was under way from its durable progress.
     for (const copy of Object.values(this.durable.copies)) {
-      if (copy.move !== undefined) this.continueMove(copy);
+      const move = copy.move;
+      if (move === undefined) continue;
+      const partition = this.partitionOfCopy(copy);
+      if (!this.config.unsafe) {
+        const confirmed = move.confirmed.filter((c) => c < move.chunkCount).length;
+        const unconfirmed = move.nextChunk - confirmed;
+        this.note(
+          move.phase === "copy"
+            ? `restarts and resumes moving partition ${partition} to ${move.to} from its durable state: ${confirmed} of ${move.chunkCount} snapshot chunks confirmed, ${move.nextChunk} streamed; it resends the ${unconfirmed} unconfirmed and streams on from chunk ${move.nextChunk}, not from the start`
+            : `restarts and resumes moving partition ${partition} to ${move.to} from its durable state: the snapshot is confirmed and the partition frozen; it resends the catch-up chunk`,
+          { ref: REF.fixed },
+        );
+      }
+      this.continueMove(copy);
     }
     for (const moveId of Object.keys(this.durable.awaitingRelease))
       this.sendMoveComplete(Number(moveId));
@@ -214,14 +237,24 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
     const copy = this.durable.copies[partition];
     // No copy: it moved away long ago and this StartMove is a stale resend.
     if (copy === undefined || copy.role === "receiving") return;
+    // A resent StartMove for a hand-off under way: its own timer drives it, so nothing to add.
     if (copy.move !== undefined) {
-      this.continueMove(copy);
+      if (!this.hasTimer(`move-${copy.move.moveId}`)) this.continueMove(copy);
       return;
     }
     const keys = Object.keys(copy.entries).sort();
     const chunkCount = Math.max(1, Math.ceil(keys.length / this.config.chunkKeys));
     copy.role = "moving-out";
-    copy.move = { moveId, to, keys, chunkCount, nextChunk: 0, phase: "copy", dirty: [] };
+    copy.move = {
+      moveId,
+      to,
+      keys,
+      chunkCount,
+      nextChunk: 0,
+      phase: "copy",
+      dirty: [],
+      confirmed: [],
+    };
     this.note(
       `copies partition ${partition} (${keys.length} keys, ${chunkCount} chunk${chunkCount === 1 ? "" : "s"}) to ${to}; it keeps serving partition ${partition} during the copy`,
       { ref: REF.fixed },
@@ -230,19 +263,27 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
   }
 
   /**
-   * Drive a hand-off one step: stream the next snapshot chunk; once all are streamed, resend
-   * whatever the new owner has not confirmed, and arm the timer for the next step.
+   * Drive a hand-off one step, at most one chunk per `chunkIntervalMs`: resend the oldest chunk
+   * whose acknowledgement is overdue, or else stream the next snapshot chunk; then arm the timer
+   * for the next step (the next free slot, or the next acknowledgement to fall due).
    */
   private continueMove(copy: PartitionCopy): void {
     const move = copy.move;
     if (move === undefined) return;
+    const timer = `move-${move.moveId}`;
     const partition = this.partitionOfCopy(copy);
-    if (move.nextChunk < move.chunkCount) {
-      this.sendChunk(copy, partition, move.nextChunk++);
-      this.setTimer(`move-${move.moveId}`, this.config.chunkIntervalMs);
+    const now = this.sim.now;
+    const freeAtMs = this.volatile.lastChunkAtMs + this.config.chunkIntervalMs;
+    if (now < freeAtMs) {
+      this.setTimer(timer, freeAtMs - now);
       return;
     }
     if (this.config.unsafe) {
+      if (move.nextChunk < move.chunkCount) {
+        this.sendChunk(copy, partition, move.nextChunk++);
+        this.setTimer(timer, this.config.chunkIntervalMs);
+        return;
+      }
       if (this.durable.awaitingRelease[move.moveId] !== undefined) return;
       this.note(
         `UNSAFE: has sent partition ${partition} and reports the move complete, without waiting for ${move.to} to confirm a single chunk; it goes on acknowledging writes until the router switches`,
@@ -251,15 +292,25 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
       this.sendMoveComplete(move.moveId);
       return;
     }
-    const acked = this.volatile.acked.get(move.moveId) ?? new Set<number>();
-    if (move.phase === "copy") {
-      for (let chunk = 0; chunk < move.chunkCount; chunk++) {
-        if (!acked.has(chunk)) this.sendChunk(copy, partition, chunk);
-      }
-    } else {
-      this.sendChunk(copy, partition, move.chunkCount);
+    const sentAt = this.volatile.sentAtMs.get(move.moveId) ?? new Map<number, number>();
+    // The chunks sent and not yet confirmed: the snapshot streamed so far, or the catch-up chunk.
+    const outstanding = (
+      move.phase === "copy"
+        ? Array.from({ length: move.nextChunk }, (_, c) => c)
+        : [move.chunkCount]
+    ).filter((c) => !move.confirmed.includes(c));
+    // A chunk with no send time was sent before a crash (or, the catch-up, never): it is due now.
+    const dueAt = (c: number) => (sentAt.get(c) ?? Number.NEGATIVE_INFINITY) + this.config.resendMs;
+    const overdue = outstanding.find((c) => dueAt(c) <= now);
+    if (overdue !== undefined) {
+      this.sendChunk(copy, partition, overdue);
+      this.setTimer(timer, this.config.chunkIntervalMs);
+    } else if (move.phase === "copy" && move.nextChunk < move.chunkCount) {
+      this.sendChunk(copy, partition, move.nextChunk++);
+      this.setTimer(timer, this.config.chunkIntervalMs);
+    } else if (outstanding.length > 0) {
+      this.setTimer(timer, Math.min(...outstanding.map(dueAt)) - now);
     }
-    this.setTimer(`move-${move.moveId}`, this.config.resendMs);
   }
 
   private sendChunk(copy: PartitionCopy, partition: number, chunk: number): void {
@@ -275,26 +326,33 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
       const stored = copy.entries[key];
       if (stored !== undefined) entries.push({ key, value: stored.value, version: stored.version });
     }
+    const sentAt = this.volatile.sentAtMs.get(move.moveId) ?? new Map<number, number>();
+    this.volatile.sentAtMs.set(move.moveId, sentAt);
+    sentAt.set(chunk, this.sim.now);
+    this.volatile.lastChunkAtMs = this.sim.now;
     this.send(move.to, { type: "MoveData", moveId: move.moveId, partition, chunk, entries });
   }
 
+  /** An acknowledgement counts whenever it arrives, during the stream or after it. */
   private chunkConfirmed(moveId: number, partition: number, chunk: number): void {
     const copy = this.durable.copies[partition];
     const move = copy?.move;
     if (copy === undefined || move === undefined || move.moveId !== moveId || this.config.unsafe)
       return;
-    if (move.nextChunk < move.chunkCount) return; // still streaming; the stream's timer drives on
-    const acked = this.volatile.acked.get(moveId) ?? new Set<number>();
-    this.volatile.acked.set(moveId, acked);
-    acked.add(chunk);
-    if (move.phase === "copy" && acked.size >= move.chunkCount) {
+    if (move.confirmed.includes(chunk)) return; // a duplicate, or the answer to a resend
+    move.confirmed.push(chunk);
+    const snapshotConfirmed = move.confirmed.filter((c) => c < move.chunkCount).length;
+    if (move.phase === "copy" && snapshotConfirmed === move.chunkCount) {
       move.phase = "catch-up";
       this.note(
-        `has every snapshot chunk of partition ${partition} confirmed; freezes it and sends the ${move.dirty.length} key(s) written during the copy`,
+        move.dirty.length === 0
+          ? `has every snapshot chunk of partition ${partition} confirmed; freezes it and sends an empty catch-up chunk (no key was written during the copy)`
+          : `has every snapshot chunk of partition ${partition} confirmed; freezes it and sends the ${move.dirty.length} key${move.dirty.length === 1 ? "" : "s"} written during the copy`,
       );
       this.continueMove(copy);
     } else if (move.phase === "catch-up" && chunk === move.chunkCount) {
       delete this.durable.copies[partition];
+      this.volatile.sentAtMs.delete(moveId);
       this.durable.awaitingRelease[moveId] = partition;
       this.cancelTimer(`move-${moveId}`);
       this.note(

@@ -43,12 +43,13 @@ describe("rebalance under faults", () => {
       if (
         result.lost.length > 0 ||
         result.bad.length > 0 ||
+        result.linearizable?.linearizable !== true ||
         !result.movesFinished ||
         !result.verified ||
         !result.ownershipOk
       ) {
         failures.push(
-          `${replay(options)}: lost ${result.lost.length}, stale ${result.bad.length}, finished ${result.movesFinished}`,
+          `${replay(options)}: lost ${result.lost.length}, stale ${result.bad.length}, linearizable ${result.linearizable?.linearizable}, finished ${result.movesFinished}`,
         );
       }
     }
@@ -59,14 +60,17 @@ describe("rebalance under faults", () => {
   it("catches the --unsafe variant losing acknowledged writes and serving stale reads", () => {
     let lossRuns = 0;
     let staleRuns = 0;
+    let nonLinearizableRuns = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const result = runRebalance(Trace.silent(), { ...REBALANCE_DEFAULTS, seed, unsafe: true });
       if (result.lost.length > 0) lossRuns++;
       if (result.bad.length > 0) staleRuns++;
+      if (result.linearizable?.linearizable === false) nonLinearizableRuns++;
     }
     // Measured at about 90% of seeds with the default flags; demand far less to stay robust.
     expect(lossRuns).toBeGreaterThan(10);
     expect(staleRuns).toBeGreaterThan(10);
+    expect(nonLinearizableRuns).toBeGreaterThan(10);
   });
 
   it("shows the loss in the trace of the default --unsafe run", () => {
@@ -94,6 +98,116 @@ function sent(events: TraceEvent[], from: string): RebalanceMessage[] {
     .filter((e): e is Extract<TraceEvent, { kind: "send" }> => e.kind === "send" && e.from === from)
     .map((e) => e.msg as RebalanceMessage);
 }
+
+/** Every message event of a run with the default flags but these, at `seed`. */
+function eventsOf(seed: number, overrides: Partial<RebalanceOptions> = {}) {
+  const trace = new Trace({ messages: true });
+  const result = runRebalance(trace, { ...REBALANCE_DEFAULTS, seed, unsafe: false, ...overrides });
+  return { events: trace.events, result, trace };
+}
+
+type SendEvent = Extract<TraceEvent, { kind: "send" }>;
+const isSend = (e: TraceEvent): e is SendEvent => e.kind === "send";
+
+describe("the hand-off's bandwidth", () => {
+  const perfect = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
+
+  it("sends exactly one message per chunk on a network that loses nothing", () => {
+    const resent: string[] = [];
+    let chunks = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const options = { ...perfect, nodes: 1 + (seed % 4), partitions: 4 + (seed % 9) };
+      const { events } = eventsOf(seed, options);
+      const seen = new Map<string, number>();
+      for (const e of events.filter(isSend)) {
+        const msg = e.msg as RebalanceMessage;
+        if (msg.type !== "MoveData") continue;
+        const id = `${e.from} move ${msg.moveId} chunk ${msg.chunk}`;
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      }
+      chunks += seen.size;
+      for (const [id, count] of seen)
+        if (count !== 1)
+          resent.push(
+            `${replay({ ...REBALANCE_DEFAULTS, ...options, seed, unsafe: false })}: ${id} sent ${count} times`,
+          );
+    }
+    expect(resent).toEqual([]);
+    expect(chunks).toBeGreaterThan(100); // moves happened
+  });
+
+  it("at the default seed and flags, 30 chunks cost 30 chunk messages when nothing is lost", () => {
+    const { events } = eventsOf(1, perfect);
+    const moveData = events
+      .filter(isSend)
+      .filter((e) => (e.msg as RebalanceMessage).type === "MoveData");
+    expect(moveData).toHaveLength(30); // 11 + 17 snapshot chunks and 2 catch-up chunks (was 73)
+  });
+});
+
+describe("a node giving up a partition crashes mid-copy", () => {
+  it("happens at the default seed, and the move completes with no acknowledged write lost", () => {
+    const { result, trace, events } = eventsOf(1);
+    const aimed = result.aimedCrash;
+    expect(aimed).toBeDefined();
+    if (aimed === undefined) return;
+    expect(aimed.streamed).toBeGreaterThan(0);
+    expect(aimed.streamed).toBeLessThan(aimed.chunkCount); // in the middle of the copy
+    expect(events).toContainEqual(expect.objectContaining({ kind: "crash", node: aimed.node }));
+    expect(result.aimedMoveCompleted).toBe(true);
+    expect(result.lost).toEqual([]);
+    expect(result.linearizable?.linearizable).toBe(true);
+    const check = trace
+      .checks()
+      .find(
+        (c) => c.name === "the move whose old owner crashed mid-copy completes after the restart",
+      );
+    expect(check?.held).toBe(true);
+    expect(
+      events.some(
+        (e) =>
+          e.kind === "note" &&
+          e.node === aimed.node &&
+          /resumes moving partition .* from its durable state/.test(e.text),
+      ),
+    ).toBe(true);
+  });
+
+  it("resumes from durable state: a chunk confirmed before the crash is never sent again", () => {
+    let exercised = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const { result, events } = eventsOf(seed, { loss: 0, duplicate: 0, partition: 0 });
+      const aimed = result.aimedCrash;
+      if (aimed === undefined) continue;
+      exercised++;
+      const crashAt = aimed.atMs;
+      const confirmedBefore = new Set<number>();
+      const sentAfter: number[] = [];
+      for (const e of events) {
+        if (e.kind === "deliver" && e.to === aimed.node && e.time <= crashAt) {
+          const msg = e.msg as RebalanceMessage;
+          if (msg.type === "MoveDataAck" && msg.partition === aimed.partition)
+            confirmedBefore.add(msg.chunk);
+        }
+        if (isSend(e) && e.from === aimed.node && e.time > crashAt) {
+          const msg = e.msg as RebalanceMessage;
+          if (msg.type === "MoveData" && msg.partition === aimed.partition)
+            sentAfter.push(msg.chunk);
+        }
+      }
+      expect(confirmedBefore.size, `seed ${seed}`).toBe(aimed.confirmed);
+      expect(
+        sentAfter.filter((c) => confirmedBefore.has(c)),
+        `seed ${seed}`,
+      ).toEqual([]);
+      expect(new Set(sentAfter).size, `seed ${seed}: each chunk once after the restart`).toBe(
+        sentAfter.length,
+      );
+      expect(result.aimedMoveCompleted, `seed ${seed}`).toBe(true);
+    }
+    expect(exercised).toBeGreaterThanOrEqual(8); // the aimed crash found a copy to strike
+  });
+});
 
 describe("storage node hand-off, message by message", () => {
   const config = {
