@@ -31,9 +31,10 @@ export const messagesOption = (d: number) =>
 
 /**
  * The networked cluster (replication, idempotent-producer) sends records one at a time over the
- * simulated network, and every replica of every partition fetches every 5 simulated ms: a run
- * costs about messages × partitions × replicas events. These ranges keep the largest run within
- * seconds; beyond them the story is the same, only longer.
+ * simulated network; each follower of each partition keeps one fetch waiting at its leader, asked
+ * again every 20 simulated ms on an idle partition (replica.fetch.wait.max.ms), and each broker
+ * heartbeats every 5 ms: a run costs about messages × partitions × replicas events. These ranges
+ * keep the largest run within seconds; beyond them the story is the same, only longer.
  */
 export const clusterMessagesOption = (d: number) =>
   option(
@@ -45,7 +46,7 @@ export const clusterMessagesOption = (d: number) =>
 export const clusterPartitionsOption = (d: number) =>
   option(
     "--partitions <count>",
-    "partitions of the topic (at most 8: every replica of each fetches every 5 simulated ms)",
+    "partitions of the topic (at most 8: every replica of each keeps a fetch going, renewed every 20 simulated ms when idle)",
     integer(1, 8),
     d,
   );

@@ -37,8 +37,19 @@ export interface BrokerConfig {
   controller: string;
   minInsyncReplicas: number;
   replicaLagMaxMs: number;
-  /** A broker heartbeats to the controller and fetches as a follower once per this interval. */
-  fetchIntervalMs: number;
+  /**
+   * Once per tick a broker heartbeats to the controller, checks its ISRs as leader, answers the
+   * waiting fetches whose time is up, and as follower sends a fetch where none is in flight.
+   */
+  tickMs: number;
+  /**
+   * How long a follower's fetch waits at the leader when there is nothing new to read (Kafka's
+   * replica.fetch.wait.max.ms): the leader answers at once when a record is appended, or empty
+   * when this time is up.
+   */
+  fetchWaitMaxMs: number;
+  /** A follower sends its fetch again when no answer came in this time (a lost message). */
+  fetchTimeoutMs: number;
   /** Idempotence: the leader drops a retried record it has already appended (by producer id and sequence). */
   idempotence: boolean;
   /**
@@ -72,6 +83,14 @@ interface FollowerProgress {
   lastFetchAtMs: number;
 }
 
+/** A follower's fetch waiting at the leader for something to read (Kafka's DelayedFetch purgatory). */
+interface WaitingFetch {
+  follower: string;
+  fetchOffset: number;
+  fetchId: number | undefined;
+  deadlineMs: number;
+}
+
 interface BrokerVolatile {
   /** Leader side: follower → how far it has fetched, and when it was last caught up. */
   followers: Map<number, Map<string, FollowerProgress>>;
@@ -83,9 +102,16 @@ interface BrokerVolatile {
    * leader's, per partition. It fetches only in that epoch; a new epoch or a restart asks again.
    */
   truncatedInEpoch: Map<number, number>;
+  /** Leader side: per partition, each follower's fetch that waits for a record to be appended. */
+  waitingFetches: Map<number, Map<string, WaitingFetch>>;
+  /** Follower side: per partition, the fetch in flight (one at a time, as Kafka's fetcher). */
+  fetchInFlight: Map<number, { fetchId: number; sentAtMs: number }>;
 }
 
 export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatile> {
+  /** Fetch numbers never repeat, across restarts too, so an answer from before a crash is not taken for a new one. */
+  private fetchesSent = 0;
+
   constructor(
     id: string,
     net: Network<ClusterMessage>,
@@ -105,6 +131,8 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       pending: [],
       proposedIsr: new Map(),
       truncatedInEpoch: new Map(),
+      waitingFetches: new Map(),
+      fetchInFlight: new Map(),
     };
   }
 
@@ -137,11 +165,16 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     if (name !== "tick") return;
     this.send(this.config.controller, { type: "Heartbeat", broker: this.id });
     for (const [partition, state] of this.durable.state) {
-      if (state.leader === this.id) this.checkIsr(partition, state);
-      else if (state.leader !== null && state.replicas.includes(this.id))
-        this.fetchFromLeader(partition, state);
+      if (state.leader === this.id) {
+        this.checkIsr(partition, state);
+        this.answerWaitingFetches(partition, (w) => w.deadlineMs <= this.sim.now);
+      } else if (state.leader !== null && state.replicas.includes(this.id)) {
+        const inFlight = this.volatile.fetchInFlight.get(partition);
+        if (inFlight === undefined || this.sim.now - inFlight.sentAtMs > this.config.fetchTimeoutMs)
+          this.fetchFromLeader(partition, state);
+      }
     }
-    this.setTimer("tick", this.config.fetchIntervalMs);
+    this.setTimer("tick", this.config.tickMs);
   }
 
   onMessage(from: string, msg: ClusterMessage): void {
@@ -227,6 +260,8 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       this.rememberProducer(msg.partition, producer.producerId, producer.sequence, offset);
     this.advanceHighWatermark(msg.partition, state);
     this.ackWhenCommitted(from, msg, offset, false);
+    // A new record: every follower fetch waiting at the log end is answered now, not at its deadline.
+    this.answerWaitingFetches(msg.partition, () => true);
   }
 
   private ackWhenCommitted(
@@ -264,6 +299,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
         records: [],
         highWatermark: this.highWatermark(msg.partition),
         leaderEpoch: state?.leaderEpoch ?? -1,
+        ...(msg.fetchId === undefined ? {} : { fetchId: msg.fetchId }),
         ...fields,
       });
     if (state === undefined || state.leader !== this.id) {
@@ -307,8 +343,52 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       ) {
         this.proposeIsr(msg.partition, state, [...state.isr, msg.replica]);
       }
+      if (records.length === 0) {
+        // Nothing to read: the fetch waits here (a long poll), replacing an earlier one from the
+        // same follower, until a record is appended or fetchWaitMaxMs passes.
+        this.waitingOn(msg.partition).set(msg.replica, {
+          follower: from,
+          fetchOffset: msg.fetchOffset,
+          fetchId: msg.fetchId,
+          deadlineMs: this.sim.now + this.config.fetchWaitMaxMs,
+        });
+        return;
+      }
     }
     respond({ records });
+  }
+
+  private waitingOn(partition: number): Map<string, WaitingFetch> {
+    let waiting = this.volatile.waitingFetches.get(partition);
+    if (waiting === undefined) {
+      waiting = new Map();
+      this.volatile.waitingFetches.set(partition, waiting);
+    }
+    return waiting;
+  }
+
+  /** Answer the waiting fetches of a partition that `due` selects, with what they can now read. */
+  private answerWaitingFetches(
+    partition: number,
+    due: (waiting: WaitingFetch) => boolean,
+    error?: "NOT_LEADER_OR_FOLLOWER",
+  ): void {
+    const waiting = this.volatile.waitingFetches.get(partition);
+    if (waiting === undefined || waiting.size === 0) return;
+    const state = this.durable.state.get(partition);
+    for (const [replica, w] of waiting) {
+      if (!due(w)) continue;
+      waiting.delete(replica);
+      this.send(w.follower, {
+        type: "FetchResponse",
+        partition,
+        records: error === undefined ? this.log(partition).read(w.fetchOffset, 50).map(toWire) : [],
+        highWatermark: this.highWatermark(partition),
+        leaderEpoch: state?.leaderEpoch ?? -1,
+        ...(w.fetchId === undefined ? {} : { fetchId: w.fetchId }),
+        ...(error === undefined ? {} : { error }),
+      });
+    }
   }
 
   /** Where the follower's epoch ends in our log (Kafka's LeaderEpochFileCache.endOffsetFor). */
@@ -395,14 +475,20 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
 
   private checkIsr(partition: number, state: PartitionState): void {
     const followers = this.followersOf(partition);
+    const endOffset = this.log(partition).endOffset;
     const lagging = state.isr.filter((m) => {
       if (m === this.id) return false;
-      const caughtUpAtMs = followers.get(m)?.caughtUpAtMs;
-      if (caughtUpAtMs === undefined) {
+      const progress = followers.get(m);
+      if (progress === undefined) {
         followers.set(m, this.freshProgress());
         return false;
       }
-      return this.sim.now - caughtUpAtMs > this.config.replicaLagMaxMs;
+      // Kafka's isFollowerOutOfSync: a follower at the leader's log end is in sync however long
+      // ago it fetched (its fetch may be waiting here); otherwise it must have caught up recently.
+      return (
+        progress.endOffset !== endOffset &&
+        this.sim.now - progress.caughtUpAtMs > this.config.replicaLagMaxMs
+      );
     });
     if (lagging.length > 0)
       this.proposeIsr(
@@ -442,6 +528,8 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       this.volatile.truncatedInEpoch.set(partition, state.leaderEpoch);
     }
     const last = log.endOffset > 0 ? log.at(log.endOffset - 1) : undefined;
+    const fetchId = ++this.fetchesSent;
+    this.volatile.fetchInFlight.set(partition, { fetchId, sentAtMs: this.sim.now });
     this.send(state.leader as string, {
       type: "Fetch",
       partition,
@@ -450,14 +538,19 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       fetchOffset: log.endOffset,
       lastFetchedEpoch: last?.epoch ?? -1,
       leaderEpoch: state.leaderEpoch,
+      fetchId,
     });
   }
 
   private followerReceive(msg: Extract<ClusterMessage, { type: "FetchResponse" }>): void {
+    // Only the answer to the fetch in flight counts: a late or duplicated one is ignored.
+    if (this.volatile.fetchInFlight.get(msg.partition)?.fetchId !== msg.fetchId) return;
+    this.volatile.fetchInFlight.delete(msg.partition);
     const state = this.durable.state.get(msg.partition);
     if (
       state === undefined ||
       state.leader === this.id ||
+      state.leader === null ||
       msg.error !== undefined ||
       msg.leaderEpoch !== state.leaderEpoch
     )
@@ -466,6 +559,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     if (msg.truncateTo !== undefined) {
       // Our last record is not the leader's record at that offset: find where the logs agree again.
       this.volatile.truncatedInEpoch.delete(msg.partition);
+      this.fetchFromLeader(msg.partition, state);
       return;
     }
     for (const r of msg.records) {
@@ -480,6 +574,9 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     }
     const hw = Math.min(msg.highWatermark, log.endOffset);
     if (hw > this.highWatermark(msg.partition)) this.durable.highWatermark.set(msg.partition, hw);
+    // Kafka's fetcher fetches again as soon as an answer is in: the next fetch tells the leader
+    // how far this replica has come, which is what moves the high watermark.
+    this.fetchFromLeader(msg.partition, state);
   }
 
   /**
@@ -527,7 +624,10 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       if (this.highWatermark(msg.partition) > target)
         this.durable.highWatermark.set(msg.partition, target);
     }
-    if (sameEpoch) this.volatile.truncatedInEpoch.set(msg.partition, state.leaderEpoch);
+    if (sameEpoch) {
+      this.volatile.truncatedInEpoch.set(msg.partition, state.leaderEpoch);
+      this.fetchFromLeader(msg.partition, state);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -540,6 +640,9 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     const lostLeadership = known?.leader === this.id && state.leader !== this.id;
     this.durable.state.set(state.partition, state);
     this.volatile.proposedIsr.delete(state.partition);
+    // A fetch in flight to a former leader, or in a former epoch, will not be answered usefully.
+    if (known?.leader !== state.leader || known?.leaderEpoch !== state.leaderEpoch)
+      this.volatile.fetchInFlight.delete(state.partition);
     // A leader records where its epoch starts, also when it leads again in a later epoch without
     // having heard of the ones between: a follower may hold records from those.
     if (state.leader === this.id)
@@ -552,6 +655,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       this.advanceHighWatermark(state.partition, state);
     }
     if (lostLeadership) {
+      this.answerWaitingFetches(state.partition, () => true, "NOT_LEADER_OR_FOLLOWER");
       for (const p of this.volatile.pending.filter((x) => x.partition === state.partition)) {
         this.send(p.producer, {
           type: "ProduceResponse",

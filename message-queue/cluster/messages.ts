@@ -6,6 +6,8 @@
  *   follower ──OffsetsForLeaderEpoch──▶ leader ──OffsetsForLeaderEpochResponse──▶ follower
  *                                              (where does my last epoch end on your log?)
  *   follower ──Fetch──▶ leader ──FetchResponse (records, high watermark)──▶ follower
+ *                      (a fetch with nothing to read waits at the leader until a record is
+ *                       appended or replica.fetch.wait.max.ms passes: a long poll)
  *   consumer ──Fetch──▶ leader ──FetchResponse (only up to the high watermark)──▶ consumer
  *   broker ──Heartbeat──▶ controller           (the controller fences brokers that stop)
  *   controller ──LeaderAndIsr──▶ broker        (who leads, who is in sync, which epoch)
@@ -72,6 +74,11 @@ export type ClusterMessage =
       /** The epoch of the record just before fetchOffset (-1 for none): how divergence is found. */
       readonly lastFetchedEpoch: number;
       readonly leaderEpoch: number;
+      /**
+       * A follower numbers its fetches and keeps one in flight per partition: the leader echoes
+       * the number, so a late or duplicated answer is recognised (Kafka's correlation id).
+       */
+      readonly fetchId?: number;
     }
   | {
       readonly type: "FetchResponse";
@@ -85,6 +92,8 @@ export type ClusterMessage =
        */
       readonly truncateTo?: number;
       readonly error?: "NOT_LEADER_OR_FOLLOWER";
+      /** The follower's fetch this answers. */
+      readonly fetchId?: number;
     }
   | {
       /**

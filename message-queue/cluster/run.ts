@@ -36,9 +36,16 @@ export interface ClusterOptions extends FaultFlags {
 export const CLUSTER_TIMING = {
   latencyMsMin: 1,
   latencyMsMax: 5,
-  fetchIntervalMs: 5,
+  tickMs: 5,
+  // Kafka's replica.fetch.wait.max.ms is 500 ms against a replica.lag.time.max.ms of 30 s and a
+  // broker session timeout of 9 s. Time is compressed here but the order is kept: the wait is far
+  // below the lag limit, so that a follower whose fetch waited at an idle leader, or was lost and
+  // sent again after fetchTimeoutMs, is still in sync when the next record comes; and the lag
+  // limit is above the session timeout.
+  fetchWaitMaxMs: 20,
+  fetchTimeoutMs: 35,
   sessionTimeoutMs: 40,
-  replicaLagMaxMs: 30,
+  replicaLagMaxMs: 100,
   broadcastMs: 50,
   requestTimeoutMs: 60,
   retryBackoffMs: 10,
@@ -116,7 +123,9 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
         controller: "controller",
         minInsyncReplicas: options.minInsync,
         replicaLagMaxMs: CLUSTER_TIMING.replicaLagMaxMs,
-        fetchIntervalMs: CLUSTER_TIMING.fetchIntervalMs,
+        tickMs: CLUSTER_TIMING.tickMs,
+        fetchWaitMaxMs: CLUSTER_TIMING.fetchWaitMaxMs,
+        fetchTimeoutMs: CLUSTER_TIMING.fetchTimeoutMs,
         idempotence: options.idempotence,
         ...(options.truncation === undefined ? {} : { truncation: options.truncation }),
       }),

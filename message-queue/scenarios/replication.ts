@@ -227,7 +227,7 @@ function compare(trace: Trace, options: Options): void {
       "produce latency (no faults)",
     ],
     rows,
-    "acks=all waits for the followers' next fetch: that wait is the price of surviving the leader's crash. Random faults rarely leave the leader alone in the ISR, which unclean election needs to do harm; the run below sets that up on purpose.",
+    "acks=all waits until the followers have fetched the record and asked for the next one, about one follower round trip more than acks=1 (their fetches wait at the leader and are answered as soon as the record is appended): that wait is the price of surviving the leader's crash. Random faults rarely leave the leader alone in the ISR, which unclean election needs to do harm; the run below sets that up on purpose.",
   );
 }
 

@@ -2,9 +2,14 @@ import { describe, expect, it } from "vitest";
 import { Broker } from "../../message-queue/cluster/broker.js";
 import { Controller } from "../../message-queue/cluster/controller.js";
 import type { ClusterMessage } from "../../message-queue/cluster/messages.js";
-import { type ClusterOptions, runCluster } from "../../message-queue/cluster/run.js";
+import {
+  CLUSTER_TIMING,
+  type ClusterOptions,
+  runCluster,
+} from "../../message-queue/cluster/run.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
+import { percentile } from "../../shared/stats.js";
 import { Trace, type TraceEvent } from "../../shared/trace.js";
 
 /** A limit for the tests that run hundreds of clusters, so that a busy machine does not fail them. */
@@ -87,8 +92,8 @@ describe("replication, over seeds with a broker crash at a random time", () => {
   );
 
   // The issue's command: broker-2's last record is from epoch 1, which the new leader never saw;
-  // its record at offset 17 is from epoch 0. KIP-101 truncates broker-2 to offset 18 and leaves it
-  // there for good (every fetch finds offset 17 different); KIP-279 truncates it to 17.
+  // its record at offset 37 is from epoch 0. KIP-101 truncates broker-2 to offset 38 and leaves it
+  // there for good (every fetch finds offset 37 different); KIP-279 truncates it to 37.
   const seed169: ClusterOptions = {
     ...base,
     seed: 169,
@@ -104,11 +109,11 @@ describe("replication, over seeds with a broker crash at a random time", () => {
   it("seed 169: the liveness check catches the KIP-101 truncation rule (broken variant) leaving broker-2 diverged", () => {
     const broken = runCluster(Trace.silent(), { ...seed169, truncation: "kip-101" });
     expect(broken.diverged, replay(seed169)).toEqual([
-      "broker-2, partition 0: log end 18, the leader's 209; they differ from offset 17",
+      "broker-2, partition 0: log end 38, the leader's 220; they differ from offset 37",
     ]);
   });
 
-  it("seed 169: with KIP-279, broker-2 truncates to offset 17, catches up, and its log equals the leader's", () => {
+  it("seed 169: with KIP-279, broker-2 truncates to offset 37, catches up, and its log equals the leader's", () => {
     const trace = new Trace({ messages: false });
     const r = runCluster(trace, seed169);
     expect(r.diverged, replay(seed169)).toEqual([]);
@@ -116,7 +121,7 @@ describe("replication, over seeds with a broker crash at a random time", () => {
       (e) => e.kind === "note" && e.node === "broker-2" && e.text.startsWith("truncates"),
     );
     expect(truncations.map((e) => (e as { text: string }).text)).toEqual([
-      "truncates partition 0 to offset 17, dropping 10 record(s) the leader does not have: epoch 0 ends at offset 18 in the leader's log and at 17 in this one",
+      "truncates partition 0 to offset 37, dropping 4 record(s) the leader does not have: epoch 0 ends at offset 38 in the leader's log and at 37 in this one",
     ]);
   });
 
@@ -194,7 +199,9 @@ describe("a broker, message by message", () => {
       controller: "controller",
       minInsyncReplicas: 2,
       replicaLagMaxMs: 30,
-      fetchIntervalMs: 5,
+      tickMs: 5,
+      fetchWaitMaxMs: 20,
+      fetchTimeoutMs: 35,
       idempotence: false,
       truncation,
     };
@@ -290,7 +297,7 @@ describe("a broker, message by message", () => {
     // The leader's epoch 0 ends at 3, this log's at 2: the logs agree up to offset 2.
     answer(1, 0, 3);
     expect(broker.log(0).endOffset).toBe(2);
-    broker.onTimer("tick");
+    // Its log is now a prefix of the leader's: it fetches at once, without waiting for a tick.
     expect(sent().at(-1)).toMatchObject({ type: "Fetch", fetchOffset: 2, lastFetchedEpoch: 0 });
     expect(notes().filter((n) => n.startsWith("truncates"))).toEqual([
       "truncates partition 0 to offset 4, dropping 2 record(s) the leader does not have: the leader's latest epoch up to 3 is 2, which this log lacks, so it keeps what it has up to the end of its own epoch 1 and asks again (KIP-279)",
@@ -312,7 +319,6 @@ describe("a broker, message by message", () => {
     });
     expect(broker.log(0).endOffset).toBe(2);
     expect(broker.log(0).at(1)?.epoch).toBe(1);
-    broker.onTimer("tick");
     expect(sent().at(-1)).toMatchObject({ type: "Fetch", fetchOffset: 2, lastFetchedEpoch: 1 });
   });
 
@@ -366,6 +372,43 @@ describe("a broker, message by message", () => {
     expect(broker.highWatermark(0)).toBe(1);
   });
 
+  it("holds a follower's fetch that finds nothing new, answers it as soon as a record is appended, or empty at replica.fetch.wait.max.ms", () => {
+    const { broker, sent } = leaderWithLog([]);
+    const fetch = (fetchOffset: number, fetchId: number) =>
+      broker.receive("broker-2", {
+        type: "Fetch",
+        partition: 0,
+        replica: "broker-2",
+        isFollower: true,
+        fetchOffset,
+        lastFetchedEpoch: fetchOffset === 0 ? -1 : 2,
+        leaderEpoch: 2,
+        fetchId,
+      });
+    const answers = () => sent().filter((m) => m.type === "FetchResponse");
+    fetch(0, 1);
+    expect(answers()).toEqual([]); // it waits at the leader: a long poll
+    broker.receive("producer", {
+      type: "Produce",
+      requestId: "r1",
+      partition: 0,
+      key: null,
+      value: "x",
+      acks: "all",
+    });
+    expect(answers()).toMatchObject([
+      { type: "FetchResponse", fetchId: 1, records: [{ offset: 0, value: "x" }] },
+    ]);
+    fetch(1, 2);
+    expect(answers()).toHaveLength(1);
+    // Ticks before the deadline (20 ms here) leave it waiting; the first tick after answers it empty.
+    broker.sim.runUntil(() => false, 15);
+    expect(answers()).toHaveLength(1);
+    broker.sim.runUntil(() => false, 25);
+    expect(answers()).toHaveLength(2);
+    expect(answers().at(-1)).toMatchObject({ fetchId: 2, records: [], highWatermark: 1 });
+  });
+
   it("refuses acks=all when the ISR is smaller than min.insync.replicas", () => {
     const { broker, sent } = leaderWithLog([]);
     broker.receive("controller", {
@@ -390,6 +433,20 @@ describe("a broker, message by message", () => {
     expect(sent().filter((m) => m.type === "ProduceResponse")).toEqual([
       { type: "ProduceResponse", requestId: "r2", partition: 0, error: "NOT_ENOUGH_REPLICAS" },
     ]);
+  });
+});
+
+describe("produce latency, no faults", () => {
+  it("acks=all costs one follower round trip more than acks=1 (median), as with Kafka's long-polling followers", () => {
+    const calm = { ...base, seed: 1, messages: 100, loss: 0, crash: 0, partition: 0 };
+    const median = (acks: "1" | "all") =>
+      percentile(runCluster(Trace.silent(), { ...calm, acks }).latenciesMs, 50);
+    const one = median("1");
+    const all = median("all");
+    // The follower's waiting fetch is answered when the record is appended, and its next fetch
+    // (which moves the high watermark) follows at once: two network hops, no polling interval.
+    expect(all).toBeGreaterThan(one);
+    expect(all - one).toBeLessThanOrEqual(2 * CLUSTER_TIMING.latencyMsMax);
   });
 });
 
