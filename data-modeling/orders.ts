@@ -54,6 +54,10 @@ export const LOSSY_DECOMPOSITION: Record<string, string[]> = {
   product_side: ["product_id", "product_name", "unit_price", "quantity"],
 };
 
+export const FIRST_ORDER_ID = 100;
+/** The customer who orders once, in the last order: the delete anomaly forgets them. */
+export const ONE_TIME_CUSTOMER_ID = 5;
+
 const CUSTOMERS = [
   { id: 1, name: "Ada", city: "London" },
   { id: 2, name: "Grace", city: "Arlington" },
@@ -71,18 +75,24 @@ const PRODUCTS = [
 /**
  * Order lines that satisfy ORDER_FDS: `orders` orders from the regular customers, each with one to
  * three distinct products, plus one order from a customer who has ordered only once (the delete
- * anomaly needs one).
+ * anomaly needs one). The first order has two lines at least, so its customer has two rows and the
+ * update anomaly can always be shown; the one-time customer buys a single product that the first
+ * order does not hold, so a new line of the first order can restate that product's price: each
+ * anomaly happens however few orders there are, at every seed.
  */
 export function generateOrderLines(random: Random, orders: number): OrderLine[] {
   const lines: OrderLine[] = [];
-  const once = { id: 5, name: "Radia", city: "Seattle" };
+  const once = { id: ONE_TIME_CUSTOMER_ID, name: "Radia", city: "Seattle" };
+  let firstOrder: readonly (typeof PRODUCTS)[number][] = [];
   for (let o = 0; o <= orders; o++) {
-    const customer = o === orders ? once : random.pick(CUSTOMERS);
-    const orderId = 100 + o;
+    const isOnce = o === orders;
+    const customer = isOnce ? once : random.pick(CUSTOMERS);
+    const orderId = FIRST_ORDER_ID + o;
     const date = `2026-11-${String(1 + random.int(0, 26)).padStart(2, "0")}`;
-    // The first order has at least two lines, so its customer has two rows in the flat table
-    // and the update anomaly can always be shown, however few orders there are.
-    const products = random.shuffle(PRODUCTS).slice(0, random.int(o === 0 ? 2 : 1, 3));
+    const products = isOnce
+      ? [random.pick(PRODUCTS.filter((p) => !firstOrder.includes(p)))]
+      : random.shuffle(PRODUCTS).slice(0, random.int(o === 0 ? 2 : 1, 3));
+    if (o === 0) firstOrder = products;
     for (const product of products) {
       lines.push({
         order_id: orderId,

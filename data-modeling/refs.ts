@@ -1,7 +1,8 @@
 /**
  * Where each idea is in the book (first-edition section titles). Normal forms are not in DDIA;
  * the book only says why normalizing matters ("Removing such duplication is the key idea behind
- * normalization in databases", chapter 2), so those references name the textbook definitions.
+ * normalization in databases", in Many-to-One and Many-to-Many Relationships), so those
+ * references name Codd's papers, where the normal forms were defined.
  */
 export const REF = {
   relationalVsDocument: "DDIA ch. 2, Relational Model Versus Document Model",
@@ -17,5 +18,6 @@ export const REF = {
   fanOut: "DDIA ch. 1, Describing Load (Twitter's home timelines)",
   multiObject: "DDIA ch. 7, Single-Object and Multi-Object Operations",
   normalForms:
-    "Codd's normal forms (1NF-3NF) and Boyce-Codd normal form, as database textbooks define them",
+    "not in DDIA: E. F. Codd, Further Normalization of the Data Base Relational Model (1971), for 1NF to 3NF",
+  bcnf: "not in DDIA: E. F. Codd, Recent Investigations in Relational Data Base Systems (1974), for Boyce-Codd normal form",
 } as const;

@@ -7,7 +7,7 @@
 
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
-import type { Trace } from "../../shared/trace.js";
+import type { Cell, Trace } from "../../shared/trace.js";
 import {
   candidateKeys,
   type Dependency,
@@ -21,7 +21,9 @@ import {
   ADDRESS_BCNF,
   ADDRESS_COLUMNS,
   ADDRESS_FDS,
+  FIRST_ORDER_ID,
   generateOrderLines,
+  ONE_TIME_CUSTOMER_ID,
   ORDER_COLUMNS,
   ORDER_FDS,
   type OrderLine,
@@ -29,7 +31,24 @@ import {
   THIRD_NORMAL_FORM,
 } from "../orders.js";
 import { REF } from "../refs.js";
-import { Sql } from "../sql.js";
+import { type Row, Sql } from "../sql.js";
+
+/**
+ * Rows a statement acts on, shown as a table so the reader sees the data change: the first eight,
+ * which hold the first order's rows (the queries sort by order_id), and a count of the rest.
+ */
+function showRows(trace: Trace, title: string, rows: readonly Row[]): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const shown = 8;
+  trace.table(
+    title,
+    columns,
+    rows
+      .slice(0, shown)
+      .map((row) => columns.map((c): Cell => (row[c] === null ? "NULL" : String(row[c])))),
+    rows.length > shown ? `… and ${rows.length - shown} more rows` : undefined,
+  );
+}
 
 /** Create each part as the distinct projection of `source`. */
 export function decompose(
@@ -106,7 +125,6 @@ function checkDecomposition(
     chase && data.spurious === 0 && data.missing === 0,
     {
       detail: `chase: ${chase ? "lossless" : "lossy"}; joining the parts back in SQLite: ${data.spurious} spurious, ${data.missing} missing rows`,
-      ref: REF.normalForms,
     },
   );
   const lost = lostDependencies(Object.values(parts), fds);
@@ -116,7 +134,6 @@ function checkDecomposition(
       lost.length === 0
         ? "each one can be enforced inside one table"
         : `lost: ${lost.map(show).join("; ")}`,
-    ref: REF.normalForms,
   });
 }
 
@@ -167,7 +184,6 @@ export const normalization: Scenario<{ orders: number }> = {
     const keys = candidateKeys(columns, ORDER_FDS);
     trace.note(
       `Functional dependencies, as the business states them:\n${ORDER_FDS.map((d) => `  ${show(d)}`).join("\n")}\nCandidate key: (${keys.map((k) => k.join(", ")).join(") or (")}). Highest normal form: ${normalForm(columns, ORDER_FDS)}.`,
-      { ref: REF.normalForms },
     );
     const flatViolations = violations(columns, ORDER_FDS);
     trace.note(
@@ -183,7 +199,7 @@ export const normalization: Scenario<{ orders: number }> = {
     );
 
     // Decompose from the pristine table first; the anomalies below are rolled back afterwards.
-    trace.section("Decomposing into 2NF, then 3NF", REF.normalForms);
+    trace.section("Decomposing into 2NF, then 3NF");
     decompose(sql, "order_lines_flat", SECOND_NORMAL_FORM);
     describeParts(
       trace,
@@ -227,19 +243,27 @@ export const normalization: Scenario<{ orders: number }> = {
       ORDER_FDS,
     );
 
-    trace.section("The three anomalies, flat and in 3NF", REF.normalForms);
-    // A customer with two rows at least (the first order has two lines), so that one can disagree.
-    const rowsOf = (id: OrderLine["customer_id"]) =>
-      lines.filter((l) => l.customer_id === id).length;
-    const victim = lines.find((l) => l.customer_id !== 5 && rowsOf(l.customer_id) > 1) as OrderLine;
-    const onceOnly = lines.find((l) => l.customer_id === 5) as OrderLine;
+    trace.section("The anomalies, flat and in 3NF");
+    // The first order has two lines at least, and the one-time customer's single product is one
+    // the first order does not hold (see generateOrderLines): every anomaly below happens.
+    const firstOrder = lines.filter((l) => l.order_id === FIRST_ORDER_ID);
+    const victim = firstOrder[0] as OrderLine;
+    const onceOnly = lines.find((l) => l.customer_id === ONE_TIME_CUSTOMER_ID) as OrderLine;
+    const restatedPrice = Number(onceOnly.unit_price) + 2;
+    const rowsOfCustomer =
+      "SELECT order_id, product_id, customer_id, customer_name, customer_city FROM order_lines_flat WHERE customer_id = ? ORDER BY order_id, product_id";
     sql.run("SAVEPOINT anomalies");
     trace.note(
-      `Update anomaly: customer ${victim.customer_id} moves, and only one of their rows is updated.`,
+      `Update anomaly: customer ${victim.customer_id} (${victim.customer_name}) moves to Leeds, and only one of their ${lines.filter((l) => l.customer_id === victim.customer_id).length} rows is updated.`,
     );
     sql.run(
       "UPDATE order_lines_flat SET customer_city = 'Leeds' WHERE order_id = ? AND product_id = ?",
       [victim.order_id, victim.product_id],
+    );
+    showRows(
+      trace,
+      `Customer ${victim.customer_id}'s rows after the update`,
+      sql.all(rowsOfCustomer, [victim.customer_id]),
     );
     const twoCities = sql.all(
       `SELECT customer_id, GROUP_CONCAT(DISTINCT customer_city) AS cities FROM order_lines_flat
@@ -251,11 +275,27 @@ export const normalization: Scenario<{ orders: number }> = {
     const insertError = sql.runExpectingError(
       "INSERT INTO order_lines_flat (order_id, product_id, product_name, unit_price) VALUES (NULL, 15, 'webcam', 59)",
     );
-    trace.note("…and a new line can restate a product's price differently: nothing stops it.");
-    sql.run(
-      `INSERT INTO order_lines_flat SELECT order_id, order_date, customer_id, customer_name, customer_city, 12, 'mouse', 21, 1
-       FROM order_lines_flat WHERE order_id = ? AND NOT EXISTS (SELECT 1 FROM order_lines_flat WHERE order_id = ? AND product_id = 12) LIMIT 1`,
-      [onceOnly.order_id, onceOnly.order_id],
+    trace.note(
+      `…and a new line can restate a product's price differently: order ${victim.order_id} adds a ${onceOnly.product_name} at ${restatedPrice}, where the table already says ${onceOnly.unit_price}. Nothing stops it.`,
+    );
+    sql.run(`INSERT INTO order_lines_flat VALUES (${columns.map(() => "?").join(", ")})`, [
+      victim.order_id,
+      victim.order_date,
+      victim.customer_id,
+      victim.customer_name,
+      victim.customer_city,
+      onceOnly.product_id,
+      onceOnly.product_name,
+      restatedPrice,
+      1,
+    ]);
+    showRows(
+      trace,
+      `Product ${onceOnly.product_id}'s rows after the insert`,
+      sql.all(
+        "SELECT order_id, product_id, product_name, unit_price FROM order_lines_flat WHERE product_id = ? ORDER BY order_id",
+        [onceOnly.product_id],
+      ),
     );
     const twoPrices = sql.all(
       `SELECT product_id, GROUP_CONCAT(DISTINCT unit_price) AS prices FROM order_lines_flat
@@ -264,6 +304,11 @@ export const normalization: Scenario<{ orders: number }> = {
     trace.note(
       `Delete anomaly: customer ${onceOnly.customer_id} (${onceOnly.customer_name}) cancels their only order, and with it goes everything we knew about them.`,
     );
+    showRows(
+      trace,
+      `Customer ${onceOnly.customer_id}'s rows before the delete`,
+      sql.all(rowsOfCustomer, [onceOnly.customer_id]),
+    );
     sql.run("DELETE FROM order_lines_flat WHERE order_id = ?", [onceOnly.order_id]);
     const stillKnown = sql.all(
       "SELECT DISTINCT customer_name, customer_city FROM order_lines_flat WHERE customer_id = ?",
@@ -271,7 +316,9 @@ export const normalization: Scenario<{ orders: number }> = {
     );
     sql.run("ROLLBACK TO anomalies");
 
-    trace.note("The same three changes on the 3NF tables:");
+    trace.note(
+      "The same changes on the 3NF tables: the city and the price are each stored once, and a line refers to its product by ID.",
+    );
     sql.run("SAVEPOINT normalized");
     const cityRows = sql.run("UPDATE customers SET customer_city = 'Leeds' WHERE customer_id = ?", [
       victim.customer_id,
@@ -282,6 +329,13 @@ export const normalization: Scenario<{ orders: number }> = {
        GROUP BY o.customer_id HAVING COUNT(DISTINCT c.customer_city) > 1`,
     );
     const productInsert = sql.runExpectingError("INSERT INTO products VALUES (15, 'webcam', 59)");
+    sql.run("INSERT INTO order_lines VALUES (?, ?, ?)", [victim.order_id, onceOnly.product_id, 1]);
+    const normalizedPrices = Number(
+      sql.value(
+        "SELECT COUNT(DISTINCT unit_price) AS prices FROM order_lines NATURAL JOIN products WHERE product_id = ?",
+        [onceOnly.product_id],
+      ),
+    );
     sql.run("DELETE FROM order_lines WHERE order_id = ?", [onceOnly.order_id]);
     sql.run("DELETE FROM orders WHERE order_id = ?", [onceOnly.order_id]);
     const normalizedKnown = sql.all(
@@ -290,14 +344,15 @@ export const normalization: Scenario<{ orders: number }> = {
     );
     sql.run("ROLLBACK TO normalized");
 
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
     trace.table(
       "Anomalies",
       ["change", "flat (1NF)", "3NF"],
       [
         [
           "a customer moves",
-          `${twoCities.length} customer(s) now in two cities`,
-          `${cityRows} row updated, ${normalizedTwoCities.length} inconsistent`,
+          `${plural(twoCities.length, "customer")} now in two cities`,
+          `${plural(cityRows, "row")} updated, ${normalizedTwoCities.length} inconsistent`,
         ],
         [
           "a new product",
@@ -306,8 +361,8 @@ export const normalization: Scenario<{ orders: number }> = {
         ],
         [
           "a price restated",
-          `${twoPrices.length} product(s) with two prices`,
-          "stated once, in products",
+          `${plural(twoPrices.length, "product")} with two prices`,
+          `${plural(normalizedPrices, "price")}, stated once in products`,
         ],
         [
           "the only order deleted",
@@ -319,27 +374,32 @@ export const normalization: Scenario<{ orders: number }> = {
     trace.check(
       "the flat table lets an UPDATE leave a customer in two cities (update anomaly)",
       twoCities.length > 0,
-      { ref: REF.normalForms },
+      { detail: twoCities.map((r) => `customer ${r.customer_id}: ${r.cities}`).join("; ") },
     );
     trace.check(
       "the flat table cannot record a product without an order (insert anomaly)",
       insertError !== undefined,
-      {
-        detail: insertError,
-      },
+      { detail: insertError },
+    );
+    trace.check(
+      "the flat table lets a new line state a second price for a product",
+      twoPrices.length > 0,
+      { detail: twoPrices.map((r) => `product ${r.product_id}: ${r.prices}`).join("; ") },
     );
     trace.check(
       "deleting the flat table's only order of a customer forgets the customer (delete anomaly)",
       stillKnown.length === 0,
+      { detail: `customer ${onceOnly.customer_id}: ${stillKnown.length} rows left` },
     );
     trace.check(
       "in 3NF the same changes leave the data consistent",
       normalizedTwoCities.length === 0 &&
         productInsert === undefined &&
+        normalizedPrices === 1 &&
         normalizedKnown.length === 1,
     );
 
-    trace.section("Where BCNF differs from 3NF", REF.normalForms);
+    trace.section("Where BCNF differs from 3NF", REF.bcnf);
     trace.note(
       `An address relation (${ADDRESS_COLUMNS.join(", ")}) with\n${ADDRESS_FDS.map((d) => `  ${show(d)}`).join("\n")}\nCandidate keys: ${candidateKeys(
         ADDRESS_COLUMNS,
