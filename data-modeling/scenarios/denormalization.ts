@@ -7,6 +7,7 @@
 import { flag, integer, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
 import {
+  type Counters,
   checkPages,
   emptyCounters,
   loadCatalog,
@@ -25,6 +26,20 @@ interface Options {
   reads: number;
   writes: number;
   missedFanOut: boolean;
+}
+
+/**
+ * The verdict on denormalizing, from the measured rows alone: rows read saved against rows written
+ * added, a row read and a row written counted alike (a write usually costs more, which only
+ * strengthens a "not worth it").
+ */
+export function verdict(readsSaved: number, writesAdded: number): string {
+  if (readsSaved === 0 && writesAdded === 0) return "No workload ran: there is nothing to weigh.";
+  if (readsSaved > writesAdded)
+    return `The copy saved ${readsSaved - writesAdded} more rows than it cost: worth it for this workload.`;
+  if (readsSaved < writesAdded)
+    return `The copy cost ${writesAdded - readsSaved} more rows than it saved: not worth it for this workload.`;
+  return "The copy saved exactly as many rows as it cost: no gain for this workload.";
 }
 
 export const denormalization: Scenario<Options> = {
@@ -54,7 +69,6 @@ export const denormalization: Scenario<Options> = {
     trace.section("A product page, read far more often than it is written", REF.fanOut);
     trace.note(
       `${products} products from ${sellers} sellers, ${products * 10} reviews. Normalized, a page view joins the product, its seller and all its reviews. Denormalized, a product_pages table keeps the seller's name, the review count and the star total ready in one row, the way Twitter keeps each user's home timeline ready rather than assembling it at every read.`,
-      { ref: REF.fanOut },
     );
     loadCatalog(sql, random, products, sellers, products * 10);
     if (missedFanOut) {
@@ -64,27 +78,29 @@ export const denormalization: Scenario<Options> = {
       );
     }
 
+    // The demonstration below is counted apart: the workload's totals are the workload's alone.
+    const shown = { normalized: emptyCounters(), denormalized: emptyCounters() };
+    const workload = { normalized: emptyCounters(), denormalized: emptyCounters() };
     trace.note("One page view each way:");
-    const normalized = emptyCounters();
-    const denormalized = emptyCounters();
-    viewNormalized(sql, 1, normalized);
-    viewDenormalized(sql, 1, denormalized);
+    viewNormalized(sql, 1, shown.normalized);
+    viewDenormalized(sql, 1, shown.denormalized);
     trace.note(
       "One review written each way: the denormalized copy needs a second statement, in the same transaction.",
       {
         ref: REF.multiObject,
       },
     );
-    const apply = (write: Write) =>
+    const apply = (write: Write, counters: typeof workload) =>
       sql.transaction(() => {
-        writeNormalized(sql, write, normalized);
-        denormalized.statements++;
-        denormalized.rowsWritten++;
-        maintainPages(sql, write, denormalized, missedFanOut);
+        writeNormalized(sql, write, counters.normalized);
+        // The denormalized design writes the normalized tables too, then its copy.
+        counters.denormalized.statements++;
+        counters.denormalized.rowsWritten++;
+        maintainPages(sql, write, counters.denormalized, missedFanOut);
       });
-    apply({ kind: "review", productId: 1, stars: 5 });
+    apply({ kind: "review", productId: 1, stars: 5 }, shown);
     trace.note("And a seller rename: one row in sellers, and a copy on every page of that seller:");
-    apply({ kind: "rename", sellerId: 1, name: "Seller 1 Ltd" });
+    apply({ kind: "rename", sellerId: 1, name: "Seller 1 Ltd" }, shown);
 
     let renames = 1;
     sql.bulk(() => {
@@ -97,45 +113,56 @@ export const denormalization: Scenario<Options> = {
           if (random.chance(0.1)) {
             renames++;
             const sellerId = random.int(1, sellers);
-            apply({ kind: "rename", sellerId, name: `Seller ${sellerId} (renamed ${renames})` });
+            apply(
+              { kind: "rename", sellerId, name: `Seller ${sellerId} (renamed ${renames})` },
+              workload,
+            );
           } else {
-            apply({ kind: "review", productId: random.int(1, products), stars: random.int(1, 5) });
+            apply(
+              { kind: "review", productId: random.int(1, products), stars: random.int(1, 5) },
+              workload,
+            );
           }
         } else {
           const productId = random.int(1, products);
-          viewNormalized(sql, productId, normalized);
-          viewDenormalized(sql, productId, denormalized);
+          viewNormalized(sql, productId, workload.normalized);
+          viewDenormalized(sql, productId, workload.denormalized);
         }
       }
     });
     trace.note(
       `The workload: ${reads} page views and ${writes} writes (about one in ten a seller rename), run against both (--verbose shows every statement).`,
     );
-    const perView = (c: typeof normalized) => (c.pageViews === 0 ? 0 : c.rowsRead / c.pageViews);
+    const { normalized, denormalized } = workload;
+    const perView = (c: Counters) =>
+      c.pageViews === 0 ? undefined : (c.rowsRead / c.pageViews).toFixed(1);
+    const readsSaved = normalized.rowsRead - denormalized.rowsRead;
+    const writesAdded = denormalized.rowsWritten - normalized.rowsWritten;
     trace.table(
       "What denormalizing costs and saves",
       ["measure", "normalized", "denormalized"],
       [
-        [
-          "rows read per page view",
-          perView(normalized).toFixed(1),
-          perView(denormalized).toFixed(1),
-        ],
+        ["rows read per page view", perView(normalized) ?? "-", perView(denormalized) ?? "-"],
         ["rows read, whole workload", normalized.rowsRead, denormalized.rowsRead],
         ["rows written, whole workload", normalized.rowsWritten, denormalized.rowsWritten],
         ["statements, whole workload", normalized.statements, denormalized.statements],
       ],
-      `Reads saved: ${normalized.rowsRead - denormalized.rowsRead} rows; writes added: ${denormalized.rowsWritten - normalized.rowsWritten} rows. Worth it when reads dominate, as here.`,
+      `Rows read saved: ${readsSaved}; rows written added: ${writesAdded}. ${verdict(readsSaved, writesAdded)}`,
     );
-    trace.check(
-      "the denormalized copy reads fewer rows per page view",
-      perView(denormalized) < perView(normalized),
-      {
-        detail: `${perView(normalized).toFixed(1)} → ${perView(denormalized).toFixed(1)}`,
-      },
-    );
+    if (normalized.pageViews === 0) {
+      trace.notExercised(
+        "the denormalized copy reads fewer rows per page view",
+        "the workload has no page views (--reads 0)",
+      );
+    } else {
+      trace.check(
+        "the denormalized copy reads fewer rows per page view",
+        denormalized.rowsRead < normalized.rowsRead,
+        { detail: `${perView(normalized)} → ${perView(denormalized)}` },
+      );
+    }
 
-    trace.section("Does the copy still agree with the source of truth?", REF.multiObject);
+    trace.section("Does the copy still agree with the source of truth?");
     const disagreements = checkPages(sql);
     trace.check(
       "every product page agrees with the normalized tables",
