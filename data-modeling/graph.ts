@@ -147,9 +147,15 @@ export function emigrants(g: PropertyGraph, from: string, to: string): string[] 
   return out.sort();
 }
 
-/** Example 2-2's schema: one table of vertices, one of edges, properties as JSON. */
+/**
+ * Example 2-2's schema, column for column: one table of vertices, one of edges, properties as
+ * JSON. A vertex's label (Location, Person) lives only in the graph in memory, as in the book,
+ * whose vertices table has no label column.
+ */
 export const GRAPH_SCHEMA = [
-  "CREATE TABLE vertices (vertex_id INTEGER PRIMARY KEY, label TEXT, properties JSON)",
+  `CREATE TABLE vertices (
+     vertex_id  INTEGER PRIMARY KEY,
+     properties JSON)`,
   `CREATE TABLE edges (
      edge_id     INTEGER PRIMARY KEY,
      tail_vertex INTEGER REFERENCES vertices (vertex_id),
@@ -169,9 +175,8 @@ export function graphToSql(sql: Sql, g: PropertyGraph): void {
   sql.bulk(() =>
     sql.transaction(() => {
       for (const v of g.vertices.values()) {
-        sql.run("INSERT OR IGNORE INTO vertices VALUES (?, ?, ?)", [
+        sql.run("INSERT OR IGNORE INTO vertices VALUES (?, ?)", [
           v.id,
-          v.label,
           JSON.stringify(v.properties),
         ]);
       }

@@ -4,9 +4,12 @@
  * - Relational, normalized: users, positions, education and contact_info tables, with regions,
  *   industries, organizations and schools as their own tables referenced by ID (many-to-one and
  *   many-to-many relationships through foreign keys).
- * - Document: one JSON document per profile, as a document database stores it. The one-to-many
- *   parts (positions, education, contact info) nest inside; the many-to-one parts are copied in by
- *   name (region, industry, organization, school), which is the duplication the book warns of.
+ * - Document: one JSON document per profile, shaped as the book's Example 2-1. The one-to-many
+ *   parts (positions, education, contact info) nest inside. Region and industry are stored by ID
+ *   (`region_id`, `industry_id`), as in Example 2-1, and resolved from lists the application keeps
+ *   in memory (the book: they are "small and slow-changing enough"); organization and school are
+ *   free text, as in Example 2-1, so every profile carries its own copy of those names: the
+ *   duplication the book warns of.
  *
  * The same operations (renames, edits) apply to both; the document side must fan a rename out to
  * every copy. `missedFanOut` is the broken variant: it forgets one copy.
@@ -35,6 +38,22 @@ export interface Profile {
   summary: string;
   region: string;
   industry: string;
+  positions: Position[];
+  education: Education[];
+  contact_info: Record<string, string>;
+}
+
+/**
+ * A profile as the document model stores it (Example 2-1): IDs for region and industry, names
+ * copied in for organizations and schools.
+ */
+export interface ProfileDocument {
+  user_id: number;
+  first_name: string;
+  last_name: string;
+  summary: string;
+  region_id: string;
+  industry_id: number;
   positions: Position[];
   education: Education[];
   contact_info: Record<string, string>;
@@ -391,7 +410,7 @@ export function renderRelationalAsJson(sql: Sql, userId: number): Profile | unde
        'education', json((SELECT json_group_array(json_object('school_name', s.name, 'start', e.start_year, 'end', e.end_year))
                           FROM (SELECT * FROM education WHERE user_id = u.user_id ORDER BY education_id) e
                           JOIN schools s ON s.school_id = e.school_id)),
-       'contact_info', json((SELECT json_group_object(kind, url) FROM contact_info WHERE user_id = u.user_id)))
+       'contact_info', json((SELECT json_group_object(kind, url) FROM contact_info WHERE user_id = u.user_id))) AS profile
      FROM users u
      JOIN regions r ON r.region_id = u.region_id
      JOIN industries i ON i.industry_id = u.industry_id
@@ -442,14 +461,14 @@ export class DocumentStore {
     return this.documents.size;
   }
 
-  put(profile: Profile, detail = false): void {
+  put(profile: ProfileDocument, detail = false): void {
     this.documents.set(profile.user_id, JSON.stringify(profile));
     this.stats.documentsWritten++;
     if (!detail)
       this.trace?.query("doc", `profiles.put(${profile.user_id}, {...})`, "1 document written");
   }
 
-  get(userId: number): Profile | undefined {
+  get(userId: number): ProfileDocument | undefined {
     const text = this.documents.get(userId);
     this.stats.lookups++;
     if (text !== undefined) this.stats.documentsRead++;
@@ -458,11 +477,11 @@ export class DocumentStore {
       `profiles.get(${userId})`,
       text === undefined ? "not found" : "1 document",
     );
-    return text === undefined ? undefined : (JSON.parse(text) as Profile);
+    return text === undefined ? undefined : (JSON.parse(text) as ProfileDocument);
   }
 
   /** Write back a batch of documents (the fan-out of a rename), traced as one line. */
-  putAll(profiles: readonly Profile[], description: string): void {
+  putAll(profiles: readonly ProfileDocument[], description: string): void {
     for (const profile of profiles) {
       this.documents.set(profile.user_id, JSON.stringify(profile));
       this.stats.documentsWritten++;
@@ -477,12 +496,12 @@ export class DocumentStore {
   }
 
   /** Every document for which `match` holds: a full scan, reading each one. */
-  scan(description: string, match: (profile: Profile) => boolean): Profile[] {
+  scan(description: string, match: (profile: ProfileDocument) => boolean): ProfileDocument[] {
     this.stats.scans++;
-    const out: Profile[] = [];
+    const out: ProfileDocument[] = [];
     for (const text of this.documents.values()) {
       this.stats.documentsRead++;
-      const profile = JSON.parse(text) as Profile;
+      const profile = JSON.parse(text) as ProfileDocument;
       if (match(profile)) out.push(profile);
     }
     this.trace?.query(
@@ -494,34 +513,58 @@ export class DocumentStore {
   }
 
   /** All documents, without counting or tracing: for checks only, never for the workload. */
-  snapshot(): Profile[] {
-    return [...this.documents.values()].map((text) => JSON.parse(text) as Profile);
+  snapshot(): ProfileDocument[] {
+    return [...this.documents.values()].map((text) => JSON.parse(text) as ProfileDocument);
   }
 }
 
-/** The document a relational profile record becomes: references replaced by names. */
-export function toDocument(record: ProfileRecord, catalog: Catalog): Profile {
-  const name = <T extends { id: unknown; name: string }>(list: T[], id: unknown) =>
-    list.find((x) => x.id === id)?.name ?? "(unknown)";
+/**
+ * The document a relational profile record becomes (Example 2-1): region and industry stay IDs,
+ * organizations and schools become free-text names.
+ */
+export function toDocument(record: ProfileRecord, catalog: Catalog): ProfileDocument {
   return {
     user_id: record.user_id,
     first_name: record.first_name,
     last_name: record.last_name,
     summary: record.summary,
-    region: name(catalog.regions, record.region_id),
-    industry: name(catalog.industries, record.industry_id),
+    region_id: record.region_id,
+    industry_id: record.industry_id,
     positions: record.positions.map((p) => ({
       job_title: p.job_title,
-      organization: name(catalog.organizations, p.org_id),
+      organization: nameOf(catalog.organizations, p.org_id),
     })),
     education: record.education.map((e) => ({
-      school_name: name(catalog.schools, e.school_id),
+      school_name: nameOf(catalog.schools, e.school_id),
       start: e.start,
       end: e.end,
     })),
     contact_info: { ...record.contact_info },
   };
 }
+
+/**
+ * The profile page from a document: the region's and the industry's names looked up by ID in the
+ * lists the application keeps in memory, a join done in application code, as the book describes
+ * for a database without joins.
+ */
+export function renderDocument(doc: ProfileDocument, catalog: Catalog): Profile {
+  const { region_id, industry_id, ...rest } = doc;
+  return {
+    user_id: rest.user_id,
+    first_name: rest.first_name,
+    last_name: rest.last_name,
+    summary: rest.summary,
+    region: nameOf(catalog.regions, region_id),
+    industry: nameOf(catalog.industries, industry_id),
+    positions: rest.positions,
+    education: rest.education,
+    contact_info: rest.contact_info,
+  };
+}
+
+const nameOf = <T extends { id: unknown; name: string }>(list: readonly T[], id: unknown) =>
+  list.find((x) => x.id === id)?.name ?? "(unknown)";
 
 // ---------------------------------------------------------------------------------------------
 // Operations on both models
@@ -543,7 +586,8 @@ export interface ApplyResult {
 
 /**
  * Apply one operation to both models. The relational side changes one place; the document side
- * must find and rewrite every copy. With `missedFanOut`, a rename skips the last copy it finds.
+ * must find and rewrite every copy of a name it holds as text (an organization's). With
+ * `missedFanOut`, such a rename skips the last copy it finds.
  */
 export function applyToBoth(
   sql: Sql,
@@ -555,7 +599,11 @@ export function applyToBoth(
   const written = docs.stats.documentsWritten;
   const changedBefore = sql.stats.rowsChanged;
   let copiesFound = 0;
-  const rewrite = (matches: Profile[], change: (p: Profile) => void, description: string) => {
+  const rewrite = (
+    matches: ProfileDocument[],
+    change: (p: ProfileDocument) => void,
+    description: string,
+  ) => {
     copiesFound = matches.length;
     const targets = options.missedFanOut ? matches.slice(0, -1) : matches;
     for (const profile of targets) change(profile);
@@ -581,18 +629,12 @@ export function applyToBoth(
       break;
     }
     case "renameRegion": {
+      // The documents hold region_id, as Example 2-1 does: nothing in them names the region, so
+      // the rename changes the application's list of regions and no document.
       const old = catalog.regions.find((r) => r.id === op.regionId);
       if (old === undefined || catalog.regions.some((r) => r.name === op.name)) break;
       sql.run("UPDATE regions SET name = ? WHERE region_id = ?", [op.name, op.regionId]);
-      const oldName = old.name;
       old.name = op.name;
-      rewrite(
-        docs.scan(`region = ${JSON.stringify(oldName)}`, (p) => p.region === oldName),
-        (p) => {
-          p.region = op.name;
-        },
-        `region → ${JSON.stringify(op.name)}`,
-      );
       break;
     }
     case "addPosition": {
@@ -632,7 +674,7 @@ export function applyToBoth(
       const profile = docs.get(op.userId);
       if (region === undefined || profile === undefined) break;
       sql.run("UPDATE users SET region_id = ? WHERE user_id = ?", [op.regionId, op.userId]);
-      profile.region = region.name;
+      profile.region_id = region.id;
       docs.put(profile);
       break;
     }
@@ -648,17 +690,20 @@ export function applyToBoth(
 export function disagreements(
   sql: Sql,
   docs: DocumentStore,
+  catalog: Catalog,
 ): { userId: number; fields: string[] }[] {
-  return sql.bulk(() => disagreementsQuietly(sql, docs));
+  return sql.bulk(() => disagreementsQuietly(sql, docs, catalog));
 }
 
 function disagreementsQuietly(
   sql: Sql,
   docs: DocumentStore,
+  catalog: Catalog,
 ): { userId: number; fields: string[] }[] {
   const out: { userId: number; fields: string[] }[] = [];
   const tables = renderAllRelational(sql);
-  for (const doc of docs.snapshot()) {
+  for (const stored of docs.snapshot()) {
+    const doc = renderDocument(stored, catalog);
     const truth = tables.get(doc.user_id);
     if (truth === undefined) {
       out.push({ userId: doc.user_id, fields: ["(no such user)"] });
@@ -670,12 +715,4 @@ function disagreementsQuietly(
     if (fields.length > 0) out.push({ userId: doc.user_id, fields });
   }
   return out;
-}
-
-/** A profile as a few lines of JSON: one line per field, nested values kept compact. */
-export function formatDocument(profile: Profile): string {
-  const fields = Object.entries(profile).map(
-    ([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`,
-  );
-  return `{\n${fields.join(",\n")}\n}`;
 }

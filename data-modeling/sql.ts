@@ -207,18 +207,41 @@ export class Sql {
   }
 }
 
-/** What a query returned, in a few words: a single value is shown, otherwise the row count. */
+/**
+ * What a query returned, in a few words: a single value is shown whole (a JSON document one field
+ * per line, under the arrow), otherwise the row count.
+ */
 function describeRows(rows: readonly Row[]): string {
   const only = rows.length === 1 ? Object.entries(rows[0] as Row) : [];
   if (only.length === 1) {
     const [column, value] = only[0] as [string, SqlValue];
-    const shown =
-      typeof value === "string" && value.length > 60
-        ? `${value.slice(0, 57)}...`
-        : JSON.stringify(value);
-    return `${column} = ${shown}`;
+    const document = typeof value === "string" ? parseObject(value) : undefined;
+    // The renderer indents only the first line ("    → "); the rest line up under it.
+    if (document !== undefined) return `${column} = ${formatJson(document, "      ")}`;
+    return `${column} = ${JSON.stringify(value)}`;
   }
   return `${rows.length} row${rows.length === 1 ? "" : "s"}`;
+}
+
+function parseObject(text: string): object | undefined {
+  if (!text.startsWith("{")) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A JSON object as a few lines: one line per field, nested values kept compact. `indent` goes
+ * before every line after the first, so that a document lines up under whatever precedes it.
+ */
+export function formatJson(document: object, indent = ""): string {
+  const fields = Object.entries(document).map(
+    ([key, value]) => `${indent}  ${JSON.stringify(key)}: ${JSON.stringify(value)}`,
+  );
+  return `{\n${fields.join(",\n")}\n${indent}}`;
 }
 
 /** Statement texts as the trace shows them, dedented once: a bulk load repeats the same few. */

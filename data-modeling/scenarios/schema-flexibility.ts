@@ -4,6 +4,8 @@
  * document-side code path that handles both shapes, once as ALTER TABLE plus UPDATE.
  */
 
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
 import { REF } from "../refs.js";
@@ -28,29 +30,39 @@ export interface UserDocument {
   last_name?: string;
 }
 
-/**
- * The read path of the book's example: documents written before the change have only `name`,
- * so the application splits it when it reads them ("schema-on-read").
- */
-export function readUser(doc: UserDocument): {
-  first_name: string;
-  last_name: string;
-  converted: boolean;
-} {
-  if (doc.first_name !== undefined)
-    return { first_name: doc.first_name, last_name: doc.last_name ?? "", converted: false };
-  const name = doc.name ?? "";
-  const space = name.indexOf(" ");
-  return space < 0
-    ? { first_name: name, last_name: "", converted: true }
-    : { first_name: name.slice(0, space), last_name: name.slice(space + 1), converted: true };
+// The book's code, with the last name added, in TypeScript. It is shown in the trace exactly as
+// written here: the text between the region markers is read from this file when the scenario runs.
+// #region read path
+export function readUser(user: UserDocument): UserDocument {
+  if (user.name !== undefined && user.first_name === undefined) {
+    // Documents written before the change don't have first_name
+    const [first = "", ...rest] = user.name.split(" ");
+    return { ...user, first_name: first, last_name: rest.join(" ") };
+  }
+  return user;
+}
+// #endregion
+
+/** The read path's source, as the program runs it: the lines between the region markers above. */
+export function readPathSource(): string {
+  const source = readFileSync(fileURLToPath(import.meta.url), "utf8");
+  const region = /\/\/ #region read path\n([\s\S]*?)\/\/ #endregion/.exec(source)?.[1];
+  if (region === undefined) throw new Error("the read path's region markers are missing");
+  return region.trimEnd();
 }
 
 export const schemaFlexibility: Scenario<{ users: number }> = {
   name: "schema-flexibility",
   summary:
     "splitting a name field: a read-time code path for documents, ALTER TABLE and UPDATE for tables",
-  options: [option("--users <count>", "users stored before the change", integer(1, 100_000), 8)],
+  options: [
+    option(
+      "--users <count>",
+      `users stored before the change; the first ${NAMES.length} are fixed, --seed picks the names of the rest (up to ${NAMES.length}, the seed changes nothing)`,
+      integer(1, 100_000),
+      8,
+    ),
+  ],
   run: async ({ trace, seed }, { users }) => {
     const random = new Random(seed).fork("users");
     const names = Array.from({ length: users }, (_, i) =>
@@ -58,7 +70,7 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
     );
     trace.section("Users stored with one name field", REF.schemaFlexibility);
     trace.note(
-      `${users} users, each with a full name (one of them a mononym, Cher). The application now wants first and last names separately.`,
+      `${users} users, each with a full name (one of them a mononym, Cher)${users > NAMES.length ? `; the first ${NAMES.length} are fixed, the seed picks the names of the rest` : `; the names are fixed, so --seed changes nothing unless --users exceeds ${NAMES.length}`}. The application now wants first and last names separately.`,
     );
     const sql = await Sql.open(trace);
     sql.run("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
@@ -70,10 +82,9 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
     );
     const documents: UserDocument[] = names.map((name, i) => ({ user_id: i + 1, name }));
 
-    trace.section("Schema-on-write: migrate every row", REF.schemaFlexibility);
+    trace.section("Schema-on-write: migrate every row");
     trace.note(
       "The relational database enforces its schema when data is written, so the change is a migration: add the columns, then rewrite every existing row. (SQLite, like PostgreSQL, adds a column without copying the table; MySQL has historically copied it.)",
-      { ref: REF.schemaFlexibility },
     );
     sql.run("ALTER TABLE users ADD COLUMN first_name TEXT");
     sql.run("ALTER TABLE users ADD COLUMN last_name TEXT");
@@ -89,13 +100,12 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
       "Hamilton",
     ]);
 
-    trace.section(
-      "Schema-on-read: new documents get the new shape, old ones stay",
-      REF.schemaFlexibility,
-    );
+    trace.section("Schema-on-read: new documents get the new shape, old ones stay");
     trace.note(
-      'The document database accepts any shape. New code writes first_name and last_name; documents written earlier keep their name field, and the read path handles both:\n  if (user && user.name && !user.first_name) {\n    // Documents written before the change don\'t have first_name\n    user.first_name = user.name.split(" ")[0];\n  }',
-      { ref: REF.schemaFlexibility },
+      `The document database accepts any shape. New code writes first_name and last_name; documents written earlier keep their name field, and the read path handles both (this is the function the program runs, from ${"data-modeling/scenarios/schema-flexibility.ts"}):\n${readPathSource()
+        .split("\n")
+        .map((line) => `  ${line}`)
+        .join("\n")}`,
     );
     documents.push({ user_id: users + 1, first_name: "Margaret", last_name: "Hamilton" });
     trace.query(
@@ -106,7 +116,8 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
 
     const rows = sql.all("SELECT user_id, first_name, last_name FROM users ORDER BY user_id");
     const read = documents.map(readUser);
-    const converted = read.filter((r) => r.converted).length;
+    const isOld = documents.map((d) => d.first_name === undefined);
+    const converted = isOld.filter(Boolean).length;
     trace.table(
       "Both models, read back",
       ["user_id", "relational first / last", "document first / last", "document shape"],
@@ -114,7 +125,7 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
         Number(row.user_id),
         `${row.first_name} / ${row.last_name}`,
         `${read[i]?.first_name} / ${read[i]?.last_name}`,
-        read[i]?.converted ? "old (split when read)" : "new",
+        isOld[i] ? "old (split when read)" : "new",
       ]),
     );
     trace.table(
@@ -125,7 +136,7 @@ export const schemaFlexibility: Scenario<{ users: number }> = {
         ["reads that must convert an old shape", 0, `${converted} of ${read.length}`],
         ["who knows the data's structure", "the database", "every reader"],
       ],
-      "Schema-on-read is like dynamic type checking, schema-on-write like static type checking (DDIA ch. 2).",
+      "Schema-on-read is like dynamic type checking, schema-on-write like static type checking, as the book puts it.",
     );
     const agree = rows.every(
       (row, i) => row.first_name === read[i]?.first_name && row.last_name === read[i]?.last_name,
