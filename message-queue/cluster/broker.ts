@@ -157,6 +157,11 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     return this.durable.highWatermark.get(partition) ?? 0;
   }
 
+  /** The partition's leader, ISR and epoch as this broker last heard them from the controller. */
+  partitionState(partition: number): PartitionState | undefined {
+    return this.durable.state.get(partition);
+  }
+
   isLeader(partition: number): boolean {
     return this.durable.state.get(partition)?.leader === this.id;
   }

@@ -16,6 +16,7 @@ import { Broker } from "./broker.js";
 import { Consumer, Producer } from "./clients.js";
 import { Controller } from "./controller.js";
 import type { Acks, ClusterMessage, WireRecord } from "./messages.js";
+import { narratedTrace } from "./narrator.js";
 
 export interface ClusterOptions extends FaultFlags {
   seed: number;
@@ -31,6 +32,8 @@ export interface ClusterOptions extends FaultFlags {
   plan?: Fault[];
   /** The followers' truncation rule: KIP-279 unless a test asks for the broken KIP-101 one. */
   truncation?: "kip-279" | "kip-101";
+  /** A value whose way from producer to consumer the trace narrates, step by step. */
+  follow?: string;
 }
 
 export const CLUSTER_TIMING = {
@@ -91,9 +94,17 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
   // follows; the limit leaves room for twice that, plus the liveness phase, so only a stuck run
   // reaches it.
   const replicaLoad = Math.max(1, (options.partitions * options.replicationFactor) / 3);
+  const brokers: Broker[] = [];
+  const narrated = narratedTrace(
+    trace,
+    () => sim,
+    options.follow === undefined
+      ? undefined
+      : { value: options.follow, acks: options.acks, brokers },
+  );
   const sim = new Simulation({
     seed: options.seed,
-    trace,
+    trace: narrated.trace,
     maxEvents: (2_000_000 + 120 * options.messages) * replicaLoad,
   });
   const net = new Network<ClusterMessage>(sim, {
@@ -117,20 +128,21 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
       options.replicationFactor,
     ),
   );
-  const brokers = brokerIds.map((id) =>
-    net.add(
-      new Broker(id, net, {
-        controller: "controller",
-        minInsyncReplicas: options.minInsync,
-        replicaLagMaxMs: CLUSTER_TIMING.replicaLagMaxMs,
-        tickMs: CLUSTER_TIMING.tickMs,
-        fetchWaitMaxMs: CLUSTER_TIMING.fetchWaitMaxMs,
-        fetchTimeoutMs: CLUSTER_TIMING.fetchTimeoutMs,
-        idempotence: options.idempotence,
-        ...(options.truncation === undefined ? {} : { truncation: options.truncation }),
-      }),
-    ),
-  );
+  for (const id of brokerIds)
+    brokers.push(
+      net.add(
+        new Broker(id, net, {
+          controller: "controller",
+          minInsyncReplicas: options.minInsync,
+          replicaLagMaxMs: CLUSTER_TIMING.replicaLagMaxMs,
+          tickMs: CLUSTER_TIMING.tickMs,
+          fetchWaitMaxMs: CLUSTER_TIMING.fetchWaitMaxMs,
+          fetchTimeoutMs: CLUSTER_TIMING.fetchTimeoutMs,
+          idempotence: options.idempotence,
+          ...(options.truncation === undefined ? {} : { truncation: options.truncation }),
+        }),
+      ),
+    );
   const history = new History<{ value: string; offset?: number }>();
   const producer = net.add(
     new Producer("producer", net, {
@@ -200,6 +212,7 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
       return replicated && (end === 0 || (leader.highWatermark(p) === end && consumed === end - 1));
     });
   sim.runUntil(settled, sim.now + CLUSTER_TIMING.livenessMs);
+  narrated.finish();
 
   // Checks from the outside: the producer's history, the consumer's reads, the final logs.
   const finalLog = new Map<number, WireRecord[]>();

@@ -52,7 +52,7 @@ export const replication: Scenario<Options> = {
         ? `--min-insync ${o.minInsync} cannot exceed --replication-factor ${o.replicationFactor}`
         : undefined,
   run: ({ trace, seed }, options) => {
-    const cluster: ClusterOptions = { ...options, seed, idempotence: false };
+    const cluster: ClusterOptions = { ...options, seed, idempotence: false, follow: "m1" };
     trace.section(
       `${options.brokers} brokers, replication factor ${options.replicationFactor}, ${label(options)}`,
       REF.partitionedLogs,

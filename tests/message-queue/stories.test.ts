@@ -57,3 +57,36 @@ describe("citations", () => {
     }
   });
 });
+
+describe("replication", () => {
+  it("follows m1 at the default seed: produce, leader append, follower fetch, high watermark, acknowledgement, consumer read", async () => {
+    const notes = (await events(["replication"]))
+      .flatMap((e) => (e.kind === "note" && typeof e.time === "number" ? [e] : []))
+      .map((e) => `${(e as { node?: string }).node} ${(e as { text: string }).text}`);
+    const steps = [
+      /^producer Follow m1: the producer sends it to broker-1/,
+      /^broker-1 appends m1 to partition 0 at offset 0, in leader epoch 0\. Its high watermark is 0: m1 is not committed yet/,
+      /^broker-2 receives m1 \(offset 0\) from broker-1 in answer to its fetch/,
+      /^broker-1 broker-\d asks for offset 1, so it has m1, and every in-sync replica \(broker-1, broker-2, broker-3\) has offset 0: the high watermark is now 1, and m1 is committed/,
+      /^producer m1 is acknowledged at offset 0, [\d.]+ ms after it was first sent, once it was committed/,
+      /^consumer reads m1 at offset 0: the leader's high watermark is 1/,
+    ];
+    const at = steps.map((step) => notes.findIndex((n) => step.test(n)));
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(at),
+    ).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+
+  it("--verbose shows messages compactly and counts the routine ones, in about a thousand lines at the default seed", async () => {
+    const { stdout } = await runInProcess(messageQueue, ["replication", "--verbose"]);
+    const lines = stdout.split("\n");
+    expect(lines.length).toBeLessThan(1_500);
+    expect(stdout).toMatch(
+      /"type":"FetchResponse","partition":0,"records":"m1@0","highWatermark":0/,
+    );
+    expect(stdout).toMatch(/Messages left out above, counted: [\d,]+ sends .*heartbeats/);
+    expect(stdout).not.toMatch(/"type":"Heartbeat"/);
+  });
+});
