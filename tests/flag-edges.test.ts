@@ -96,6 +96,26 @@ describe("each scenario with its size flags at their largest together", () => {
       );
   });
 
+  // Fault counts are not sizes: a list may leave them at their defaults or raise them too. Nor is
+  // --min-insync, a durability setting.
+  const faultCounts = new Set(["--crash", "--partition", "--min-insync"]);
+  it("sets every integer flag that is a size to the top of its range, so the lists keep up with the ranges", () => {
+    for (const { concept, runs } of largestRuns) {
+      for (const { args } of runs) {
+        const scenario = concept.scenarios.find((s) => s.name === args[0]);
+        const given = new Map<string, string>();
+        for (let i = 1; i < args.length; i += 2)
+          given.set(args[i] as string, args[i + 1] as string);
+        for (const option of scenario?.options ?? []) {
+          const max = /^integer \S+ to (\S+)$/.exec(option.parser?.range ?? "")?.[1];
+          const flag = option.flags.split(" ")[0] as string;
+          if (max === undefined || (faultCounts.has(flag) && !given.has(flag))) continue;
+          expect(given.get(flag), `${concept.folder} ${args[0]} ${flag}`).toBe(max);
+        }
+      }
+    }
+  });
+
   const fast = largestRuns.flatMap(({ concept, runs }) =>
     runs.filter((r) => r.fast).map((r) => ({ concept, args: r.args, shown: r.args.join(" ") })),
   );
