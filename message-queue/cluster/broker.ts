@@ -630,6 +630,12 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
         this.durable.highWatermark.set(msg.partition, target);
     }
     if (sameEpoch) {
+      // A check that found nothing to remove is worth a line only when the leader's epoch differs
+      // from ours: that is when a log can hold records the leader never had.
+      if (target === endOffset && msg.epoch !== state.leaderEpoch)
+        this.note(
+          `asks ${state.leader} where epoch ${msg.epoch} ends (OffsetsForLeaderEpoch): at offset ${msg.endOffset}, and its own log holds nothing past that, so it keeps all ${endOffset} record(s) and fetches in epoch ${state.leaderEpoch}`,
+        );
       this.volatile.truncatedInEpoch.set(msg.partition, state.leaderEpoch);
       this.fetchFromLeader(msg.partition, state);
     }

@@ -77,6 +77,12 @@ describe("replication", () => {
       JSON.stringify(at),
     ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+    // After its restart, broker-1 checks its log against the new leader's by leader epoch.
+    expect(notes).toContainEqual(
+      expect.stringMatching(
+        /^broker-1 asks broker-2 where epoch 0 ends \(OffsetsForLeaderEpoch\): at offset \d+/,
+      ),
+    );
   });
 
   it("--verbose shows messages compactly and counts the routine ones, in about a thousand lines at the default seed", async () => {
