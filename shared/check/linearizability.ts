@@ -211,6 +211,13 @@ export const kvModel: Model<unknown> = {
     ((op.f === "put" || op.f === "append") && op.outcome === "fail"),
 };
 
+/** The models by the names the command line and exported histories use. */
+export const MODELS_BY_NAME: Readonly<Record<string, Model<unknown>>> = {
+  register: registerModel,
+  "cas-register": casRegisterModel,
+  kv: kvModel,
+};
+
 /**
  * The same model read as Knossos reads histories (knossos.model and knossos.history): an `ok` read
  * of nil means "the value was not recorded" and matches any state, and every `fail` operation is

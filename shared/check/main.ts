@@ -42,21 +42,14 @@ import { HistoryFormatError, parseJepsenHistory } from "./jepsen.js";
 import {
   acceptedOperations,
   type CheckedOp,
-  casRegisterModel,
   checkLinearizable,
   knossosReading,
-  kvModel,
+  MODELS_BY_NAME,
   type Model,
   registerModel,
   SearchLimitExceeded,
   type Verdict,
 } from "./linearizability.js";
-
-const MODELS: Record<string, Model<unknown>> = {
-  register: registerModel,
-  "cas-register": casRegisterModel,
-  kv: kvModel,
-};
 
 function describe(model: Model<unknown>, op: CheckedOp): string {
   const key = op.key === "" ? "" : ` ${op.key}`;
@@ -98,15 +91,18 @@ export function runChecker(
     writeErr,
     outputError: (text) => writeErr(text.endsWith("\n") ? text : `${text}\n`),
   });
-  const models = Object.entries(MODELS)
+  const models = Object.entries(MODELS_BY_NAME)
     .map(([name, model]) => `  ${name.padEnd(13)} ${acceptedOperations(model)}`)
     .join("\n");
   program
     .command("linearizability")
     .description("check Jepsen-style EDN histories for linearizability")
     .addOption(
-      new Option("--model <model>", `the object's model (${choice(Object.keys(MODELS)).range})`)
-        .argParser(choice(Object.keys(MODELS)).parse)
+      new Option(
+        "--model <model>",
+        `the object's model (${choice(Object.keys(MODELS_BY_NAME)).range})`,
+      )
+        .argParser(choice(Object.keys(MODELS_BY_NAME)).parse)
         .makeOptionMandatory(),
     )
     .option(
@@ -148,7 +144,7 @@ Readings (where Jepsen's tools differ; the default is Porcupine's):
                            every :fail operation is)`,
     )
     .action((files: string[], options: CheckOptions) => {
-      const baseModel = MODELS[options.model] as Model<unknown>;
+      const baseModel = MODELS_BY_NAME[options.model] as Model<unknown>;
       const model = options.knossos ? knossosReading(baseModel) : baseModel;
       const parsed = files.map((file) => ({
         file,

@@ -13,6 +13,7 @@ import {
   checkLinearizable,
   knossosReading,
   kvModel,
+  MODELS_BY_NAME,
   type Model,
   registerModel,
 } from "../../shared/check/linearizability.js";
@@ -259,12 +260,6 @@ function executedHistory(modelName: string, pool: readonly Edn[], seed: number):
   }));
 }
 
-const MODELS: Record<string, Model<unknown>> = {
-  register: registerModel,
-  "cas-register": casRegisterModel,
-  kv: kvModel,
-};
-
 describe("histories of an execution, with values of every EDN type, through Jepsen EDN text", () => {
   const models: Model<unknown>[] = [registerModel, casRegisterModel, kvModel];
   for (const model of models) {
@@ -279,7 +274,7 @@ describe("histories of an execution, with values of every EDN type, through Jeps
             const text = toJepsenHistory(executed);
             // A kv history without appends is written in the register form (:read and :write).
             const form = exportedForm(executed);
-            const checked = MODELS[form.model] as Model<unknown>;
+            const checked = MODELS_BY_NAME[form.model] as Model<unknown>;
             const options = { model: checked, independent: form.independent };
             const history = parseJepsenHistory(text, options);
             expect(history).toHaveLength(executed.length);
