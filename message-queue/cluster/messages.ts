@@ -39,9 +39,25 @@ export interface PartitionState {
   readonly isr: readonly string[];
   readonly replicas: readonly string[];
   readonly leaderEpoch: number;
-  /** Bumped by the controller at every change, ISR changes included, so a stale copy is recognisable. */
-  readonly version: number;
+  /**
+   * Kafka's partition epoch: bumped by the controller at every change of this state, leader or
+   * ISR, so that a stale copy, or an AlterPartition based on one, is recognisable.
+   */
+  readonly partitionEpoch: number;
 }
+
+/**
+ * Why the controller refused an AlterPartition (Kafka's errors, as KRaft's
+ * ReplicationControlManager returns them): the leader epoch is old (FENCED_LEADER_EPOCH); the
+ * sender is not the leader, or the ISR leaves the leader out (INVALID_REQUEST); the request was
+ * based on an older partition epoch (INVALID_UPDATE_VERSION); the ISR names a fenced broker
+ * (INELIGIBLE_REPLICA).
+ */
+export type AlterPartitionError =
+  | "FENCED_LEADER_EPOCH"
+  | "INVALID_REQUEST"
+  | "INVALID_UPDATE_VERSION"
+  | "INELIGIBLE_REPLICA";
 
 export type ClusterMessage =
   | {
@@ -125,12 +141,24 @@ export type ClusterMessage =
   | { readonly type: "Heartbeat"; readonly broker: string }
   | { readonly type: "LeaderAndIsr"; readonly state: PartitionState }
   | {
+      /** A leader proposes a new ISR, based on the partition state it has (one request in flight). */
       readonly type: "AlterPartition";
+      /** Numbers the leader's requests, echoed in the answer (Kafka's correlation id). */
+      readonly requestId: number;
       readonly partition: number;
       readonly leaderEpoch: number;
+      /** The partition epoch of the state the proposal is based on: an older one is refused. */
+      readonly partitionEpoch: number;
       readonly isr: readonly string[];
     }
-  | { readonly type: "AlterPartitionResponse"; readonly state: PartitionState }
+  | {
+      /** The partition state after the change, or why it was refused. */
+      readonly type: "AlterPartitionResponse";
+      readonly requestId: number;
+      readonly partition: number;
+      readonly state?: PartitionState;
+      readonly error?: AlterPartitionError;
+    }
   | { readonly type: "Metadata"; readonly requestId: string }
   | {
       readonly type: "MetadataResponse";

@@ -18,6 +18,21 @@ const checks = async (args: string[]) =>
     ),
   );
 
+describe("competing-consumers", () => {
+  it("at the default seed, a consumer crashes between processing and acknowledging, and the redelivered message is processed twice (at-least-once)", async () => {
+    const found = await checks(["competing-consumers"]);
+    const twice = found["no message is processed twice"];
+    expect(twice?.held).toBe(false);
+    expect(twice?.expected).toBe(false);
+    expect(String(twice?.detail)).toMatch(
+      /^1 processed twice \(m4\): consumer-1 processed m4 but crashed before acknowledging it/,
+    );
+    expect(found["every message except the poison one is processed at least once"]?.held).toBe(
+      true,
+    );
+  });
+});
+
 describe("retention-and-compaction", () => {
   it("size retention leaves the log above retention.bytes, by less than one segment, as Kafka does", async () => {
     const found = await checks(["retention-and-compaction"]);
