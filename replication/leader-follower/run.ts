@@ -77,6 +77,8 @@ export interface WritePath {
 class ObservedReplica extends Replica {
   /** When this replica appended each request's entry (a measurement, not state of the protocol). */
   readonly appendedAtMs = new Map<string, number>();
+  /** The requests whose entries this replica appended as leader, from a client's Write. */
+  readonly appendedAsLeader = new Set<string>();
   watch:
     | ((event: "before" | "receive" | "send", peer: string, msg: LeaderFollowerMessage) => void)
     | undefined;
@@ -87,7 +89,9 @@ class ObservedReplica extends Replica {
     super.onMessage(from, msg);
     for (let lsn = before + 1; lsn <= this.lsn; lsn++) {
       const entry = this.entryAt(lsn);
-      if (entry !== undefined) this.appendedAtMs.set(entry.requestId, this.sim.now);
+      if (entry === undefined) continue;
+      this.appendedAtMs.set(entry.requestId, this.sim.now);
+      if (msg.type === "Write") this.appendedAsLeader.add(entry.requestId);
     }
     this.watch?.("receive", from, msg);
   }
@@ -110,20 +114,28 @@ export interface LeaderFollowerResult {
   lost: string[];
   /** Simulated milliseconds during which two replicas both believed they were the leader. */
   splitBrainMs: number;
+  /** From the client's Write to its hearing WriteOk, for each write a client heard acknowledged. */
   writeLatencies: number[];
   /**
-   * For each acknowledged write that every follower holds by the end, how long after the client
-   * heard of the acknowledgement the last follower appended it: 0 when every follower already
-   * held it (always so in synchronous mode).
+   * Replication lag as the book means it, "the delay between a write happening on the leader and
+   * being reflected on a follower" (DDIA ch. 5, "Problems with Replication Lag"): for each write a
+   * leader appended and each other replica that appended it by the end, the time between the two
+   * appends. Synchronous replication has lag too; it makes the client wait it out.
    */
   replicationLagMs: number[];
   /** The write followed with `followWrite`, if the leader received any. */
   followed: WritePath | undefined;
-  /** Acknowledged writes that some follower did not yet hold at the moment of acknowledgement. */
+  /**
+   * Writes a leader acknowledged (sent WriteOk for), each counted once, whether or not its client
+   * was still waiting to hear it. The three counts below are judged at that moment, from the
+   * replicas' own logs (a crashed follower's log is on its disk, so it still counts as a copy).
+   */
+  leaderAcknowledged: number;
+  /** Writes some follower did not yet hold when the leader acknowledged them. */
   ackedAheadOfFollowers: number;
-  /** Acknowledged writes that no follower held at the moment of acknowledgement: one copy only. */
+  /** Writes no follower held when the leader acknowledged them: one copy only. */
   ackedOnLeaderOnly: number;
-  /** Writes acknowledged while `slowFollower`'s links were slow. */
+  /** Writes the leader acknowledged while `slowFollower`'s links were slow. */
   acknowledgedWhileSlow: number;
   finalLeader: string;
 }
@@ -144,7 +156,6 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
     private readonly history: CheckedOp[],
     private readonly acknowledged: LeaderFollowerResult["acknowledgedWrites"],
     private readonly latencies: number[],
-    private readonly onAck: (requestId: string) => void,
     private readonly onGiveUp: (requestId: string) => void = () => {},
   ) {
     super(id, net, null);
@@ -220,7 +231,6 @@ class LfClient extends SimNode<LeaderFollowerMessage, null, null> {
         atMs: this.sim.now,
         lsn: msg.lsn,
       });
-      this.onAck(msg.requestId);
     } else if (msg.type === "ReadOk") {
       recordReturn(c.op, "ok", this.sim.now, msg.value ?? null);
     } else if (msg.type === "NotLeader") {
@@ -322,15 +332,18 @@ export function runLeaderFollower(
   const history: CheckedOp[] = [];
   const acknowledged: LeaderFollowerResult["acknowledgedWrites"] = [];
   const latencies: number[] = [];
+  const leaderAcknowledged = new Set<string>();
   let ackedAheadOfFollowers = 0;
   let ackedOnLeaderOnly = 0;
   let acknowledgedWhileSlow = 0;
   const slow = options.slowFollower;
-  // Judged at the instant the client learns of the acknowledgement, from the replicas' own logs
-  // (a crashed follower's log is on its disk, so it still counts as a copy).
-  const onAck = (requestId: string) => {
-    const followers = replicas.filter((r) => r.id !== directory.leader);
-    if (followers.some((r) => !r.crashed && !r.holds(requestId))) ackedAheadOfFollowers++;
+  // Judged at the instant a leader sends WriteOk, whatever becomes of that message: what the
+  // leader has promised is what matters, not when (or whether) the client hears of it.
+  const onLeaderAcknowledges = (leader: Replica, requestId: string) => {
+    if (leaderAcknowledged.has(requestId)) return;
+    leaderAcknowledged.add(requestId);
+    const followers = replicas.filter((r) => r !== leader);
+    if (followers.some((r) => !r.holds(requestId))) ackedAheadOfFollowers++;
     if (followers.length > 0 && !followers.some((r) => r.holds(requestId))) ackedOnLeaderOnly++;
     if (slow !== undefined && sim.now >= slow.fromMs && sim.now < slow.toMs)
       acknowledgedWhileSlow++;
@@ -345,6 +358,7 @@ export function runLeaderFollower(
   };
   for (const replica of replicas)
     replica.watch = (event, peer, msg) => {
+      if (event === "send" && msg.type === "WriteOk") onLeaderAcknowledges(replica, msg.requestId);
       if (options.followWrite === undefined || !replica.isLeader) return;
       if (event === "before" && msg.type === "Write") {
         // A new write this leader is about to append: follow it, unless one is already chosen.
@@ -414,7 +428,6 @@ export function runLeaderFollower(
         history,
         acknowledged,
         latencies,
-        onAck,
         onGiveUp,
       ),
     ),
@@ -482,15 +495,17 @@ export function runLeaderFollower(
   );
   sim.run(sim.now + 300);
 
-  // Replication lag, exactly: from the acknowledgement to the last follower's append, or 0.
-  const followers = replicas.filter((r) => r.id !== directory.leader);
+  // Replication lag, exactly: from a leader's append to each other replica's append of the same write.
   const replicationLagMs: number[] = [];
-  for (const w of acknowledged) {
-    let lastMs = Number.NEGATIVE_INFINITY;
-    for (const f of followers)
-      lastMs = Math.max(lastMs, f.appendedAtMs.get(w.requestId) ?? Number.NaN);
-    if (!Number.isNaN(lastMs)) replicationLagMs.push(Math.max(0, lastMs - w.atMs));
-  }
+  for (const leader of replicas)
+    for (const requestId of leader.appendedAsLeader) {
+      const fromMs = leader.appendedAtMs.get(requestId) as number;
+      for (const other of replicas) {
+        const atMs = other.appendedAtMs.get(requestId);
+        if (other !== leader && atMs !== undefined && !other.appendedAsLeader.has(requestId))
+          replicationLagMs.push(atMs - fromMs);
+      }
+    }
 
   const leader = replicas.find((r) => r.id === directory.leader) as Replica;
   const lost = acknowledged
@@ -504,6 +519,7 @@ export function runLeaderFollower(
     writeLatencies: latencies,
     replicationLagMs,
     followed: followed === undefined ? undefined : finishPath(followed),
+    leaderAcknowledged: leaderAcknowledged.size,
     ackedAheadOfFollowers,
     ackedOnLeaderOnly,
     acknowledgedWhileSlow,

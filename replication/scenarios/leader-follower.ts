@@ -101,6 +101,7 @@ export const syncVsAsync: Scenario<
     );
     const rows: Cell[][] = [...runs].map(([mode, r]) => [
       mode,
+      r.leaderAcknowledged,
       r.acknowledgedWrites.length,
       r.acknowledgedWhileSlow,
       r.ackedOnLeaderOnly,
@@ -114,8 +115,9 @@ export const syncVsAsync: Scenario<
       "Write latency and replication lag (simulated time)",
       [
         "mode",
-        "acknowledged writes",
-        `while ${slow.follower} was slow`,
+        "acknowledged by the leader",
+        "heard by the client",
+        `acknowledged while ${slow.follower} was slow`,
         "on the leader only when acknowledged",
         "latency p50",
         "latency p99",
@@ -123,7 +125,7 @@ export const syncVsAsync: Scenario<
         "lag p99",
       ],
       rows,
-      "Lag: from the client's acknowledgement until the last follower appends the write, and 0 when every follower already holds it (always so in synchronous mode). Synchronous replication pays in latency, and blocks while a follower is slow or down; semi-synchronous replication waits for one follower only, and for another when that one is slow; asynchronous replication acknowledges writes that only the leader has.",
+      "Acknowledged: the leader sent WriteOk; the counts beside it are judged at that moment, from the replicas' logs (a client that had given up by then never hears it). Latency: from the client sending a write until it hears it acknowledged. Replication lag: from the leader appending a write until a follower appends it, one sample per write and follower. Every mode has lag; synchronous replication makes the client wait it out, and so pays in latency, and blocks while a follower is slow or down; semi-synchronous replication waits out one follower's lag only, and another's when that one is slow; asynchronous replication waits for none, and acknowledges writes that only the leader has.",
     );
     const syncRun = runs.get("sync") as typeof detailed;
     const semiSyncRun = runs.get("semi-sync") as typeof detailed;
@@ -137,7 +139,7 @@ export const syncVsAsync: Scenario<
       held: () => boolean,
       detail: string,
     ) => {
-      if (run.acknowledgedWrites.length === 0) trace.notExercised(name, noneAcknowledged(mode));
+      if (run.leaderAcknowledged === 0) trace.notExercised(name, noneAcknowledged(mode));
       else trace.check(name, held(), { detail, ref: REF.syncAsync });
     };
     checkAcknowledged(
@@ -145,21 +147,21 @@ export const syncVsAsync: Scenario<
       "sync",
       syncRun,
       () => syncRun.ackedAheadOfFollowers === 0,
-      `checked at each acknowledgement, ${syncRun.acknowledgedWrites.length} writes`,
+      `checked as the leader acknowledged each of ${syncRun.leaderAcknowledged} writes`,
     );
     checkAcknowledged(
       "semi-synchronous replication: every acknowledged write was already on at least one follower",
       "semi-sync",
       semiSyncRun,
       () => semiSyncRun.ackedOnLeaderOnly === 0,
-      `checked at each acknowledgement, ${semiSyncRun.acknowledgedWrites.length} writes; ${semiSyncRun.acknowledgedWhileSlow} acknowledged while ${slow.follower} was slow`,
+      `checked as the leader acknowledged each of ${semiSyncRun.leaderAcknowledged} writes; ${semiSyncRun.acknowledgedWhileSlow} acknowledged while ${slow.follower} was slow`,
     );
     checkAcknowledged(
       "asynchronous replication acknowledges writes the followers do not have yet",
       "async",
       asyncRun,
       () => asyncRun.ackedAheadOfFollowers > 0,
-      `${asyncRun.ackedAheadOfFollowers} of ${asyncRun.acknowledgedWrites.length} writes`,
+      `${asyncRun.ackedAheadOfFollowers} of ${asyncRun.leaderAcknowledged} writes, ${asyncRun.ackedOnLeaderOnly} of them on the leader only`,
     );
     const faster = "asynchronous replication answers faster than synchronous";
     if (syncRun.writeLatencies.length === 0 || asyncRun.writeLatencies.length === 0)
@@ -247,18 +249,20 @@ function narrateWritePaths(
     ordered.sort((a, b) => a.atMs - b.atMs || a.i - b.i);
     for (const step of ordered) trace.note(step.text, { time: step.atMs, node: step.node });
     const missing = p.followerAppends.filter((f) => f.atMs === undefined).map((f) => f.follower);
-    const lastMs = Math.max(...p.followerAppends.map((f) => f.atMs ?? Number.NEGATIVE_INFINITY));
-    const outcome =
+    const appended = p.followerAppends.flatMap((f) =>
+      f.atMs === undefined ? [] : [`${f.follower} ${t(f.atMs - p.appendedAtMs)}`],
+    );
+    const lacking = (atMs: number) =>
+      p.followerAppends.filter((f) => f.atMs === undefined || f.atMs > atMs).map((f) => f.follower);
+    const acknowledgement =
       ack === undefined
         ? `${p.leader} never acknowledges it.`
-        : p.clientHeardAtMs === undefined
-          ? `${p.leader} acknowledged it ${t(ack - p.sentAtMs)} after ${p.client} sent it${p.clientGaveUpAtMs !== undefined && p.clientGaveUpAtMs <= ack ? `, but ${p.client} had given up after ${t(p.clientGaveUpAtMs - p.sentAtMs)}` : ""}: ${p.client} never learns that it was acknowledged.`
-          : missing.length > 0
-            ? `${list(missing)} still lack${missing.length === 1 ? "s" : ""} it at the end of the run.`
-            : lastMs <= p.clientHeardAtMs
-              ? "Every follower held it before the client heard: replication lag 0."
-              : `Replication lag ${t(lastMs - p.clientHeardAtMs)}: the last follower appended it that long after the client heard.`;
-    trace.note(outcome, { level: "summary" });
+        : `${p.leader} acknowledged it ${t(ack - p.sentAtMs)} after ${p.client} sent it, ${lacking(ack).length === 0 ? "when every follower had it" : `while ${list(lacking(ack))} did not have it yet`}${p.clientHeardAtMs === undefined ? `${p.clientGaveUpAtMs !== undefined && p.clientGaveUpAtMs <= ack ? `, but ${p.client} had given up after ${t(p.clientGaveUpAtMs - p.sentAtMs)}` : ""}: ${p.client} never learns that it was acknowledged` : ""}.`;
+    const lag =
+      appended.length === 0
+        ? ""
+        : ` Replication lag, from ${p.leader}'s append to each follower's: ${list(appended)}${missing.length > 0 ? `; ${list(missing)} still lack${missing.length === 1 ? "s" : ""} it at the end of the run` : ""}.`;
+    trace.note(`${acknowledgement}${lag}`, { level: "summary" });
   }
 }
 
