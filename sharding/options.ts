@@ -1,8 +1,12 @@
 /** Flags the sharding scenarios share, with their ranges and defaults. */
 import { decimal, flag, integer, option } from "../shared/cli.js";
 
-export const nodesOption = (defaultValue: number) =>
-  option("--nodes <count>", "storage nodes before one joins", integer(1, 64), defaultValue);
+/** `--nodes`; `description` says what the nodes are in that scenario (not every one adds a node). */
+export const nodesOption = (defaultValue: number, description: string) =>
+  option("--nodes <count>", description, integer(1, 64), defaultValue);
+
+/** What `--nodes` means where the experiment adds a node and removes one. */
+export const NODES_ADDED_AND_REMOVED = "nodes at the start, before one is added (and one removed)";
 export const keysOption = (defaultValue: number, max = 1_000_000, min = 1) =>
   option("--keys <count>", "keys placed", integer(min, max), defaultValue);
 export const vnodesOption = (defaultValue: number) =>

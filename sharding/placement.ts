@@ -82,7 +82,7 @@ export class ConsistentHashRing implements Placement {
     readonly tokenSeed = 0,
   ) {
     this.scheme = `consistent hashing (${vnodes} vnode${vnodes === 1 ? "" : "s"})`;
-    this.lookupCost = `O(log NV): binary search over ${nodes.length * vnodes} tokens`;
+    this.lookupCost = `O(log NV): binary search over ${nodes.length * vnodes} token${nodes.length * vnodes === 1 ? "" : "s"}`;
     const points: { token: number; node: string }[] = [];
     for (const node of nodes) {
       for (let i = 0; i < vnodes; i++)

@@ -118,8 +118,11 @@ export class Router extends SimNode<RebalanceMessage, RouterDurable, null> {
       this.durable.moves[moveId] = { partition, from, to: owner, state: "copying" };
       moved.push(partition);
     });
+    const total = after.partitionMap.length;
     this.note(
-      `${node} joins: it will take partition${moved.length === 1 ? "" : "s"} ${moved.join(", ")} (its fair share of ${after.partitionMap.length}), one from each of the busiest nodes; the map stays as it is until each copy is complete`,
+      moved.length === 0
+        ? `${node} joins but takes no partition: ${total} partition${total === 1 ? "" : "s"} over ${after.nodes.length} nodes come${total === 1 ? "s" : ""} to less than one each, so the map stays as it is`
+        : `${node} joins: it will take partition${moved.length === 1 ? "" : "s"} ${moved.join(", ")} (its fair share of ${total}), ${moved.length === 1 ? "from the node that holds the most" : "one at a time from whichever node holds the most"}; the map stays as it is until each copy is complete`,
       { ref: REF.fixed },
     );
     this.onTimer("resend");

@@ -36,6 +36,7 @@ import type { Trace } from "../../shared/trace.js";
 import { nodeNames } from "../measure.js";
 import { FixedPartitions, partitionOf } from "../placement.js";
 import { REF } from "../refs.js";
+import { counted } from "../words.js";
 import { Client, type ClientOp } from "./client.js";
 import type { RebalanceMessage } from "./messages.js";
 import { Router } from "./router.js";
@@ -136,7 +137,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
   };
 
   trace.section(
-    `A routing tier, ${options.nodes} storage nodes and ${options.partitions} fixed partitions; ${newNode} joins under load`,
+    `A routing tier, ${counted(options.nodes, "storage node")} and ${counted(options.partitions, "fixed partition")}; ${newNode} joins under load`,
     REF.fixed,
   );
   trace.note(
@@ -191,7 +192,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     client.begin(workload.uniform(0, 5));
   }
   trace.note(
-    `${options.keys} keys are stored at version 1; ${options.clients} clients read and write them until ${TIMING.workloadEndMs} ms; every write carries a version, so a retried or duplicated write is harmless.`,
+    `${counted(options.keys, "key")} ${options.keys === 1 ? "is" : "are"} stored at version 1; ${counted(options.clients, "client")} ${options.clients === 1 ? "reads and writes" : "read and write"} ${options.keys === 1 ? "it" : "them"} until ${TIMING.workloadEndMs} ms; every write carries a version, so a retried or duplicated write is harmless.`,
   );
 
   // The first crash is aimed at a node giving up a partition (below); the plan draws the rest.
@@ -343,7 +344,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
   if (planned === 0) {
     trace.notExercised(
       "rebalancing finished once faults stopped",
-      `no partition had to move: ${options.partitions} partition(s) over ${options.nodes + 1} nodes come to less than one each`,
+      `no partition had to move: ${counted(options.partitions, "partition")} over ${options.nodes + 1} nodes come${options.partitions === 1 ? "s" : ""} to less than one each`,
     );
   } else {
     trace.check("rebalancing finished once faults stopped", movesFinished, {
@@ -355,8 +356,8 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
   trace.check("every partition has exactly one owner, the one the router's map names", ownershipOk);
   trace.check("the verifiers read every key back", verified, {
     detail: verified
-      ? `${keys.length} keys`
-      : `${keys.length - finalVersion.size} of ${keys.length} keys unread`,
+      ? counted(keys.length, "key")
+      : `${keys.length - finalVersion.size} of ${counted(keys.length, "key")} unread`,
   });
   const acknowledgedWrites = workloadOps.filter(
     (op) => op.f === "write" && op.outcome === "ok",
@@ -416,7 +417,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
       ref: REF.linearizability,
       detail:
         w === undefined
-          ? `${ops.length} operations on ${keysTouched} keys, judged by the Wing & Gong search of shared/check/linearizability.ts`
+          ? `${counted(ops.length, "operation")} on ${counted(keysTouched, "key")}, judged by the Wing & Gong search of shared/check/linearizability.ts`
           : `no order consistent with real time explains ${w.op.process}'s ${w.op.f} of ${w.key} at ${w.op.callTime.toFixed(1)} ms ${w.op.f === "read" ? `returning v${w.op.output ?? 0}` : `of v${w.op.input}`}; the key could only hold ${w.states.map((v) => `v${v === "nil" ? 0 : v}`).join(" or ")} there`,
     });
   }
@@ -433,7 +434,7 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
   } else {
     trace.check(interrupted, aimedMoveCompleted, {
       ref: REF.fixed,
-      detail: `${aimedCrash.node} crashed at ${aimedCrash.atMs.toFixed(1)} ms with ${aimedCrash.streamed} of ${aimedCrash.chunkCount} chunks of partition ${aimedCrash.partition} streamed; ${aimedMoveCompleted ? `partition ${aimedCrash.partition} now belongs to ${aimedCrash.to}` : "the move did not finish"}`,
+      detail: `${aimedCrash.node} crashed at ${aimedCrash.atMs.toFixed(1)} ms with ${aimedCrash.streamed} of ${counted(aimedCrash.chunkCount, "chunk")} of partition ${aimedCrash.partition} streamed; ${aimedMoveCompleted ? `partition ${aimedCrash.partition} now belongs to ${aimedCrash.to}` : "the move did not finish"}`,
     });
   }
   if (options.unsafe && lost.length === 0 && bad.length === 0) {

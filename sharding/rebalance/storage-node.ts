@@ -35,6 +35,7 @@ import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { partitionOf } from "../placement.js";
 import { REF } from "../refs.js";
+import { counted } from "../words.js";
 import type { Entry, RebalanceMessage } from "./messages.js";
 
 export interface StorageConfig {
@@ -256,7 +257,7 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
       confirmed: [],
     };
     this.note(
-      `copies partition ${partition} (${keys.length} keys, ${chunkCount} chunk${chunkCount === 1 ? "" : "s"}) to ${to}; it keeps serving partition ${partition} during the copy`,
+      `copies partition ${partition} (${keys.length} key${keys.length === 1 ? "" : "s"}, ${chunkCount} chunk${chunkCount === 1 ? "" : "s"}) to ${to}; it keeps serving partition ${partition} during the copy`,
       { ref: REF.fixed },
     );
     this.continueMove(copy);
@@ -416,7 +417,7 @@ export class StorageNode extends SimNode<RebalanceMessage, StorageDurable, Stora
     if (copy.role === "receiving") {
       copy.role = "active";
       this.note(
-        `now owns partition ${partition} (${Object.keys(copy.entries).length} keys) and serves it`,
+        `now owns partition ${partition} (${counted(Object.keys(copy.entries).length, "key")}) and serves it`,
       );
     }
     this.send(from, { type: "ActivateAck", moveId, partition });

@@ -12,6 +12,7 @@ import { DynamicPartitions, KeyRangePartitioning } from "../key-range.js";
 import { keysFor, nodeNames } from "../measure.js";
 import { keysOption, nodesOption, partitionsOption } from "../options.js";
 import { REF } from "../refs.js";
+import { counted } from "../words.js";
 
 const SENSORS = 20;
 const MINUTE_MS = 60_000;
@@ -47,7 +48,7 @@ export const keyRange: Scenario<KeyRangeOptions> = {
   options: [keysOption(5_000, 1_000_000, 100), partitionsOption(4, 64)],
   run: ({ trace, seed }, { keys, partitions }) => {
     const random = new Random(seed).fork("readings");
-    trace.section(`Sensor readings in ${partitions} key-range partitions`, REF.keyRange);
+    trace.section(`Sensor readings in ${counted(partitions, "key-range partition")}`, REF.keyRange);
     trace.note(
       `${SENSORS} sensors have stored ${keys} readings over the past week. First design, the book's: the key is the timestamp (with the sensor name after it, to keep keys unique). Partition boundaries are set at the quantiles of the stored keys, as a pre-split from existing data would set them.`,
       { ref: REF.keyRange },
@@ -115,13 +116,17 @@ export const keyRange: Scenario<KeyRangeOptions> = {
         timeScanPartitions = touched.size;
         timeWriteShare = share;
         trace.note(
-          `Every new reading has a timestamp later than all stored ones, so all ${nextHour.length} writes of the next hour go to the last partition while the others sit idle: a hot spot.`,
+          partitions === 1
+            ? `Every new reading has a timestamp later than all stored ones, so all ${nextHour.length} writes of the next hour go to the last partition; with one partition there is no other for them to go to, so no hot spot can show.`
+            : `Every new reading has a timestamp later than all stored ones, so all ${nextHour.length} writes of the next hour go to the last partition while the others sit idle: a hot spot.`,
           { ref: REF.keyRange, level: "summary" },
         );
       } else {
         sensorBusiest = Math.max(...writes);
         trace.note(
-          "With the sensor name first, the sensors' writes spread over all partitions. The price: a time range across all sensors is now one scan per sensor.",
+          partitions === 1
+            ? "With the sensor name first, the sensors' writes would spread over the partitions, if there were more than one. The price: a time range across all sensors is now one scan per sensor."
+            : "With the sensor name first, the sensors' writes spread over all partitions. The price: a time range across all sensors is now one scan per sensor.",
           { ref: REF.keyRange, level: "summary" },
         );
       }
@@ -141,7 +146,7 @@ export const keyRange: Scenario<KeyRangeOptions> = {
       "a time-range scan on timestamp keys reads one contiguous run of partitions",
       timeScanPartitions <= 2,
       {
-        detail: `${timeScanPartitions} of ${partitions} partition(s)`,
+        detail: `${timeScanPartitions} of ${counted(partitions, "partition")}`,
         ref: REF.keyRange,
       },
     );
@@ -156,13 +161,15 @@ export const keyRange: Scenario<KeyRangeOptions> = {
     // should carry no more sensors than an even split gives it, plus one for where the boundaries fall.
     const perSensor = nextHour.length / SENSORS;
     const evenSplit = Math.ceil(SENSORS / partitions);
-    trace.check(
-      "sensor-first keys spread current writes: the busiest partition takes at most one sensor more than an even split",
-      sensorBusiest <= (evenSplit + 1) * perSensor,
-      {
-        detail: `${sensorBusiest / perSensor} sensors' writes (${sensorBusiest}); an even split of ${SENSORS} sensors over ${partitions} partition(s) gives ${evenSplit}`,
-      },
-    );
+    const spreads =
+      "sensor-first keys spread current writes: the busiest partition takes at most one sensor more than an even split";
+    if (partitions === 1) {
+      trace.notExercised(spreads, "one partition: there is nothing to spread over");
+    } else {
+      trace.check(spreads, sensorBusiest <= (evenSplit + 1) * perSensor, {
+        detail: `${sensorBusiest / perSensor} sensors' writes (${sensorBusiest}); an even split of ${SENSORS} sensors over ${partitions} partitions gives ${evenSplit}`,
+      });
+    }
   },
 };
 
@@ -176,7 +183,10 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
   name: "dynamic-partitions",
   summary: "key ranges split when they grow past a threshold; partitions grow with the data",
   options: [
-    nodesOption(4),
+    nodesOption(
+      4,
+      "nodes that partitions are spread over (a split hands one half to another node)",
+    ),
     keysOption(2_000, 100_000),
     option(
       "--split-size <keys>",
@@ -188,7 +198,7 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
   run: ({ trace, seed }, { nodes, keys, splitSize }) => {
     trace.section(`Dynamic partitioning: split past ${splitSize} keys`, REF.dynamic);
     trace.note(
-      "An empty database starts with one partition. When a partition grows past the threshold it splits at its median key, and one half moves to another node (HBase's default threshold is 10 GB; ours is counted in keys).",
+      `An empty database starts with one partition. When a partition grows past the threshold it splits at its median key, and ${nodes === 1 ? "one half could move to another node (with one node, both halves stay on node-1)" : "one half moves to another node"} (HBase's default threshold is 10 GB; ours is counted in keys).`,
       { ref: REF.dynamic },
     );
     const keySet = keysFor(seed, keys);
@@ -205,7 +215,7 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
         splits++;
         if (splits <= 3) {
           trace.note(
-            `After ${i + 1} keys: a partition on ${split.leftNode} passed ${splitSize} keys and split at "${split.splitKey}"; the upper half (${split.rightSize} keys) moved to ${split.rightNode}.`,
+            `After ${i + 1} keys: a partition on ${split.leftNode} passed ${splitSize} keys and split at "${split.splitKey}"; the upper half (${counted(split.rightSize, "key")}) ${split.rightNode === split.leftNode ? `stays on ${split.rightNode}` : `moved to ${split.rightNode}`}.`,
           );
         }
       }
@@ -219,14 +229,16 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
         ]);
       }
     });
-    if (splits > 3) trace.note(`… and ${splits - 3} more splits.`);
+    if (splits > 3) trace.note(`… and ${counted(splits - 3, "more split")}.`);
     trace.bars(
-      `Writes per node while the first ${splitSize} keys arrive`,
+      keys <= splitSize
+        ? `Writes per node while the ${counted(keys, "key")} arrive${keys === 1 ? "s" : ""}`
+        : `Writes per node while the first ${counted(splitSize, "key")} arrive`,
       [...earlyWrites].map(([label, value]) => ({ label, value })),
       "writes",
     );
     trace.note(
-      "Until the first split, one node takes every write and the rest idle; that is why HBase and MongoDB let you pre-split an empty database.",
+      `Until the first split, one node takes every write${nodes === 1 ? "" : " and the rest idle"}; that is why HBase and MongoDB let you pre-split an empty database.`,
       { ref: REF.dynamic, level: "summary" },
     );
     trace.table(
@@ -256,7 +268,7 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
     const threshold = "no partition holds more than the split threshold";
     const grows = "the number of partitions grows with the data";
     if (keys <= splitSize) {
-      const why = `${keys} key(s) never pass the split threshold of ${splitSize}: nothing had to split`;
+      const why = `${counted(keys, "key")} never ${keys === 1 ? "passes" : "pass"} the split threshold of ${splitSize}: nothing had to split`;
       trace.notExercised(threshold, why);
       trace.notExercised(grows, why);
       return;

@@ -6,7 +6,7 @@ export const rebalance: Scenario<Omit<RebalanceOptions, "seed">> = {
   name: "rebalance",
   summary: "a node joins under load and partitions move to it over a faulty network",
   options: [
-    nodesOption(REBALANCE_DEFAULTS.nodes),
+    nodesOption(REBALANCE_DEFAULTS.nodes, "storage nodes before one more joins"),
     partitionsOption(REBALANCE_DEFAULTS.partitions, 256),
     keysOption(REBALANCE_DEFAULTS.keys, 10_000),
     option(

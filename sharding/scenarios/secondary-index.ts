@@ -17,6 +17,7 @@ import {
   termPartition,
   termsOf,
 } from "../secondary-index/partition-node.js";
+import { counted } from "../words.js";
 
 const COLORS = ["black", "blue", "green", "red", "silver", "white", "yellow"];
 const MAKES = ["audi", "dodge", "ford", "honda", "volvo"];
@@ -55,7 +56,7 @@ export const secondaryIndex: Scenario<IndexOptions> = {
       );
 
     trace.section(
-      `${keys} cars in ${partitions} partitions, indexed by color and make`,
+      `${counted(keys, "car")} in ${counted(partitions, "partition")}, indexed by color and make`,
       REF.byDocument,
     );
     trace.note(
@@ -79,7 +80,7 @@ export const secondaryIndex: Scenario<IndexOptions> = {
 
     const local = ask("local");
     trace.note(
-      `Local index: the query scatters to all ${partitions} partitions and gathers ${local.outcome.replies} answers (${local.messages} messages): cars ${list(local.outcome.carIds)}.`,
+      `Local index: the query scatters to ${partitions === 1 ? "the one partition" : `all ${partitions} partitions`} and gathers ${counted(local.outcome.replies, "answer")} (${local.messages} messages): cars ${list(local.outcome.carIds)}.`,
       { ref: REF.byDocument },
     );
     const global = ask("global");
@@ -95,7 +96,7 @@ export const secondaryIndex: Scenario<IndexOptions> = {
     const writeId = client.write(newCar);
     sim.runUntil(() => client.writeAcknowledged(writeId), sim.now + LIMIT_MS);
     trace.note(
-      `Car ${newCar.id} (red ${newCar.make}) is written to ${partitionId(carPartition(newCar.id, partitions))}, which updates its local index in the same step and acknowledges; it also sends index updates to the global index's partition(s) ${[...termPartitions].join(", ")}, which apply them in the background.`,
+      `Car ${newCar.id} (red ${newCar.make}) is written to ${partitionId(carPartition(newCar.id, partitions))}, which updates its local index in the same step and acknowledges; it also sends index updates to the global index's ${termPartitions.size === 1 ? `partition ${[...termPartitions].join("")}` : `partitions ${[...termPartitions].join(" and ")}`}, which apply them in the background.`,
       { level: "summary" },
     );
     const writeMessages = net.stats.sent - sentBeforeWrite;
