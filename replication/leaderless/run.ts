@@ -36,6 +36,12 @@ export interface QuorumOptions extends FaultFlags {
 
 export interface QuorumResult {
   reads: number;
+  /**
+   * Reads the recency check can find stale: completed reads that began after some write of their
+   * key was acknowledged. With none, "every read returns the latest acknowledged write" holds
+   * whatever the replicas do, and proves nothing.
+   */
+  readsAfterAcknowledgedWrite: number;
   acknowledgedWrites: number;
   stale: BadRead[];
   /** Reads that returned a version whose write had been reported as failed. */
@@ -77,6 +83,23 @@ export function toCheckedOps(ops: readonly Operation<Versioned>[]): CheckedOp[] 
       returnTime: done ? (op.completeTime as number) : Number.POSITIVE_INFINITY,
     };
   });
+}
+
+/** Completed reads that began after a write of their key had been acknowledged. */
+export function readsAfterAcknowledgedWrite(ops: readonly Operation<Versioned>[]): number {
+  const firstAcknowledgedMs = new Map<string, number>();
+  for (const op of ops)
+    if (op.f === "write" && op.outcome === "ok" && op.completeTime !== undefined)
+      firstAcknowledgedMs.set(
+        op.key,
+        Math.min(op.completeTime, firstAcknowledgedMs.get(op.key) ?? Number.POSITIVE_INFINITY),
+      );
+  return ops.filter(
+    (op) =>
+      op.f === "read" &&
+      op.outcome === "ok" &&
+      op.invokeTime > (firstAcknowledgedMs.get(op.key) ?? Number.POSITIVE_INFINITY),
+  ).length;
 }
 
 /**
@@ -181,6 +204,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
   );
   return {
     reads: ops.filter((op) => op.f === "read" && op.outcome === "ok").length,
+    readsAfterAcknowledgedWrite: readsAfterAcknowledgedWrite(ops),
     acknowledgedWrites: ops.filter((op) => op.f === "write" && op.outcome === "ok").length,
     stale: badReads(ops),
     readsOfFailedWrites: ops.filter(
@@ -219,6 +243,8 @@ export interface Figure96Result {
   /** The replicas reader A sent the newest version to (read repair), at its completion. */
   repairedByA: string[];
   stale: BadRead[];
+  /** Reads that began after the write was acknowledged (see QuorumResult). */
+  readsAfterAcknowledgedWrite: number;
   history: CheckedOp[];
   linearizability: Verdict;
 }
@@ -310,6 +336,7 @@ export function runFigure96(trace: Trace, options: { seed: number; readRepair: b
       ? a.answers.filter((x) => x.version < a.version).map((x) => x.replica)
       : [],
     stale: badReads(ops),
+    readsAfterAcknowledgedWrite: readsAfterAcknowledgedWrite(ops),
     history,
     linearizability: checkLinearizable(kvModel, history),
   } satisfies Figure96Result;
