@@ -19,9 +19,9 @@
  * confirmed chunks are never sent again, and chunks sent but not confirmed are resent (the new
  * owner merges by version, so a resend is harmless).
  *
- * Bandwidth: a transfer sends at most one chunk every `chunkIntervalMs`, resends included, and a
- * chunk is resent only when `resendMs` pass without its acknowledgement. So on a network that
- * loses nothing, each chunk crosses it exactly once.
+ * Bandwidth: a node sends at most one chunk every `chunkIntervalMs` (over all its hand-offs,
+ * resends included), and a chunk is resent only when `resendMs` pass without its
+ * acknowledgement. So on a network that loses nothing, each chunk crosses it exactly once.
  *
  * The `unsafe` variant skips the confirmations: it sends each chunk once, tells the router the
  * move is complete at once, keeps acknowledging writes until the router releases it, and then
