@@ -3,7 +3,14 @@
  * the ranges that differ (DDIA ch. 5, "Read repair and anti-entropy").
  */
 
-import { faultOptions, flag, integer, option, type Scenario } from "../../shared/cli.js";
+import {
+  faultOptions,
+  flag,
+  integer,
+  type OptionSpec,
+  option,
+  type Scenario,
+} from "../../shared/cli.js";
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
@@ -38,6 +45,22 @@ export interface AntiEntropyRun {
 
 const WRITES_END_MS = 500;
 const LIMIT_MS = 10_000;
+
+/**
+ * Crashes and partitions are planned within the writes' window, each over before anti-entropy
+ * starts, so that they make replicas miss writes; `--help` says so instead of "during the run".
+ * Loss and duplication go on through the exchange.
+ */
+function duringTheWrites(o: OptionSpec): OptionSpec {
+  const when = `while the writes arrive (the first ${WRITES_END_MS} ms), each over before anti-entropy starts`;
+  if (o.flags.startsWith("--crash "))
+    return { ...o, description: `replica crashes (each followed by a restart) ${when}` };
+  if (o.flags.startsWith("--partition "))
+    return { ...o, description: `network partitions (each healed later) ${when}` };
+  if (o.flags.startsWith("--duplicate "))
+    return { ...o, description: `${o.description}, through the writes and anti-entropy` };
+  return o;
+}
 
 /** Sends each write to every replica, once, without waiting: a lost message is a missed write. */
 class Writer extends SimNode<AntiEntropyMessage, null, null> {
@@ -144,7 +167,7 @@ export const antiEntropyScenario: Scenario<
       faultOptions({ loss: 0.002, duplicate: 0, crash: 0, partition: 0 }, "replica"),
       "at most 0.5, since beyond that the replicas lack most keys, nearly every range differs, and Merkle trees save nothing over a full copy",
       0.5,
-    ),
+    ).map(duringTheWrites),
     flag(
       "--hash-keys-only",
       "broken variant: leaf hashes cover the keys but not their versions and values",

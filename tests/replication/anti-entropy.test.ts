@@ -201,3 +201,36 @@ describe("Merkle trees", () => {
     );
   });
 });
+
+describe("anti-entropy's fault flags say when they act", () => {
+  it("--crash and --partition act while the writes arrive, each over before anti-entropy starts, and --help says so", async () => {
+    const { antiEntropyScenario } = await import("../../replication/scenarios/anti-entropy.js");
+    const help = (flag: string) =>
+      antiEntropyScenario.options?.find((o) => o.flags.startsWith(flag))?.description ?? "";
+    for (const flag of ["--crash ", "--partition "]) {
+      expect(help(flag)).not.toMatch(/during the run/);
+      expect(help(flag)).toMatch(/while the writes arrive .* before anti-entropy starts/);
+    }
+    // The run agrees: no crash, restart, partition or heal once the writes have stopped (500 ms).
+    for (let seed = 1; seed <= 5; seed++) {
+      const trace = new Trace();
+      runAntiEntropy(trace, {
+        seed,
+        keys: 100,
+        writes: 300,
+        depth: 4,
+        hashValues: true,
+        loss: 0.05,
+        duplicate: 0,
+        crash: 5,
+        partition: 5,
+      });
+      const faults = trace.events.filter((e) =>
+        ["crash", "recover", "partition", "heal"].includes(e.kind),
+      );
+      expect(faults.length, `seed ${seed}`).toBeGreaterThanOrEqual(10);
+      for (const e of faults)
+        expect((e as { time: number }).time, `seed ${seed}`).toBeLessThanOrEqual(500);
+    }
+  });
+});
