@@ -183,10 +183,7 @@ export const dynamicPartitions: Scenario<DynamicOptions> = {
   name: "dynamic-partitions",
   summary: "key ranges split when they grow past a threshold; partitions grow with the data",
   options: [
-    nodesOption(
-      4,
-      "nodes that partitions are spread over (a split hands one half to another node)",
-    ),
+    nodesOption(4, "nodes that the partitions are spread over as they split"),
     keysOption(2_000, 100_000),
     option(
       "--split-size <keys>",
