@@ -260,6 +260,32 @@ describe("storage node hand-off, message by message", () => {
     expect(out).toContainEqual({ type: "PutOk", requestId: "r1" });
   });
 
+  it("counts an acknowledgement that arrives mid-stream, ignores a resent StartMove, and resends only what timed out", () => {
+    const trace = new Trace();
+    const sim = new Simulation({ seed: 1, trace });
+    const net = new Network<RebalanceMessage>(sim, { loss: 1 }); // only what the test hands in arrives
+    const p = 0;
+    const keys = keysOf(p); // 5 keys: chunks 0, 1, 2
+    const entries = Object.fromEntries(keys.map((k) => [k, { value: `${k}=v1`, version: 1 }]));
+    const old = net.add(new StorageNode("old", net, config, { [p]: { role: "active", entries } }));
+    const chunksSent = () =>
+      sent(trace.events, "old").flatMap((m) => (m.type === "MoveData" ? [m.chunk] : []));
+
+    old.receive("router", { type: "StartMove", moveId: 3, partition: p, to: "new" });
+    expect(chunksSent()).toEqual([0]);
+    old.receive("new", { type: "MoveDataAck", moveId: 3, partition: p, chunk: 0 }); // while streaming
+    old.receive("router", { type: "StartMove", moveId: 3, partition: p, to: "new" }); // a resend
+    expect(chunksSent()).toEqual([0]); // the resent StartMove sends nothing
+    sim.run(12);
+    expect(chunksSent()).toEqual([0, 1, 2]); // one chunk every 5 ms
+    sim.run(29);
+    expect(chunksSent()).toEqual([0, 1, 2]); // nothing is overdue yet
+    sim.run(60);
+    // Chunks 1 and 2 went unanswered for 30 ms and are resent, 5 ms apart; chunk 0 never is.
+    expect(chunksSent()).toEqual([0, 1, 2, 1, 2]);
+    expect(old.durable.copies[p]?.move?.confirmed).toEqual([0]);
+  });
+
   it("the unsafe variant reports completion before a single chunk is confirmed", () => {
     const trace = new Trace();
     const sim = new Simulation({ seed: 1, trace });
