@@ -293,7 +293,7 @@ export async function runCli(
     .configureOutput({
       writeOut: (text) => io.stdout(text),
       writeErr: (text) => io.stderr(text),
-      outputError: (text) => io.stderr(text.endsWith("\n") ? text : `${text}\n`),
+      outputError: (text) => io.stderr(oneLineError(text)),
     })
     .showSuggestionAfterError(true)
     // Options after a scenario name belong to the scenario (`main.ts rebalance --json`).
@@ -385,6 +385,15 @@ export async function runCli(
     throw error;
   }
   return exitCode;
+}
+
+/**
+ * Commander's error text as the one line the CLI promises: its suggestion ("error: unknown option
+ * '--vnodes'" then "(Did you mean --nodes?)" on a line of its own) joins the error's line.
+ */
+export function oneLineError(text: string): string {
+  const joined = text.trimEnd().replace(/\n\(Did you mean ([^)\n]*)\)$/, " (did you mean $1)");
+  return `${joined}\n`;
 }
 
 export class UsageError extends Error {

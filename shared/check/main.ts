@@ -29,7 +29,7 @@
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { choice, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, integer } from "../cli.js";
+import { choice, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION, integer, oneLineError } from "../cli.js";
 import {
   type Classification,
   ConsistencyInputError,
@@ -89,7 +89,7 @@ export function runChecker(
   const program = new Command("check").exitOverride().configureOutput({
     writeOut: write,
     writeErr,
-    outputError: (text) => writeErr(text.endsWith("\n") ? text : `${text}\n`),
+    outputError: (text) => writeErr(oneLineError(text)),
   });
   const models = Object.entries(MODELS_BY_NAME)
     .map(([name, model]) => `  ${name.padEnd(13)} ${acceptedOperations(model)}`)

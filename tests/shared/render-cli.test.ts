@@ -201,6 +201,7 @@ describe("runCli", () => {
       ["nope"],
       ["ok", "--bogus"],
       ["ok", "--quiet", "--verbose"],
+      ["ok", "--cont", "2"],
     ]) {
       const { code, stdout, stderr } = await run(argv);
       expect(code, argv.join(" ")).toBe(2);
@@ -210,6 +211,10 @@ describe("runCli", () => {
     }
     expect((await run(["nope"])).stderr).toBe(
       "error: unknown scenario 'nope' (choose from: ok, broken, expected)\n",
+    );
+    // Commander's suggestion joins the error's line instead of taking a second one.
+    expect((await run(["ok", "--cont", "2"])).stderr).toBe(
+      "error: unknown option '--cont' (did you mean --count?)\n",
     );
   });
 
