@@ -51,6 +51,14 @@ export interface ReplicaConfig {
 /** Semi-sync's default patience: a few round trips at this project's 1 to 10 ms latencies. */
 export const SYNC_TIMEOUT_MS = 40;
 
+/**
+ * Semi-sync: how many switches of the synchronous follower a leader narrates. Under heavy loss
+ * every follower in turn looks slow, and the leader switches every `syncTimeoutMs`; one note for
+ * each would bury the story, so after these it says once that it goes on switching, and
+ * `synchronousSwitches` counts them all.
+ */
+export const SWITCHES_NARRATED = 3;
+
 interface ReplicaDurable {
   log: ReplicatedWrite[];
   /** The LSN of each request id in the log: a retried or duplicated write is appended once. */
@@ -77,6 +85,12 @@ interface ReplicaVolatile {
 }
 
 export class Replica extends SimNode<LeaderFollowerMessage, ReplicaDurable, ReplicaVolatile> {
+  /**
+   * Semi-sync: every switch of the synchronous follower this replica made, narrated or not, over
+   * its whole life (a statistic for the narration, not state of the protocol: a crash keeps it).
+   */
+  synchronousSwitches = 0;
+
   constructor(
     id: string,
     net: Network<LeaderFollowerMessage>,
@@ -279,10 +293,25 @@ export class Replica extends SimNode<LeaderFollowerMessage, ReplicaDurable, Repl
         for (const w of waiting) w.sinceMs = this.sim.now;
       } else {
         this.volatile.synchronous = next;
-        this.note(
-          `has no acknowledgement of LSN ${late.lsn} from ${current} after ${this.syncTimeoutMs} ms: judges ${current} unavailable or slow, and makes ${next}, the most up-to-date asynchronous follower (acknowledged LSN ${acked(next)}), synchronous; ${current} continues as asynchronous`,
-          { level: "summary", ref: REF.syncAsync },
-        );
+        const switches = ++this.synchronousSwitches;
+        const candidates = this.durable.followers.filter((f) => f !== current);
+        const tied = candidates.filter((f) => acked(f) === acked(next));
+        const chosen =
+          candidates.length === 1
+            ? `${next}, the only asynchronous follower (acknowledged LSN ${acked(next)}), synchronous`
+            : tied.length > 1
+              ? `${next} synchronous, the first of the asynchronous followers tied as most up to date (${tied.slice(0, -1).join(", ")} and ${tied.at(-1)}: acknowledged LSN ${acked(next)})`
+              : `${next}, the most up-to-date asynchronous follower (acknowledged LSN ${acked(next)}), synchronous`;
+        if (switches <= SWITCHES_NARRATED)
+          this.note(
+            `has no acknowledgement of LSN ${late.lsn} from ${current} after ${this.syncTimeoutMs} ms: judges ${current} unavailable or slow, and makes ${chosen}; ${current} continues as asynchronous`,
+            { level: "summary", ref: REF.syncAsync },
+          );
+        else if (switches === SWITCHES_NARRATED + 1)
+          this.note(
+            `has no acknowledgement of LSN ${late.lsn} from ${current} after ${this.syncTimeoutMs} ms either, and makes ${next} synchronous (switch ${switches}); whenever its synchronous follower does not acknowledge within ${this.syncTimeoutMs} ms it switches again, from here on without a note for each`,
+            { level: "summary", ref: REF.syncAsync },
+          );
         // The waiting writes now wait for the new synchronous follower, with a full timeout.
         for (const w of waiting) w.sinceMs = this.sim.now;
         this.answerWaiting();

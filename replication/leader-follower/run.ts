@@ -137,6 +137,8 @@ export interface LeaderFollowerResult {
   ackedOnLeaderOnly: number;
   /** Writes the leader acknowledged while `slowFollower`'s links were slow. */
   acknowledgedWhileSlow: number;
+  /** Semi-sync: how many times a leader made another follower synchronous. */
+  synchronousSwitches: number;
   finalLeader: string;
 }
 
@@ -523,6 +525,7 @@ export function runLeaderFollower(
     ackedAheadOfFollowers,
     ackedOnLeaderOnly,
     acknowledgedWhileSlow,
+    synchronousSwitches: replicas.reduce((sum, r) => sum + r.synchronousSwitches, 0),
     finalLeader: leader.id,
   };
 }

@@ -15,7 +15,11 @@ import type { FaultFlags } from "../../shared/faults.js";
 import { percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
-import { type ReplicationMode, SYNC_TIMEOUT_MS } from "../leader-follower/replica.js";
+import {
+  type ReplicationMode,
+  SWITCHES_NARRATED,
+  SYNC_TIMEOUT_MS,
+} from "../leader-follower/replica.js";
 import { type LeaderFollowerResult, runLeaderFollower } from "../leader-follower/run.js";
 import { runRaft } from "../raft/cluster.js";
 import { REF } from "../refs.js";
@@ -70,8 +74,9 @@ export const syncVsAsync: Scenario<
       `A leader, ${options.followers} follower${options.followers === 1 ? "" : "s"}, ${options.mode} replication`,
       REF.syncAsync,
     );
+    const single = options.followers === 1;
     trace.note(
-      `The leader gives each write the next log sequence number (LSN) and ships its log to the followers. Synchronous: the client is answered once every follower has the write. Semi-synchronous: one follower is synchronous (r2 at first) and the client is answered once that one has the write; when a write has waited ${SYNC_TIMEOUT_MS} ms for it, the leader judges it unavailable or slow and makes the most up-to-date asynchronous follower synchronous, so that every acknowledged write is on at least two nodes. Asynchronous: at once, while the followers catch up in the background.`,
+      `The leader gives each write the next log sequence number (LSN) and ships its log to ${single ? "its follower, r2" : "the followers"}. Synchronous: the client is answered once ${single ? "r2" : "every follower"} has the write. Semi-synchronous: ${single ? `r2, the only follower, is the synchronous one: the client is answered once it has the write, so that every acknowledged write is on at least two nodes; when a write has waited ${SYNC_TIMEOUT_MS} ms for r2, the leader has no asynchronous follower to make synchronous instead, and the write keeps waiting, as in synchronous replication` : `one follower is synchronous (r2 at first) and the client is answered once that one has the write; when a write has waited ${SYNC_TIMEOUT_MS} ms for it, the leader judges it unavailable or slow and makes the most up-to-date asynchronous follower synchronous, so that every acknowledged write is on at least two nodes`}. Asynchronous: at once, while ${single ? "r2 catches" : "the followers catch"} up in the background.`,
       { ref: REF.syncAsync },
     );
     trace.note(
@@ -91,6 +96,11 @@ export const syncVsAsync: Scenario<
       followWrite: { fromMs: FOLLOW_FROM_MS },
     };
     const detailed = runLeaderFollower(trace, { ...base, mode: options.mode });
+    if (detailed.synchronousSwitches > SWITCHES_NARRATED)
+      trace.note(
+        `In all, the leader made another follower synchronous ${detailed.synchronousSwitches} times, the first ${SWITCHES_NARRATED} narrated above: each time no acknowledgement had come from the synchronous follower within ${SYNC_TIMEOUT_MS} ms (a lost message, a crash and a slow link look the same to the leader).`,
+        { level: "summary", ref: REF.syncAsync },
+      );
     exportHistory(trace, options.exportHistory, detailed.history);
     // Each mode runs once, on the same seed; the narrated one is the run already made.
     const runs = new Map(
@@ -125,7 +135,7 @@ export const syncVsAsync: Scenario<
         "lag p99",
       ],
       rows,
-      "Acknowledged: the leader sent WriteOk; the counts beside it are judged at that moment, from the replicas' logs (a client that had given up by then never hears it). Latency: from the client sending a write until it hears it acknowledged. Replication lag: from the leader appending a write until a follower appends it, one sample per write and follower. Every mode has lag; synchronous replication makes the client wait it out, and so pays in latency, and blocks while a follower is slow or down; semi-synchronous replication waits out one follower's lag only, and another's when that one is slow; asynchronous replication waits for none, and acknowledges writes that only the leader has.",
+      `Acknowledged: the leader sent WriteOk; the counts beside it are judged at that moment, from the replicas' logs (a client that had given up by then never hears it). Latency: from the client sending a write until it hears it acknowledged. Replication lag: from the leader appending a write until a follower appends it, one sample per write and follower. A follower appends a write at least one message after the leader in every mode; synchronous replication makes the client wait out every follower's lag, and so pays in latency, and blocks while a follower is slow or down; semi-synchronous replication waits out one follower's lag only${options.followers === 1 ? " (here the only follower's, so it blocks as synchronous replication does)" : ", and another's when that one is slow"}; asynchronous replication waits for none, and so may acknowledge writes that only the leader has.`,
     );
     const syncRun = runs.get("sync") as typeof detailed;
     const semiSyncRun = runs.get("semi-sync") as typeof detailed;

@@ -223,6 +223,32 @@ describe("sync-vs-async narrates one write per mode", () => {
   });
 });
 
+describe("sync-vs-async's semi-synchronous narration stays true and readable at every flag value", () => {
+  const notesOf = async (args: string[]) =>
+    expectNdjson(await run(["sync-vs-async", ...args, "--json"]))
+      .filter((e) => e.kind === "note")
+      .map((e) => ({ text: String(e.text), level: String(e.level) }));
+
+  it("--loss 0.9: the first switches narrated, one note that it goes on switching, and the total", async () => {
+    const notes = await notesOf(["--loss", "0.9"]);
+    const switches = notes.filter((n) => n.text.startsWith("has no acknowledgement"));
+    expect(switches).toHaveLength(4);
+    expect(notes.filter((n) => n.level === "summary").length).toBeLessThan(15);
+    expect(notes.map((n) => n.text)).toContainEqual(
+      expect.stringMatching(
+        /^In all, the leader made another follower synchronous \d+ times, the first 3 narrated above/,
+      ),
+    );
+  });
+
+  it("--followers 1: no sentence promises a switch to another follower", async () => {
+    const text = (await notesOf(["--followers", "1"])).map((n) => n.text).join("\n");
+    expect(text).not.toMatch(/makes the most up-to-date asynchronous follower synchronous/);
+    expect(text).not.toMatch(/the followers catch up/);
+    expect(text).toMatch(/no asynchronous follower to make synchronous instead/);
+  });
+});
+
 describe("the tour", () => {
   it("matches its golden plain output", () =>
     expectTourMatchesGolden(replication, import.meta.dirname));

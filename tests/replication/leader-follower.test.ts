@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LeaderFollowerMessage } from "../../replication/leader-follower/messages.js";
-import { Replica } from "../../replication/leader-follower/replica.js";
+import { Replica, SWITCHES_NARRATED } from "../../replication/leader-follower/replica.js";
 import { runLeaderFollower } from "../../replication/leader-follower/run.js";
 import { checkLinearizable, kvModel, registerModel } from "../../shared/check/linearizability.js";
 import { Network } from "../../shared/network.js";
@@ -227,6 +227,32 @@ describe("a semi-synchronous leader, message by message", () => {
     expect(sent()).toEqual([]);
     r1.receive("r3", { type: "ReplicateAck", lsn: 2 });
     expect(sent()).toEqual(["client: WriteOk c-2 lsn 2"]);
+  });
+
+  it("says when followers are tied, narrates its first switches, then says once that it goes on switching, and counts them all", () => {
+    const { sim, r1, notes } = leader(["r2", "r3", "r4"]);
+    r1.receive("client", write);
+    // No follower ever acknowledges: a switch every 40 ms, at 40, 80, ... 1,000 ms.
+    sim.run(1_000);
+    expect(r1.synchronousSwitches).toBe(25);
+    const switches = notes().filter((n) => n.startsWith("has no acknowledgement"));
+    expect(switches).toHaveLength(SWITCHES_NARRATED + 1);
+    // r3 and r4 have acknowledged nothing: neither is more up to date, and the note says so.
+    expect(switches[0]).toMatch(
+      /makes r3 synchronous, the first of the asynchronous followers tied as most up to date \(r3 and r4: acknowledged LSN 0\)/,
+    );
+    expect(switches.at(-1)).toMatch(
+      /\(switch 4\); whenever its synchronous follower does not acknowledge within 40 ms it switches again, from here on without a note for each$/,
+    );
+  });
+
+  it("with two followers, calls the other one the only asynchronous follower, not the most up-to-date", () => {
+    const { sim, r1, notes } = leader();
+    r1.receive("client", write);
+    sim.run(40);
+    expect(notes().at(-1)).toMatch(
+      /makes r3, the only asynchronous follower \(acknowledged LSN 0\), synchronous/,
+    );
   });
 
   it("once told to step down, forgets the writes it was holding and stops watching for a slow follower", () => {
