@@ -5,8 +5,16 @@
  * is exactly what the engine executed.
  */
 
-import initSqlJs, { type Database, type SqlJsStatic, type SqlValue, type Statement } from "sql.js";
+import { createRequire } from "node:module";
+import type { Database, SqlJsStatic, SqlValue, Statement } from "sql.js";
 import type { Trace } from "../shared/trace.js";
+
+/**
+ * sql.js is a CommonJS module. Required, it loads through Node's CommonJS loader in this thread;
+ * imported, it would also be scanned for its export names and handed across to the thread where
+ * tsx's import hooks run, which costs tens of milliseconds at every start.
+ */
+const initSqlJs = createRequire(import.meta.url)("sql.js") as typeof import("sql.js").default;
 
 /**
  * The engine, compiling from the moment this module loads. WebAssembly compiles off the main

@@ -6,7 +6,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { integer, option, type Scenario } from "../../shared/cli.js";
+import type { ScenarioContext } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
 import { REF } from "../refs.js";
 import { Sql } from "../sql.js";
@@ -51,110 +51,101 @@ export function readPathSource(): string {
   return region.trimEnd();
 }
 
-export const schemaFlexibility: Scenario<{ users: number }> = {
-  name: "schema-flexibility",
-  summary:
-    "splitting a name field: a read-time code path for documents, ALTER TABLE and UPDATE for tables",
-  options: [
-    option(
-      "--users <count>",
-      `users stored before the change; the first ${NAMES.length} are fixed, --seed picks the names of the rest (up to ${NAMES.length}, the seed changes nothing)`,
-      integer(1, 100_000),
-      8,
-    ),
-  ],
-  run: async ({ trace, seed }, { users }) => {
-    const random = new Random(seed).fork("users");
-    const names = Array.from({ length: users }, (_, i) =>
-      i < NAMES.length ? (NAMES[i] as string) : random.pick(NAMES),
-    );
-    trace.section("Users stored with one name field", REF.schemaFlexibility);
-    trace.note(
-      `${users} users, each with a full name (one of them a mononym, Cher)${users > NAMES.length ? `; the first ${NAMES.length} are fixed, the seed picks the names of the rest` : `; the names are fixed, so --seed changes nothing unless --users exceeds ${NAMES.length}`}. The application now wants first and last names separately.`,
-    );
-    const sql = await Sql.open(trace);
-    sql.run("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
-    sql.bulk(() =>
-      sql.transaction(() => {
-        for (const [i, name] of names.entries())
-          sql.run("INSERT INTO users VALUES (?, ?)", [i + 1, name]);
-      }),
-    );
-    const documents: UserDocument[] = names.map((name, i) => ({ user_id: i + 1, name }));
+/** The schema-flexibility scenario; its name, summary and flags are in data-modeling/main.ts. */
+export async function run(
+  { trace, seed }: ScenarioContext,
+  { users }: { users: number },
+): Promise<void> {
+  const random = new Random(seed).fork("users");
+  const names = Array.from({ length: users }, (_, i) =>
+    i < NAMES.length ? (NAMES[i] as string) : random.pick(NAMES),
+  );
+  trace.section("Users stored with one name field", REF.schemaFlexibility);
+  trace.note(
+    `${users} users, each with a full name (one of them a mononym, Cher)${users > NAMES.length ? `; the first ${NAMES.length} are fixed, the seed picks the names of the rest` : `; the names are fixed, so --seed changes nothing unless --users exceeds ${NAMES.length}`}. The application now wants first and last names separately.`,
+  );
+  const sql = await Sql.open(trace);
+  sql.run("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+  sql.bulk(() =>
+    sql.transaction(() => {
+      for (const [i, name] of names.entries())
+        sql.run("INSERT INTO users VALUES (?, ?)", [i + 1, name]);
+    }),
+  );
+  const documents: UserDocument[] = names.map((name, i) => ({ user_id: i + 1, name }));
 
-    trace.section("Schema-on-write: migrate every row");
-    trace.note(
-      "The relational database enforces its schema when data is written, so the change is a migration: add the columns, then rewrite every existing row. (SQLite, like PostgreSQL, adds a column without copying the table; MySQL has historically copied it.)",
-    );
-    sql.run("ALTER TABLE users ADD COLUMN first_name TEXT");
-    sql.run("ALTER TABLE users ADD COLUMN last_name TEXT");
-    const migrated = sql.run(
-      `UPDATE users SET
+  trace.section("Schema-on-write: migrate every row");
+  trace.note(
+    "The relational database enforces its schema when data is written, so the change is a migration: add the columns, then rewrite every existing row. (SQLite, like PostgreSQL, adds a column without copying the table; MySQL has historically copied it.)",
+  );
+  sql.run("ALTER TABLE users ADD COLUMN first_name TEXT");
+  sql.run("ALTER TABLE users ADD COLUMN last_name TEXT");
+  const migrated = sql.run(
+    `UPDATE users SET
          first_name = CASE WHEN instr(name, ' ') > 0 THEN substr(name, 1, instr(name, ' ') - 1) ELSE name END,
          last_name  = CASE WHEN instr(name, ' ') > 0 THEN substr(name, instr(name, ' ') + 1) ELSE '' END`,
-    );
-    sql.run("INSERT INTO users (user_id, name, first_name, last_name) VALUES (?, ?, ?, ?)", [
-      users + 1,
-      "Margaret Hamilton",
-      "Margaret",
-      "Hamilton",
-    ]);
+  );
+  sql.run("INSERT INTO users (user_id, name, first_name, last_name) VALUES (?, ?, ?, ?)", [
+    users + 1,
+    "Margaret Hamilton",
+    "Margaret",
+    "Hamilton",
+  ]);
 
-    trace.section("Schema-on-read: new documents get the new shape, old ones stay");
-    trace.note(
-      `The document database accepts any shape. New code writes first_name and last_name; documents written earlier keep their name field, and the read path handles both (this is the function the program runs, from ${"data-modeling/scenarios/schema-flexibility.ts"}):\n${readPathSource()
-        .split("\n")
-        .map((line) => `  ${line}`)
-        .join("\n")}`,
-    );
-    documents.push({ user_id: users + 1, first_name: "Margaret", last_name: "Hamilton" });
-    trace.query(
-      "doc",
-      `users.put(${users + 1}, {"first_name": "Margaret", "last_name": "Hamilton"})`,
-      "1 document written; no other document touched",
-    );
+  trace.section("Schema-on-read: new documents get the new shape, old ones stay");
+  trace.note(
+    `The document database accepts any shape. New code writes first_name and last_name; documents written earlier keep their name field, and the read path handles both (this is the function the program runs, from ${"data-modeling/scenarios/schema-flexibility.ts"}):\n${readPathSource()
+      .split("\n")
+      .map((line) => `  ${line}`)
+      .join("\n")}`,
+  );
+  documents.push({ user_id: users + 1, first_name: "Margaret", last_name: "Hamilton" });
+  trace.query(
+    "doc",
+    `users.put(${users + 1}, {"first_name": "Margaret", "last_name": "Hamilton"})`,
+    "1 document written; no other document touched",
+  );
 
-    const rows = sql.all("SELECT user_id, first_name, last_name FROM users ORDER BY user_id");
-    const read = documents.map(readUser);
-    const isOld = documents.map((d) => d.first_name === undefined);
-    const converted = isOld.filter(Boolean).length;
-    trace.table(
-      "Both models, read back",
-      ["user_id", "relational first / last", "document first / last", "document shape"],
-      rows.map((row, i) => [
-        Number(row.user_id),
-        `${row.first_name} / ${row.last_name}`,
-        `${read[i]?.first_name} / ${read[i]?.last_name}`,
-        isOld[i] ? "old (split when read)" : "new",
-      ]),
-    );
-    trace.table(
-      "Where the cost lands",
-      ["measure", "schema-on-write (tables)", "schema-on-read (documents)"],
-      [
-        ["rows or documents rewritten by the change", migrated, 0],
-        ["reads that must convert an old shape", 0, `${converted} of ${read.length}`],
-        ["who knows the data's structure", "the database", "every reader"],
-      ],
-      "Schema-on-read is like dynamic type checking, schema-on-write like static type checking, as the book puts it.",
-    );
-    const agree = rows.every(
-      (row, i) => row.first_name === read[i]?.first_name && row.last_name === read[i]?.last_name,
-    );
-    trace.check(
-      "both models give every user the same first and last name",
-      agree && rows.length === read.length,
-      {
-        detail: `${rows.length} users`,
-      },
-    );
-    trace.check(
-      "the migration rewrote every existing row; the documents were left as they were",
-      migrated === users && converted === users,
-      {
-        detail: `${migrated} rows updated; ${converted} old-shape documents converted at read time`,
-      },
-    );
-    sql.close();
-  },
-};
+  const rows = sql.all("SELECT user_id, first_name, last_name FROM users ORDER BY user_id");
+  const read = documents.map(readUser);
+  const isOld = documents.map((d) => d.first_name === undefined);
+  const converted = isOld.filter(Boolean).length;
+  trace.table(
+    "Both models, read back",
+    ["user_id", "relational first / last", "document first / last", "document shape"],
+    rows.map((row, i) => [
+      Number(row.user_id),
+      `${row.first_name} / ${row.last_name}`,
+      `${read[i]?.first_name} / ${read[i]?.last_name}`,
+      isOld[i] ? "old (split when read)" : "new",
+    ]),
+  );
+  trace.table(
+    "Where the cost lands",
+    ["measure", "schema-on-write (tables)", "schema-on-read (documents)"],
+    [
+      ["rows or documents rewritten by the change", migrated, 0],
+      ["reads that must convert an old shape", 0, `${converted} of ${read.length}`],
+      ["who knows the data's structure", "the database", "every reader"],
+    ],
+    "Schema-on-read is like dynamic type checking, schema-on-write like static type checking, as the book puts it.",
+  );
+  const agree = rows.every(
+    (row, i) => row.first_name === read[i]?.first_name && row.last_name === read[i]?.last_name,
+  );
+  trace.check(
+    "both models give every user the same first and last name",
+    agree && rows.length === read.length,
+    {
+      detail: `${rows.length} users`,
+    },
+  );
+  trace.check(
+    "the migration rewrote every existing row; the documents were left as they were",
+    migrated === users && converted === users,
+    {
+      detail: `${migrated} rows updated; ${converted} old-shape documents converted at read time`,
+    },
+  );
+  sql.close();
+}
