@@ -4,7 +4,7 @@
  *   npx tsx sharding/main.ts              the tour
  *   npx tsx sharding/main.ts <scenario>   one scenario; --help lists them and their flags
  */
-import { type Concept, processIo, runCli } from "../shared/cli.js";
+import { type Concept, main } from "../shared/cli.js";
 import {
   compare,
   consistentHashing,
@@ -38,26 +38,4 @@ export const sharding: Concept = {
   tour: ["key-range", "hash-mod-n", "consistent-hashing", "hot-key", "rebalance"],
 };
 
-/**
- * Commander follows "error: unknown option '--vnodes'" with a second line, "(Did you mean
- * --nodes?)", where the CLI promises one line. shared/cli.ts's main() takes no Io, so this entry
- * point runs the CLI itself with stderr folding the hint onto the error line. It can go back to
- * `main(sharding)` once shared/cli.ts's outputError does the same for every concept.
- */
-export function oneLineErrors(text: string): string {
-  return text.replace(/\n\(Did you mean ([^)\n]*)\)\n?$/, " (did you mean $1)\n");
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(0);
-    throw error;
-  });
-  const io = processIo();
-  runCli(sharding, process.argv.slice(2), {
-    ...io,
-    stderr: (text) => io.stderr(oneLineErrors(text)),
-  }).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) main(sharding);

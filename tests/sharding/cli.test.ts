@@ -79,7 +79,7 @@ describe("bad input, as a user's shell sees it", () => {
       /^error: option '--loss <p>' argument '1\.5' is invalid\. must be a probability from 0 to 1$/,
     ],
     [["reshard"], /^error: unknown scenario 'reshard' \(choose from: key-range, .*compare\)$/],
-    // Commander's "did you mean" hint comes on a second line unless main.ts folds it in.
+    // Commander's "did you mean" hint joins the error's line (shared/cli.ts, oneLineError).
     [
       ["hash-mod-n", "--vnodes", "4"],
       /^error: unknown option '--vnodes' \(did you mean --nodes\?\)$/,
