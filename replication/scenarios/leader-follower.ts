@@ -140,6 +140,8 @@ export const syncVsAsync: Scenario<
     const syncRun = runs.get("sync") as typeof detailed;
     const semiSyncRun = runs.get("semi-sync") as typeof detailed;
     const asyncRun = runs.get("async") as typeof detailed;
+    const eachOf = (writes: number) =>
+      writes === 1 ? "its one write" : `each of ${writes} writes`;
     const noneAcknowledged = (mode: string) =>
       `no write was acknowledged in ${mode} mode, so there was nothing to judge`;
     const checkAcknowledged = (
@@ -157,27 +159,27 @@ export const syncVsAsync: Scenario<
       "sync",
       syncRun,
       () => syncRun.ackedAheadOfFollowers === 0,
-      `checked as the leader acknowledged each of ${syncRun.leaderAcknowledged} writes`,
+      `checked as the leader acknowledged ${eachOf(syncRun.leaderAcknowledged)}`,
     );
     checkAcknowledged(
       "semi-synchronous replication: every acknowledged write was already on at least one follower",
       "semi-sync",
       semiSyncRun,
       () => semiSyncRun.ackedOnLeaderOnly === 0,
-      `checked as the leader acknowledged each of ${semiSyncRun.leaderAcknowledged} writes; ${semiSyncRun.acknowledgedWhileSlow} acknowledged while ${slow.follower} was slow`,
+      `checked as the leader acknowledged ${eachOf(semiSyncRun.leaderAcknowledged)}; ${semiSyncRun.acknowledgedWhileSlow} acknowledged while ${slow.follower} was slow`,
     );
     checkAcknowledged(
       "asynchronous replication acknowledges writes the followers do not have yet",
       "async",
       asyncRun,
       () => asyncRun.ackedAheadOfFollowers > 0,
-      `${asyncRun.ackedAheadOfFollowers} of ${asyncRun.leaderAcknowledged} writes, ${asyncRun.ackedOnLeaderOnly} of them on the leader only`,
+      `${asyncRun.ackedAheadOfFollowers} of ${asyncRun.leaderAcknowledged} write${asyncRun.leaderAcknowledged === 1 ? "" : "s"}, ${asyncRun.ackedOnLeaderOnly} of them on the leader only`,
     );
     const faster = "asynchronous replication answers faster than synchronous";
     if (syncRun.writeLatencies.length === 0 || asyncRun.writeLatencies.length === 0)
       trace.notExercised(
         faster,
-        noneAcknowledged(syncRun.writeLatencies.length === 0 ? "sync" : "async"),
+        `no client heard a write acknowledged in ${syncRun.writeLatencies.length === 0 ? "sync" : "async"} mode, so there was no latency to compare`,
       );
     else
       trace.check(

@@ -241,6 +241,22 @@ describe("sync-vs-async's semi-synchronous narration stays true and readable at 
     );
   });
 
+  it("--loss 0.9: where the leader acknowledged writes no client heard of, no check says that none was acknowledged", async () => {
+    const events = expectNdjson(await run(["sync-vs-async", "--loss", "0.9", "--json"]));
+    const checks = events.filter((e) => e.kind === "check") as {
+      name: string;
+      held: boolean | null;
+      detail?: string;
+    }[];
+    const sync = checks.find((c) => c.name.startsWith("synchronous replication:"));
+    expect(sync?.detail).toMatch(/^checked as the leader acknowledged each of \d+ writes$/);
+    const faster = checks.find((c) => c.name.startsWith("asynchronous replication answers"));
+    expect(faster?.held).toBeNull();
+    expect(faster?.detail).toBe(
+      "no client heard a write acknowledged in sync mode, so there was no latency to compare",
+    );
+  });
+
   it("--followers 1: no sentence promises a switch to another follower", async () => {
     const text = (await notesOf(["--followers", "1"])).map((n) => n.text).join("\n");
     expect(text).not.toMatch(/makes the most up-to-date asynchronous follower synchronous/);
