@@ -46,7 +46,7 @@ export const clusterMessagesOption = (d: number) =>
 export const clusterPartitionsOption = (d: number) =>
   option(
     "--partitions <count>",
-    "partitions of the topic (at most 8: every replica of each keeps a fetch going, renewed every 20 simulated ms when idle)",
+    "partitions of the topic (at most 8: every follower of each keeps a fetch waiting at its leader (a long poll), renewed every 20 simulated ms when idle)",
     integer(1, 8),
     d,
   );

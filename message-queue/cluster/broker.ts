@@ -9,7 +9,12 @@
  * so they are committed, and only they are visible to consumers. An `acks=all` produce is answered
  * once the high watermark passes it; `acks=1` as soon as the leader has it; `acks=0` never.
  * A follower that has not caught up for `replicaLagMaxMs` is dropped from the ISR, and one that
- * catches up is added back, both through the controller (AlterPartition).
+ * has caught up is added back, both through the controller (AlterPartition), one request in flight
+ * at a time, as Kafka's Partition does it: while an expansion is pending the high watermark already
+ * counts the new member (the "maximal ISR"); while a shrink is pending it still counts the member
+ * being removed. A follower is caught up enough to rejoin when it has reached both the high
+ * watermark and the offset where the leader's epoch began (Kafka's isFollowerInSync, KAFKA-7128:
+ * a new leader's high watermark may lag behind what was committed).
  *
  * As follower, before it fetches in a new leader epoch (and after a restart), it makes its log a
  * prefix of the leader's, as Kafka does with leader epochs. It asks the leader where the epoch of
@@ -22,9 +27,20 @@
  * behaviour reachable, for the test that shows the liveness check catching it. Every fetch still
  * carries the epoch of the follower's last record, and a mismatch sends it back to asking.
  *
- * Durable: the logs, high watermarks, and the last partition state heard from the controller.
- * Volatile: follower progress, pending acks, producer state for idempotence. Logs are durable here
- * (as if fsync'd); real Kafka does not fsync by default and relies on replication instead.
+ * The follower's side follows Kafka 2.0 to 2.6 (KIP-279): since 2.7 (KIP-595's fetch protocol) a
+ * follower no longer sends OffsetsForLeaderEpoch before fetching; the leader finds the divergence
+ * from the fetch itself and answers with a DivergingEpoch, to which the follower truncates. The two
+ * reach the same log; the older one shows the question being asked.
+ *
+ * Durable (on disk): the logs with their leader-epoch caches, the high watermarks, and the producer
+ * state. Volatile: the partition state (leader, ISR, epochs), follower progress, pending acks, the
+ * AlterPartition in flight. The partition state is not trusted across a restart: a broker that
+ * restarts leads and follows nothing until the controller tells it the current state, as Kafka's
+ * does (in KRaft mode the broker waits to catch up with the metadata log before it serves
+ * requests; in ZooKeeper mode its replica manager holds no partition until LeaderAndIsr arrives).
+ * What it saved may be stale: it may have led in an epoch whose ISR has since grown, and leading on
+ * that would acknowledge acks=all writes the rest of the ISR never saw. Logs are durable here (as
+ * if fsync'd); real Kafka does not fsync by default and relies on replication instead.
  */
 
 import { assert } from "../../shared/assert.js";
@@ -50,6 +66,8 @@ export interface BrokerConfig {
   fetchWaitMaxMs: number;
   /** A follower sends its fetch again when no answer came in this time (a lost message). */
   fetchTimeoutMs: number;
+  /** A leader sends its AlterPartition again when no answer came in this time (a lost message). */
+  alterPartitionTimeoutMs: number;
   /** Idempotence: the leader drops a retried record it has already appended (by producer id and sequence). */
   idempotence: boolean;
   /**
@@ -63,7 +81,6 @@ export interface BrokerConfig {
 interface BrokerDurable {
   logs: Map<number, PartitionLog>;
   highWatermark: Map<number, number>;
-  state: Map<number, PartitionState>;
   /** Idempotence: per partition, producerId → last sequence appended and its offset. */
   producers: Map<number, Map<number, { sequence: number; offset: number }>>;
 }
@@ -91,12 +108,34 @@ interface WaitingFetch {
   deadlineMs: number;
 }
 
+/**
+ * A leader's AlterPartition awaiting its answer (Kafka's PendingExpandIsr and PendingShrinkIsr).
+ * It is dropped when the answer comes, or when a newer partition state arrives: the controller
+ * applies a request only at the partition epoch it was based on, so it can no longer apply this one.
+ */
+interface AlterInFlight {
+  requestId: number;
+  change: "expand" | "shrink";
+  isr: string[];
+  partitionEpoch: number;
+  sentAtMs: number;
+  /** Refused (INVALID_UPDATE_VERSION and the like): not sent again; newer state will come. */
+  refused: boolean;
+}
+
 interface BrokerVolatile {
+  /**
+   * The partition state as the controller last told it, per partition: lost in a crash, and
+   * heard again after a restart before this broker leads or follows anything.
+   */
+  state: Map<number, PartitionState>;
   /** Leader side: follower → how far it has fetched, and when it was last caught up. */
   followers: Map<number, Map<string, FollowerProgress>>;
+  /** Leader side: the log end offset when this broker's current leader epoch began, per partition. */
+  leaderEpochStartOffset: Map<number, number>;
   pending: PendingAck[];
-  /** ISR proposed to the controller and not yet confirmed, per partition. */
-  proposedIsr: Map<number, string[]>;
+  /** Leader side: the AlterPartition in flight, per partition (at most one). */
+  alterInFlight: Map<number, AlterInFlight>;
   /**
    * Follower side: the leader epoch in which this replica last made its log a prefix of the
    * leader's, per partition. It fetches only in that epoch; a new epoch or a restart asks again.
@@ -111,6 +150,8 @@ interface BrokerVolatile {
 export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatile> {
   /** Fetch numbers never repeat, across restarts too, so an answer from before a crash is not taken for a new one. */
   private fetchesSent = 0;
+  /** AlterPartition numbers, likewise. */
+  private alterPartitionsSent = 0;
 
   constructor(
     id: string,
@@ -120,16 +161,17 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     super(id, net, {
       logs: new Map(),
       highWatermark: new Map(),
-      state: new Map(),
       producers: new Map(),
     });
   }
 
   protected initialVolatile(): BrokerVolatile {
     return {
+      state: new Map(),
       followers: new Map(),
+      leaderEpochStartOffset: new Map(),
       pending: [],
-      proposedIsr: new Map(),
+      alterInFlight: new Map(),
       truncatedInEpoch: new Map(),
       waitingFetches: new Map(),
       fetchInFlight: new Map(),
@@ -142,6 +184,10 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
 
   protected override onRecover(): void {
     this.setTimer("tick", 0);
+    if (this.durable.logs.size > 0)
+      this.note(
+        "restarts with its logs but no partition state: it leads and follows nothing until the controller says who leads, since what it knew before the crash may be out of date",
+      );
   }
 
   log(partition: number): PartitionLog {
@@ -157,20 +203,21 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     return this.durable.highWatermark.get(partition) ?? 0;
   }
 
-  /** The partition's leader, ISR and epoch as this broker last heard them from the controller. */
+  /** The partition's leader, ISR and epochs as this broker last heard them from the controller, since its last restart. */
   partitionState(partition: number): PartitionState | undefined {
-    return this.durable.state.get(partition);
+    return this.volatile.state.get(partition);
   }
 
   isLeader(partition: number): boolean {
-    return this.durable.state.get(partition)?.leader === this.id;
+    return this.volatile.state.get(partition)?.leader === this.id;
   }
 
   override onTimer(name: string): void {
     if (name !== "tick") return;
     this.send(this.config.controller, { type: "Heartbeat", broker: this.id });
-    for (const [partition, state] of this.durable.state) {
+    for (const [partition, state] of this.volatile.state) {
       if (state.leader === this.id) {
+        this.resendAlterPartition(partition);
         this.checkIsr(partition, state);
         this.answerWaitingFetches(partition, (w) => w.deadlineMs <= this.sim.now);
       } else if (state.leader !== null && state.replicas.includes(this.id)) {
@@ -200,8 +247,10 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
         this.truncateByLeaderEpoch(msg);
         break;
       case "LeaderAndIsr":
-      case "AlterPartitionResponse":
         this.adopt(msg.state);
+        break;
+      case "AlterPartitionResponse":
+        this.alterPartitionAnswered(msg);
         break;
       case "ProduceResponse":
       case "Heartbeat":
@@ -225,7 +274,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
           ...fields,
         });
     };
-    const state = this.durable.state.get(msg.partition);
+    const state = this.volatile.state.get(msg.partition);
     if (state === undefined || state.leader !== this.id) {
       reply({ error: "NOT_LEADER_OR_FOLLOWER" });
       return;
@@ -295,7 +344,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
   }
 
   private serveFetch(from: string, msg: Extract<ClusterMessage, { type: "Fetch" }>): void {
-    const state = this.durable.state.get(msg.partition);
+    const state = this.volatile.state.get(msg.partition);
     const log = this.log(msg.partition);
     const respond = (fields: Partial<Extract<ClusterMessage, { type: "FetchResponse" }>>) =>
       this.send(from, {
@@ -341,12 +390,14 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
       progress.lastFetchAtMs = this.sim.now;
       followers.set(msg.replica, progress);
       this.advanceHighWatermark(msg.partition, state);
-      // A follower back at the high watermark rejoins the ISR.
+      // A follower that has caught up rejoins the ISR (Kafka's maybeExpandIsr), unless an ISR
+      // change is already in flight.
       if (
         !state.isr.includes(msg.replica) &&
-        msg.fetchOffset >= this.highWatermark(msg.partition)
+        !this.volatile.alterInFlight.has(msg.partition) &&
+        this.isFollowerInSync(msg.partition, msg.fetchOffset)
       ) {
-        this.proposeIsr(msg.partition, state, [...state.isr, msg.replica]);
+        this.proposeIsr(msg.partition, state, "expand", [...state.isr, msg.replica]);
       }
       if (records.length === 0) {
         // Nothing to read: the fetch waits here (a long poll), replacing an earlier one from the
@@ -380,7 +431,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
   ): void {
     const waiting = this.volatile.waitingFetches.get(partition);
     if (waiting === undefined || waiting.size === 0) return;
-    const state = this.durable.state.get(partition);
+    const state = this.volatile.state.get(partition);
     for (const [replica, w] of waiting) {
       if (!due(w)) continue;
       waiting.delete(replica);
@@ -401,7 +452,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     from: string,
     msg: Extract<ClusterMessage, { type: "OffsetsForLeaderEpoch" }>,
   ): void {
-    const state = this.durable.state.get(msg.partition);
+    const state = this.volatile.state.get(msg.partition);
     if (state === undefined || state.leader !== this.id || state.leaderEpoch !== msg.leaderEpoch) {
       this.send(from, {
         type: "OffsetsForLeaderEpochResponse",
@@ -444,13 +495,36 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
   }
 
   /**
-   * The high watermark counts every replica in the ISR and every replica proposed for it: a
-   * follower on its way into the ISR must already hold what is committed, or a leader elected from
-   * the new ISR could lack it (Kafka's "maximal ISR", KIP-497).
+   * Kafka's isFollowerInSync: the follower has reached the high watermark, and the offset where
+   * this leader's epoch began. The second matters right after a change of leader: the new
+   * leader's high watermark can lag behind what the old leader committed (it learns the true one
+   * from its followers' fetches), and a follower past that lagging mark could still lack
+   * committed records that the new leader holds (KAFKA-7128).
    */
+  private isFollowerInSync(partition: number, followerEndOffset: number): boolean {
+    const epochStart = this.volatile.leaderEpochStartOffset.get(partition);
+    return (
+      followerEndOffset >= this.highWatermark(partition) &&
+      epochStart !== undefined &&
+      followerEndOffset >= epochStart
+    );
+  }
+
+  /**
+   * The ISR the high watermark waits for (Kafka's maximalIsr): the ISR, plus the replica being
+   * added while an expansion is in flight. A follower on its way into the ISR must already hold
+   * what is committed, or a leader elected from the new ISR could lack it (KIP-497). While a
+   * shrink is in flight the ISR still has the replica being removed, so the high watermark waits
+   * for it until the controller has agreed.
+   */
+  private maximalIsr(partition: number, state: PartitionState): readonly string[] {
+    const inFlight = this.volatile.alterInFlight.get(partition);
+    return inFlight?.change === "expand" ? inFlight.isr : state.isr;
+  }
+
   private advanceHighWatermark(partition: number, state: PartitionState): void {
     const log = this.log(partition);
-    const members = new Set([...state.isr, ...(this.volatile.proposedIsr.get(partition) ?? [])]);
+    const members = this.maximalIsr(partition, state);
     let hw = log.endOffset;
     for (const member of members) {
       if (member === this.id) continue;
@@ -464,10 +538,12 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
 
   private completePending(partition: number): void {
     const hw = this.highWatermark(partition);
-    const state = this.durable.state.get(partition);
+    const state = this.volatile.state.get(partition);
     this.volatile.pending = this.volatile.pending.filter((p) => {
       if (p.partition !== partition || p.offset >= hw) return true;
-      const tooFew = (state?.isr.length ?? 0) < this.config.minInsyncReplicas;
+      const tooFew =
+        (state === undefined ? 0 : this.maximalIsr(partition, state).length) <
+        this.config.minInsyncReplicas;
       this.send(p.producer, {
         type: "ProduceResponse",
         requestId: p.requestId,
@@ -495,22 +571,87 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
         this.sim.now - progress.caughtUpAtMs > this.config.replicaLagMaxMs
       );
     });
-    if (lagging.length > 0)
+    if (lagging.length > 0 && !this.volatile.alterInFlight.has(partition))
       this.proposeIsr(
         partition,
         state,
+        "shrink",
         state.isr.filter((m) => !lagging.includes(m)),
       );
   }
 
-  private proposeIsr(partition: number, state: PartitionState, isr: string[]): void {
-    this.volatile.proposedIsr.set(partition, isr);
+  /** Propose an ISR to the controller, based on the partition state we have; one at a time. */
+  private proposeIsr(
+    partition: number,
+    state: PartitionState,
+    change: "expand" | "shrink",
+    isr: string[],
+  ): void {
+    assert(
+      !this.volatile.alterInFlight.has(partition),
+      `${this.id} proposes an ISR for partition ${partition} with one in flight`,
+    );
+    this.volatile.alterInFlight.set(partition, {
+      requestId: 0,
+      change,
+      isr,
+      partitionEpoch: state.partitionEpoch,
+      sentAtMs: 0,
+      refused: false,
+    });
+    this.sendAlterPartition(partition, state);
+  }
+
+  private sendAlterPartition(partition: number, state: PartitionState): void {
+    const inFlight = this.volatile.alterInFlight.get(partition) as AlterInFlight;
+    inFlight.requestId = ++this.alterPartitionsSent;
+    inFlight.sentAtMs = this.sim.now;
     this.send(this.config.controller, {
       type: "AlterPartition",
+      requestId: inFlight.requestId,
       partition,
       leaderEpoch: state.leaderEpoch,
-      isr,
+      partitionEpoch: inFlight.partitionEpoch,
+      isr: inFlight.isr,
     });
+  }
+
+  /** The same request again when its answer is overdue (lost on the way there or back). */
+  private resendAlterPartition(partition: number): void {
+    const inFlight = this.volatile.alterInFlight.get(partition);
+    const state = this.volatile.state.get(partition);
+    if (
+      inFlight !== undefined &&
+      state !== undefined &&
+      !inFlight.refused &&
+      this.sim.now - inFlight.sentAtMs > this.config.alterPartitionTimeoutMs
+    )
+      this.sendAlterPartition(partition, state);
+  }
+
+  /**
+   * Kafka's handleAlterPartitionUpdate and handleAlterPartitionError. Only the answer to the
+   * request in flight counts. The new state is adopted like any other (it ends the request in
+   * flight, its partition epoch being newer). A refusal for a stale epoch, or from a broker that no
+   * longer leads, keeps the request pending until newer state arrives (the controller has it, and
+   * pushes it); INELIGIBLE_REPLICA says the state is current and nothing was applied, so the
+   * leader goes back to its committed ISR and may propose again.
+   */
+  private alterPartitionAnswered(
+    msg: Extract<ClusterMessage, { type: "AlterPartitionResponse" }>,
+  ): void {
+    const inFlight = this.volatile.alterInFlight.get(msg.partition);
+    if (inFlight === undefined || inFlight.requestId !== msg.requestId) return;
+    if (msg.state !== undefined) {
+      const known = this.volatile.state.get(msg.partition);
+      // The ISR asked for was already the ISR: nothing changed, and the request is done.
+      if (known !== undefined && msg.state.partitionEpoch === known.partitionEpoch)
+        this.volatile.alterInFlight.delete(msg.partition);
+      this.adopt(msg.state);
+      return;
+    }
+    if (msg.error === "INELIGIBLE_REPLICA") this.volatile.alterInFlight.delete(msg.partition);
+    else inFlight.refused = true;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -551,7 +692,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     // Only the answer to the fetch in flight counts: a late or duplicated one is ignored.
     if (this.volatile.fetchInFlight.get(msg.partition)?.fetchId !== msg.fetchId) return;
     this.volatile.fetchInFlight.delete(msg.partition);
-    const state = this.durable.state.get(msg.partition);
+    const state = this.volatile.state.get(msg.partition);
     if (
       state === undefined ||
       state.leader === this.id ||
@@ -593,7 +734,7 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
   private truncateByLeaderEpoch(
     msg: Extract<ClusterMessage, { type: "OffsetsForLeaderEpochResponse" }>,
   ): void {
-    const state = this.durable.state.get(msg.partition);
+    const state = this.volatile.state.get(msg.partition);
     if (
       state === undefined ||
       state.leader === this.id ||
@@ -645,12 +786,16 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
   // Controller decisions
 
   private adopt(state: PartitionState): void {
-    const known = this.durable.state.get(state.partition);
-    if (known !== undefined && state.version <= known.version) return;
+    const known = this.volatile.state.get(state.partition);
+    if (known !== undefined && state.partitionEpoch <= known.partitionEpoch) return;
     const becameLeader = state.leader === this.id && known?.leader !== this.id;
+    const newLeaderEpoch = state.leader === this.id && known?.leaderEpoch !== state.leaderEpoch;
     const lostLeadership = known?.leader === this.id && state.leader !== this.id;
-    this.durable.state.set(state.partition, state);
-    this.volatile.proposedIsr.delete(state.partition);
+    this.volatile.state.set(state.partition, state);
+    // The request in flight was based on an older partition epoch: the controller refuses it now
+    // or has just applied it (and this is the result), so the new state is the committed one (as
+    // Kafka's makeLeader resets its pending ISR state).
+    this.volatile.alterInFlight.delete(state.partition);
     // A fetch in flight to a former leader, or in a former epoch, will not be answered usefully.
     if (known?.leader !== state.leader || known?.leaderEpoch !== state.leaderEpoch)
       this.volatile.fetchInFlight.delete(state.partition);
@@ -658,14 +803,23 @@ export class Broker extends SimNode<ClusterMessage, BrokerDurable, BrokerVolatil
     // having heard of the ones between: a follower may hold records from those.
     if (state.leader === this.id)
       this.log(state.partition).assignEpoch(state.leaderEpoch, this.log(state.partition).endOffset);
-    if (becameLeader) {
+    if (newLeaderEpoch) {
+      // Kafka's makeLeader: a new leader epoch starts follower tracking afresh, and records where
+      // the epoch starts, which a follower must reach to rejoin the ISR.
       this.volatile.followers.set(state.partition, new Map());
+      this.volatile.leaderEpochStartOffset.set(
+        state.partition,
+        this.log(state.partition).endOffset,
+      );
+    }
+    if (becameLeader) {
       this.note(
         `becomes leader of partition ${state.partition} in epoch ${state.leaderEpoch} (log end offset ${this.log(state.partition).endOffset}, ISR ${state.isr.join(", ")})`,
       );
       this.advanceHighWatermark(state.partition, state);
     }
     if (lostLeadership) {
+      this.volatile.leaderEpochStartOffset.delete(state.partition);
       this.answerWaitingFetches(state.partition, () => true, "NOT_LEADER_OR_FOLLOWER");
       for (const p of this.volatile.pending.filter((x) => x.partition === state.partition)) {
         this.send(p.producer, {

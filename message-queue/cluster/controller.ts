@@ -9,8 +9,10 @@
  *   any live replica leads, and whatever it lacks is lost.
  * - A fenced broker is removed from every ISR; an offline partition comes back when a member of
  *   its last ISR returns.
- * - Leaders propose ISR changes (AlterPartition); the controller accepts them only from the
- *   current leader in the current epoch.
+ * - Leaders propose ISR changes (AlterPartition); the controller accepts one only from the current
+ *   leader, in the current leader epoch, based on the current partition epoch (which every change
+ *   of the partition's state bumps), and naming no fenced broker. Anything else is refused with
+ *   Kafka's error for it, so a late or repeated request cannot undo a newer decision.
  * - It pushes LeaderAndIsr to the replicas on every change and again every `broadcastMs`, and
  *   answers Metadata requests from clients.
  *
@@ -19,9 +21,10 @@
  * (replication/raft) shows that consensus at work.
  */
 
+import { assert } from "../../shared/assert.js";
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
-import type { ClusterMessage, PartitionState } from "./messages.js";
+import type { AlterPartitionError, ClusterMessage, PartitionState } from "./messages.js";
 
 export interface ControllerConfig {
   sessionTimeoutMs: number;
@@ -63,7 +66,7 @@ export class Controller extends SimNode<ClusterMessage, ControllerDurable, null>
         isr: replicas,
         replicas,
         leaderEpoch: 0,
-        version: 0,
+        partitionEpoch: 0,
       };
     });
     super(id, net, {
@@ -108,15 +111,31 @@ export class Controller extends SimNode<ClusterMessage, ControllerDurable, null>
         break;
       case "AlterPartition": {
         const state = this.state(msg.partition);
-        if (state.leader !== from || state.leaderEpoch !== msg.leaderEpoch) break; // a stale or deposed leader
-        const isr = msg.isr.filter((b) => !this.durable.fenced.has(b));
-        if (!isr.includes(from)) break;
-        if (isr.join() !== state.isr.join()) {
-          const change = isr.length < state.isr.length ? "shrinks" : "expands";
-          this.update({ ...state, isr });
-          this.note(`ISR of partition ${msg.partition} ${change} to {${isr.join(", ")}}`);
+        const error = this.validateAlterPartition(from, msg, state);
+        if (error !== undefined) {
+          this.send(from, {
+            type: "AlterPartitionResponse",
+            requestId: msg.requestId,
+            partition: msg.partition,
+            error,
+          });
+          break;
         }
-        this.send(from, { type: "AlterPartitionResponse", state: this.state(msg.partition) });
+        // The ISR is a set: only a change of members is a change (and bumps the partition epoch).
+        const added = msg.isr.filter((b) => !state.isr.includes(b));
+        const removed = state.isr.filter((b) => !msg.isr.includes(b));
+        if (added.length > 0 || removed.length > 0) {
+          this.update({ ...state, isr: [...msg.isr] });
+          this.note(
+            `ISR of partition ${msg.partition} ${removed.length > 0 ? "shrinks" : "expands"} to {${msg.isr.join(", ")}}`,
+          );
+        }
+        this.send(from, {
+          type: "AlterPartitionResponse",
+          requestId: msg.requestId,
+          partition: msg.partition,
+          state: this.state(msg.partition),
+        });
         break;
       }
       case "Metadata":
@@ -129,6 +148,33 @@ export class Controller extends SimNode<ClusterMessage, ControllerDurable, null>
       default:
         break;
     }
+  }
+
+  /**
+   * KRaft's ReplicationControlManager.validateAlterPartitionData, in its order. A request based on
+   * an older partition epoch is refused even when it comes from the current leader: the ISR it
+   * proposes was computed from a state that has since changed (a broker fenced, or an earlier
+   * request applied), so applying it late could, for one, put back a replica the controller has
+   * just removed.
+   */
+  private validateAlterPartition(
+    from: string,
+    msg: Extract<ClusterMessage, { type: "AlterPartition" }>,
+    state: PartitionState,
+  ): AlterPartitionError | undefined {
+    // Epochs only the controller hands out cannot run ahead of it (Kafka answers NOT_CONTROLLER,
+    // which with a single controller would be a bug).
+    assert(
+      msg.leaderEpoch <= state.leaderEpoch && msg.partitionEpoch <= state.partitionEpoch,
+      `AlterPartition from ${from} for partition ${msg.partition} has epochs (${msg.leaderEpoch}, ${msg.partitionEpoch}) ahead of the controller's (${state.leaderEpoch}, ${state.partitionEpoch})`,
+    );
+    if (msg.leaderEpoch < state.leaderEpoch) return "FENCED_LEADER_EPOCH";
+    if (state.leader !== from) return "INVALID_REQUEST";
+    if (msg.partitionEpoch < state.partitionEpoch) return "INVALID_UPDATE_VERSION";
+    if (!msg.isr.includes(from) || msg.isr.some((b) => !state.replicas.includes(b)))
+      return "INVALID_REQUEST";
+    if (msg.isr.some((b) => this.durable.fenced.has(b))) return "INELIGIBLE_REPLICA";
+    return undefined;
   }
 
   private fence(broker: string): void {
@@ -197,7 +243,7 @@ export class Controller extends SimNode<ClusterMessage, ControllerDurable, null>
   }
 
   private update(state: PartitionState): void {
-    const next = { ...state, version: state.version + 1 };
+    const next = { ...state, partitionEpoch: state.partitionEpoch + 1 };
     this.durable.partitions[state.partition] = next;
     this.broadcast(next);
   }

@@ -40,7 +40,7 @@ export function narratedTrace(
   const follow = followed === undefined ? undefined : new RecordPath(outer, sim, followed);
   const hidden = new Map<string, number>();
   const hide = (what: string) => hidden.set(what, (hidden.get(what) ?? 0) + 1);
-  /** The last LeaderAndIsr version each broker was shown, per partition: repeats are routine. */
+  /** The last LeaderAndIsr partition epoch each broker was shown, per partition: repeats are routine. */
   const shownState = new Map<string, number>();
   inner.subscribe((event) => {
     forward(event);
@@ -76,9 +76,9 @@ export function narratedTrace(
         break;
       case "LeaderAndIsr": {
         const key = `${event.to}/${msg.state.partition}`;
-        if (event.kind === "deliver" && shownState.get(key) === msg.state.version)
+        if (event.kind === "deliver" && shownState.get(key) === msg.state.partitionEpoch)
           return hide("LeaderAndIsr repeats of a state the broker already had");
-        if (event.kind === "deliver") shownState.set(key, msg.state.version);
+        if (event.kind === "deliver") shownState.set(key, msg.state.partitionEpoch);
         break;
       }
       default:
@@ -126,20 +126,32 @@ function compact(msg: ClusterMessage): Record<string, unknown> {
         ...(msg.error === undefined ? {} : { error: msg.error }),
       };
     case "LeaderAndIsr":
-    case "AlterPartitionResponse":
       return {
         type: msg.type,
         partition: msg.state.partition,
         leader: msg.state.leader,
         isr: msg.state.isr.join(","),
         leaderEpoch: msg.state.leaderEpoch,
+        partitionEpoch: msg.state.partitionEpoch,
       };
+    case "AlterPartitionResponse":
+      return msg.state === undefined
+        ? { type: msg.type, partition: msg.partition, error: msg.error ?? "" }
+        : {
+            type: msg.type,
+            partition: msg.partition,
+            leader: msg.state.leader,
+            isr: msg.state.isr.join(","),
+            leaderEpoch: msg.state.leaderEpoch,
+            partitionEpoch: msg.state.partitionEpoch,
+          };
     case "AlterPartition":
       return {
         type: msg.type,
         partition: msg.partition,
         isr: msg.isr.join(","),
         leaderEpoch: msg.leaderEpoch,
+        partitionEpoch: msg.partitionEpoch,
       };
     case "OffsetsForLeaderEpoch":
       return {
@@ -293,7 +305,7 @@ class RecordPath {
     }
     if (
       (msg.type === "Fetch" && msg.isFollower && msg.partition === this.partition) ||
-      (msg.type === "AlterPartitionResponse" && msg.state.partition === this.partition)
+      (msg.type === "AlterPartitionResponse" && msg.partition === this.partition)
     ) {
       const partition = this.partition;
       const leader = this.broker(event.to);

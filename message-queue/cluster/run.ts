@@ -47,6 +47,7 @@ export const CLUSTER_TIMING = {
   // limit is above the session timeout.
   fetchWaitMaxMs: 20,
   fetchTimeoutMs: 35,
+  alterPartitionTimeoutMs: 35,
   sessionTimeoutMs: 40,
   replicaLagMaxMs: 100,
   broadcastMs: 50,
@@ -138,6 +139,7 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
           tickMs: CLUSTER_TIMING.tickMs,
           fetchWaitMaxMs: CLUSTER_TIMING.fetchWaitMaxMs,
           fetchTimeoutMs: CLUSTER_TIMING.fetchTimeoutMs,
+          alterPartitionTimeoutMs: CLUSTER_TIMING.alterPartitionTimeoutMs,
           idempotence: options.idempotence,
           ...(options.truncation === undefined ? {} : { truncation: options.truncation }),
         }),
@@ -185,8 +187,15 @@ export function runCluster(trace: Trace, options: ClusterOptions): ClusterResult
   // Safety phase: until the producer is done (bounded).
   sim.runUntil(() => producer.idle && sim.now > 50, 50 + options.messages * 200);
 
-  // Liveness phase: faults stop; every broker restarts; the network heals.
-  trace.section("Faults stop: every broker restarts, the network heals, and replicas catch up");
+  // Liveness phase: faults stop; brokers still down restart; the network heals.
+  const down = brokers.filter((b) => b.crashed).map((b) => b.id);
+  const restarts =
+    down.length === 0
+      ? "every broker is up"
+      : `${down.join(", ")} restart${down.length === 1 ? "s" : ""}`;
+  trace.section(
+    `Faults stop: ${restarts},${net.partitioned ? " the network heals," : ""} and replicas catch up`,
+  );
   net.loss = 0;
   net.duplicate = 0;
   if (net.partitioned) net.heal();

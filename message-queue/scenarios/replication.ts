@@ -22,6 +22,9 @@ import { shortList } from "../text.js";
 
 type Options = Omit<ClusterOptions, "seed" | "idempotence"> & { compareSeeds: number };
 
+/** Where the book weighs waiting for followers against not waiting: what acks=all and acks=1 choose between. */
+const SYNC_ASYNC = "DDIA ch. 5, Synchronous Versus Asynchronous Replication";
+
 const label = (o: Pick<ClusterOptions, "acks" | "minInsync" | "unclean">) =>
   `acks=${o.acks}${o.acks === "all" ? `, min.insync=${o.minInsync}` : ""}${o.unclean ? ", unclean election" : ""}`;
 
@@ -58,8 +61,8 @@ export const replication: Scenario<Options> = {
       REF.partitionedLogs,
     );
     trace.note(
-      "Each partition has a leader and followers; followers fetch from the leader. The in-sync replicas (ISR) are the replicas that have kept up. The high watermark is the end of what every ISR member has: records below it are committed, and consumers see only those. acks=all answers the producer once its record is committed; acks=1 as soon as the leader has it; acks=0 never.",
-      { ref: REF.partitionedLogs },
+      "Each partition has a leader and followers; followers fetch from the leader. The in-sync replicas (ISR) and the high watermark are Kafka's mechanisms, not the book's: the ISR is the set of replicas that have kept up, and the high watermark is the end of what every ISR member has; records below it are committed, and consumers see only those. acks=all answers the producer once its record is committed, waiting for the in-sync followers as synchronous replication waits; acks=1 as soon as the leader has it, as asynchronous replication does; acks=0 never.",
+      { ref: SYNC_ASYNC },
     );
     const result = runCluster(trace, cluster);
     trace.table(
@@ -227,7 +230,7 @@ function compare(trace: Trace, options: Options): void {
       "produce latency (no faults)",
     ],
     rows,
-    "acks=all waits until the followers have fetched the record and asked for the next one, about one follower round trip more than acks=1 (their fetches wait at the leader and are answered as soon as the record is appended): that wait is the price of surviving the leader's crash. Random faults rarely leave the leader alone in the ISR, which unclean election needs to do harm; the run below sets that up on purpose.",
+    "acks=all waits until the followers have fetched the record and asked for the next one, about one follower round trip more than acks=1 (their fetches wait at the leader and are answered as soon as the record is appended): that wait is the price of surviving the leader's crash. Unclean election does harm when every in-sync replica is down and a replica that was not in sync takes over, without the records it lacked; the run below sets that up on purpose.",
   );
 }
 
@@ -238,7 +241,7 @@ function compare(trace: Trace, options: Options): void {
 function uncleanStepByStep(trace: Trace, options: Options): void {
   trace.section("Unclean leader election, set up on purpose", REF.leaders);
   trace.note(
-    "At 60 ms the two followers are cut off from everyone; they stop heartbeating and drop out of the ISR, leaving broker-1 alone in it, still acknowledging writes. At 160 ms broker-1 crashes; at 300 ms the network heals; broker-1 restarts at 500 ms.",
+    "At 60 ms the two followers are cut off from everyone; the controller stops hearing their heartbeats and fences them, and they drop out of the ISR, leaving broker-1 alone in it, still acknowledging writes. At 160 ms broker-1 crashes; at 300 ms the network heals; broker-1 restarts at 500 ms.",
   );
   const plan: Fault[] = [
     {
