@@ -33,7 +33,7 @@ export async function run(
   const records = generateProfiles(new Random(seed).fork("profiles"), profiles);
   trace.section("The résumé in two models", REF.relationalVsDocument);
   trace.note(
-    `Bill Gates's LinkedIn profile from the book (user ${USER}), and ${profiles - 1} more like it. Relational: users, positions, education and contact_info tables, with regions, industries, organizations and schools referenced by ID. Document: one JSON document per profile, shaped as the book's Example 2-1: positions, education and contact info nested inside; region and industry stored by ID (region_id, industry_id), as the book stores them; organizations and schools as free text, so each profile carries its own copy of their names.`,
+    `Bill Gates's LinkedIn profile from the book (user ${USER})${profiles > 1 ? `, and ${profiles - 1} more like it` : ""}. Relational: users, positions, education and contact_info tables, with regions, industries, organizations and schools referenced by ID. Document: one JSON document per profile, shaped as the book's Example 2-1: positions, education and contact info nested inside; region and industry stored by ID (region_id, industry_id), as the book stores them; organizations and schools as free text, so each profile carries its own copy of their names.`,
   );
   const sql = await Sql.open(trace);
   const inserts = loadRelational(sql, catalog, records);

@@ -52,6 +52,13 @@ export function readPathSource(): string {
 }
 
 /** The schema-flexibility scenario; its name, summary and flags are in data-modeling/main.ts. */
+/** How many users have the one mononym among the names, said as the note needs it. */
+function mononyms(names: readonly string[]): string {
+  const count = names.filter((name) => !name.includes(" ")).length;
+  if (count === 0) return "";
+  return count === 1 ? " (one of them a mononym, Cher)" : ` (${count} of them the mononym Cher)`;
+}
+
 export async function run(
   { trace, seed }: ScenarioContext,
   { users }: { users: number },
@@ -62,7 +69,7 @@ export async function run(
   );
   trace.section("Users stored with one name field", REF.schemaFlexibility);
   trace.note(
-    `${users} users, each with a full name (one of them a mononym, Cher)${users > NAMES.length ? `; the first ${NAMES.length} are fixed, the seed picks the names of the rest` : `; the names are fixed, so --seed changes nothing unless --users exceeds ${NAMES.length}`}. The application now wants first and last names separately.`,
+    `${users === 1 ? "1 user" : `${users} users`}, each with a full name${mononyms(names)}${users > NAMES.length ? `; the first ${NAMES.length} are fixed, the seed picks the names of the rest` : `; the names are fixed, so --seed changes nothing unless --users exceeds ${NAMES.length}`}. The application now wants first and last names separately.`,
   );
   const sql = await Sql.open(trace);
   sql.run("CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT NOT NULL)");

@@ -55,7 +55,9 @@ describe("the tour", () => {
     expectTourMatchesGolden(dataModeling, import.meta.dirname));
 });
 
-describe("bad input, as a user's shell sees it", () => {
+// Spawning node with tsx takes seconds on a loaded machine: these tests wait for it, they do not
+// time it.
+describe("bad input, as a user's shell sees it", { timeout: 30_000 }, () => {
   it.each([
     [
       ["resume", "--profiles", "0"],
