@@ -100,6 +100,33 @@ describe("replication", () => {
     );
   });
 
+  it("says what is Kafka's and what is the book's, and names only the brokers that restart when the faults stop", async () => {
+    const run = await events(["replication"]);
+    const intro = run.find(
+      (e) => e.kind === "note" && /in-sync replicas/.test(String((e as { text: string }).text)),
+    ) as { text: string; ref?: string } | undefined;
+    expect(intro?.text).toMatch(
+      /The in-sync replicas \(ISR\) and the high watermark are Kafka's mechanisms/,
+    );
+    expect(intro?.ref).toBe("DDIA ch. 5, Synchronous Versus Asynchronous Replication");
+    // At the default seed broker-1 restarted long before the faults stop: nothing restarts then.
+    const headings = run.flatMap((e) => (e.kind === "section" ? [String(e.title)] : []));
+    expect(headings).toContain("Faults stop: every broker is up, and replicas catch up");
+  });
+
+  it("the compare table counts the unclean elections behind its unclean rows", async () => {
+    const table = (await events(["replication", "--compare-seeds", "2"])).find(
+      (e) => e.kind === "table" && e.title === "What each setting promises, and what it costs",
+    ) as { columns: string[]; rows: (string | number)[][]; caption: string } | undefined;
+    const column = table?.columns.indexOf("unclean elections") ?? -1;
+    expect(column).toBeGreaterThan(0);
+    for (const row of table?.rows ?? [])
+      expect(typeof row[column], String(row[0])).toBe(
+        String(row[0]).includes("unclean") ? "number" : "string",
+      );
+    expect(table?.caption).toMatch(/only when every in-sync replica is down/);
+  });
+
   it("--verbose shows messages compactly and counts the routine ones, in about a thousand lines at the default seed", async () => {
     const { stdout } = await runInProcess(messageQueue, ["replication", "--verbose"]);
     const lines = stdout.split("\n");
