@@ -142,7 +142,11 @@ export function parseJepsenHistory(text: string, options: ParseOptions = {}): Ch
   const sourceLines = text.split("\n");
   const isRead = (f: string) =>
     options.model ? options.model.operations[f]?.read === true : READS.has(f);
+  // Events are written in the order they happened, and their position is their time (as Knossos
+  // and Porcupine read it): not their line, since one line may hold a whole history.
+  let time = 0;
   for (const { map, line } of events(text)) {
+    time++;
     const fail = (message: string): never => {
       throw new HistoryFormatError(line, message);
     };
@@ -182,7 +186,7 @@ export function parseJepsenHistory(text: string, options: ParseOptions = {}): Ch
         input: value,
         output: null,
         outcome: "info",
-        callTime: line,
+        callTime: time,
         returnTime: Number.POSITIVE_INFINITY,
       };
       if (options.model !== undefined) {
@@ -204,8 +208,7 @@ export function parseJepsenHistory(text: string, options: ParseOptions = {}): Ch
       fail(`process ${who} completes an operation on key ${key} but invoked it on key ${op.key}`);
     open.delete(who);
     op.outcome = (type as Keyword).name as Outcome;
-    // Lines stand for time: Jepsen writes events in the order they happened.
-    if (op.outcome !== "info") op.returnTime = line;
+    if (op.outcome !== "info") op.returnTime = time;
     if (op.outcome === "ok" && isRead(fName)) op.output = value;
   }
   return ops;

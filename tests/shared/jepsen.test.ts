@@ -7,7 +7,12 @@ import {
   parseJepsenHistory,
   toJepsenHistory,
 } from "../../shared/check/jepsen.js";
-import { type CheckedOp, checkLinearizable, kvModel } from "../../shared/check/linearizability.js";
+import {
+  type CheckedOp,
+  checkLinearizable,
+  kvModel,
+  registerModel,
+} from "../../shared/check/linearizability.js";
 import { runChecker } from "../../shared/check/main.js";
 import { Random } from "../../shared/random.js";
 import { linearizableKvHistory } from "./fixtures/histories.js";
@@ -27,7 +32,7 @@ describe("Jepsen histories", () => {
     expect(
       ops.map((o) => [o.process, o.f, o.input, o.output, o.outcome, o.callTime, o.returnTime]),
     ).toEqual([
-      // Times are line numbers: the order of the lines is the order of the events.
+      // Times are the events' positions: the order they are written in is the order they happened.
       ["0", "write", 3, null, "info", 1, Number.POSITIVE_INFINITY],
       ["1", "read", null, 3, "ok", 2, 4],
       ["2", "write", 4, null, "info", 5, Number.POSITIVE_INFINITY],
@@ -177,9 +182,22 @@ describe("Jepsen histories", () => {
       ].join("\n"),
     );
     expect(ops.map((o) => [o.f, o.callTime, o.returnTime])).toEqual([
-      ["write", 2, 3],
-      ["read", 5, 6],
+      ["write", 1, 2],
+      ["read", 3, 4],
     ]);
+  });
+
+  it("orders events by their position, not their line: a whole history on one line keeps real time", () => {
+    // What (spit f (pr-str history)) writes. The write completes before the read begins, so the
+    // read of nil is stale; were lines the clock, all four events would touch and pass as concurrent.
+    const oneLine =
+      "[{:process 0 :type :invoke :f :write :value 1} {:process 0 :type :ok :f :write :value 1} {:process 1 :type :invoke :f :read :value nil} {:process 1 :type :ok :f :read :value nil}]";
+    const ops = parseJepsenHistory(oneLine);
+    expect(ops.map((o) => [o.callTime, o.returnTime])).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(checkLinearizable(registerModel, ops).linearizable).toBe(false);
   });
 });
 
