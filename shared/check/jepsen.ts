@@ -35,8 +35,14 @@ export interface ParseOptions {
   model?: Model<unknown>;
 }
 
-/** A Jepsen console log line: an optional logger prefix, then process, :type, :f and value, tab-separated. */
-const LOG_LINE = /^(?:\S+\s+jepsen\.util\s+-\s+)?(\S+)\t(:[\w-]+)\t(:[\w-]+)\t(.*)$/;
+/**
+ * A Jepsen console log line of an operation: the logger's prefix if any (old Jepsen's
+ * `INFO  jepsen.util - `, newer Jepsen's `INFO [2019-04-01 11:25:23,791] jepsen worker 1 -
+ * jepsen.util `), then process, :type and :f, then the value and, on :info and :fail lines, the
+ * error, separated by tabs or (as some of Porcupine's logs have it) spaces.
+ */
+const LOG_LINE =
+  /^(?:.*?\bjepsen\.util\s+(?:-\s+)?)?([-\w:]+)\s+(:(?:invoke|ok|fail|info))\s+(:[\w-]+)\s+(.*)$/;
 
 /** Operations whose result is in the completion's :value, when no model says otherwise. */
 const READS = new Set(["read", "get"]);
@@ -57,27 +63,31 @@ interface Event {
 /** The history's events, in the order written, each with its line. */
 function events(text: string): Event[] {
   const lines = text.split("\n");
+  // EDN begins with a map, a vector or a list (after comments); anything else is a console log.
   const first = lines.find((l) => l.trim() !== "" && !l.trim().startsWith(";"));
-  if (first !== undefined && LOG_LINE.test(first.trim())) {
+  if (first !== undefined && !/^[{[(]/.test(first.trim())) {
     const out: Event[] = [];
     lines.forEach((raw, index) => {
-      const line = raw.trim();
-      if (line === "" || line.startsWith(";")) return;
-      const log = LOG_LINE.exec(line);
-      if (log === null)
-        throw new HistoryFormatError(
-          index + 1,
-          "expected a Jepsen log line: process, :type, :f and value separated by tabs",
-        );
-      const [, process, type, f, value] = log as unknown as [
-        string,
-        string,
-        string,
-        string,
-        string,
-      ];
+      // A console log holds other lines too ("INFO  jepsen.core - Running test"): as Porcupine
+      // does, only the lines of operations are read.
+      const log = LOG_LINE.exec(raw.trim());
+      if (log === null) return;
+      const [, process, type, f, rest] = log as unknown as [string, string, string, string, string];
+      // The value, then on :info and :fail lines the error, which says nothing the checker uses.
+      let value: Edn;
+      try {
+        value = readEdnAll(rest)[0]?.value ?? null;
+      } catch (error) {
+        if (error instanceof EdnError) throw new HistoryFormatError(index + 1, error.reason);
+        throw error;
+      }
       out.push({
-        map: readMap(`{:process ${process} :type ${type} :f ${f} :value ${value}}`, index + 1),
+        map: new EdnMap([
+          [K.process, readMap(`{:p ${process}}`, index + 1).get(Keyword.of("p")) ?? null],
+          [K.type, Keyword.of(type.slice(1))],
+          [K.f, Keyword.of(f.slice(1))],
+          [K.value, value],
+        ]),
         line: index + 1,
       });
     });

@@ -66,6 +66,23 @@ describe("Jepsen histories", () => {
     ]);
   });
 
+  it("reads newer Jepsen's log prefix, the error column, and skips the log's other lines", () => {
+    const log = [
+      "INFO  jepsen.core - Running test",
+      "INFO [2019-04-01 11:25:23,791] jepsen worker 0 - jepsen.util 0\t:invoke\t:write\t1",
+      "INFO [2019-04-01 11:25:23,795] jepsen worker 0 - jepsen.util 0\t:info\t:write\t1\t:net-timeout",
+      "INFO  jepsen.core - Relative time begins now",
+      "1 :invoke :read nil",
+      "1 :ok :read [1 2]",
+    ].join("\n");
+    expect(
+      parseJepsenHistory(log).map((o) => [o.process, o.f, o.input, o.output, o.outcome]),
+    ).toEqual([
+      ["0", "write", 1, null, "info"],
+      ["1", "read", null, [1, 2], "ok"],
+    ]);
+  });
+
   it("names the line of a malformed history", () => {
     const bad = (text: string) => {
       try {
