@@ -9,7 +9,9 @@
  * specification's "equality" section asks:
  *
  * - integers and floating-point numbers are never equal to each other (1 is not 1.0), and an exact
- *   decimal (1.5M) is equal to neither; -0 is 0;
+ *   decimal (1.5M) is equal to neither; -0 is 0; decimals are equal by value whatever their scale
+ *   (1.50M is 1.5M, 1e2M is 100M), as Clojure compares BigDecimals; ##NaN equals ##NaN (Clojure's
+ *   = says not), so that a register that holds it can be read back;
  * - a list and a vector with equal elements are equal (both are sequences);
  * - sets and maps are equal whatever the order their elements were written in;
  * - #inst elements are equal when they name the same instant, #uuid elements when their canonical
@@ -154,7 +156,7 @@ const STRING_ESCAPES: Record<string, string> = {
 };
 
 /** A token: everything up to whitespace, a comma, a delimiter or the start of a string or comment. */
-const TOKEN = /[^\s,{}[\]()";]+/y;
+const TOKEN = /[^\s,{}[\]()";\\]+/y;
 const INTEGER = /^([-+]?)(0|[1-9][0-9]*)(N?)$/;
 const FLOAT = /^[-+]?(?:0|[1-9][0-9]*)(?:M|(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?M?)$/;
 /** Symbol characters; the finer first-character rules are checked in `symbolProblem`. */
@@ -183,6 +185,7 @@ class Reader {
   private i = 0;
   private line = 1;
   private lineStart = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {}
 
@@ -220,7 +223,22 @@ class Reader {
   }
 
   /** One element, or DISCARDED for a `#_` and the element it discards. */
+  /**
+   * One element, or DISCARDED for a `#_` and the element it discards. The reader recurses into
+   * collections; past MAX_DEPTH levels the input is refused, rather than overflowing the stack.
+   */
   private element(): Edn | typeof DISCARDED {
+    if (++this.depth > MAX_DEPTH) {
+      return this.fail(`nested deeper than ${MAX_DEPTH} levels`);
+    }
+    try {
+      return this.elementAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private elementAt(): Edn | typeof DISCARDED {
     const text = this.text;
     const c = text[this.i];
     switch (c) {
@@ -374,12 +392,13 @@ class Reader {
   private string(): string {
     const text = this.text;
     const start = this.i;
+    const opened = this.here();
     this.i++;
     let out = "";
     let from = this.i;
     for (;;) {
       const c = text[this.i];
-      if (c === undefined) return this.fail("unterminated string", start);
+      if (c === undefined) throw new EdnError("unterminated string", opened.line, opened.column);
       if (c === '"') break;
       if (c === "\n") {
         this.line++;
@@ -483,6 +502,8 @@ class Reader {
 }
 
 const DISCARDED: unique symbol = Symbol("discarded");
+/** How deeply collections may nest: far beyond any history, far below the stack's limit. */
+const MAX_DEPTH = 500;
 const OPENERS: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
 
 /** Why `name` is not a legal symbol (or keyword without its colon), or undefined if it is. */
@@ -508,11 +529,22 @@ function float(value: number): number | EdnFloat {
 
 /** Canonical digits of an exact decimal: no plus sign, no trailing fractional zeros, -0 as 0. */
 function decimal(text: string): EdnDecimal {
-  let digits = text.startsWith("+") ? text.slice(1) : text;
-  const mantissa = digits.split(/[eE]/);
-  if (mantissa.length === 1 && digits.includes(".")) digits = digits.replace(/\.?0+$/, "");
-  if (/^-0(\.0*)?$/.test(digits)) digits = "0";
-  return new EdnDecimal(digits);
+  // Equal decimals compare equal whatever their scale (1.50M is 1.5M, 1e2M is 100M), as Clojure's
+  // = compares BigDecimals: the digits are written out plainly, without exponent or extra zeros.
+  const negative = text.startsWith("-");
+  const [mantissa = "", exponent = "0"] = text.replace(/^[-+]/, "").split(/[eE]/);
+  const [whole = "", fraction = ""] = mantissa.split(".");
+  let all = whole + fraction;
+  let point = whole.length + Number(exponent);
+  if (point < 0) {
+    all = "0".repeat(-point) + all;
+    point = 0;
+  }
+  if (point > all.length) all += "0".repeat(point - all.length);
+  const integer = all.slice(0, point).replace(/^0+/, "") || "0";
+  const rest = all.slice(point).replace(/0+$/, "");
+  const digits = rest === "" ? integer : `${integer}.${rest}`;
+  return new EdnDecimal(negative && digits !== "0" ? `-${digits}` : digits);
 }
 
 /**
@@ -535,7 +567,20 @@ function canonicalInstant(text: string): string | undefined {
     Number(minute) - offsetMinutes,
     Number(second),
   );
-  if (Number.isNaN(ms) || Number(month) > 12 || Number(day) > 31 || Number(hour) > 23)
+  // Each field in its range, as clojure.instant checks: no 30 February, no 60th second.
+  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  const inRange = (v: string | undefined, lo: number, hi: number) =>
+    v === undefined || (Number(v) >= lo && Number(v) <= hi);
+  if (
+    Number.isNaN(ms) ||
+    !inRange(month, 1, 12) ||
+    !inRange(day, 1, daysInMonth) ||
+    !inRange(hour, 0, 23) ||
+    !inRange(minute, 0, 59) ||
+    !inRange(second, 0, 59) ||
+    !inRange(m[10], 0, 23) ||
+    !inRange(m[11], 0, 59)
+  )
     return undefined;
   const iso = new Date(ms).toISOString().slice(0, 19);
   return `${iso}${fraction === "" ? "" : `.${fraction}`}Z`;
@@ -616,12 +661,14 @@ export function ednString(value: unknown): string {
 
 /** Equality by content, as the EDN specification defines it (see the file's header). */
 export function ednEquals(a: unknown, b: unknown): boolean {
-  if (a === b) return typeof a !== "number" || !Number.isNaN(a);
+  if (a === b) return true;
+  if (typeof a === "number" && typeof b === "number") return Number.isNaN(a) && Number.isNaN(b);
   if (a == null || b == null) return a == null && b == null;
   if (typeof a === "bigint" || typeof b === "bigint") return ednString(a) === ednString(b);
   if (typeof a !== "object" || typeof b !== "object") return false;
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => ednEquals(x, b[i]));
-  if (a instanceof EdnFloat && b instanceof EdnFloat) return a.value === b.value;
+  if (a instanceof EdnFloat && b instanceof EdnFloat)
+    return a.value === b.value || (Number.isNaN(a.value) && Number.isNaN(b.value));
   return ednString(a) === ednString(b);
 }

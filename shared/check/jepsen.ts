@@ -134,11 +134,12 @@ function shorten(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** A process, key or f as the checker names it: a keyword or string by its name, others as EDN. */
+/**
+ * A process as the checker names it: a keyword by its name (:nemesis is "nemesis"), anything else
+ * as EDN, so that the process 1 and the process "1" stay two processes.
+ */
 function nameOf(value: Edn): string {
-  if (value instanceof Keyword) return value.name;
-  if (typeof value === "string") return value;
-  return ednString(value);
+  return value instanceof Keyword ? value.name : ednString(value);
 }
 
 /** [key value] under --independent, or undefined when `value` is not such a tuple. */
@@ -163,12 +164,13 @@ export function parseJepsenHistory(text: string, options: ParseOptions = {}): Ch
     const type = map.get(K.type);
     const f = map.get(K.f);
     const process = map.get(K.process);
-    if (!(f instanceof Keyword)) fail("missing :f (a keyword, such as :read)");
+    if (!(f instanceof Keyword) && typeof f !== "string")
+      fail("missing :f (a keyword, such as :read)");
     if (process === undefined || process === null) fail("missing :process");
     const who = nameOf(process as Edn);
     // Jepsen logs the fault injector's actions as process :nemesis; they are not client operations.
     if (who === "nemesis") continue;
-    const fName = (f as Keyword).name;
+    const fName = f instanceof Keyword ? f.name : (f as string);
     const raw = map.get(K.value) ?? null;
     let key = "";
     let value: Edn = raw;

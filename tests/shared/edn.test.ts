@@ -153,6 +153,30 @@ describe("the specification's examples", () => {
     };
     expect(error("{:a 1}\n{:b [1 2}")).toEqual(["unexpected }", 2, 9]);
     expect(error("[1\n2\n")).toEqual(["this [ is never closed by ]", 1, 1]);
+    // An unterminated string is named where it opened, however many lines it swallowed.
+    expect(error('{:value "abc\ndef')).toEqual(["unterminated string", 1, 9]);
+  });
+
+  it("refuses collections nested deeper than 500 levels, instead of overflowing the stack", () => {
+    const nested = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    expect(() => parseEdn(nested(500))).not.toThrow();
+    expect(() => parseEdn(nested(3000))).toThrow(/nested deeper than 500 levels/);
+  });
+
+  it("reads characters back to back, as Clojure's reader ends a token at a backslash", () => {
+    expect(parseEdn(String.raw`[\a\b\\]`)).toEqual([
+      new EdnChar("a"),
+      new EdnChar("b"),
+      new EdnChar("\\"),
+    ]);
+  });
+
+  it("refuses an #inst whose fields are out of range, as clojure.instant does", () => {
+    expect(() => parseEdn('#inst "2020-02-30T00:00:00Z"')).toThrow(/not an RFC 3339/);
+    expect(() => parseEdn('#inst "2020-01-01T00:00:60Z"')).toThrow(/not an RFC 3339/);
+    expect(parseEdn('#inst "2020-02-29T23:59:59Z"')).toEqual(
+      new Tagged("inst", "2020-02-29T23:59:59Z"),
+    );
   });
 });
 
@@ -164,6 +188,11 @@ describe("equality, as the specification's equality section defines it", () => {
     expect(same("1.0", "1.0")).toBe(true);
     expect(same("1.5", "1.5M")).toBe(false);
     expect(same("1.5M", "1.50M")).toBe(true);
+    // Decimals compare by value whatever their scale or exponent, as Clojure's = on BigDecimals.
+    expect(same("1e2M", "100M")).toBe(true);
+    expect(same("12.5e-3M", "0.0125M")).toBe(true);
+    // ##NaN equals ##NaN here (Clojure's = says not), so that a register holding it can be read.
+    expect(same("##NaN", "##NaN")).toBe(true);
     expect(same("-0", "0")).toBe(true);
   });
 

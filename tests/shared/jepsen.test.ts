@@ -83,6 +83,21 @@ describe("Jepsen histories", () => {
     ]);
   });
 
+  it('takes :f as a string too, and keeps the process 1 and the process "1" apart', () => {
+    const ops = parseJepsenHistory(
+      [
+        '{:process 1, :type :invoke, :f "read", :value nil}',
+        '{:process "1", :type :invoke, :f :write, :value 2}',
+        '{:process 1, :type :ok, :f "read", :value 2}',
+        '{:process "1", :type :ok, :f :write, :value 2}',
+      ].join("\n"),
+    );
+    expect(ops.map((o) => [o.process, o.f, o.outcome])).toEqual([
+      ["1", "read", "ok"],
+      ['"1"', "write", "ok"],
+    ]);
+  });
+
   it("names the line of a malformed history", () => {
     const bad = (text: string) => {
       try {
