@@ -54,13 +54,18 @@
  *
  * and "w0 is older than w" means w0 precedes w in (PO ∪ RF_p)+, RF_p being the reads-from edges into
  * p's own reads (the order p's PRAM view must respect), for the first three, and in CO for
- * writes-follow-reads. So PRAM implies read-your-writes, monotonic reads and monotonic writes
- * (each pattern puts w0 before w before the read in p's view), and causal memory implies all four,
- * as Brzezinski, Sobaniec and Wawrzyniak (2004, "From session causality to causal consistency")
- * and Viotti and Vukolić (2016, "Consistency in non-transactional distributed storage systems")
- * state. The converse does not hold here: these patterns are what one read can show, and a
- * history can satisfy all four and still not be PRAM. A read of a value nobody wrote breaks the
- * four memory models and none of the session guarantees.
+ * writes-follow-reads. So under PRAM read-your-writes, monotonic reads and monotonic writes have
+ * no witness (each pattern puts w0 before w before the read in p's view), and under causal memory
+ * none of the four has. That is all `true` means for a session guarantee: no witness within one
+ * session. Terry et al. assume one write order that every server applies, under which sessions
+ * that are each fine alone can disagree (process 2 reads 1 then 2, process 3 reads 2 then 1:
+ * monotonic reads fails for one of them whatever the order, though the history is causal memory);
+ * this checker does not search for that order, and does not claim their guarantees hold. (Viotti
+ * and Vukolić 2016, "Consistency in non-transactional distributed storage systems", state that
+ * causal consistency implies all four, but their causal model has one arbitration order, which is
+ * stronger than Ahamad et al.'s causal memory.) The converse does not hold either: these patterns
+ * are what one read can show, and a history can show none and still not be PRAM. A read of a value
+ * nobody wrote breaks the four memory models and none of the session guarantees.
  *
  * The search. Cheap necessary conditions first, each with its sentence: a read of a value never
  * written; a cycle in the order; then saturation, which adds the orders every legal serialization
@@ -85,6 +90,7 @@ import { ednString } from "./edn.js";
 import {
   type CheckedOp,
   checkLinearizable,
+  type Model,
   registerModel,
   SearchCache,
   SearchLimitExceeded,
@@ -185,12 +191,25 @@ interface Prepared {
 
 /** Apply the outcome rules and refuse what the checker cannot judge (see the header). */
 function prepare(ops: readonly CheckedOp[], place: (op: CheckedOp) => string): Prepared {
+  for (const op of ops)
+    if (op.f !== "read" && op.f !== "write")
+      throw new ConsistencyInputError(op, "the consistency checker accepts :read and :write v");
+  // Values by canonical EDN text: equal exactly when ednEquals says so (content equality, under
+  // which ##NaN equals ##NaN), so a read names the write of an equal value.
+  const readValues = new Set<string>();
+  for (const op of ops)
+    if (op.f === "read" && op.outcome === "ok")
+      readValues.add(`${op.key}\u0000${ednString(op.output)}`);
+  // An info write nobody read is dropped (see the header) before the values are checked: it
+  // cannot matter, so a value it repeats, or a nil it writes, does not make the history unjudgeable.
+  const unreadInfo = (op: CheckedOp) =>
+    op.f === "write" &&
+    op.outcome === "info" &&
+    !readValues.has(`${op.key}\u0000${ednString(op.input)}`);
   const writes = new Map<string, CheckedOp>();
   const failedWrites = new Map<string, CheckedOp>();
   for (const op of ops) {
-    if (op.f !== "read" && op.f !== "write")
-      throw new ConsistencyInputError(op, "the consistency checker accepts :read and :write v");
-    if (op.f !== "write") continue;
+    if (op.f !== "write" || unreadInfo(op)) continue;
     const id = `${op.key}\u0000${ednString(op.input)}`;
     if (op.outcome === "fail") {
       failedWrites.set(id, op);
@@ -209,15 +228,10 @@ function prepare(ops: readonly CheckedOp[], place: (op: CheckedOp) => string): P
       );
     writes.set(id, op);
   }
-  const readValues = new Set<string>();
-  for (const op of ops)
-    if (op.f === "read" && op.outcome === "ok")
-      readValues.add(`${op.key}\u0000${ednString(op.output)}`);
   const kept = ops.filter((op) =>
     op.f === "read"
       ? op.outcome === "ok"
-      : op.outcome === "ok" ||
-        (op.outcome === "info" && readValues.has(`${op.key}\u0000${ednString(op.input)}`)),
+      : op.outcome === "ok" || (op.outcome === "info" && !unreadInfo(op)),
   );
   const nodes: Node[] = [];
   const byProcess = new Map<string, Node[]>();
@@ -616,7 +630,19 @@ function serializable(
     if (!node.write) return node.from === (current[k] as number);
     return readersLeft[v] === 0 && !neededNow(k);
   };
-  const search = (): boolean => {
+  /**
+   * One level of the search: the free moves it made, the writes it may branch on, the next one
+   * to try, and the one applied now (-1: none). The levels live on an explicit stack, so a deep
+   * search (one level per branch, thousands on a long history) never overflows the call stack.
+   */
+  interface Level {
+    applied: number[];
+    candidates: number[];
+    next: number;
+    tried: number;
+  }
+  /** Make the free moves; true when everything is placed, else the level that branches. */
+  const enter = (): Level | true => {
     if (--budget.left < 0) throw new OutOfSteps();
     const applied: number[] = [];
     for (let moved = true; moved; ) {
@@ -642,25 +668,35 @@ function serializable(
         deepest.holds = current[keyIndex[stuck] as number] as number;
       }
     }
-    let found = false;
-    if (!explored()) {
-      const candidates = [...ready]
-        .filter((v) => (p.nodes[v] as Node).write && !neededNow(keyIndex[v] as number))
-        .sort((a, b) => a - b);
-      for (const w of candidates) {
-        apply(w);
-        if (search()) {
-          found = true;
-          break;
-        }
-        unapply(w);
-      }
-    }
-    if (found) return true;
-    for (let i = applied.length - 1; i >= 0; i--) unapply(applied[i] as number);
-    return false;
+    const candidates = explored()
+      ? []
+      : [...ready]
+          .filter((v) => (p.nodes[v] as Node).write && !neededNow(keyIndex[v] as number))
+          .sort((a, b) => a - b);
+    return { applied, candidates, next: 0, tried: -1 };
   };
-  return search();
+  const first = enter();
+  if (first === true) return true;
+  const stack: Level[] = [first];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as Level;
+    if (top.tried >= 0) {
+      unapply(top.tried);
+      top.tried = -1;
+    }
+    if (top.next < top.candidates.length) {
+      const w = top.candidates[top.next++] as number;
+      apply(w);
+      top.tried = w;
+      const level = enter();
+      if (level === true) return true;
+      stack.push(level);
+    } else {
+      for (let i = top.applied.length - 1; i >= 0; i--) unapply(top.applied[i] as number);
+      stack.pop();
+    }
+  }
+  return false;
 }
 
 // ---- The models --------------------------------------------------------------------------------
@@ -749,13 +785,13 @@ function contradictionViolation(
     return {
       model,
       ...p,
-      message: `${d(c.read)} returns nil, but ${d(c.write)} must precede it ${where}`,
+      message: `${d(c.read)} returns nil, but ${d(c.write)} precedes it ${where}`,
       ops: [c.read.op, c.write.op],
     };
   return {
     model,
     ...p,
-    message: `${d(c.read)} reads from ${d(c.source)}, but ${d(c.between)} must come between the two ${where}, overwriting the value`,
+    message: `${d(c.read)} reads from ${d(c.source)}, but ${d(c.between)} comes between the two ${where}, overwriting the value`,
     ops: [c.read.op, c.source.op, c.between.op],
   };
 }
@@ -794,7 +830,7 @@ function sequential(ctx: Context): Verdict {
           ctx,
           "sequential",
           c,
-          "in every total order that respects each process's order",
+          "in every total order that respects each process's order and explains every other read",
         ),
       ],
     };
@@ -844,8 +880,8 @@ function perProcess(ctx: Context, model: "causal" | "pram"): Verdict {
     return { holds: false, violations: [cycleViolation(ctx, model, co.cycle)] };
   const where = (process: string) =>
     model === "causal"
-      ? `in every order of process ${process}'s view that respects causality`
-      : `in every order of process ${process}'s view that respects each process's order`;
+      ? `in every order of process ${process}'s view that respects causality and explains its other reads`
+      : `in every order of process ${process}'s view that respects each process's order and explains its other reads`;
   for (const [process, own] of ctx.p.byProcess) {
     const reads = own.filter((n) => !n.write);
     if (reads.length === 0) continue;
@@ -1139,11 +1175,25 @@ function withProgramOrder(p: Prepared): { ops: CheckedOp[]; original: Map<Checke
   return { ops, original };
 }
 
+/**
+ * The register model with values compared as the other models compare them, by canonical EDN text
+ * (equal exactly when equal by content, ##NaN included), so that every model reads a history alike.
+ */
+const register: Model<unknown> = {
+  ...registerModel,
+  step: (state, op) =>
+    op.f === "read" && op.outcome === "ok"
+      ? ednString(op.output) === ednString(state)
+        ? state
+        : undefined
+      : registerModel.step(state, op),
+};
+
 function linearizable(ctx: Context): Verdict {
   let verdict: ReturnType<typeof checkLinearizable>;
   const { ops, original } = withProgramOrder(ctx.p);
   try {
-    verdict = checkLinearizable(registerModel, ops, ctx.maxSteps);
+    verdict = checkLinearizable(register, ops, ctx.maxSteps);
   } catch (error) {
     if (error instanceof SearchLimitExceeded) return { holds: null, reason: error.message };
     throw error;

@@ -211,10 +211,17 @@ Models (definitions and citations in shared/check/README.md):
   causal               per process, a legal order of every write and its own operations
                        that respects causality (program order and reads-from)
   pram                 the same, respecting only each process's order
-  read-your-writes     a process never reads nil or an older value after writing to the key
-  monotonic-reads      nor after reading a value of the key
-  monotonic-writes     nor after reading a write made later in another process's session
-  writes-follow-reads  nor after reading a write another process made after reading newer data
+
+Session guarantees (Terry et al. 1994), judged within one session: a guarantee is violated when
+a read of process p returns nil, or a value older than a write w that p must already see, where
+p must already see w when:
+  read-your-writes     p wrote w before the read
+  monotonic-reads      p read w before the read
+  monotonic-writes     another process q wrote w, then wrote a value p read before the read
+  writes-follow-reads  another process q read w, then wrote a value p read before the read
+Otherwise it has "no witness within one session", which is weaker than holding: Terry et al.
+assume one write order that every server applies, and sessions that are each fine alone can
+disagree on it (--json reports true for both; see shared/check/README.md).
 
 An :info write counts if some read returned its value; :fail writes and :fail or :info reads
 are dropped. A model the search cannot decide within --max-steps is reported undecided.`,
@@ -288,13 +295,28 @@ function readHistory(
 }
 
 function classificationText(file: string, result: Classification): string {
-  const names = (value: boolean | null) =>
-    MODEL_NAMES.filter((m) => result.models[m] === value).join(", ");
+  const memory = MODEL_NAMES.slice(0, 4);
+  const session = MODEL_NAMES.slice(4);
+  const names = (value: boolean | null, among: readonly string[] = memory) =>
+    MODEL_NAMES.filter((m) => among.includes(m) && result.models[m] === value).join(", ");
+  // Memory models stronger than the strongest shown to hold, and not decided.
+  const above = memory.slice(0, result.strongest ? memory.indexOf(result.strongest) : 4);
+  const open = above.filter((m) => result.models[m] === null);
+  const strongest =
+    result.strongest === null
+      ? open.length === 0
+        ? "none of linearizable, sequential, causal, PRAM"
+        : `none shown (${open.join(", ")} undecided${names(false) === "" ? "" : `; not ${names(false)}`})`
+      : `${result.strongest}${open.length === 0 ? "" : ` (${open.join(", ")} undecided)`}`;
   const lines = [
-    `${file}: ${result.operations} operations; the strongest model that holds: ${result.strongest ?? "none of linearizable, sequential, causal, PRAM"}`,
+    `${file}: ${result.operations} operations; the strongest model that holds: ${strongest}`,
   ];
   if (names(true) !== "") lines.push(`  holds: ${names(true)}`);
   if (names(false) !== "") lines.push(`  fails: ${names(false)}`);
+  if (names(true, session) !== "")
+    lines.push(`  no witness within one session: ${names(true, session)}`);
+  if (names(false, session) !== "")
+    lines.push(`  violated within one session: ${names(false, session)}`);
   for (const u of result.undecided) lines.push(`  undecided: ${u.model}: ${u.reason}`);
   for (const v of result.violations) lines.push(`  not ${v.model}: ${v.message}`);
   return `${lines.join("\n")}\n`;
