@@ -275,7 +275,7 @@ export class SearchLimitExceeded extends Error {
     readonly limit: number,
   ) {
     super(
-      `the search used up its ${limit.toLocaleString("en")} steps${key === "" ? "" : ` on key ${JSON.stringify(key)}`} without an answer`,
+      `the search used up its ${limit.toLocaleString("en")} step${limit === 1 ? "" : "s"}${key === "" ? "" : ` on key ${JSON.stringify(key)}`} without an answer`,
     );
   }
 }

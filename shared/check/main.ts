@@ -64,7 +64,11 @@ function verdictText(model: Model<unknown>, file: string, ops: number, verdict: 
   const w = verdict.witness;
   if (w === undefined) return `${file}: NOT linearizable`;
   const last = w.longestPrefix.at(-1);
-  return `${file}: NOT linearizable${w.key === "" ? "" : ` (key ${w.key})`}: no order explains ${describe(model, w.op)}; the longest order found places ${w.longestPrefix.length} operation(s)${last ? `, ending with ${describe(model, last)}` : ""}, and leaves the state at ${w.states.join(" or ")}`;
+  // The witness is where the deepest partial order got stuck: another order may get stuck elsewhere,
+  // so the sentence names that order, not the one operation, as what cannot be explained.
+  const n = w.longestPrefix.length;
+  const placed = `${n} operation${n === 1 ? "" : "s"}`;
+  return `${file}: NOT linearizable${w.key === "" ? "" : ` (key ${w.key})`}: no order explains all the operations; the longest partial order found places ${placed}${last ? `, ending with ${describe(model, last)}` : ""} (state ${w.states.join(" or ")}), and nothing can follow it before ${describe(model, w.op)} returns`;
 }
 
 /** An operation in --json output: its values as EDN text, since EDN has more types than JSON. */

@@ -268,7 +268,7 @@ describe("the checker's command line", () => {
     const both = run(["linearizability", "--model", "register", good, stale]);
     expect(both.code).toBe(1);
     expect(both.stdout).toMatch(
-      /good\.edn: linearizable \(2 operations\)\n.*stale\.edn: NOT linearizable: no order explains process 1 read → nil/,
+      /good\.edn: linearizable \(2 operations\)\n.*stale\.edn: NOT linearizable: no order explains all the operations; .* before process 1 read → nil returns/,
     );
   });
 
@@ -283,7 +283,7 @@ describe("the checker's command line", () => {
     ]);
     expect(code).toBe(1);
     expect(stdout).toBe(
-      `${good}: undecided (2 operations): the search used up its 1 steps without an answer\n`,
+      `${good}: undecided (2 operations): the search used up its 1 step without an answer\n`,
     );
   });
 
@@ -386,7 +386,7 @@ describe("the checker's verdicts on ordinary Jepsen histories", () => {
       '{:process 1, :type :ok, :f :get, :key :a, :value "1"}',
     ];
     expect(check(stringRead, "--model", "kv").stdout).toBe(
-      'FILE: NOT linearizable (key :a): no order explains process 1 get :a → "1"; the longest order found places 1 operation(s), ending with process 0 put :a 1, and leaves the state at 1\n',
+      'FILE: NOT linearizable (key :a): no order explains all the operations; the longest partial order found places 1 operation, ending with process 0 put :a 1 (state 1), and nothing can follow it before process 1 get :a → "1" returns\n',
     );
   });
 
@@ -451,7 +451,7 @@ describe("the checker's verdicts on ordinary Jepsen histories", () => {
     expect(check(history, "--model", "register", "--independent").code).toBe(0);
     const staleY = [...history.slice(0, 7), op(2, "ok", "read", "[:y nil]")];
     expect(check(staleY, "--model", "register", "--independent").stdout).toMatch(
-      /^FILE: NOT linearizable \(key :y\): no order explains process 2 read :y → nil/,
+      /^FILE: NOT linearizable \(key :y\): no order explains all the operations; .* before process 2 read :y → nil returns\n$/,
     );
     // A completion for another key than the invocation's is malformed.
     expect(
