@@ -225,7 +225,8 @@ p must already see w when:
   writes-follow-reads  another process q read w, then wrote a value p read before the read
 Otherwise it has "no witness within one session", which is weaker than holding: Terry et al.
 assume one write order that every server applies, and sessions that are each fine alone can
-disagree on it (--json reports true for both; see shared/check/README.md).
+disagree on it. In --json, true means no witness within one session (older, and the reasons,
+in shared/check/README.md).
 
 An :info write counts if some read returned its value; :fail writes and :fail or :info reads
 are dropped. A model the search cannot decide within --max-steps is reported undecided.`,
