@@ -1063,7 +1063,7 @@ function sessions(ctx: Context): Record<(typeof SESSION_MODELS)[number], Violati
  * cannot judge (see `prepare`).
  */
 export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {}): Classification {
-  const place = options.place ?? ((op: CheckedOp) => `line ${op.callTime}`);
+  const place = options.place ?? ((op: CheckedOp) => `line ${op.line ?? op.callTime}`);
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   const shortcuts = options.shortcuts ?? true;
   const ctx: Context = { p: prepare(ops, place), place, maxSteps };
@@ -1212,7 +1212,7 @@ function linearizable(ctx: Context): Verdict {
         message:
           w === undefined
             ? "no order consistent with real time explains the reads"
-            : `no order consistent with real time explains ${describe(w.op, ctx.place)}: the longest such order places ${w.longestPrefix.length} operation(s)${last ? `, ending with ${describe(last, ctx.place)}` : ""}, and leaves ${w.key === "" ? "the register" : `key ${w.key}`} at ${w.states.join(" or ")}`,
+            : `no order consistent with real time explains all the operations: the longest partial order found places ${w.longestPrefix.length} operation${w.longestPrefix.length === 1 ? "" : "s"}${last ? `, ending with ${describe(last, ctx.place)}` : ""} (${w.key === "" ? "the register" : `key ${w.key}`} at ${w.states.join(" or ")}), and nothing can follow it before ${describe(w.op, ctx.place)} returns`,
         ops: w ? [w.op] : [],
       },
     ],

@@ -391,7 +391,6 @@ class Reader {
 
   private string(): string {
     const text = this.text;
-    const start = this.i;
     const opened = this.here();
     this.i++;
     let out = "";

@@ -200,6 +200,7 @@ export function parseJepsenHistory(text: string, options: ParseOptions = {}): Ch
         outcome: "info",
         callTime: time,
         returnTime: Number.POSITIVE_INFINITY,
+        line,
       };
       if (options.model !== undefined) {
         const problem = operationProblem(options.model, op);

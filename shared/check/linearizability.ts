@@ -35,6 +35,8 @@ export interface CheckedOp {
   callTime: number;
   /** +Infinity for info. */
   returnTime: number;
+  /** The line of the invocation, for histories read from a file (times are positions there). */
+  line?: number;
 }
 
 /**

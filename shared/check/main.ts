@@ -244,7 +244,9 @@ are dropped. A model the search cannot decide within --max-steps is reported und
           results.push({ file, result: classify(ops, { maxSteps: options.maxSteps }) });
         } catch (error) {
           if (error instanceof ConsistencyInputError)
-            throw new UsageProblem(`${file}:${error.op.callTime}: ${error.message}`);
+            throw new UsageProblem(
+              `${file}:${error.op.line ?? error.op.callTime}: ${error.message}`,
+            );
           throw error;
         }
       }
