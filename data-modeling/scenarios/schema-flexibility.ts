@@ -117,15 +117,25 @@ export async function run(
   const read = documents.map(readUser);
   const isOld = documents.map((d) => d.first_name === undefined);
   const converted = isOld.filter(Boolean).length;
+  // A long table says nothing more than a short one: the first eight users (the fixed ones) and
+  // the new one stand for the rest, which the check below compares in full.
+  const shown =
+    rows.length <= 12 ? rows.map((_, i) => i) : [0, 1, 2, 3, 4, 5, 6, 7, rows.length - 1];
   trace.table(
     "Both models, read back",
     ["user_id", "relational first / last", "document first / last", "document shape"],
-    rows.map((row, i) => [
-      Number(row.user_id),
-      `${row.first_name} / ${row.last_name}`,
-      `${read[i]?.first_name} / ${read[i]?.last_name}`,
-      isOld[i] ? "old (split when read)" : "new",
-    ]),
+    shown.map((i) => {
+      const row = rows[i] as (typeof rows)[number];
+      return [
+        Number(row.user_id),
+        `${row.first_name} / ${row.last_name}`,
+        `${read[i]?.first_name} / ${read[i]?.last_name}`,
+        isOld[i] ? "old (split when read)" : "new",
+      ];
+    }),
+    shown.length < rows.length
+      ? `… and ${rows.length - shown.length} more rows (users 9 to ${rows.length - 1}): the check below compares every one`
+      : undefined,
   );
   trace.table(
     "Where the cost lands",

@@ -163,6 +163,8 @@ function wallSeconds(args: string[]): number {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
+    // A run's output is part of its time; a few large ones exceed the default 1 MiB buffer.
+    maxBuffer: 1 << 30,
   });
   const seconds = (performance.now() - start) / 1000;
   if (result.status !== 0)

@@ -156,6 +156,20 @@ describe("schema-flexibility: the code shown is the code that runs", () => {
   });
 });
 
+describe("schema-flexibility: a long table shows what stands for the rest", () => {
+  it("prints the fixed users and the new one, and counts the others, however many users there are", async () => {
+    const { stdout } = await runInProcess(dataModeling, ["schema-flexibility", "--users", "100"]);
+    // 100 users and Margaret Hamilton: users 1 to 8 and 101 are shown, 9 to 100 counted.
+    expect(stdout).toContain(
+      "… and 92 more rows (users 9 to 100): the check below compares every one",
+    );
+    expect(stdout).toMatch(/\n {6}101 {2}Margaret \/ Hamilton/);
+    expect(stdout).not.toMatch(/\n {8}9 {2}/);
+    const small = await runInProcess(dataModeling, ["schema-flexibility", "--users", "8"]);
+    expect(small.stdout).not.toContain("more rows");
+  });
+});
+
 describe("graph: Example 2-2's tables, column for column", () => {
   it("vertices (vertex_id, properties); edges (edge_id, tail_vertex, head_vertex, label, properties)", async () => {
     const sql = await Sql.open();
