@@ -167,9 +167,9 @@ export const competingConsumers: Scenario<Options> = {
       return false;
     });
     const processedOnce = new Set(processed);
-    const duplicates = [...processedOnce].filter(
-      (m) => processed.filter((x) => x === m).length > 1,
-    );
+    const times = new Map<string, number>();
+    for (const m of processed) times.set(m, (times.get(m) ?? 0) + 1);
+    const duplicates = [...processedOnce].filter((m) => (times.get(m) ?? 0) > 1);
     const leastName = "every message except the poison one is processed at least once";
     const onceName = "no message is processed twice";
     if (expected.length === 0) {
