@@ -17,7 +17,7 @@
  *   partition map assigns whole partitions to nodes (Riak, Elasticsearch, Couchbase, Voldemort).
  */
 
-import { hash64, jumpConsistentHash64, murmur3_32 } from "../shared/hash.js";
+import { hash64, jumpConsistentHash64, KeyHasher, murmur3_32 } from "../shared/hash.js";
 import { lowerBound } from "../shared/sorted.js";
 
 export interface Placement {
@@ -156,76 +156,6 @@ export class JumpHash implements Placement {
     const last = this.nodes[this.nodes.length - 1] as string;
     if (index < next.length) next[index] = last;
     return new JumpHash(next);
-  }
-}
-
-/**
- * MurmurHash3 x86_32 of one key under many seeds, bit for bit the same as `murmur3_32(key, seed)`
- * of shared/hash.ts. Murmur mixes each 4-byte block of the key the same way whatever the seed;
- * only the chain that folds the blocks into the hash starts from the seed. So the key is read and
- * its blocks mixed once, and each seed costs only the chain and the final mix: rendezvous hashing
- * asks for one hash per node, and with 64 nodes reading the key 64 times dominated its lookups.
- */
-export class KeyHasher {
-  private blocks = new Int32Array(16);
-  private blockCount = 0;
-  private tail = 0;
-  private hasTail = false;
-  private length = 0;
-  private readonly utf8 = new TextEncoder();
-
-  /** Take `key` (as its UTF-8 bytes, like murmur3_32) for the hashes that follow. */
-  load(key: string): void {
-    let bytes: ArrayLike<number> | undefined;
-    for (let i = 0; i < key.length; i++) {
-      if (key.charCodeAt(i) > 0x7f) {
-        bytes = this.utf8.encode(key);
-        break;
-      }
-    }
-    // ASCII keys are their own UTF-8 bytes: read the char codes without encoding.
-    const length = bytes === undefined ? key.length : bytes.length;
-    const byteAt =
-      bytes === undefined ? (i: number) => key.charCodeAt(i) : (i: number) => bytes[i] as number;
-    const blockCount = length >>> 2;
-    if (this.blocks.length < blockCount) this.blocks = new Int32Array(2 * blockCount);
-    for (let b = 0; b < blockCount; b++) {
-      const i = 4 * b;
-      let k = byteAt(i) | (byteAt(i + 1) << 8) | (byteAt(i + 2) << 16) | (byteAt(i + 3) << 24);
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      this.blocks[b] = Math.imul(k, 0x1b873593);
-    }
-    const rest = length & 3;
-    const end = length & ~3;
-    let k = 0;
-    if (rest === 3) k ^= byteAt(end + 2) << 16;
-    if (rest >= 2) k ^= byteAt(end + 1) << 8;
-    if (rest >= 1) k ^= byteAt(end);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    this.tail = Math.imul(k, 0x1b873593);
-    this.hasTail = rest > 0;
-    this.blockCount = blockCount;
-    this.length = length;
-  }
-
-  /** murmur3_32 of the loaded key with `seed`. */
-  hash(seed: number): number {
-    let h = seed >>> 0;
-    for (let b = 0; b < this.blockCount; b++) {
-      h ^= this.blocks[b] as number;
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
-    if (this.hasTail) h ^= this.tail;
-    h ^= this.length;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h >>> 0;
   }
 }
 

@@ -80,6 +80,76 @@ function murmur3Bytes(bytes: Uint8Array, length: number, seed: number): number {
   return h >>> 0;
 }
 
+/**
+ * MurmurHash3 x86_32 of one key under many seeds, bit for bit the same as `murmur3_32(key, seed)`
+ * above. Murmur mixes each 4-byte block of the key the same way whatever the seed;
+ * only the chain that folds the blocks into the hash starts from the seed. So the key is read and
+ * its blocks mixed once, and each seed costs only the chain and the final mix: rendezvous hashing
+ * asks for one hash per node, and with 64 nodes reading the key 64 times dominated its lookups.
+ */
+export class KeyHasher {
+  private blocks = new Int32Array(16);
+  private blockCount = 0;
+  private tail = 0;
+  private hasTail = false;
+  private length = 0;
+  private readonly utf8 = new TextEncoder();
+
+  /** Take `key` (as its UTF-8 bytes, like murmur3_32) for the hashes that follow. */
+  load(key: string): void {
+    let bytes: ArrayLike<number> | undefined;
+    for (let i = 0; i < key.length; i++) {
+      if (key.charCodeAt(i) > 0x7f) {
+        bytes = this.utf8.encode(key);
+        break;
+      }
+    }
+    // ASCII keys are their own UTF-8 bytes: read the char codes without encoding.
+    const length = bytes === undefined ? key.length : bytes.length;
+    const byteAt =
+      bytes === undefined ? (i: number) => key.charCodeAt(i) : (i: number) => bytes[i] as number;
+    const blockCount = length >>> 2;
+    if (this.blocks.length < blockCount) this.blocks = new Int32Array(2 * blockCount);
+    for (let b = 0; b < blockCount; b++) {
+      const i = 4 * b;
+      let k = byteAt(i) | (byteAt(i + 1) << 8) | (byteAt(i + 2) << 16) | (byteAt(i + 3) << 24);
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      this.blocks[b] = Math.imul(k, 0x1b873593);
+    }
+    const rest = length & 3;
+    const end = length & ~3;
+    let k = 0;
+    if (rest === 3) k ^= byteAt(end + 2) << 16;
+    if (rest >= 2) k ^= byteAt(end + 1) << 8;
+    if (rest >= 1) k ^= byteAt(end);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    this.tail = Math.imul(k, 0x1b873593);
+    this.hasTail = rest > 0;
+    this.blockCount = blockCount;
+    this.length = length;
+  }
+
+  /** murmur3_32 of the loaded key with `seed`. */
+  hash(seed: number): number {
+    let h = seed >>> 0;
+    for (let b = 0; b < this.blockCount; b++) {
+      h ^= this.blocks[b] as number;
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    if (this.hasTail) h ^= this.tail;
+    h ^= this.length;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h >>> 0;
+  }
+}
+
 const UINT64_MASK = (1n << 64n) - 1n;
 
 /**

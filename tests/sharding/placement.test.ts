@@ -13,11 +13,10 @@ import {
   FixedPartitions,
   HashModN,
   JumpHash,
-  KeyHasher,
   type Placement,
   Rendezvous,
 } from "../../sharding/placement.js";
-import { murmur3_32 } from "../../shared/hash.js";
+import { KeyHasher, murmur3_32 } from "../../shared/hash.js";
 
 function movement(before: Placement, after: Placement, keys: string[], changed: string): Movement {
   return movementOf(assign(before, keys), assign(after, keys), changed);
