@@ -50,7 +50,7 @@ export async function run(
   const random = new Random(seed).fork("workload");
   const sellers = Math.max(1, Math.floor(products / 5));
   const sql = await Sql.open(trace);
-  trace.section("A product page, read far more often than it is written", REF.fanOut);
+  trace.section("A product page: reads against writes", REF.fanOut);
   trace.note(
     `${products} products from ${sellers} sellers, ${products * 10} reviews. Normalized, a page view joins the product, its seller and all its reviews. Denormalized, a product_pages table keeps the seller's name, the review count and the star total ready in one row, the way Twitter keeps each user's home timeline ready rather than assembling it at every read.`,
   );
@@ -115,7 +115,7 @@ export async function run(
     }
   });
   trace.note(
-    `The workload: ${reads} page views and ${writes} writes (about one in ten a seller rename), run against both (--verbose shows every statement).`,
+    `The workload: ${reads} page views and ${writes} writes${writes > 0 ? " (about one in ten a seller rename)" : ""}, run against both (--verbose shows every statement).`,
   );
   const { normalized, denormalized } = workload;
   const perView = (c: Counters) =>

@@ -266,9 +266,19 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
   }
   sim.run(TIMING.workloadEndMs);
 
-  // Liveness phase: faults stop; everything restarts and the network heals.
+  // Liveness phase: faults stop; everything restarts and the network heals. The heading says only
+  // what is true of this run: which nodes are down, whether the network is cut, what is left to move.
+  const down = [...net.nodes.values()].filter((n) => n.crashed).map((n) => n.id);
+  const stopped = [
+    net.loss > 0 || net.duplicate > 0 ? "message loss and duplication stop" : undefined,
+    net.partitioned ? "the network heals" : undefined,
+    down.length > 0
+      ? `${down.join(", ")} ${down.length === 1 ? "restarts" : "restart"}`
+      : undefined,
+  ].filter((x) => x !== undefined);
+  const moving = !(router.settled && !storage.some((s) => s.durable.joining));
   trace.section(
-    "Faults stop: the network heals and every node restarts; the moves must now finish",
+    `${stopped.length === 0 ? "No fault is in force" : `Faults stop: ${stopped.join(", ")}`}; ${moving ? "the moves must now finish" : "every move has finished"}, and every key is read back`,
   );
   net.loss = 0;
   net.duplicate = 0;

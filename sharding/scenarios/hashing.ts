@@ -73,7 +73,7 @@ function addAndRemove(
   const grown = assign(placement.withNode(newNode), keys);
   const add = movement(before, grown, newNode);
   trace.note(
-    `Add ${newNode}: ${add.moved} of ${counted(keys.length, "key")} ${add.moved === 1 ? "changes" : "change"} owner (${percent(add.fraction)}). The least that must move, on average, is the new node's fair share, 1/(N+1) = ${percent(1 / (n + 1))}.`,
+    `Add ${newNode}: ${add.moved} of ${counted(keys.length, "key")} ${add.moved === 1 ? "changes" : "change"} owner (${percent(add.fraction)}). A scheme that gives the new node its fair share moves 1/(N+1) = ${percent(1 / (n + 1))} of the keys on average, and nothing less balances the load.`,
     { ref: options.ref, level: "summary" },
   );
   trace.bars(`Keys per node after adding ${newNode}`, bars(loadOf(grown)), "keys");
@@ -181,11 +181,11 @@ export const consistentHashing: Scenario<RingOptions> = {
       REF.proportional,
     );
     trace.note(
-      `Each node owns ${vnodes === 1 ? "one random point (token)" : `${vnodes} random points (tokens)`} on a ring of hash values; a key belongs to the first token clockwise from its hash. This is how Cassandra places data: a fixed number of tokens per node, 256 by default before Cassandra 4.0 and 16 since (num_tokens). The book calls it partitioning proportionally to nodes.`,
+      `Each node owns ${vnodes === 1 ? "one random point (token)" : `${vnodes} random points (tokens)`} on a ring of hash values; a key belongs to the first token clockwise from its hash. This is how Cassandra places data: a fixed number of tokens per node, 256 by default before Cassandra 4.0 and 16 since (num_tokens). The book calls this scheme partitioning proportionally to nodes.`,
       { ref: REF.proportional },
     );
     trace.note(
-      'The book avoids the name consistent hashing. Karger et al. defined it to spread load over internet-wide caches such as a CDN; "consistent" there means neither replica consistency (chapter 5) nor ACID consistency (chapter 7), and the approach does not work very well for databases, so the book calls this hash partitioning.',
+      'The book avoids the name consistent hashing. Karger et al. defined it to spread load over internet-wide caches such as a CDN; "consistent" there means neither replica consistency (chapter 5) nor ACID consistency (chapter 7), and the approach does not work very well for databases, so the book calls partitioning by a hash of the key simply hash partitioning.',
       { ref: REF.consistentHashing },
     );
     const keySet = keysFor(seed, keys);
@@ -320,7 +320,7 @@ export const compare: Scenario<CompareOptions> = {
         : `${nodes} nodes, ${counted(keys, "key")}: add ${newNode}, or remove ${victimName}`,
       ["scheme", "moved on add", "moved on remove", "max/mean load", "router metadata", "lookup"],
       rows,
-      `The least that must move on add is 1/(N+1) = ${percent(1 / (nodes + 1))}${nodes === 1 ? "" : "; on remove, the removed node's own keys"}.${nodes > 2 ? ` Jump hash renumbers on a removal from the middle (${victimName}).` : ""} Fixed partitions move whole partitions.`,
+      `On add, a scheme that gives the new node its fair share moves 1/(N+1) = ${percent(1 / (nodes + 1))} of the keys on average${nodes === 1 ? "" : "; on remove, at least the removed node's own keys"}.${nodes > 2 ? ` Jump hash renumbers on a removal from the middle (${victimName}).` : ""} Fixed partitions move whole partitions.`,
     );
     trace.check(
       "every scheme gives every key exactly one owner",
