@@ -74,8 +74,10 @@ function events(text: string): Event[] {
       if (log === null) return;
       const [, process, type, f, rest] = log as unknown as [string, string, string, string, string];
       // The value, then on :info and :fail lines the error, which says nothing the checker uses.
+      let who: Edn;
       let value: Edn;
       try {
+        who = readEdnAll(process)[0]?.value ?? null;
         value = readEdnAll(rest)[0]?.value ?? null;
       } catch (error) {
         if (error instanceof EdnError) throw new HistoryFormatError(index + 1, error.reason);
@@ -83,7 +85,7 @@ function events(text: string): Event[] {
       }
       out.push({
         map: new EdnMap([
-          [K.process, readMap(`{:p ${process}}`, index + 1).get(Keyword.of("p")) ?? null],
+          [K.process, who],
           [K.type, Keyword.of(type.slice(1))],
           [K.f, Keyword.of(f.slice(1))],
           [K.value, value],
@@ -117,17 +119,6 @@ function events(text: string): Event[] {
       );
     return { map: value, line };
   });
-}
-
-function readMap(text: string, line: number): EdnMap {
-  try {
-    const [element] = readEdnAll(text);
-    if (element?.value instanceof EdnMap) return element.value;
-  } catch (error) {
-    if (error instanceof EdnError) throw new HistoryFormatError(line, error.reason);
-    throw error;
-  }
-  throw new HistoryFormatError(line, "expected a Jepsen log line");
 }
 
 function shorten(text: string, max = 80): string {
