@@ -5,7 +5,7 @@
  */
 
 import type { Scenario } from "../../shared/cli.js";
-import { VectorReplica, VersionedKey } from "../leaderless/versions.js";
+import { VectorReplica, VersionedKey } from "../../shared/versions.js";
 import { REF } from "../refs.js";
 
 const show = (values: string[][]) => values.map((v) => `[${v.join(", ")}]`).join(" ");

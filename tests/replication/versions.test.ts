@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { VectorReplica, VersionedKey } from "../../replication/leaderless/versions.js";
+import { VectorReplica, VersionedKey } from "../../shared/versions.js";
 
 describe("version numbers on one server (figure 5-13)", () => {
   it("ends with the figure's two siblings, and their union holds every item", () => {

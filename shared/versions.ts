@@ -10,7 +10,7 @@
  *   "Version vectors"): a value is dropped only when another value's vector dominates its own.
  */
 
-import { type VectorClock, vcCompare, vcIncrement, vcMerge } from "../../shared/clocks.js";
+import { type VectorClock, vcCompare, vcIncrement, vcMerge } from "./clocks.js";
 
 export class VersionedKey<V> {
   private version = 0;
