@@ -16,11 +16,11 @@ import { type BadRead, badReads, type Versioned } from "../../shared/check/regis
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
+import { type Answer, QuorumClient } from "../../shared/quorum/client.js";
+import type { LeaderlessMessage } from "../../shared/quorum/messages.js";
+import { LeaderlessReplica } from "../../shared/quorum/replica.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
-import { type Answer, QuorumClient } from "./client.js";
-import type { LeaderlessMessage } from "./messages.js";
-import { LeaderlessReplica } from "./replica.js";
 
 export interface QuorumOptions extends FaultFlags {
   seed: number;

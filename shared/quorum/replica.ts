@@ -6,8 +6,8 @@
  * Durable: the stored values. Volatile: nothing.
  */
 
-import type { Network } from "../../shared/network.js";
-import { SimNode } from "../../shared/node.js";
+import type { Network } from "../network.js";
+import { SimNode } from "../node.js";
 import type { LeaderlessMessage } from "./messages.js";
 
 export class LeaderlessReplica extends SimNode<

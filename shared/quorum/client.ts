@@ -7,10 +7,10 @@
  * replicas that did take it: one of the book's edge cases.
  */
 
-import type { Versioned } from "../../shared/check/register.js";
-import type { History } from "../../shared/history.js";
-import type { Network } from "../../shared/network.js";
-import { SimNode } from "../../shared/node.js";
+import type { Versioned } from "../check/register.js";
+import type { History } from "../history.js";
+import type { Network } from "../network.js";
+import { SimNode } from "../node.js";
 import type { LeaderlessMessage } from "./messages.js";
 
 export interface QuorumConfig {
