@@ -1,0 +1,91 @@
+/**
+ * The consistency-models matrix: one row per history (or per store that produced it), one column
+ * per model the checker decides (shared/check/consistency.ts), each cell "yes", "no" or
+ * "undecided" (the checker's search ran out of steps). What a cell claims is only what the checker
+ * found in that one history: "no" has a witness; "yes" for a memory model means an order exists
+ * that explains this history, and for a session guarantee only that no witness was found within
+ * one session. One history proves violations, never guarantees.
+ */
+
+import {
+  type Classification,
+  type ConsistencyModel,
+  MODEL_NAMES,
+  type Violation,
+} from "../../shared/check/consistency.js";
+import type { CheckedOp } from "../../shared/check/linearizability.js";
+import type { Cell } from "../../shared/trace.js";
+
+/** Short column headings, so that eight models fit in 100 columns; the caption spells them out. */
+export const MODEL_COLUMNS: Readonly<Record<ConsistencyModel, string>> = {
+  linearizable: "linear.",
+  sequential: "seq.",
+  causal: "causal",
+  pram: "PRAM",
+  "read-your-writes": "RYW",
+  "monotonic-reads": "MR",
+  "monotonic-writes": "MW",
+  "writes-follow-reads": "WFR",
+};
+
+/** Each model's name in a sentence. */
+export const MODEL_TITLES: Readonly<Record<ConsistencyModel, string>> = {
+  linearizable: "linearizability",
+  sequential: "sequential consistency",
+  causal: "causal memory",
+  pram: "PRAM",
+  "read-your-writes": "read-your-writes",
+  "monotonic-reads": "monotonic reads",
+  "monotonic-writes": "monotonic writes",
+  "writes-follow-reads": "writes-follow-reads",
+};
+
+export const MATRIX_CAPTION =
+  "linear. = linearizable, seq. = sequential, causal = causal memory, PRAM; the session guarantees: RYW = read-your-writes, MR = monotonic reads, MW = monotonic writes, WFR = writes-follow-reads. For a memory model, yes: an order explains this history; for a session guarantee, yes only means no witness within one session; no: a witness, below; undecided: the search ran out of steps. One history shows violations, never guarantees.";
+
+export type Verdict = "yes" | "no" | "undecided";
+
+export function verdict(held: boolean | null): Verdict {
+  return held === true ? "yes" : held === false ? "no" : "undecided";
+}
+
+export function matrixColumns(first: string): string[] {
+  return [first, ...MODEL_NAMES.map((m) => MODEL_COLUMNS[m])];
+}
+
+export function matrixRow(name: string, c: Classification): Cell[] {
+  return [name, ...MODEL_NAMES.map((m) => verdict(c.models[m]))];
+}
+
+/**
+ * The first violation the checker reported for each model it found violated, in the checker's
+ * model order (strongest first). A memory model violated only because a weaker one is (the checker
+ * says "it is not causal, and every sequential history is causal") is kept: its sentence is the
+ * reason.
+ */
+export function firstViolations(c: Classification): Violation[] {
+  const seen = new Set<ConsistencyModel>();
+  const out: Violation[] = [];
+  for (const v of c.violations) {
+    if (seen.has(v.model)) continue;
+    seen.add(v.model);
+    out.push(v);
+  }
+  return out;
+}
+
+/** The models whose verdict differs from a hand-worked list of those that hold. */
+export function disagreements(
+  c: Classification,
+  holds: readonly ConsistencyModel[],
+): { model: ConsistencyModel; expected: Verdict; got: Verdict }[] {
+  return MODEL_NAMES.flatMap((m) => {
+    const expected: Verdict = holds.includes(m) ? "yes" : "no";
+    const got = verdict(c.models[m]);
+    return got === expected ? [] : [{ model: m, expected, got }];
+  });
+}
+
+/** Where an operation is, in the checker's sentences about a simulated history. */
+export const atTime = (op: CheckedOp): string =>
+  `at ${Number.isInteger(op.callTime) ? op.callTime : op.callTime.toFixed(1)} ms`;
