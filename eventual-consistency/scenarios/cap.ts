@@ -1,11 +1,461 @@
-import type { Scenario } from "../../shared/cli.js";
+/**
+ * CAP, measured (DDIA ch. 9, "The CAP theorem" and "Linearizability and network delays"): one
+ * register workload and one partition plan, run against two stores on the same five sites.
+ *
+ * - CP: a linearizable register from majority quorums, ABD (shared/quorum/abd-*.ts), as the book
+ *   describes under "Linearizability and quorums". A client cut off from a majority cannot finish
+ *   an operation: it times out (unavailable).
+ * - AP: any replica answers its clients at once; replicas pass writes on and reconcile by
+ *   anti-entropy, last write wins by Lamport timestamp (eventual-consistency/cap/lww-replica.ts).
+ *
+ * The story: the same operations, the partition cutting the sites 3 | 2 (for --replicas 5), then a
+ * table side by side (answered on each side, latency, stale reads, lost writes, divergence and
+ * convergence), the checker's verdict on each history (shared/check/consistency.ts), and the same
+ * workload again without any partition, for the latency linearizability costs even then.
+ */
 
-/** Placeholder: the helper building this scenario replaces this file. */
-export const cap: Scenario<Record<string, never>> = {
+import { type Classification, classify, MODEL_NAMES } from "../../shared/check/consistency.js";
+import {
+  type CheckedOp,
+  checkLinearizableOrUndecided,
+  registerModel,
+  type Verdict,
+} from "../../shared/check/linearizability.js";
+import { choice, decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { Random } from "../../shared/random.js";
+import { percent, percentile } from "../../shared/stats.js";
+import { type Cell, Trace } from "../../shared/trace.js";
+import { type Answered, answeredIn, latencies, lostWrites, staleReads } from "../cap/measures.js";
+import { runApStore, runQuorumStore, type StoreOptions, type StoreRun } from "../cap/run.js";
+import { REF } from "../refs.js";
+import { planRegisterWorkload } from "../workload.js";
+
+const BREAKS = ["none", "write-back", "minority-quorum", "anti-entropy"] as const;
+type Break = (typeof BREAKS)[number];
+
+interface Options {
+  replicas: number;
+  clients: number;
+  operations: number;
+  keys: number;
+  partitionMs: number;
+  latencyMs: number;
+  loss: number;
+  duplicate: number;
+  break: Break;
+}
+
+/** When the partition starts: after the first few operations of every store. */
+const PARTITION_START_MS = 100;
+/** Think time between a client's operations: up to 60 ms, so operations spread over the partition. */
+const THINK_MS_MAX = 60;
+/**
+ * The checkers' step budget per model and key. The default run's histories take a few thousand
+ * steps; a history the search cannot decide within it is reported as undecided, never guessed.
+ */
+const CHECK_STEPS = 200_000;
+
+const fraction = (a: Answered): string =>
+  a.invoked === 0
+    ? "none invoked"
+    : `${a.answered} / ${a.invoked} (${percent(a.answered / a.invoked)})`;
+
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+
+const latencyText = (run: StoreRun): string => {
+  const l = latencies(run.history);
+  return l.length === 0 ? "none answered" : `${ms(percentile(l, 50))} / ${ms(percentile(l, 99))}`;
+};
+
+const modelsText = (c: Classification | undefined): string => {
+  if (c === undefined) return "not judged";
+  const undecided = MODEL_NAMES.filter((m) => c.models[m] === null);
+  return `${c.strongest ?? "none of the four memory models"}${undecided.length > 0 ? ` (undecided: ${undecided.join(", ")})` : ""}`;
+};
+
+const place = (op: CheckedOp) => `${op.process} at ${op.callTime.toFixed(1)} ms`;
+
+interface Judged {
+  run: StoreRun;
+  linearizable: Verdict | undefined;
+  classification: Classification;
+  stale: number;
+  lost: ReturnType<typeof lostWrites>;
+}
+
+function judge(run: StoreRun): Judged {
+  return {
+    run,
+    linearizable: checkLinearizableOrUndecided(registerModel, run.history, CHECK_STEPS),
+    classification: classify(run.history, { place, maxSteps: CHECK_STEPS }),
+    stale: staleReads(run.history).length,
+    lost: lostWrites(run.history, run.finalValues),
+  };
+}
+
+export const cap: Scenario<Options> = {
   name: "cap",
-  summary: "(not built yet)",
-  options: [],
-  run: ({ trace }) => {
-    trace.note("not built yet");
+  summary:
+    "one workload, one partition: a CP quorum register refuses on the minority side, an AP store answers everywhere and diverges",
+  options: [
+    option("--replicas <count>", "replicas, one per site (odd)", integer(3, 9), 5),
+    option(
+      "--clients <count>",
+      "clients, client i beside replica i mod n (the minority side's replicas are the last)",
+      integer(1, 20),
+      5,
+    ),
+    option("--operations <count>", "reads and writes per client", integer(1, 100), 20),
+    option("--keys <count>", "registers the clients read and write", integer(1, 10), 2),
+    option(
+      "--partition-ms <ms>",
+      `how long the partition (majority | minority) lasts, from ${PARTITION_START_MS} ms; 0 for none`,
+      integer(0, 5_000),
+      300,
+    ),
+    option(
+      "--latency-ms <ms>",
+      "one-way latency between sites, drawn from [half, one and a half times] it; a client reaches its own replica in under 1 ms",
+      integer(1, 100),
+      10,
+    ),
+    option(
+      "--loss <p>",
+      "probability that a message is lost (up to 0.5: clients resend, and the AP store must still answer every request)",
+      decimal(0, 0.5),
+      0,
+    ),
+    option("--duplicate <p>", "probability that a message is delivered twice", probability, 0),
+    option(
+      "--break <part>",
+      "run a broken variant: write-back (ABD's reader answers without writing back), minority-quorum (ABD waits for floor(n/2) replies), anti-entropy (the AP store never reconciles)",
+      choice(BREAKS),
+      "none",
+    ),
+  ],
+  validate: (o) =>
+    o.replicas % 2 === 0
+      ? `--replicas ${o.replicas} must be odd, so that one side of the partition holds a strict majority`
+      : undefined,
+  run: ({ trace, seed }, o) => {
+    const n = o.replicas;
+    const majority = Math.floor(n / 2) + 1;
+    const scripts = planRegisterWorkload(new Random(seed).fork("workload"), {
+      clients: o.clients,
+      operations: o.operations,
+      keys: o.keys,
+      writeRatio: 0.5,
+      thinkMsMax: THINK_MS_MAX,
+    });
+    const base: StoreOptions = {
+      seed,
+      replicas: n,
+      latencyMs: o.latencyMs,
+      loss: o.loss,
+      duplicate: o.duplicate,
+      partition: { startMs: PARTITION_START_MS, durationMs: o.partitionMs },
+    };
+    const cpOptions = {
+      ...base,
+      writeBack: o.break !== "write-back",
+      quorum: o.break === "minority-quorum" ? Math.floor(n / 2) : majority,
+    };
+    const apOptions = { ...base, antiEntropyMs: o.break === "anti-entropy" ? 0 : 4 * o.latencyMs };
+
+    trace.section("The set-up: one workload, one partition plan, two stores", REF.cap);
+    const minorityReplicas = Array.from(
+      { length: n - majority },
+      (_, i) => `replica-${majority + i + 1}`,
+    );
+    const sides = (side: "majority" | "minority") =>
+      scripts
+        .filter((_, c) => (c % n < majority ? "majority" : "minority") === side)
+        .map((s) => s.client);
+    const minorityClients = sides("minority");
+    trace.note(
+      `${n} replicas at ${n} sites, ${o.latencyMs} ms apart (one way, on average); ${o.clients} client${o.clients === 1 ? "" : "s"}, each beside one replica. Each client runs the same ${o.operations} operation${o.operations === 1 ? "" : "s"} against both stores (reads and writes of ${o.keys} register${o.keys === 1 ? "" : "s"}, every written value unique), pausing up to ${THINK_MS_MAX} ms between them.`,
+      { level: "summary" },
+    );
+    trace.note(
+      o.partitionMs === 0
+        ? "--partition-ms 0: no partition in this run; the tables compare the stores on a healthy network."
+        : `At ${PARTITION_START_MS} ms a partition cuts the sites into a majority (replica-1 to replica-${majority}${sides("majority").length > 0 ? `, with ${sides("majority").join(", ")}` : ", with no client"}) and a minority (${minorityReplicas.join(", ")}${minorityClients.length > 0 ? `, with ${minorityClients.join(", ")}` : ", with no client"}); it heals at ${PARTITION_START_MS + o.partitionMs} ms.`,
+      { level: "summary", ref: REF.cap },
+    );
+    if (o.loss > 0 || o.duplicate > 0)
+      trace.note(
+        `The network also loses ${percent(o.loss)} of messages and duplicates ${percent(o.duplicate)}; clients resend what is not answered.`,
+      );
+
+    trace.section(
+      "CP: a linearizable register from majority quorums (ABD)",
+      REF.quorumLinearizability,
+    );
+    trace.note(
+      `Each client coordinates its own operations (Attiya, Bar-Noy and Dolev's algorithm, with Lynch and Shvartsman's timestamps for several writers). A write asks every replica for its timestamp, waits for ${cpOptions.quorum} answers, and sends the value with a higher timestamp (counter + 1, client id) to every replica, done at ${cpOptions.quorum} acknowledgements. A read asks every replica for its value and timestamp, takes the newest of ${cpOptions.quorum}, ${cpOptions.writeBack ? `writes it back to every replica and answers once ${cpOptions.quorum} have acknowledged: the book's read repair performed synchronously.` : "and answers at once: BROKEN on purpose (--break write-back), without the write-back that stops a later read from returning something older."} An operation without ${cpOptions.quorum} answers after ${10 * o.latencyMs + 20} ms gives up: a write as unknown (info), a read as failed. Replicas never talk to each other: one that missed an update catches up only when a later operation on the key sends it one.`,
+      { ref: REF.quorumLinearizability },
+    );
+    if (o.break === "minority-quorum")
+      trace.note(
+        `BROKEN on purpose (--break minority-quorum): ${cpOptions.quorum} of ${n} replicas is not a majority, so two quorums can miss each other, and the minority side can answer too.`,
+      );
+    const cp = judge(runQuorumStore(scripts, cpOptions));
+    narrateSides(trace, "CP", cp.run, o.partitionMs);
+
+    trace.section("AP: any replica answers; last write wins by Lamport timestamp", REF.cap);
+    trace.note(
+      `Each client talks only to the replica beside it, which answers at once from what it holds. A replica stamps each write it accepts with a Lamport timestamp (its counter + 1, its id) and sends it to every other replica once; ${apOptions.antiEntropyMs > 0 ? `every ${apOptions.antiEntropyMs} ms it also sends its whole state to every other replica (anti-entropy), and each keeps, per key, the value with the higher timestamp.` : "BROKEN on purpose (--break anti-entropy): no anti-entropy, so a write the partition (or the network) kept from a replica reaches it only if a later write to the key does."} Lamport timestamps rather than clocks: a write gets a higher timestamp than every write its replica already knew of, so LWW never discards a write in favour of an older one it had seen (the skewed clocks of the book's figure 8-3 can).`,
+      { ref: REF.lastWriteWins },
+    );
+    const ap = judge(runApStore(scripts, apOptions));
+    narrateSides(trace, "AP", ap.run, o.partitionMs);
+
+    trace.section("Side by side", REF.cap);
+    const rows: Cell[][] = [];
+    const both = (label: string, f: (j: Judged) => Cell) => rows.push([label, f(cp), f(ap)]);
+    const window = (j: Judged, side: "majority" | "minority") =>
+      j.run.partition === undefined
+        ? "no partition"
+        : fraction(
+            answeredIn(
+              j.run.history,
+              j.run.sideOf,
+              side,
+              j.run.partition.startMs,
+              j.run.partition.endMs,
+            ),
+          );
+    both("answered, invoked during the partition on the majority side", (j) =>
+      window(j, "majority"),
+    );
+    both("answered, invoked during the partition on the minority side", (j) =>
+      window(j, "minority"),
+    );
+    both("answered, all operations", (j) =>
+      fraction(answeredIn(j.run.history, j.run.sideOf, "any", 0, Number.POSITIVE_INFINITY)),
+    );
+    both("latency of answered operations, median / 99th percentile", (j) => latencyText(j.run));
+    both("stale reads", (j) => j.stale);
+    both(
+      "lost writes (of which begun after the survivor was acknowledged)",
+      (j) => `${j.lost.lost.length} (${j.lost.laterThanSurvivor.length})`,
+    );
+    both(
+      "keys the replicas disagree on at the heal",
+      (j) => j.run.divergentKeysAtHeal ?? "no partition",
+    );
+    both("time from the heal until every replica caught up", (j) =>
+      j.run.convergedAfterHealMs === undefined
+        ? "no partition"
+        : j.run.convergedAfterHealMs === null
+          ? "not by the end of the run"
+          : ms(j.run.convergedAfterHealMs),
+    );
+    both("keys the replicas disagree on at the end", (j) => j.run.divergentKeysAtEnd);
+    both("linearizable (checker)", (j) =>
+      j.linearizable === undefined
+        ? "undecided (step budget)"
+        : j.linearizable.linearizable
+          ? "yes"
+          : "no",
+    );
+    both("strongest model that holds (checker)", (j) => modelsText(j.classification));
+    both("messages sent", (j) => j.run.messagesSent);
+    trace.table(
+      "The same operations on each store",
+      ["", "CP (ABD, majority quorums)", "AP (any replica, LWW)"],
+      rows,
+      "Stale read: a read that returned a value already overwritten before it began (a write of the key acknowledged before the read began had itself begun after the value read was acknowledged). Lost write: an acknowledged write whose value is not the key's final value (the newest any replica holds at the end), though nothing that began after it was acknowledged replaced it. Caught up: every replica holds, for every key, the newest value any replica held at the heal, or a newer one.",
+    );
+    narrateComparison(trace, cp, ap, o);
+
+    trace.section("The checker's verdicts", REF.linearizability);
+    for (const [name, j] of [
+      ["CP", cp],
+      ["AP", ap],
+    ] as const) {
+      const c = j.classification;
+      const held = MODEL_NAMES.filter((m) => c.models[m] === true);
+      const failed = MODEL_NAMES.filter((m) => c.models[m] === false);
+      const undecided = MODEL_NAMES.filter((m) => c.models[m] === null);
+      trace.note(
+        `${name}: ${c.operations} operations. Holds: ${held.join(", ") || "none"}. Violated: ${failed.join(", ") || "none"}.${undecided.length > 0 ? ` Undecided within ${CHECK_STEPS.toLocaleString("en")} steps: ${undecided.join(", ")}.` : ""}`,
+        { level: "summary" },
+      );
+      const first = c.violations.find((v) => v.model === "linearizable") ?? c.violations[0];
+      if (first !== undefined) trace.note(`${name}, ${first.model}: ${first.message}`);
+    }
+
+    trace.section("Without a partition: what linearizability costs anyway", REF.networkDelays);
+    const calm = { ...base, partition: { startMs: 0, durationMs: 0 } };
+    const cpCalm = runQuorumStore(scripts, { ...cpOptions, ...calm, trace: Trace.silent() });
+    const apCalm = runApStore(scripts, { ...apOptions, ...calm, trace: Trace.silent() });
+    trace.table(
+      "The same operations, no partition",
+      ["", "CP (ABD, majority quorums)", "AP (any replica, LWW)"],
+      [
+        [
+          "latency of answered operations, median / 99th percentile",
+          latencyText(cpCalm),
+          latencyText(apCalm),
+        ],
+        [
+          "answered, all operations",
+          fraction(answeredIn(cpCalm.history, cpCalm.sideOf, "any", 0, Number.POSITIVE_INFINITY)),
+          fraction(answeredIn(apCalm.history, apCalm.sideOf, "any", 0, Number.POSITIVE_INFINITY)),
+        ],
+        ["stale reads", staleReads(cpCalm.history).length, staleReads(apCalm.history).length],
+      ],
+    );
+    const cpMedian = percentile(latencies(cpCalm.history), 50);
+    const apMedian = percentile(latencies(apCalm.history), 50);
+    trace.note(
+      `Every CP operation is two round trips to a majority, so each operation waits, twice, for answers from ${majority - 1} other site${majority - 1 === 1 ? "" : "s"}${latencies(cpCalm.history).length > 0 && latencies(apCalm.history).length > 0 ? ` (median ${ms(cpMedian)} against ${ms(apMedian)} for the AP store's one local round trip)` : ""}, partition or not. The book: linearizability is slow all the time, not only during a network fault, and its response time is at least proportional to the uncertainty of delays in the network; this is why many systems give it up for performance, not for fault tolerance.`,
+      { level: "summary", ref: REF.networkDelays },
+    );
+
+    trace.section("Checks");
+    checks(trace, cp, ap, o);
   },
 };
+
+function narrateSides(trace: Trace, name: string, run: StoreRun, partitionMs: number): void {
+  if (run.partition === undefined || partitionMs === 0) return;
+  const { startMs, endMs } = run.partition;
+  const maj = answeredIn(run.history, run.sideOf, "majority", startMs, endMs);
+  const min = answeredIn(run.history, run.sideOf, "minority", startMs, endMs);
+  trace.note(
+    `${name}: of the operations invoked while the partition stood, the majority side's clients had ${fraction(maj)} answered, the minority side's ${fraction(min)}.`,
+    { level: "summary" },
+  );
+}
+
+function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
+  const partition = cp.run.partition;
+  if (partition === undefined) {
+    trace.note(
+      "No partition: both stores answered from both sides; the difference left is latency and staleness.",
+    );
+    return;
+  }
+  const cpMin = answeredIn(
+    cp.run.history,
+    cp.run.sideOf,
+    "minority",
+    partition.startMs,
+    partition.endMs,
+  );
+  const cpMaj = answeredIn(
+    cp.run.history,
+    cp.run.sideOf,
+    "majority",
+    partition.startMs,
+    partition.endMs,
+  );
+  const apMaj = answeredIn(
+    ap.run.history,
+    ap.run.sideOf,
+    "majority",
+    partition.startMs,
+    partition.endMs,
+  );
+  const apMin = answeredIn(
+    ap.run.history,
+    ap.run.sideOf,
+    "minority",
+    partition.startMs,
+    partition.endMs,
+  );
+  if (o.break !== "minority-quorum" && (cpMin.invoked > 0 || cpMaj.invoked > 0))
+    trace.note(
+      `"Consistent or available" is decided for the partitioned minority only: ${cpMaj.invoked > 0 ? `the CP store's majority side answered ${fraction(cpMaj)} of what it was asked during the partition${cpMaj.answered < cpMaj.invoked && o.loss > 0 ? " (the rest timed out because the network lost messages, not for want of a majority)" : ""}` : "the majority side asked the CP store nothing during the partition"}, while ${cpMin.invoked > 0 ? `its minority side answered ${cpMin.answered === 0 ? `none of its ${cpMin.invoked}` : `${cpMin.answered} of ${cpMin.invoked}, each only after the heal`} (an operation invoked during the partition cannot hear from a majority before the heal)` : "its minority side asked it nothing"}. The AP store answered ${fraction(apMaj)} on the majority side and ${fraction(apMin)} on the minority side${ap.stale + ap.lost.lost.length === 0 ? "; this time its replicas' disagreement showed in no stale read and no lost write." : `, and paid instead in ${ap.stale} stale read${ap.stale === 1 ? "" : "s"} and ${ap.lost.lost.length} lost write${ap.lost.lost.length === 1 ? "" : "s"}.`}`,
+      { level: "summary", ref: REF.cap },
+    );
+  if (ap.lost.lost.length > 0)
+    trace.note(
+      `The AP store lost ${ap.lost.lost.length} acknowledged write${ap.lost.lost.length === 1 ? "" : "s"}: each was silently replaced by a write with a higher Lamport timestamp that had not begun after it was acknowledged${ap.lost.laterThanSurvivor.length > 0 ? `, ${ap.lost.laterThanSurvivor.length} of them begun after the surviving write had been acknowledged, which no linearizable store may do` : ""}.`,
+      { ref: REF.lastWriteWins },
+    );
+}
+
+function checks(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
+  const cpBroken = o.break === "write-back" || o.break === "minority-quorum";
+  const readsOk = cp.run.history.filter((op) => op.f === "read" && op.outcome === "ok").length;
+  const linearizable = "CP: the quorum store's history is linearizable";
+  if (readsOk === 0)
+    trace.notExercised(linearizable, "no read completed, so no read can contradict an order", {
+      ref: REF.quorumLinearizability,
+    });
+  else if (cp.linearizable === undefined)
+    trace.notExercised(
+      linearizable,
+      `the checker could not decide within ${CHECK_STEPS.toLocaleString("en")} steps`,
+      { ref: REF.quorumLinearizability },
+    );
+  else
+    trace.check(linearizable, cp.linearizable.linearizable, {
+      expected: !cpBroken,
+      ref: REF.quorumLinearizability,
+      detail:
+        cp.linearizable.witness === undefined
+          ? `${readsOk} reads, every one explained by one order consistent with real time`
+          : `key ${cp.linearizable.witness.key}: no order explains ${place(cp.linearizable.witness.op)} (${cp.linearizable.witness.op.f} ${JSON.stringify(cp.linearizable.witness.op.f === "read" ? cp.linearizable.witness.op.output : cp.linearizable.witness.op.input)})`,
+    });
+
+  const refuses =
+    "CP: no operation the minority side invoked during the partition was answered before the heal";
+  const partition = cp.run.partition;
+  const minorityOps =
+    partition === undefined
+      ? []
+      : cp.run.history.filter(
+          (op) =>
+            cp.run.sideOf.get(op.process) === "minority" &&
+            op.callTime >= partition.startMs &&
+            op.callTime < partition.endMs,
+        );
+  if (partition === undefined)
+    trace.notExercised(refuses, "--partition-ms 0: there was no partition", { ref: REF.cap });
+  else if (minorityOps.length === 0)
+    trace.notExercised(
+      refuses,
+      "no client on the minority side invoked an operation while the partition stood",
+      { ref: REF.cap },
+    );
+  else {
+    const early = minorityOps.filter(
+      (op) => op.outcome === "ok" && op.returnTime < partition.endMs,
+    );
+    trace.check(refuses, early.length === 0, {
+      expected: o.break !== "minority-quorum",
+      ref: REF.cap,
+      detail:
+        early.length === 0
+          ? `${minorityOps.length} invoked, none answered before ${partition.endMs} ms`
+          : `${early.length} of ${minorityOps.length} answered from the minority side alone, first ${place(early[0] as CheckedOp)}`,
+    });
+  }
+
+  const everyAnswered = "AP: every request was answered";
+  const apAll = answeredIn(ap.run.history, ap.run.sideOf, "any", 0, Number.POSITIVE_INFINITY);
+  trace.check(everyAnswered, apAll.answered === apAll.invoked, {
+    ref: REF.cap,
+    detail: `${apAll.answered} of ${apAll.invoked}`,
+  });
+
+  const converged = "AP: the replicas converged once the network was whole and quiet";
+  const acked = ap.run.history.filter((op) => op.f === "write" && op.outcome === "ok").length;
+  if (acked === 0)
+    trace.notExercised(converged, "no write was acknowledged: every replica still holds nil", {
+      ref: REF.readRepair,
+    });
+  else
+    trace.check(converged, ap.run.divergentKeysAtEnd === 0, {
+      expected: o.break !== "anti-entropy",
+      ref: REF.readRepair,
+      detail:
+        ap.run.divergentKeysAtEnd === 0
+          ? `every replica holds the same value for each of the ${o.keys} key${o.keys === 1 ? "" : "s"}`
+          : `the replicas still disagree on ${ap.run.divergentKeysAtEnd} key${ap.run.divergentKeysAtEnd === 1 ? "" : "s"}`,
+    });
+}

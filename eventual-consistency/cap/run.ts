@@ -1,0 +1,295 @@
+/**
+ * Wiring for the `cap` scenario (DDIA ch. 9, "The CAP theorem"), exported so that other scenarios
+ * (`consistency-models`) can run the same stores on their own workloads:
+ *
+ *   runQuorumStore(scripts, options) → StoreRun   the CP store: ABD over majority quorums
+ *   runApStore(scripts, options)     → StoreRun   the AP store: any replica answers, LWW merge
+ *
+ * Both place n replicas at n sites and each client at one site, beside one replica (client i
+ * beside replica i mod n, unless `homes` says otherwise). A client reaches its own replica in
+ * under a millisecond and every other site in `latencyMs` give or take half (DDIA ch. 9,
+ * "Linearizability and network delays": the CP client must cross sites on every operation, the
+ * AP client never does). The optional partition cuts the sites into a majority (the first
+ * floor(n/2) + 1 replicas) and a minority (the rest), each with the clients beside its replicas.
+ * After the last operation the run goes on for a while without faults, so that the AP store's
+ * anti-entropy can converge, and then reads each replica's state.
+ */
+
+import type { CheckedOp } from "../../shared/check/linearizability.js";
+import { Network } from "../../shared/network.js";
+import { AbdClient, type ScriptedOperation } from "../../shared/quorum/abd-client.js";
+import {
+  type AbdMessage,
+  compareTimestamps,
+  type Timestamp,
+  ZERO,
+} from "../../shared/quorum/abd-messages.js";
+import { AbdReplica } from "../../shared/quorum/abd-replica.js";
+import { Simulation } from "../../shared/simulation.js";
+import { Trace } from "../../shared/trace.js";
+import { ApClient } from "./ap-client.js";
+import { LwwReplica } from "./lww-replica.js";
+import type { ApMessage } from "./messages.js";
+
+/** A client's script (eventual-consistency/workload.ts's ClientScript fits). */
+export interface StoreScript {
+  readonly client: string;
+  readonly operations: readonly ScriptedOperation[];
+}
+
+export interface PartitionPlan {
+  startMs: number;
+  /** 0: no partition. */
+  durationMs: number;
+}
+
+export interface StoreOptions {
+  seed: number;
+  /** n, odd so that the partition leaves a strict majority on one side. */
+  replicas: number;
+  /** One-way latency between sites, in the middle of [latencyMs / 2, 3 * latencyMs / 2]. */
+  latencyMs: number;
+  loss?: number;
+  duplicate?: number;
+  partition?: PartitionPlan;
+  /** Which replica (index) each client sits beside, by script position; default i mod n. */
+  homes?: readonly number[];
+  trace?: Trace;
+}
+
+export interface QuorumStoreOptions extends StoreOptions {
+  /** Replies each phase waits for; default a majority. Lower only for the broken variant. */
+  quorum?: number;
+  /** The reader's write-back; default true. false only for the broken variant. */
+  writeBack?: boolean;
+}
+
+export interface ApStoreOptions extends StoreOptions {
+  /** Anti-entropy period; default 4 × latencyMs; 0 turns anti-entropy off (broken variant). */
+  antiEntropyMs?: number;
+}
+
+export type Side = "majority" | "minority";
+
+export interface StoreRun {
+  /** Every client operation, in the checkers' terms (read and write on keys). */
+  history: CheckedOp[];
+  replicaIds: string[];
+  /** The side of the partition each client is on (its replica's). */
+  sideOf: Map<string, Side>;
+  /** The partition's window, when there was one. */
+  partition: { startMs: number; endMs: number } | undefined;
+  /** Keys on which the replicas did not all hold the same value when the partition healed. */
+  divergentKeysAtHeal: number | undefined;
+  /**
+   * Milliseconds from the heal until every replica held, for every key, the newest value any
+   * replica held at the heal or a newer one; null when that did not happen by the end of the run.
+   */
+  convergedAfterHealMs: number | null | undefined;
+  /** Keys on which the replicas disagree at the end, after the quiet time. */
+  divergentKeysAtEnd: number;
+  /** Per key, the newest value (highest timestamp) any replica holds at the end. */
+  finalValues: Map<string, string | null>;
+  messagesSent: number;
+  endMs: number;
+}
+
+const localLatency = { latencyMsMin: 0.2, latencyMsMax: 1 };
+
+interface Topology<M extends { type: string }> {
+  sim: Simulation;
+  net: Network<M>;
+  replicaIds: string[];
+  homeOf: (clientIndex: number) => string;
+  sideOf: Map<string, Side>;
+  groups: [string[], string[]];
+}
+
+function topology<M extends { type: string }>(
+  scripts: readonly StoreScript[],
+  options: StoreOptions,
+): Topology<M> {
+  const trace = options.trace ?? Trace.silent();
+  const sim = new Simulation({ seed: options.seed, trace, maxEvents: 5_000_000 });
+  const net = new Network<M>(sim, {
+    loss: options.loss ?? 0,
+    duplicate: options.duplicate ?? 0,
+    latencyMsMin: options.latencyMs / 2,
+    latencyMsMax: (options.latencyMs * 3) / 2,
+  });
+  const replicaIds = Array.from({ length: options.replicas }, (_, i) => `replica-${i + 1}`);
+  const majoritySize = Math.floor(options.replicas / 2) + 1;
+  const homeOf = (c: number) => replicaIds[(options.homes?.[c] ?? c) % options.replicas] as string;
+  const sideOf = new Map<string, Side>();
+  const groups: [string[], string[]] = [
+    replicaIds.slice(0, majoritySize),
+    replicaIds.slice(majoritySize),
+  ];
+  scripts.forEach((s, c) => {
+    const home = homeOf(c);
+    const side: Side = replicaIds.indexOf(home) < majoritySize ? "majority" : "minority";
+    sideOf.set(s.client, side);
+    groups[side === "majority" ? 0 : 1].push(s.client);
+    // Beside its replica: a fast link both ways.
+    net.setLink(s.client, home, localLatency);
+    net.setLink(home, s.client, localLatency);
+  });
+  return { sim, net, replicaIds, homeOf, sideOf, groups };
+}
+
+interface Stamped {
+  timestamp: Timestamp;
+  value: string | null;
+}
+
+/** Run the workload, the partition, then the quiet time; measure divergence and convergence. */
+function drive<M extends { type: string }>(
+  t: Topology<M>,
+  scripts: readonly StoreScript[],
+  options: StoreOptions,
+  clients: { done: boolean; begin(): void }[],
+  stateOf: (replica: string, key: string) => Stamped,
+  quietMs: number,
+  history: CheckedOp[],
+): StoreRun {
+  const { sim, net } = t;
+  const keys = [...new Set(scripts.flatMap((s) => s.operations.map((op) => op.key)))].sort();
+  const newest = (key: string): Stamped =>
+    t.replicaIds
+      .map((r) => stateOf(r, key))
+      .reduce((a, b) => (compareTimestamps(b.timestamp, a.timestamp) > 0 ? b : a), {
+        timestamp: ZERO,
+        value: null,
+      });
+  const divergentKeys = () =>
+    keys.filter((key) => {
+      const first = stateOf(t.replicaIds[0] as string, key).timestamp;
+      return t.replicaIds.some((r) => compareTimestamps(stateOf(r, key).timestamp, first) !== 0);
+    }).length;
+
+  const plan = options.partition;
+  const partition =
+    plan !== undefined && plan.durationMs > 0
+      ? { startMs: plan.startMs, endMs: plan.startMs + plan.durationMs }
+      : undefined;
+  let divergentKeysAtHeal: number | undefined;
+  let convergedAfterHealMs: number | null | undefined;
+  if (partition !== undefined) {
+    sim.at(partition.startMs, () => net.partition(t.groups));
+    sim.at(partition.endMs, () => {
+      net.heal();
+      divergentKeysAtHeal = divergentKeys();
+      convergedAfterHealMs = null;
+      const target = new Map(keys.map((k) => [k, newest(k).timestamp]));
+      // Probe every millisecond until every replica has caught up with the heal's newest.
+      const probe = () => {
+        const caughtUp = keys.every((k) =>
+          t.replicaIds.every(
+            (r) => compareTimestamps(stateOf(r, k).timestamp, target.get(k) ?? ZERO) >= 0,
+          ),
+        );
+        if (caughtUp) convergedAfterHealMs = sim.now - partition.endMs;
+        else sim.schedule(1, probe);
+      };
+      probe();
+    });
+  }
+  for (const c of clients) sim.at(0, () => c.begin());
+  const limitMs = 10_000_000;
+  const finished = sim.runUntil(
+    () => clients.every((c) => c.done) && (partition === undefined || sim.now >= partition.endMs),
+    limitMs,
+  );
+  if (!finished)
+    throw new Error(`the clients did not finish by ${limitMs} ms (seed ${options.seed})`);
+  sim.run(sim.now + quietMs);
+  return {
+    history,
+    replicaIds: t.replicaIds,
+    sideOf: t.sideOf,
+    partition,
+    divergentKeysAtHeal,
+    convergedAfterHealMs,
+    divergentKeysAtEnd: divergentKeys(),
+    finalValues: new Map(keys.map((k) => [k, newest(k).value])),
+    messagesSent: net.stats.sent,
+    endMs: sim.now,
+  };
+}
+
+/** The CP store: ABD (shared/quorum/abd-client.ts) with majority quorums. */
+export function runQuorumStore(
+  scripts: readonly StoreScript[],
+  options: QuorumStoreOptions,
+): StoreRun {
+  const t = topology<AbdMessage>(scripts, options);
+  const replicas = t.replicaIds.map((id) => t.net.add(new AbdReplica(id, t.net)));
+  const history: CheckedOp[] = [];
+  const clients = scripts.map((s) =>
+    t.net.add(
+      new AbdClient(s.client, t.net, {
+        replicas: t.replicaIds,
+        quorum: options.quorum ?? Math.floor(options.replicas / 2) + 1,
+        // Two round trips to a majority take about 4 × latencyMs; give it room, and retry
+        // once a round trip has clearly been lost.
+        timeoutMs: 10 * options.latencyMs + 20,
+        retryMs: 3 * options.latencyMs + 2,
+        writeBack: options.writeBack ?? true,
+        script: s.operations,
+        history,
+      }),
+    ),
+  );
+  const byId = new Map(replicas.map((r) => [r.id, r]));
+  return drive(
+    t,
+    scripts,
+    options,
+    clients,
+    (r, key) => (byId.get(r) as AbdReplica).stored(key),
+    20 * options.latencyMs,
+    history,
+  );
+}
+
+/** The AP store: any replica answers; Replicate, anti-entropy and LWW converge them. */
+export function runApStore(scripts: readonly StoreScript[], options: ApStoreOptions): StoreRun {
+  const t = topology<ApMessage>(scripts, options);
+  const antiEntropyMs = options.antiEntropyMs ?? 4 * options.latencyMs;
+  const replicas = t.replicaIds.map((id) =>
+    t.net.add(
+      new LwwReplica(id, t.net, {
+        peers: t.replicaIds.filter((p) => p !== id),
+        antiEntropyMs,
+      }),
+    ),
+  );
+  const history: CheckedOp[] = [];
+  const clients = scripts.map((s, c) =>
+    t.net.add(
+      new ApClient(s.client, t.net, {
+        replica: t.homeOf(c),
+        retryMs: 5,
+        timeoutMs: 1_000,
+        script: s.operations,
+        history,
+      }),
+    ),
+  );
+  const byId = new Map(replicas.map((r) => [r.id, r]));
+  return drive(
+    t,
+    scripts,
+    options,
+    clients,
+    (r, key) => {
+      const entry = (byId.get(r) as LwwReplica).entry(key);
+      return entry === undefined
+        ? { timestamp: ZERO, value: null }
+        : { timestamp: entry.timestamp, value: entry.value };
+    },
+    // Long enough for several anti-entropy rounds, even over a lossy network.
+    Math.max(10 * antiEntropyMs, 20 * options.latencyMs),
+    history,
+  );
+}
