@@ -148,7 +148,7 @@ export class LwwReplica extends SimNode<LwwMessage, Durable, null> {
     }
   }
 
-  onTimer(name: string): void {
+  override onTimer(name: string): void {
     if (name !== "resend") return;
     for (const { to, msg } of this.pending.values()) this.send(to, msg);
     if (this.pending.size > 0) this.setTimer("resend", RESEND_MS);

@@ -331,7 +331,7 @@ function randomRuns(trace: Trace, seed: number, options: Options): void {
       fateRow("lamport", lamport),
       fateRow("lamport-no-merge", broken),
     ],
-    "Each row is its own run: which value a client reads depends on which writes won, so the counts differ beyond the vanished column.",
+    "Each row is its own run of the same plan: which value a client reads depends on which writes won, so the counts may differ in every column.",
   );
 
   const showPhysical = formatTimestamp("physical");

@@ -1,11 +1,281 @@
-import type { Scenario } from "../../shared/cli.js";
+/**
+ * Version vectors and the shopping cart (DDIA ch. 5, "Detecting Concurrent Writes": "Merging
+ * concurrently written values" and "Version vectors").
+ *
+ * 1. Scripted, on two replicas: client 1 removes milk while client 2, on the other replica, adds
+ *    eggs to a cart that still held milk. The version vectors show the two writes concurrent, so
+ *    both replicas keep them as siblings. The application merges siblings by union, and milk comes
+ *    back. The same script with tombstones: the removal leaves a marker and milk stays out.
+ * 2. A random run (--replicas, --writes, --remove-ratio, --loss) under both merges, judged by an
+ *    observer's happens-before: the converged siblings are exactly the writes no other write knew
+ *    of; no added item is lost; and removed items come back under the union, never with tombstones.
+ */
 
-/** Placeholder: the helper building this scenario replaces this file. */
-export const versionVectors: Scenario<Record<string, never>> = {
+import { decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { Network } from "../../shared/network.js";
+import { Simulation } from "../../shared/simulation.js";
+import type { Trace } from "../../shared/trace.js";
+import {
+  applyChange,
+  type CartChange,
+  type CartMerge,
+  mergeCart,
+  showCart,
+  showValue,
+} from "../conflicts/cart.js";
+import {
+  type CartMessage,
+  CartReplica,
+  showSiblings,
+  showVector,
+} from "../conflicts/cart-replica.js";
+import { type CartResult, runCart } from "../conflicts/cart-run.js";
+import { REF } from "../refs.js";
+
+interface Options {
+  replicas: number;
+  writes: number;
+  removeRatio: number;
+  loss: number;
+}
+
+const MERGE_LABEL: Record<CartMerge, string> = {
+  union: "union of siblings",
+  tombstones: "union minus tombstones",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Scripted: a removal undone by the union of siblings, and kept by a tombstone.
+
+/** One client's step: read the siblings, merge them, change one item, write with the context read. */
+function clientStep(
+  trace: Trace,
+  sim: Simulation,
+  replica: CartReplica,
+  client: string,
+  change: CartChange,
+  merge: CartMerge,
+): void {
+  const { context, values } = replica.read();
+  const cart = mergeCart(values, merge);
+  const next = applyChange(cart, change, merge);
+  const siblingsRead = replica.siblings;
+  replica.write(
+    {
+      writeId: `${client} ${change.kind}s ${change.item}`,
+      items: next.items,
+      removed: next.removed,
+    },
+    context,
+  );
+  const written = replica.siblings.at(-1);
+  const readText =
+    siblingsRead.length === 0
+      ? "reads an empty cart"
+      : siblingsRead.length === 1
+        ? `reads ${showSiblings(siblingsRead)}`
+        : `reads ${siblingsRead.length} siblings, ${showSiblings(siblingsRead)}, and merges them (${MERGE_LABEL[merge]}) into ${showValue(cart)}`;
+  trace.note(
+    `${client} ${readText}; ${change.kind === "add" ? "adds" : "removes"} ${change.item} and writes ${showValue(next)} with the context ${showVector(context)}: ${replica.id} gives it the vector ${written ? showVector(written.clock) : "?"}${siblingsRead.length > 0 ? ", which supersedes what the client read" : ""}`,
+    { node: replica.id, time: sim.now },
+  );
+}
+
+function scriptedCart(trace: Trace, seed: number, merge: CartMerge): string[] {
+  const sim = new Simulation({ seed, trace });
+  const net = new Network<CartMessage>(sim, { latencyMsMin: 2, latencyMsMax: 2 });
+  const ids = ["c1", "c2"];
+  const [c1, c2] = ids.map((id) =>
+    net.add(new CartReplica(id, net, () => ids.filter((p) => p !== id), true)),
+  ) as [CartReplica, CartReplica];
+  sim.at(0, () => clientStep(trace, sim, c1, "client-1", { kind: "add", item: "milk" }, merge));
+  sim.at(5, () => {
+    clientStep(trace, sim, c1, "client-1", { kind: "remove", item: "milk" }, merge);
+    clientStep(trace, sim, c2, "client-2", { kind: "add", item: "eggs" }, merge);
+  });
+  sim.at(10, () => clientStep(trace, sim, c2, "client-2", { kind: "add", item: "ham" }, merge));
+  sim.run();
+  return mergeCart(
+    c1.siblings.map((s) => s.value),
+    merge,
+  ).items;
+}
+
+function scripted(trace: Trace, seed: number): void {
+  trace.section("A removed item comes back: siblings merged by union", REF.merging);
+  trace.note(
+    "Two replicas, c1 and c2, each serving one client; a write is sent to the other replica 2 ms later. Each value carries a version vector; a replica drops a value only when another value's vector dominates it, and keeps concurrent values side by side as siblings. A client reads every sibling with their merged vector (its context) and writes back with that context.",
+    { ref: REF.versionVectors },
+  );
+  const union = scriptedCart(trace, seed, "union");
+  trace.note(
+    `The cart converges to ${showCart(union)}. Client 1's removal of milk was concurrent with client 2's addition of eggs, to a cart in which milk was still present; the union of the two siblings puts milk back, and client 2's next write, based on both, makes that final.`,
+    { level: "summary", ref: REF.merging },
+  );
+  trace.check(
+    "milk, removed by client 1, stays out of the cart (union of siblings)",
+    !union.includes("milk"),
+    {
+      expected: false,
+      detail: showCart(union),
+      ref: REF.merging,
+    },
+  );
+
+  trace.section("The same with tombstones", REF.merging);
+  trace.note(
+    "A removal now leaves a marker (a tombstone) in the value it writes, and the merge takes the union of the items minus every item some sibling marked removed.",
+    { ref: REF.merging },
+  );
+  const tombstones = scriptedCart(trace, seed, "tombstones");
+  trace.note(`The cart converges to ${showCart(tombstones)}: the tombstone kept milk out.`, {
+    level: "summary",
+    ref: REF.merging,
+  });
+  trace.check(
+    "milk, removed by client 1, stays out of the cart (tombstones)",
+    !tombstones.includes("milk") && tombstones.includes("eggs") && tombstones.includes("ham"),
+    { detail: showCart(tombstones), ref: REF.merging },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random run.
+
+function row(merge: CartMerge, r: CartResult): (string | number)[] {
+  return [
+    MERGE_LABEL[merge],
+    r.writes.length,
+    r.siblings.length,
+    r.cart.items.length,
+    r.removed.length,
+    r.resurrected.length,
+    r.lost.length,
+  ];
+}
+
+function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options): void {
+  const label = MERGE_LABEL[merge];
+  trace.check(
+    `the replicas converge: every replica holds the same siblings (${label})`,
+    r.converged,
+    { ref: REF.versionVectors },
+  );
+  if (!r.converged) {
+    const why = "the replicas did not converge, so there is no final cart to judge";
+    trace.notExercised(
+      `the converged siblings are exactly the writes no other write knew of (${label})`,
+      why,
+    );
+    trace.notExercised(`no added item is lost (${label})`, why);
+    trace.notExercised(`no removed item comes back (${label})`, why);
+    return;
+  }
+  trace.check(
+    `the converged siblings are exactly the writes no other write knew of (${label})`,
+    r.siblings.join() === r.maximal.join(),
+    {
+      detail: `siblings ${r.siblings.join(", ")}; writes no other write knew of ${r.maximal.join(", ")}`,
+      ref: REF.versionVectors,
+    },
+  );
+  const keptAdds = r.added.length - r.removed.length;
+  if (keptAdds === 0)
+    trace.notExercised(`no added item is lost (${label})`, "every item added was removed later");
+  else
+    trace.check(`no added item is lost (${label})`, r.lost.length === 0, {
+      detail:
+        r.lost.length === 0
+          ? `${keptAdds} items added and never removed, all in the cart`
+          : `lost: ${r.lost.join(", ")}`,
+      ref: REF.merging,
+    });
+  if (r.removed.length === 0)
+    trace.notExercised(
+      `no removed item comes back (${label})`,
+      options.removeRatio === 0
+        ? "--remove-ratio 0: no item was removed"
+        : "no item was removed in this run",
+      { ref: REF.merging },
+    );
+  else
+    trace.check(`no removed item comes back (${label})`, r.resurrected.length === 0, {
+      expected: merge === "tombstones",
+      detail:
+        r.resurrected.length === 0
+          ? `${r.removed.length} items removed, none back`
+          : `${r.resurrected.length} of ${r.removed.length} removed items back: ${r.resurrected.slice(0, 5).join(", ")}${r.resurrected.length > 5 ? ", ..." : ""}`,
+      ref: REF.merging,
+    });
+}
+
+function randomRun(trace: Trace, seed: number, options: Options): void {
+  trace.section(
+    `Random run: ${options.replicas} replicas, one client each, ${options.writes} cart changes`,
+    REF.versionVectors,
+  );
+  trace.note(
+    `Each change reads the siblings at the client's replica, merges them, adds a new item or (with probability ${options.removeRatio}, when the cart is not empty) removes one the client sees, and writes back with the context it read. Replication is asynchronous, resent until acknowledged (loss ${options.loss}). The same plan runs once with each merge. Once every write has reached every replica, an observer that knows who read what judges the outcome.`,
+    { ref: REF.versionVectors },
+  );
+  const union = runCart({ merge: "union", seed, trace, ...options });
+  const tombstones = runCart({ merge: "tombstones", seed, trace, ...options });
+  trace.table(
+    "The converged cart",
+    [
+      "merge",
+      "writes",
+      "siblings",
+      "items in cart",
+      "items removed",
+      "removed, back",
+      "added, lost",
+    ],
+    [row("union", union), row("tombstones", tombstones)],
+    "Each row is its own run of the same plan: what a client reads depends on the merge, so the counts may differ in every column.",
+  );
+  const back = union.resurrected;
+  if (back.length > 0)
+    trace.note(
+      `Under the union, ${back.length} of the ${union.removed.length} removed items are back in the cart (${back.slice(0, 5).join(", ")}${back.length > 5 ? ", ..." : ""}): each was removed by a write concurrent with another write that still held it, and the union of their siblings put it back. With tombstones, ${tombstones.resurrected.length} are.`,
+      { level: "summary", ref: REF.merging },
+    );
+  else
+    trace.note(
+      `Under the union, no removed item came back in this run (${union.removed.length === 0 ? "nothing was removed" : "no removal was concurrent with a write that still held the item"}).`,
+      { level: "summary", ref: REF.merging },
+    );
+  checks(trace, "union", union, options);
+  checks(trace, "tombstones", tombstones, options);
+}
+
+export const versionVectors: Scenario<Options> = {
   name: "version-vectors",
-  summary: "(not built yet)",
-  options: [],
-  run: ({ trace }) => {
-    trace.note("not built yet");
+  summary:
+    "version vectors keep concurrent writes as siblings; merged by union, a removed item comes back, unless a tombstone records the removal",
+  options: [
+    option("--replicas <count>", "replicas, with one client each", integer(2, 9), 2),
+    option(
+      "--writes <count>",
+      "cart changes in all, dealt to the clients in turn",
+      integer(1, 2000),
+      30,
+    ),
+    option(
+      "--remove-ratio <p>",
+      "probability that a change removes an item (when the client sees one)",
+      probability,
+      0.35,
+    ),
+    option(
+      "--loss <p>",
+      "probability that a message is lost (replication is resent until acknowledged)",
+      decimal(0, 0.5),
+      0.05,
+    ),
+  ],
+  run: ({ trace, seed }, options) => {
+    scripted(trace, seed);
+    randomRun(trace, seed, options);
   },
 };
