@@ -4,8 +4,8 @@
  * Safety phase: `updates` updates arrive at random replicas at random moments during the first
  * UPDATES_WINDOW_MS, while the network loses and duplicates messages with the given
  * probabilities and reorders them through random latency. Liveness phase: the network heals (no
- * more loss or duplication), the replicas keep replicating until all their payloads are equal (or
- * LIMIT_MS passes), then stop, and the network drains. The run records every update (what, where,
+ * more loss or duplication), the replicas keep replicating until all their payloads are equal and
+ * stay so for STABLE_MS (or LIMIT_MS passes), then stop, and the network drains. The run records every update (what, where,
  * its causal past) so the result can be judged against the type's specification without trusting
  * any replica.
  */
@@ -26,7 +26,9 @@ export const LIMIT_MS = 5_000;
 export const GOSSIP_MS = 50;
 export const RETRY_MS_MIN = 30;
 export const RETRY_MS_MAX = 240;
-const WATCH_MS = 5;
+export const WATCH_MS = 5;
+/** How long payloads must stay equal to count as converged: two gossip rounds. */
+export const STABLE_MS = 2 * GOSSIP_MS;
 
 export interface CrdtRunOptions {
   seed: number;
@@ -47,7 +49,7 @@ export interface CrdtRun {
   expected: string;
   /** Whether every replica shows the expected value. */
   correct: boolean;
-  /** Simulated ms from the last update until every payload was equal; undefined if never. */
+  /** Simulated ms from the last update until every payload was equal for good; undefined if never. */
   convergedAfterMs: number | undefined;
   sent: number;
   dropped: number;
@@ -110,10 +112,17 @@ export function runCrdt(crdt: AnyCrdt, mode: Mode, options: CrdtRunOptions, trac
     net.duplicate = 0;
   });
 
+  // Converged: every payload equal, and still equal STABLE_MS later. A CRDT's payloads, once
+  // equal, stay equal (a late payload or operation is already included); a merge that is not
+  // idempotent changes them again at the next gossip round, so it is not taken for converged.
   let convergedAtMs: number | undefined;
+  let equalSinceMs: number | undefined;
   const watch = () => {
     const first = canonical(replicas[0] as (typeof replicas)[number]);
-    if (replicas.every((r) => canonical(r) === first)) convergedAtMs = sim.now;
+    if (!replicas.every((r) => canonical(r) === first)) equalSinceMs = undefined;
+    else if (equalSinceMs === undefined) equalSinceMs = sim.now;
+    if (equalSinceMs !== undefined && sim.now - equalSinceMs >= STABLE_MS)
+      convergedAtMs = equalSinceMs;
     else sim.schedule(WATCH_MS, watch);
   };
   sim.at(lastUpdateMs, watch);

@@ -32,7 +32,9 @@ import {
   RETRY_MS_MAX,
   RETRY_MS_MIN,
   runCrdt,
+  STABLE_MS,
   UPDATES_WINDOW_MS,
+  WATCH_MS,
 } from "../crdts/run.js";
 import { REF } from "../refs.js";
 
@@ -155,7 +157,7 @@ function storyBroken(trace: Trace): void {
   const twice = addingMerge(once, a);
   const back = addingMerge(a, twice);
   trace.note(
-    `The story of the G-Counter again, with a merge that adds: A holds ${showVector(a)}, B holds ${showVector(b)}. A's payload reaches B: ${showVector(once)}, value ${counterSum(once)}, right. Its duplicate reaches B too: ${showVector(twice)}, value ${counterSum(twice)}, though only 3 increments were made. B's payload goes back to A: A holds ${showVector(back)}, value ${counterSum(back)}. merge(s, s) = 2s: the merge is not idempotent, so a duplicate, or a payload that returns to where it came from, counts again; and gossip never stops sending payloads back.`,
+    `The story of the G-Counter again, with a merge that adds: A holds ${showVector(a)}, B holds ${showVector(b)}. A's payload reaches B: ${showVector(once)}, value ${counterSum(once)}, right. Its duplicate reaches B too: ${showVector(twice)}, value ${counterSum(twice)}, though only 3 increments were made. B's payload goes back to A: A holds ${showVector(back)}, value ${counterSum(back)}. merge(s, s) = 2s: the merge is not idempotent, so a duplicate, or a payload that returns to where it came from, counts again; and gossip sends payloads back and forth round after round.`,
     { ref: REF.automaticResolution, level: "summary" },
   );
 }
@@ -238,7 +240,7 @@ function convergenceCheck(trace: Trace, crdt: AnyCrdt, run: CrdtRun, expected = 
   const detail =
     run.equal && run.correct
       ? `all ${run.values.length} replicas show ${run.expected}`
-      : `${run.equal ? `all replicas equal, showing ${run.values[0]}` : `replicas differ: ${formatValues(run, run.values.length)}`}; the ${run.history.length} updates give ${run.expected}`;
+      : `${run.equal ? `all replicas equal, showing ${run.values[0]}` : `replicas differ: ${formatValues(run, run.values.length)}`}; ${run.history.length === 1 ? "the one update gives" : `the ${run.history.length} updates give`} ${run.expected}`;
   trace.check(name, run.equal && run.correct, { ref: REF.automaticResolution, detail, expected });
 }
 
@@ -278,7 +280,7 @@ export const crdts: Scenario<CrdtsOptions> = {
       REF.automaticResolution,
     );
     trace.note(
-      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal (giving up ${LIMIT_MS / 1000} s after the heal), then stop, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
+      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal and stay so for ${STABLE_MS} ms (giving up ${LIMIT_MS / 1000} s after the heal), then stop, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
       { level: "summary" },
     );
     const runs = CRDTS.flatMap((crdt) =>
@@ -288,7 +290,7 @@ export const crdts: Scenario<CrdtsOptions> = {
       "One run per CRDT and mode, at the same seed",
       COLUMNS,
       runs.map(({ run }) => row(run, options.replicas)),
-      `time to converge: from the last update until every payload was equal (looked at every 5 ms). messages: payloads for state-based; operations, copies sent again and acknowledgements for op-based.`,
+      `time to converge: from the last update until every payload was equal, to stay so (looked at every ${WATCH_MS} ms). messages: payloads for state-based; operations, copies sent again and acknowledgements for op-based.`,
     );
     const opRuns = runs.filter(({ run }) => run.mode === "op-based");
     trace.table(

@@ -379,6 +379,17 @@ describe("replicated on the simulated network with loss, duplication and reorder
       const run = runCrdt(brokenCounter, "state-based", faults(seed), Trace.silent());
       expect(run.equal && run.correct, `seed ${seed}`).toBe(false);
     }
+    // The smallest case: one increment, two replicas, no faults. {A:1} reaches B, the payloads are
+    // equal at the right value for a moment, and the next round adds {A:1} to {A:1}: caught,
+    // because converged means equal and still equal two gossip rounds later.
+    const smallest = runCrdt(
+      brokenCounter,
+      "state-based",
+      { seed: 1, replicas: 2, updates: 1, loss: 0, duplicate: 0 },
+      Trace.silent(),
+    );
+    expect(smallest.equal && smallest.correct).toBe(false);
+    expect(smallest.expected).toBe("1");
   });
   it("the OR-Set without causal delivery diverges or ends wrong on some seed", () => {
     const noCausal: AnyCrdt = { ...orSet, opBased: { ...orSet.opBased, causal: false } };
