@@ -253,7 +253,7 @@ export const crdts: Scenario<CrdtsOptions> = {
     option(
       "--updates <count>",
       `updates per run (each CRDT, each mode), at random replicas during the first ${UPDATES_WINDOW_MS} ms`,
-      integer(0, 2_000),
+      integer(0, 1_000),
       24,
     ),
     ...networkFaultOptions({ loss: 0.2, duplicate: 0.2 }).map((o) => ({
