@@ -89,3 +89,45 @@ export function disagreements(
 /** Where an operation is, in the checker's sentences about a simulated history. */
 export const atTime = (op: CheckedOp): string =>
   `at ${Number.isInteger(op.callTime) ? op.callTime : op.callTime.toFixed(1)} ms`;
+
+/**
+ * Whether a history gives a model something to judge, and if not, why not. A model whose subject
+ * is empty holds trivially, and a check of it is not exercised. Only ok reads are judged (the
+ * checker drops failed and timed-out reads), and only ok writes precede a process's later
+ * operations (an `info` write precedes none).
+ */
+export function emptySubject(
+  history: readonly CheckedOp[],
+  model: ConsistencyModel,
+): string | undefined {
+  const byProcess = new Map<string, CheckedOp[]>();
+  for (const op of history) {
+    const list = byProcess.get(op.process) ?? [];
+    list.push(op);
+    byProcess.set(op.process, list);
+  }
+  for (const list of byProcess.values())
+    list.sort((a, b) => a.callTime - b.callTime || a.id - b.id);
+  const okRead = (op: CheckedOp) => op.f === "read" && op.outcome === "ok";
+  /** Some process reads key x after an earlier operation of its own on x that `counts`. */
+  const readAfter = (counts: (op: CheckedOp) => boolean) =>
+    [...byProcess.values()].some((list) =>
+      list.some(
+        (op, i) => okRead(op) && list.slice(0, i).some((e) => e.key === op.key && counts(e)),
+      ),
+    );
+  switch (model) {
+    case "read-your-writes":
+      return readAfter((e) => e.f === "write" && e.outcome === "ok")
+        ? undefined
+        : "no read completed after a write of its own process to its key";
+    case "monotonic-reads":
+      return readAfter((e) => okRead(e) && e.output !== null)
+        ? undefined
+        : "no read completed after a read of its own process that returned a value of its key";
+    default:
+      return history.some(okRead)
+        ? undefined
+        : "no read completed, and a history of writes alone, each value written once, satisfies every model";
+  }
+}

@@ -14,26 +14,42 @@ import {
   type Classification,
   type ClassifyOptions,
   classify,
+  DEFAULT_MAX_STEPS,
 } from "../../shared/check/consistency.js";
 import type { CheckedOp } from "../../shared/check/linearizability.js";
-import type { Scenario } from "../../shared/cli.js";
+import { integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { Random } from "../../shared/random.js";
 import { renderTimeline } from "../../shared/render/timeline.js";
 import type { Trace } from "../../shared/trace.js";
 import { CLASSIC_HISTORIES, type ClassicHistory } from "../models/classic.js";
 import {
+  atTime,
   disagreements,
+  emptySubject,
   firstViolations,
   MATRIX_CAPTION,
   MODEL_TITLES,
   matrixColumns,
   matrixRow,
 } from "../models/matrix.js";
+import { STORES, type StoreUnderTest } from "../models/stores.js";
 import { REF } from "../refs.js";
+import { type ClientScript, planRegisterWorkload } from "../workload.js";
 
 /** Columns a timeline may use: the note that carries it indents it by four. */
 export const TIMELINE_WIDTH = 96;
 
-type Options = Record<string, never>;
+interface Options {
+  clients: number;
+  operations: number;
+  keys: number;
+  loss: number;
+  maxSteps: number;
+}
+
+/** The workload's shape beyond the flags: each operation a write with probability 1/2, pauses of up to 30 ms. */
+const WRITE_RATIO = 0.5;
+const THINK_MS_MAX = 30;
 
 /** `at 6 ms`: where an operation of a scripted history is, in the checker's sentences. */
 const at = (op: { callTime: number }) => `at ${op.callTime} ms`;
@@ -41,10 +57,22 @@ const at = (op: { callTime: number }) => `at ${op.callTime} ms`;
 export const consistencyModels: Scenario<Options> = {
   name: "consistency-models",
   summary:
-    "classic histories drawn as timelines and classified (linearizable, sequential, causal, PRAM, session guarantees); then stores compared on one workload",
-  options: [],
-  run: ({ trace }) => {
+    "classic histories drawn as timelines and classified (linearizable, sequential, causal, PRAM, session guarantees); then four stores run one workload and the checker classifies each history",
+  options: [
+    option("--clients <count>", "clients (users' sessions) running the workload", integer(1, 8), 3),
+    option("--operations <count>", "operations per client", integer(1, 100), 10),
+    option("--keys <count>", "registers the workload reads and writes", integer(1, 5), 2),
+    option("--loss <p>", "probability that a message is lost, in every store", probability, 0),
+    option(
+      "--max-steps <count>",
+      "the checker's search steps per model and history before it reports the model undecided",
+      integer(1, 5_000_000),
+      DEFAULT_MAX_STEPS,
+    ),
+  ],
+  run: ({ trace, seed }, options) => {
     classicHistories(trace);
+    storeHistories(trace, seed, options);
   },
 };
 
@@ -55,7 +83,7 @@ export type Classifier = (ops: readonly CheckedOp[], options: ClassifyOptions) =
 export function classicHistories(trace: Trace, checker: Classifier = classify): void {
   trace.section("The classic histories, drawn and classified", REF.linearizability);
   trace.note(
-    "Each history below is scripted: one row per process, time running to the right, each operation a bar from its invocation to its completion. w(x,1) wrote 1 to x; r(x)→1 read 1 (→nil: nothing written yet). Positions keep the order of every invocation and completion, not the distances between them. Every register starts at nil and every value is written once, so a read names the write it saw.",
+    "Each history below is scripted: one row per process, time running to the right, each operation a bar from its invocation to its completion. w(x,1) wrote 1 to x; r(x)→1 read 1 (→nil: it saw no write); a trailing ? marks an operation whose outcome is unknown (it may have happened), ✗ one that failed. Positions keep the order of every invocation and completion; distances are only roughly to scale. Every register starts at nil and every value is written once, so a read names the write it saw.",
   );
   trace.note(
     "The models, strongest first, each implying the next: linearizable (one order of all operations that respects real time), sequential (Lamport 1979: one order that respects each process's own order, not real time), causal memory (Ahamad et al. 1995: for each process, an order of all the writes and of its own operations that respects the causal order), PRAM (Lipton and Sandberg 1988: the same, respecting only the order of each process's operations). Then the session guarantees of Terry et al. 1994, judged by the patterns one session's reads can show.",
@@ -95,4 +123,124 @@ function classicHistory(trace: Trace, history: ClassicHistory, c: Classification
       ref: history.ref,
     },
   );
+}
+
+/** A store's history with its classification. */
+export interface StoreResult {
+  store: StoreUnderTest;
+  history: CheckedOp[];
+  classification: Classification;
+}
+
+/** Run every store on the same scripts and classify each history. */
+export function runStores(
+  seed: number,
+  options: Options,
+  stores: readonly StoreUnderTest[] = STORES,
+  checker: Classifier = classify,
+): { scripts: ClientScript[]; results: StoreResult[] } {
+  const scripts = planRegisterWorkload(new Random(seed).fork("workload"), {
+    clients: options.clients,
+    operations: options.operations,
+    keys: options.keys,
+    writeRatio: WRITE_RATIO,
+    thinkMsMax: THINK_MS_MAX,
+  });
+  const results = stores.map((store) => {
+    const history = store.run(scripts, { seed, loss: options.loss });
+    return {
+      store,
+      history,
+      classification: checker(history, { place: atTime, maxSteps: options.maxSteps }),
+    };
+  });
+  return { scripts, results };
+}
+
+/** Part 2: four stores, one workload, the matrix, the checker's sentences, and the checks. */
+export function storeHistories(
+  trace: Trace,
+  seed: number,
+  options: Options,
+  stores: readonly StoreUnderTest[] = STORES,
+  checker: Classifier = classify,
+): void {
+  trace.section("Four stores, one workload", REF.lag);
+  trace.note(
+    `The workload (seed ${seed}): ${options.clients} client${options.clients === 1 ? "" : "s"}, each a user's session running ${options.operations} operation${options.operations === 1 ? "" : "s"} one at a time on ${options.keys} key${options.keys === 1 ? "" : "s"}, each operation a write with probability ${WRITE_RATIO} (every value written once) and each preceded by a pause of up to ${THINK_MS_MAX} ms. Every store runs these same scripts on its own simulated network, ${options.loss === 0 ? "losing no message" : `each message lost with probability ${options.loss}`}; a client retries what gets no answer, and an operation that never gets one is recorded with an unknown outcome (a write) or as failed (a read).`,
+  );
+  for (const store of stores) trace.note(`${store.name}: ${store.how}`, { ref: store.ref });
+  const { results } = runStores(seed, options, stores, checker);
+  trace.table(
+    `Which models each store's history satisfies (seed ${seed})`,
+    matrixColumns("store"),
+    results.map((r) => matrixRow(r.store.name, r.classification)),
+    MATRIX_CAPTION,
+  );
+  for (const r of results) storeWitnesses(trace, r, options);
+  trace.note(
+    "One history shows violations, never guarantees: a yes above says only that the checker found no violation of that model in this run's history (for a session guarantee, no witness within one session), not that the store cannot produce one. Other seeds (--seed), more clients or operations, and message loss (--loss) make other histories.",
+    { level: "summary", ref: REF.linearizability },
+  );
+  trace.section("What each store is built to give, and what it is not, checked on its history");
+  for (const r of results) storeChecks(trace, r, options);
+}
+
+function storeWitnesses(trace: Trace, r: StoreResult, options: Options): void {
+  const c = r.classification;
+  const reads = r.history.filter((op) => op.f === "read" && op.outcome === "ok").length;
+  const writes = r.history.filter((op) => op.f === "write" && op.outcome === "ok").length;
+  const unknown = r.history.filter((op) => op.outcome !== "ok").length;
+  const counts = `${r.history.length} operation${r.history.length === 1 ? "" : "s"}: ${reads} read${reads === 1 ? "" : "s"} and ${writes} write${writes === 1 ? "" : "s"} completed${unknown === 0 ? "" : `, ${unknown} failed or of unknown outcome`}`;
+  const found = firstViolations(c);
+  const undecided = c.undecided.map((u) => MODEL_TITLES[u.model]);
+  trace.note(
+    `${r.store.name} (${counts}): ${
+      found.length === 0
+        ? undecided.length === 0
+          ? "the checker found no violation of any model in this history."
+          : `the checker found no violation; ${undecided.join(", ")} undecided within ${steps(options.maxSteps)}.`
+        : `${found.length} model${found.length === 1 ? "" : "s"} violated${undecided.length === 0 ? "" : `, ${undecided.join(", ")} undecided within ${steps(options.maxSteps)}`}; the checker's first sentence for each:`
+    }`,
+    { level: "summary" },
+  );
+  for (const v of found) trace.note(`${MODEL_TITLES[v.model]}: ${v.message}.`);
+  // The operations of the weakest violation that names several, drawn.
+  const drawn = [...found].reverse().find((v) => new Set(v.ops).size >= 2);
+  if (drawn !== undefined)
+    trace.note(
+      [
+        `The operations the ${MODEL_TITLES[drawn.model]} witness names, drawn:`,
+        ...renderTimeline([...new Set(drawn.ops)], { width: TIMELINE_WIDTH }),
+      ].join("\n"),
+    );
+}
+
+const steps = (n: number) => `${n.toLocaleString("en")} step${n === 1 ? "" : "s"}`;
+
+function storeChecks(trace: Trace, r: StoreResult, options: Options): void {
+  for (const claim of r.store.claims) {
+    const name =
+      claim.model === "linearizable" ||
+      claim.model === "sequential" ||
+      claim.model === "causal" ||
+      claim.model === "pram"
+        ? `the ${r.store.name} store's history is ${claim.model === "pram" ? "PRAM" : claim.model}`
+        : `the ${r.store.name} store's history has no ${MODEL_TITLES[claim.model]} witness`;
+    const empty = emptySubject(r.history, claim.model);
+    const held = r.classification.models[claim.model];
+    if (empty !== undefined) trace.notExercised(name, empty, { ref: r.store.ref });
+    else if (held === null)
+      trace.notExercised(
+        name,
+        `the checker could not decide it within ${steps(options.maxSteps)} (--max-steps)`,
+        { ref: r.store.ref },
+      );
+    else
+      trace.check(name, held, {
+        expected: claim.designed,
+        detail: claim.because,
+        ref: r.store.ref,
+      });
+  }
 }

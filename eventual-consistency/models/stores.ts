@@ -1,0 +1,151 @@
+/**
+ * The four stores the consistency-models scenario compares on one workload, each built elsewhere
+ * in this folder and run here as it is:
+ *
+ * - `quorum`: ABD over majority quorums (shared/quorum, run by cap/run.ts): a write reads a
+ *   majority's newest timestamp and writes above it; a read writes back what it read before
+ *   answering (DDIA ch. 9, "Linearizability and quorums").
+ * - `async-followers`: one leader taking every write, replicating asynchronously to followers that
+ *   apply after their lag, each read sent to a follower picked at random (lag/store.ts; DDIA ch. 5,
+ *   "Problems with Replication Lag").
+ * - `sticky-sessions`: the same store, each user reading from one follower chosen by a hash of the
+ *   user id, failing over only to a replica that has reached what the user has already read
+ *   (DDIA ch. 5, "Monotonic Reads").
+ * - `lww`: any replica answers from its own state and replicates afterwards, concurrent writes
+ *   resolved by last write wins on Lamport timestamps (cap/run.ts; DDIA ch. 5, "Last write wins").
+ *   Each client talks to the replica beside it; no session state travels with a request.
+ *
+ * Each store gets its topology's own latencies: the comparison is of what each history shows, not
+ * of speed.
+ */
+
+import type { ConsistencyModel } from "../../shared/check/consistency.js";
+import type { CheckedOp } from "../../shared/check/linearizability.js";
+import { runApStore, runQuorumStore } from "../cap/run.js";
+import { runLagStore } from "../lag/store.js";
+import { REF } from "../refs.js";
+import type { ClientScript } from "../workload.js";
+
+export interface StoreRunOptions {
+  seed: number;
+  loss: number;
+}
+
+/** What the scenario claims of a store's history, checked with `trace.check`. */
+export interface Claim {
+  model: ConsistencyModel;
+  /** true: the store is built to give it; false: the store is built without it (it may break). */
+  designed: boolean;
+  /** Why, in a few words, for the check's detail. */
+  because: string;
+}
+
+export interface StoreUnderTest {
+  name: string;
+  /** How it serves reads and writes, in one sentence. */
+  how: string;
+  ref: string;
+  claims: readonly Claim[];
+  run: (scripts: readonly ClientScript[], options: StoreRunOptions) => CheckedOp[];
+}
+
+/** Replicas of the quorum and LWW stores; followers of the leader-based ones. */
+export const REPLICAS = 3;
+/** One-way latency between the quorum and LWW stores' sites. */
+export const SITE_LATENCY_MS = 5;
+/** How long after receiving a log entry each follower applies it: a near, a middling, a far one. */
+export const FOLLOWER_LAG_MS: readonly number[] = [5, 40, 120];
+
+export const STORES: readonly StoreUnderTest[] = [
+  {
+    name: "quorum",
+    how: `ABD over ${REPLICAS} replicas: a write asks a majority for the newest timestamp and writes above it; a read asks a majority and writes back the newest value to a majority before answering.`,
+    ref: REF.quorumLinearizability,
+    claims: [
+      {
+        model: "linearizable",
+        designed: true,
+        because: "majority quorums with a read's write-back",
+      },
+    ],
+    run: (scripts, o) =>
+      runQuorumStore(scripts, {
+        seed: o.seed,
+        replicas: REPLICAS,
+        latencyMs: SITE_LATENCY_MS,
+        loss: o.loss,
+      }).history,
+  },
+  {
+    name: "async-followers",
+    how: `one leader takes every write and replicates asynchronously to ${FOLLOWER_LAG_MS.length} followers that apply it ${FOLLOWER_LAG_MS.join(", ")} ms after receiving it; each read goes to a follower picked at random.`,
+    ref: REF.lag,
+    claims: [
+      {
+        model: "read-your-writes",
+        designed: false,
+        because: "a read may reach a follower the user's write has not reached",
+      },
+      {
+        model: "monotonic-reads",
+        designed: false,
+        because: "two reads may reach followers at different positions",
+      },
+    ],
+    run: (scripts, o) =>
+      runLagStore({
+        seed: o.seed,
+        scripts,
+        routing: { kind: "any-follower" },
+        followers: FOLLOWER_LAG_MS.length,
+        lagMs: (_, follower) => FOLLOWER_LAG_MS[follower] as number,
+        loss: o.loss,
+      }).history,
+  },
+  {
+    name: "sticky-sessions",
+    how: "the same leader and followers; each user reads from one follower chosen by a hash of the user id, and every read is answered only by a replica whose log has reached the farthest position of any replica that user read from before (when the user's follower does not answer, the next follower, and last the leader).",
+    ref: REF.monotonicReads,
+    claims: [
+      {
+        model: "monotonic-reads",
+        designed: true,
+        because:
+          "one follower per user, whose log only grows, and failover only to one as far along",
+      },
+      {
+        model: "read-your-writes",
+        designed: false,
+        because: "the user's writes go to the leader and its reads to a follower that may lag",
+      },
+    ],
+    run: (scripts, o) =>
+      runLagStore({
+        seed: o.seed,
+        scripts,
+        routing: { kind: "sticky", failover: "position" },
+        followers: FOLLOWER_LAG_MS.length,
+        lagMs: (_, follower) => FOLLOWER_LAG_MS[follower] as number,
+        loss: o.loss,
+      }).history,
+  },
+  {
+    name: "lww",
+    how: `${REPLICAS} replicas, each client talking to the one beside it, which answers from its own state and replicates afterwards; concurrent writes resolved by last write wins on Lamport timestamps.`,
+    ref: REF.lastWriteWins,
+    claims: [
+      {
+        model: "linearizable",
+        designed: false,
+        because: "a replica answers before the others have the write",
+      },
+    ],
+    run: (scripts, o) =>
+      runApStore(scripts, {
+        seed: o.seed,
+        replicas: REPLICAS,
+        latencyMs: SITE_LATENCY_MS,
+        loss: o.loss,
+      }).history,
+  },
+];
