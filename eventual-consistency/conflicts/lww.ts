@@ -154,7 +154,7 @@ export class LwwReplica extends SimNode<LwwMessage, Durable, null> {
     if (this.pending.size > 0) this.setTimer("resend", RESEND_MS);
   }
 
-  /** Keep the larger timestamp. Returns the stored value that beat `incoming`, or null if it won. */
+  /** Keep the larger timestamp. Returns the stored value that beat `incoming`; null if it won. */
   private apply(key: string, incoming: Stored): Stored | null {
     const current = this.read(key);
     if (current !== null) {

@@ -49,7 +49,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 // Figure 8-3, scripted. The clocks and delays are the figure's, whatever the flags say.
 
 const FIGURE_NODES = ["node1", "node2", "node3"] as const;
-/** Node 1's clock runs 2 ms ahead of node 3's: A writes at 42.004 s, B a millisecond later at 42.003 s. */
+/** Node 1's clock runs 2 ms ahead of node 3's: A writes at 42.004 s, B 1 ms later at 42.003 s. */
 const FIGURE_OFFSETS_MS: Record<string, number> = { node1: 42_004, node2: 42_003, node3: 42_002 };
 /** One-way delays: x = 1 reaches node 3 first, then node 2; B's x = 2 reaches node 2 last. */
 const FIGURE_DELAYS_MS: Record<string, number> = {

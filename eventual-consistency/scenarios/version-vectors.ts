@@ -47,7 +47,7 @@ const MERGE_LABEL: Record<CartMerge, string> = {
 // ---------------------------------------------------------------------------------------------
 // Scripted: a removal undone by the union of siblings, and kept by a tombstone.
 
-/** One client's step: read the siblings, merge them, change one item, write with the context read. */
+/** A client's step: read the siblings, merge them, change an item, write with the context read. */
 function clientStep(
   trace: Trace,
   sim: Simulation,
@@ -104,7 +104,7 @@ function scriptedCart(trace: Trace, seed: number, merge: CartMerge): string[] {
 function scripted(trace: Trace, seed: number): void {
   trace.section("A removed item comes back: siblings merged by union", REF.merging);
   trace.note(
-    "Two replicas, c1 and c2, each serving one client; a write is sent to the other replica 2 ms later. Each value carries a version vector; a replica drops a value only when another value's vector dominates it, and keeps concurrent values side by side as siblings. A client reads every sibling with their merged vector (its context) and writes back with that context.",
+    "Two replicas, c1 and c2, each serving one client; each write reaches the other replica 2 ms after it is taken. Each value carries a version vector; a replica drops a value only when another value's vector dominates it, and keeps concurrent values side by side as siblings. A client reads every sibling with their merged vector (its context) and writes back with that context.",
     { ref: REF.versionVectors },
   );
   const union = scriptedCart(trace, seed, "union");
@@ -242,7 +242,7 @@ function randomRun(trace: Trace, seed: number, options: Options): void {
     );
   else
     trace.note(
-      `Under the union, no removed item came back in this run (${union.removed.length === 0 ? "nothing was removed" : "no removal was concurrent with a write that still held the item"}).`,
+      `Under the union, no removed item is in the converged cart in this run${union.removed.length === 0 ? " (nothing was removed)" : ""}.`,
       { level: "summary", ref: REF.merging },
     );
   checks(trace, "union", union, options);
