@@ -100,7 +100,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
   const mongering = flags.stopAfter > 0 && flags.mode !== "pull";
   trace.section(`The story: ${n} nodes, ${flags.mode}, one update from n1`, REF.requestRouting);
   trace.note(
-    `A client writes an update (say, a change of cluster state) at n1. Every ${ROUND_MS} ms (a round) each node that is up picks one other node at random among all ${n - 1} others, up or down, since it cannot tell which are down. ${modeSentence(flags.mode)} Messages take 1 to 10 ms, so every message of a round that is not lost, a pull's answer included, arrives within the round.`,
+    `A client writes an update (say, a change of cluster state) at n1. Every ${ROUND_MS} ms (a round) each node that is up picks one other node at random among all ${n - 1} others, up or down, since it cannot tell which are down. ${modeSentence(flags.mode)} Messages take 1 to 10 ms, so every message of a round that arrives at all, a pull's answer included, arrives within the round.`,
     { ref: REF.readRepair },
   );
   if (mongering)
@@ -131,6 +131,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
     faults.length === 0
       ? "No faults in this run."
       : `Faults: ${faults.join("; ")}. Crashed nodes never come back.`,
+    { level: "summary" },
   );
 
   const named = n <= 30;
@@ -229,7 +230,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
     REF.requestRouting,
   );
   trace.note(
-    `Each cell runs the same ${flags.seeds} seed${flags.seeds === 1 ? "" : "s"} (derived from --seed ${seed}) and shows the mean rounds (lowest–highest); a run that has not reached every node that is up after ${ROUND_LIMIT} rounds${flags.stopAfter > 0 ? ", or in which no node would push again," : ""} counts as 'never'.${flags.stopAfter > 0 ? ` Push rows are rumor mongering (a node stops after ${flags.stopAfter} push${flags.stopAfter === 1 ? "" : "es"}): their means count only the runs that reached everyone; push-pull rows stop pushing too but keep pulling; pull rows never push.` : ""}`,
+    `Each cell runs the same ${flags.seeds} seed${flags.seeds === 1 ? "" : "s"} (derived from --seed ${seed}) and shows the mean rounds (lowest–highest); a run that has not reached every node that is up after ${ROUND_LIMIT.toLocaleString("en")} rounds${flags.stopAfter > 0 ? ", or in which no node would push again," : ""} counts as 'never'.${flags.stopAfter > 0 ? ` Push rows are rumor mongering (a node stops after ${flags.stopAfter} push${flags.stopAfter === 1 ? "" : "es"}): their means count only the runs that reached everyone; push-pull rows stop pushing too but keep pulling; pull rows never push.` : ""}`,
   );
   const results = new Map<string, GossipRun[]>();
   const key = (n: number, mode: GossipMode, column: number) => `${n}/${mode}/${column}`;
@@ -270,7 +271,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       "of which carry the update",
     ],
     rows,
-    "Messages are counted until the round every node that is up knew, or until the run stopped without that. Under pull and push-pull every node that is up sends one message per round whether or not anything is new, and a caller that lacks the update gets a second message back; under push a node that does not know the update sends nothing.",
+    "Messages are counted until the round every node that is up knew, or until the run stopped without that. Under pull and push-pull every node that is up sends one message per round whether or not anything is new, and a caller that lacks the update gets a second message back from a node that has it; under push a node that does not know the update sends nothing.",
   );
 
   // The papers' formulas next to the measured means, without faults.
@@ -306,7 +307,9 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
   const antiEntropy = allRuns.filter(([k]) => !mongered(k)).flatMap(([, runs]) => runs);
   const missed = antiEntropy.filter((r) => r.roundsToAll === undefined);
   trace.check(
-    "anti-entropy (nodes never stop gossiping) reaches every node that is up, in every run of the table",
+    flags.stopAfter === 0
+      ? "every mode reaches every node that is up, in every run of the table"
+      : "pull and push-pull (every node keeps calling every round) reach every node that is up, in every run of the table",
     missed.length === 0,
     {
       ref: REF.readRepair,
@@ -327,7 +330,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       {
         expected: false,
         ref: REF.readRepair,
-        detail: `${short.length} of ${pushRuns.length} runs left nodes uninformed: ${uninformed} node${uninformed === 1 ? "" : "s"} in all, a mean of ${(100 * residue).toPrecision(2)}% of the nodes that were up in a run`,
+        detail: `${short.length} of ${pushRuns.length} runs left nodes uninformed: ${uninformed.toLocaleString("en")} node${uninformed === 1 ? "" : "s"} in all, a mean of ${(100 * residue).toPrecision(2)}% of the nodes that were up in a run`,
       },
     );
   }
@@ -381,11 +384,11 @@ function growthNote(
     );
   if (pushPull !== undefined)
     parts.push(
-      `push-pull's by ${pushPull.toFixed(1)}, against ${(ref(last).log3 - ref(first).log3).toFixed(1)} for log3 N`,
+      `push-pull's mean by ${pushPull.toFixed(1)}, against ${(ref(last).log3 - ref(first).log3).toFixed(1)} for log3 N`,
     );
   if (pull !== undefined)
     parts.push(
-      `pull's by ${pull.toFixed(1)}, against ${(ref(last).log2 - ref(first).log2).toFixed(1)} for log2 N`,
+      `pull's mean by ${pull.toFixed(1)}, against ${(ref(last).log2 - ref(first).log2).toFixed(1)} for log2 N`,
     );
   if (parts.length === 0) return;
   trace.note(
@@ -425,7 +428,7 @@ export const gossip: Scenario<GossipFlags> = {
     ),
     option(
       "--crash <count>",
-      "nodes that crash and never return (never n1, where the update starts; half down from the start, half during the first log2 N rounds), in the story and the table's crash column; at most half the smallest N",
+      "nodes that crash and never return (never n1, where the update starts; half down from the start, half crashing in one of the first ceil(log2 N) rounds), in the story and the table's crash column; at most half the smallest N",
       integer(0, NODES_MAX / 2),
       2,
     ),
@@ -453,11 +456,11 @@ export const gossip: Scenario<GossipFlags> = {
     const sizes = sizesOf(flags);
     trace.section("Gossip: epidemic dissemination of one update", REF.requestRouting);
     trace.note(
-      "The nodes of a cluster must learn of changes to its state (a node joins, a partition moves). Some databases rely on a coordination service such as ZooKeeper for this; Cassandra and Riak instead use a gossip protocol among the nodes. Anti-entropy, a background process that keeps looking for differences between replicas and copies missing data, is the same idea applied to the data.",
+      "The nodes of a cluster must learn of changes to its state (a node joins, a partition moves). Some databases rely on a coordination service such as ZooKeeper for this; Cassandra and Riak instead use a gossip protocol among the nodes.",
       { ref: REF.requestRouting, level: "summary" },
     );
     trace.note(
-      "Demers et al. (1987, 'Epidemic algorithms for replicated database maintenance') named the ways a node can spread an update to a random peer: push, pull, and push-pull. Without faults, while few nodes know, their number roughly doubles each round under push or pull and roughly triples under push-pull, so the rounds grow with log N, not with N.",
+      "Anti-entropy, a background process that keeps looking for differences between replicas and copies missing data, is the same idea applied to the data. Demers et al. (1987, 'Epidemic algorithms for replicated database maintenance') named the ways a node can spread an update to a random peer: push, pull, and push-pull. Without faults, while few nodes know, their number roughly doubles each round under push or pull and roughly triples under push-pull, so the rounds grow with log N, not with N.",
       { ref: REF.readRepair },
     );
     tellStory(trace, seed, flags, sizes[0] as number);

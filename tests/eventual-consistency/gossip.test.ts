@@ -323,7 +323,7 @@ describe("the scenario", () => {
         expected: false,
       },
       {
-        name: "anti-entropy (nodes never stop gossiping) reaches every node that is up, in every run of the table",
+        name: "pull and push-pull (every node keeps calling every round) reach every node that is up, in every run of the table",
         held: true,
         expected: true,
       },
