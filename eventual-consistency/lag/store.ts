@@ -50,6 +50,8 @@ export interface LagStoreOptions {
   duplicate?: number;
   /** Follower crashes, each followed by a restart, planned from the seed over the run. */
   crash?: number;
+  /** Or the crashes to make, instead of a plan drawn from the seed. */
+  faultPlan?: readonly Fault[];
   /** Narration goes here (the store narrates nothing itself; message events if the trace keeps them). */
   trace?: Trace;
 }
@@ -111,15 +113,17 @@ export function runLagStore(options: LagStoreOptions): LagStoreResult {
   }
   const partitionOf = options.partitionOf ?? ((key: string) => murmur3_32(key) % partitions);
   const durationMs = plannedDurationMs(options.scripts);
-  const faults = planFaults(sim.random.fork("faults"), {
-    nodes: followerIds,
-    crashes: options.crash ?? 0,
-    partitions: 0,
-    startMs: 0,
-    endMs: Math.max(durationMs, 1),
-    durationMsMin: 50,
-    durationMsMax: 300,
-  });
+  const faults =
+    options.faultPlan ??
+    planFaults(sim.random.fork("faults"), {
+      nodes: followerIds,
+      crashes: options.crash ?? 0,
+      partitions: 0,
+      startMs: 0,
+      endMs: Math.max(durationMs, 1),
+      durationMsMin: 50,
+      durationMsMax: 300,
+    });
   scheduleFaults(net as unknown as Network, faults);
   const history: CheckedOp[] = [];
   const clients = options.scripts.map((script) => {
