@@ -15,13 +15,16 @@
  * State: durable, the newest update it knows (a real node writes cluster state to disk);
  * volatile, how many times it has pushed, for rumor mongering.
  *
- * Rumor mongering (`stopAfterPushes` > 0): Demers et al.'s "blind counter" variant, where a node
- * stops pushing the update once it has pushed it that many times, whether or not its peers
- * already knew. It saves messages and may leave nodes that never hear the update, which is why
- * Demers et al. back rumor mongering with anti-entropy. A node that stopped still answers pulls.
+ * Rumor mongering (`stopAfterPushes` > 0): a node stops pushing the update once it has pushed
+ * it that many times, whether or not its peers already knew. Demers et al. call removal that
+ * ignores the recipient "blind" (theirs loses interest with probability 1/k after each push) and
+ * count only unnecessary contacts in their counter variant; this one is blind and counts pushes.
+ * It saves messages and may leave nodes that never hear the update, which is why Demers et al.
+ * back rumor mongering with anti-entropy. A node that stopped still answers pulls.
  *
- * Left out: real gossip exchanges whole digests of many keys (Cassandra's three-way
- * GossipDigestSyn, Ack, Ack2 with heartbeats and generations), partners chosen by distance
+ * Left out: real gossip exchanges digests of many keys (Cassandra's is push-pull in three
+ * messages, GossipDigestSyn, GossipDigestAck and GossipDigestAck2, over endpoint states with
+ * heartbeats and generations), partners chosen by distance
  * (Demers et al.'s spatial distributions), and failure detection.
  */
 

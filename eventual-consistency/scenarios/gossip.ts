@@ -105,7 +105,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
   );
   if (mongering)
     trace.note(
-      `Rumor mongering: a node stops pushing the update after ${flags.stopAfter} push${flags.stopAfter === 1 ? "" : "es"}, whether or not its peers already knew (Demers et al.'s blind counter).${flags.mode === "push-pull" ? " It still calls every round with its digest and answers pulls." : " Nothing else brings the update to a node that no push reached."}`,
+      `Rumor mongering: a node stops pushing the update after ${flags.stopAfter} push${flags.stopAfter === 1 ? "" : "es"}, whether or not its peers already knew (blind, as Demers et al. call removal that ignores the recipient).${flags.mode === "push-pull" ? " It still calls every round with its digest and answers pulls." : " Nothing else brings the update to a node that no push reached."}`,
       { level: "summary" },
     );
   const options: GossipOptions = {
@@ -440,7 +440,7 @@ export const gossip: Scenario<GossipFlags> = {
     ),
     option(
       "--stop-after <pushes>",
-      "rumor mongering: a node stops pushing after this many pushes (Demers et al.'s blind counter; 0: never, which is anti-entropy)",
+      "rumor mongering: a node stops pushing after this many pushes , whether or not its peers already knew (0: never, which is anti-entropy)",
       integer(0, 20),
       0,
     ),

@@ -158,7 +158,7 @@ describe("rounds against log N", () => {
   });
 });
 
-describe("rumor mongering (blind counter) leaves a residue", () => {
+describe("rumor mongering (stop after k pushes) leaves a residue", () => {
   it("stopping after 2 pushes leaves about 20% of 1,000 nodes uninformed, as s = e^(-2(1 - s)) predicts", () => {
     // Worked by hand: each node that hears the update pushes it exactly twice, so (1 - s)N nodes
     // make 2(1 - s)N pushes to random peers; a node escapes them all with probability about
