@@ -41,7 +41,7 @@ export const MODEL_TITLES: Readonly<Record<ConsistencyModel, string>> = {
 };
 
 export const MATRIX_CAPTION =
-  "linear. = linearizable, seq. = sequential, causal = causal memory, PRAM; the session guarantees: RYW = read-your-writes, MR = monotonic reads, MW = monotonic writes, WFR = writes-follow-reads. For a memory model, yes: an order explains this history; for a session guarantee, yes only means no witness within one session; no: a witness, below; undecided: the search ran out of steps. One history shows violations, never guarantees.";
+  "linear. = linearizable, seq. = sequential, causal = causal memory, PRAM; the session guarantees: RYW = read-your-writes, MR = monotonic reads, MW = monotonic writes, WFR = writes-follow-reads. For a memory model, yes: an order explains this history; for a session guarantee, yes only means no witness within one session; no: the checker found a violation; undecided: the search ran out of steps. One history shows violations, never guarantees.";
 
 export type Verdict = "yes" | "no" | "undecided";
 

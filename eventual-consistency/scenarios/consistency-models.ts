@@ -86,7 +86,7 @@ export function classicHistories(trace: Trace, checker: Classifier = classify): 
     "Each history below is scripted: one row per process, time running to the right, each operation a bar from its invocation to its completion. w(x,1) wrote 1 to x; r(x)→1 read 1 (→nil: it saw no write); a trailing ? marks an operation whose outcome is unknown (it may have happened), ✗ one that failed. Positions keep the order of every invocation and completion; distances are only roughly to scale. Every register starts at nil and every value is written once, so a read names the write it saw.",
   );
   trace.note(
-    "The models, strongest first, each implying the next: linearizable (one order of all operations that respects real time), sequential (Lamport 1979: one order that respects each process's own order, not real time), causal memory (Ahamad et al. 1995: for each process, an order of all the writes and of its own operations that respects the causal order), PRAM (Lipton and Sandberg 1988: the same, respecting only the order of each process's operations). Then the session guarantees of Terry et al. 1994, judged by the patterns one session's reads can show.",
+    "An order of operations explains a history's reads when each read returns the latest write to its key before it in that order, or nil if there is none. The models, strongest first, each implying the next: linearizable (one such order of all the operations that respects real time), sequential (Lamport 1979: one such order that respects each process's own order, not real time), causal memory (Ahamad et al. 1995: for each process, an order of all the writes and of its own operations that respects the causal order), PRAM (Lipton and Sandberg 1988: the same, respecting only the order of each process's operations). Then the session guarantees of Terry et al. 1994, judged by the patterns one session's reads can show.",
     { ref: REF.strongerThanCausal },
   );
   const rows = [];
@@ -118,7 +118,7 @@ function classicHistory(trace: Trace, history: ClassicHistory, c: Classification
     {
       detail:
         differ.length === 0
-          ? `strongest memory model: ${c.strongest ?? "none of the four"}`
+          ? `strongest memory model that holds: ${c.strongest === null ? "none of the four" : MODEL_TITLES[c.strongest]}`
           : differ.map((d) => `${d.model}: ${d.got}, by hand ${d.expected}`).join("; "),
       ref: history.ref,
     },
@@ -165,7 +165,7 @@ export function storeHistories(
   stores: readonly StoreUnderTest[] = STORES,
   checker: Classifier = classify,
 ): void {
-  trace.section("Four stores, one workload", REF.lag);
+  trace.section("Four stores, one workload");
   trace.note(
     `The workload (seed ${seed}): ${options.clients} client${options.clients === 1 ? "" : "s"}, each a user's session running ${options.operations} operation${options.operations === 1 ? "" : "s"} one at a time on ${options.keys} key${options.keys === 1 ? "" : "s"}, each operation a write with probability ${WRITE_RATIO} (every value written once) and each preceded by a pause of up to ${THINK_MS_MAX} ms. Every store runs these same scripts on its own simulated network, ${options.loss === 0 ? "losing no message" : `each message lost with probability ${options.loss}`}; a client retries what gets no answer, and an operation that never gets one is recorded with an unknown outcome (a write) or as failed (a read).`,
   );
@@ -200,11 +200,12 @@ function storeWitnesses(trace: Trace, r: StoreResult, options: Options): void {
         ? undecided.length === 0
           ? "the checker found no violation of any model in this history."
           : `the checker found no violation; ${undecided.join(", ")} undecided within ${steps(options.maxSteps)}.`
-        : `${found.length} model${found.length === 1 ? "" : "s"} violated${undecided.length === 0 ? "" : `, ${undecided.join(", ")} undecided within ${steps(options.maxSteps)}`}; the checker's first sentence for each:`
+        : `${found.length} model${found.length === 1 ? "" : "s"} violated (${found.map((v) => MODEL_TITLES[v.model]).join(", ")})${undecided.length === 0 ? "" : `, ${undecided.join(", ")} undecided within ${steps(options.maxSteps)}`}.`
     }`,
     { level: "summary" },
   );
-  for (const v of found) trace.note(`${MODEL_TITLES[v.model]}: ${v.message}.`);
+  for (const v of found)
+    trace.note(`The checker's first sentence on ${MODEL_TITLES[v.model]}: ${v.message}.`);
   // The operations of the weakest violation that names several, drawn.
   const drawn = [...found].reverse().find((v) => new Set(v.ops).size >= 2);
   if (drawn !== undefined)
