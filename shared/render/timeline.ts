@@ -3,11 +3,11 @@
  * System Linearizable?", draws its figures 9-2 to 9-4): one row per process, time running left to
  * right, each operation a bar from its invocation to its completion, labelled with what it did.
  *
- *   referee  ├─w(score,final)──────┤
- *   alice                             ├─r(score)→final─┤
+ *   referee  ├─w(score,final)────────────────────────────────────────────────┤
+ *   alice                 ├─r(score)→final──────────┤
  *   bob                                                   ├─r(score)→nil─┤
- *            └───────────────────────────────────────────────────────────→ time
- *             0 ms                  6 ms              10 ms
+ *            └────────────────────────────────────────────────────────────────→ time
+ *            0 ms         2 ms                      6 ms  7 ms           9 ms
  *
  * Positions keep the order of every invocation and completion, which is all that real time means
  * to a consistency model (which operation returned before which began), and stretch towards the
