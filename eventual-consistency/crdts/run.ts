@@ -62,7 +62,25 @@ export interface CrdtRun {
 
 export const replicaName = (i: number): string => String.fromCharCode(65 + i);
 
-export function runCrdt(crdt: AnyCrdt, mode: Mode, options: CrdtRunOptions, trace: Trace): CrdtRun {
+/** A merge at one replica, as a state-based run's observer sees it. */
+export interface MergeEvent {
+  atMs: number;
+  replica: string;
+  from: string;
+  before: unknown;
+  received: unknown;
+  after: unknown;
+  /** Updates made so far, per replica that made them. */
+  madeBy: Readonly<Record<string, number>>;
+}
+
+export function runCrdt(
+  crdt: AnyCrdt,
+  mode: Mode,
+  options: CrdtRunOptions,
+  trace: Trace,
+  onMerge?: (merge: MergeEvent) => void,
+): CrdtRun {
   const sim = new Simulation({ seed: options.seed, trace, maxEvents: 20_000_000 });
   const net = new Network<CrdtMessage>(sim, {
     latencyMsMin: 1,
@@ -70,13 +88,28 @@ export function runCrdt(crdt: AnyCrdt, mode: Mode, options: CrdtRunOptions, trac
     loss: options.loss,
     duplicate: options.duplicate,
   });
+  const history: Recorded<unknown>[] = [];
+  const madeBy = () => {
+    const counts: Record<string, number> = {};
+    for (const r of history) counts[r.stamp.replica] = r.stamp.seq;
+    return counts;
+  };
   const ids = Array.from({ length: options.replicas }, (_, i) => replicaName(i));
   const peersOf = (id: string) => ids.filter((p) => p !== id);
   const replicas =
     mode === "state-based"
       ? ids.map((id) =>
           net.add(
-            new StateReplica(id, net, crdt.stateBased, { peers: peersOf(id), gossipMs: GOSSIP_MS }),
+            new StateReplica(id, net, crdt.stateBased, {
+              peers: peersOf(id),
+              gossipMs: GOSSIP_MS,
+              ...(onMerge
+                ? {
+                    onMerge: (m: Omit<MergeEvent, "atMs" | "madeBy">) =>
+                      onMerge({ ...m, atMs: sim.now, madeBy: madeBy() }),
+                  }
+                : {}),
+            }),
           ),
         )
       : ids.map((id) =>
@@ -96,7 +129,6 @@ export function runCrdt(crdt: AnyCrdt, mode: Mode, options: CrdtRunOptions, trac
   const times = Array.from({ length: options.updates }, () =>
     random.uniform(0, UPDATES_WINDOW_MS),
   ).sort((a, b) => a - b);
-  const history: Recorded<unknown>[] = [];
   times.forEach((time, n) => {
     const replica = replicas[random.int(0, replicas.length - 1)] as (typeof replicas)[number];
     const choice = random.fork(`update/${n}`);

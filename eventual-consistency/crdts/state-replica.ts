@@ -17,9 +17,11 @@ import { SimNode } from "../../shared/node.js";
 import type { Stamp, StateBased } from "./crdt.js";
 import type { CrdtMessage } from "./messages.js";
 
-export interface StateReplicaConfig {
+export interface StateReplicaConfig<S> {
   peers: readonly string[];
   gossipMs: number;
+  /** Told of every merge (the run watches the broken counter with it); returns nothing. */
+  onMerge?: (merge: { replica: string; from: string; before: S; received: S; after: S }) => void;
 }
 
 export class StateReplica<U, S, V> extends SimNode<CrdtMessage, null, null> {
@@ -33,7 +35,7 @@ export class StateReplica<U, S, V> extends SimNode<CrdtMessage, null, null> {
     id: string,
     net: Network<CrdtMessage>,
     readonly type: StateBased<U, S, V>,
-    readonly config: StateReplicaConfig,
+    readonly config: StateReplicaConfig<S>,
   ) {
     super(id, net, null);
     this.state = type.initial();
@@ -71,10 +73,18 @@ export class StateReplica<U, S, V> extends SimNode<CrdtMessage, null, null> {
     this.setTimer("gossip", this.config.gossipMs);
   }
 
-  onMessage(_from: string, msg: CrdtMessage): void {
+  onMessage(from: string, msg: CrdtMessage): void {
     if (msg.type !== "State") return;
-    this.state = this.type.merge(this.state, msg.state as S);
+    const before = this.state;
+    this.state = this.type.merge(before, msg.state as S);
     this.context = vcMerge(this.context, msg.context);
     this.merges++;
+    this.config.onMerge?.({
+      replica: this.id,
+      from,
+      before,
+      received: msg.state as S,
+      after: this.state,
+    });
   }
 }

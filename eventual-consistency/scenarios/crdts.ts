@@ -12,7 +12,13 @@ import { integer, networkFaultOptions, option, type Scenario } from "../../share
 import type { Trace } from "../../shared/trace.js";
 import { addingMerge, brokenCounter } from "../crdts/broken-counter.js";
 import type { AnyCrdt, Stamp } from "../crdts/crdt.js";
-import { counterSum, gCounter, gCounterMerge, showVector } from "../crdts/g-counter.js";
+import {
+  counterSum,
+  type GCounterState,
+  gCounter,
+  gCounterMerge,
+  showVector,
+} from "../crdts/g-counter.js";
 import { lwwAssign, lwwInitial, lwwMerge, lwwRegister } from "../crdts/lww-register.js";
 import { mvAssign, mvInitial, mvMerge, mvRegister, showMVRegister } from "../crdts/mv-register.js";
 import {
@@ -28,6 +34,7 @@ import {
   type CrdtRun,
   GOSSIP_MS,
   LIMIT_MS,
+  type MergeEvent,
   type Mode,
   RETRY_MS_MAX,
   RETRY_MS_MIN,
@@ -98,7 +105,7 @@ function storyRegisters(trace: Trace): void {
   const blue = lwwAssign(lwwInitial(), "blue", stamp("B", 1, 12));
   const both = lwwMerge(red, blue);
   trace.note(
-    `A assigns "red" at its clock's 10 ms, and B, not having seen it, assigns "blue" at 12 ms. Merged in either order (${JSON.stringify(lwwMerge(red, blue).value)}, ${JSON.stringify(lwwMerge(blue, red).value)}), both replicas show ${JSON.stringify(both.value)}: "red" is discarded although it was concurrent, not overwritten. Convergent, at the cost of a write that was accepted.`,
+    `A assigns "red" at its clock's 10 ms, and B, not having seen it, assigns "blue" at 12 ms. Merged in either order (${JSON.stringify(lwwMerge(red, blue).value)}, ${JSON.stringify(lwwMerge(blue, red).value)}), both replicas show ${JSON.stringify(both.value)}: "red" is discarded, though it was concurrent with "blue", not overwritten by it. Convergence, at the cost of durability.`,
     { ref: REF.lastWriteWins, level: "summary" },
   );
 
@@ -140,7 +147,7 @@ function storyORSet(trace: Trace): void {
   const inOrder: ORSetPayload = o.effect(o.effect(o.initial(), add), remove);
   const outOfOrder: ORSetPayload = o.effect(o.effect(o.initial(), remove), add);
   trace.note(
-    `Operation-based, the same set ships operations: add(milk, A.1), and B's remove(milk, {A.1}). A replica C that applied the remove before the add it observed would hold ${showORSetPayload(outOfOrder)} for good, while A and B hold ${showORSetPayload(inOrder)}. So C must hold the remove back until A.1 has arrived: the OR-Set needs causal delivery.`,
+    `Operation-based, the set ships operations instead. Leave A.2 aside: A's add(milk, A.1), then B's remove(milk, {A.1}). A replica C that applied the remove first (it removes nothing there) and the add after it would hold ${showORSetPayload(outOfOrder)} for good, while A and B hold ${showORSetPayload(inOrder)}. So C must hold the remove back until A.1 has arrived: the OR-Set needs causal delivery.`,
     { level: "summary" },
   );
 }
@@ -165,7 +172,7 @@ function storyBroken(trace: Trace): void {
 function deliveryTable(trace: Trace): void {
   trace.section("What each CRDT needs from the network", REF.automaticResolution);
   trace.note(
-    `State-based: every ${GOSSIP_MS} ms each replica sends its whole payload to one peer picked at random, and the receiver merges it into its own. A lost payload is made good by a later round; a duplicated or late one merges to what the receiver already has. No acknowledgements, no ids, no order.`,
+    `State-based: every ${GOSSIP_MS} ms, until the run stops it, each replica sends its whole payload to one peer picked at random, and the receiver merges it into its own. A lost payload is made good by a later round; a duplicated or late one merges to what the receiver already has. No acknowledgements, no ids, no order.`,
   );
   trace.note(
     `Operation-based: the source applies its operation and sends it to every other replica, again and again (after ${RETRY_MS_MIN} ms, doubling to at most ${RETRY_MS_MAX} ms) until each acknowledges it; a receiver acknowledges every copy, ignores an operation whose id (source, number) it has seen, and, for a type that needs causal order, holds an operation back until everything in its causal past has been applied.`,
@@ -280,7 +287,7 @@ export const crdts: Scenario<CrdtsOptions> = {
       REF.automaticResolution,
     );
     trace.note(
-      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal and stay so for ${STABLE_MS} ms (giving up ${LIMIT_MS / 1000} s after the heal), then stop, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
+      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and one that is not lost is delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal and stay so for ${STABLE_MS} ms (giving up ${LIMIT_MS / 1000} s after the heal), then stop, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
       { level: "summary" },
     );
     const runs = CRDTS.flatMap((crdt) =>
@@ -310,7 +317,29 @@ export const crdts: Scenario<CrdtsOptions> = {
       REF.automaticResolution,
     );
     storyBroken(trace);
-    const broken = runCrdt(brokenCounter, "state-based", { ...options, seed }, trace);
+    // The first merge in the run after which some replica's entry counts more increments than
+    // that replica has made. Every payload before it was right, so both sides held some of those
+    // increments, and the sum counted what they shared twice.
+    let inflated: { merge: MergeEvent; replica: string } | undefined;
+    const broken = runCrdt(brokenCounter, "state-based", { ...options, seed }, trace, (m) => {
+      if (inflated !== undefined) return;
+      const after = m.after as GCounterState;
+      const replica = Object.keys(after)
+        .sort()
+        .find((r) => (after[r] ?? 0) > (m.madeBy[r] ?? 0));
+      if (replica !== undefined) inflated = { merge: m, replica };
+    });
+    if (inflated !== undefined) {
+      const { merge: m, replica: r } = inflated;
+      const v = (x: unknown) => showVector(x as GCounterState);
+      const mine = (m.before as GCounterState)[r] ?? 0;
+      const theirs = (m.received as GCounterState)[r] ?? 0;
+      const made = m.madeBy[r] ?? 0;
+      trace.note(
+        `In the run below, at ${m.atMs.toFixed(1)} ms, ${m.replica} merges ${m.from}'s payload ${v(m.received)} into its own ${v(m.before)} and gets ${v(m.after)}: entry ${r} says ${mine + theirs}, though ${r} has made ${made} increment${made === 1 ? "" : "s"}. Both payloads held ${r}'s increments (${mine} and ${theirs}), and the sum counts the ${Math.min(mine, theirs)} they share twice.`,
+        { level: "summary" },
+      );
+    }
     trace.table("The broken counter, replicated state-based", COLUMNS, [
       row(broken, options.replicas),
     ]);

@@ -26,6 +26,7 @@ import {
   mvValues,
 } from "../../eventual-consistency/crdts/mv-register.js";
 import { orSet } from "../../eventual-consistency/crdts/or-set.js";
+import { reachablePayloads } from "../../eventual-consistency/crdts/payloads.js";
 import { pnCounter } from "../../eventual-consistency/crdts/pn-counter.js";
 import { runCrdt } from "../../eventual-consistency/crdts/run.js";
 import { crdts as crdtsScenario } from "../../eventual-consistency/scenarios/crdts.js";
@@ -434,5 +435,23 @@ describe("the scenario", () => {
     expect(broken).toHaveLength(1);
     expect(broken[0]?.expected).toBe(false);
     expect(broken[0]?.name).toContain("broken counter");
+  });
+});
+
+describe("payloads for a benchmark of merges", () => {
+  it("merging every payload built by reachablePayloads gives the value the updates give", () => {
+    for (const crdt of ALL) {
+      const { payloads, history } = reachablePayloads(crdt, { seed: 3, replicas: 4, updates: 60 });
+      const t = crdt.stateBased;
+      const all = payloads.reduce((acc, p) => t.merge(acc, p), t.initial());
+      expect(crdt.showValue(t.value(all)), crdt.name).toBe(crdt.showValue(crdt.expected(history)));
+    }
+    // The G-Counter's value is the number of increments: 60, counted by hand from the options.
+    const g = reachablePayloads(gCounter, { seed: 3, replicas: 4, updates: 60 });
+    const merged = g.payloads.reduce<Record<string, number>>(
+      (acc, p) => gCounter.stateBased.merge(acc, p as Record<string, number>),
+      {},
+    );
+    expect(Object.values(merged).reduce((a, b) => a + b, 0)).toBe(60);
   });
 });
