@@ -121,6 +121,15 @@ function events(text: string): Event[] {
   });
 }
 
+/**
+ * The events of a Jepsen history (EDN maps one per line or in one vector, or console log lines), in
+ * the order written, each with its line, for checkers whose operations are not a register's (Elle's
+ * transactions, in isolation.ts). Malformed text throws a HistoryFormatError naming the line.
+ */
+export function readJepsenEvents(text: string): { map: EdnMap; line: number }[] {
+  return events(text);
+}
+
 function shorten(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

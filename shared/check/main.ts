@@ -38,6 +38,15 @@ import {
   MODEL_NAMES,
 } from "./consistency.js";
 import { ednString } from "./edn.js";
+import {
+  checkIsolation,
+  MODEL_NAMES as ISOLATION_MODELS,
+  type IsolationHistory,
+  type ModelName as IsolationModel,
+  isolationJson,
+  isolationText,
+  parseIsolationHistory,
+} from "./isolation.js";
 import { HistoryFormatError, parseJepsenHistory } from "./jepsen.js";
 import {
   acceptedOperations,
@@ -263,6 +272,60 @@ are dropped. A model the search cannot decide within --max-steps is reported und
         );
       }
     });
+  program
+    .command("isolation")
+    .description(
+      "check transactional histories (Elle's list-append and rw-register) for isolation anomalies",
+    )
+    .option("--json", "one JSON object per file", false)
+    .addOption(
+      new Option(
+        "--model <model>",
+        `exit 1 when some file violates this model (${choice([...ISOLATION_MODELS]).range})`,
+      )
+        .argParser(choice([...ISOLATION_MODELS]).parse)
+        .default("serializable"),
+    )
+    .argument(
+      "<files...>",
+      "history files: :f :txn operations whose :value is [[:append k v] [:r k [..]]] or [[:w k v] [:r k v]]",
+    )
+    .addHelpText(
+      "after",
+      `
+Anomalies (Elle's names; Adya 1999), each explained in one sentence:
+  G0              a cycle of ww edges (write cycle)
+  G1a             a read of an aborted (:fail) transaction's write
+  G1b             a read of a version its writer later overwrote (intermediate read)
+  G1c             a cycle of ww and wr edges (circular information flow)
+  G-single        a cycle with exactly one rw edge (read skew)
+  G-nonadjacent   a cycle with two or more rw edges, no two in a row
+  G2-item         a cycle with two or more rw edges, two in a row (write skew)
+  internal        a read that disagrees with its own transaction's earlier reads and writes
+  future-read     a read of a value its own transaction writes only later
+  duplicate-elements, incompatible-order, lost-update, cyclic-versions, garbage-read
+
+Models and what they proscribe (shared/check/README.md has the sources):
+  read-uncommitted    G0 (and duplicate elements, cyclic versions, garbage reads)
+  read-committed      also G1a, G1b, G1c (and incompatible orders, future reads)
+  repeatable-read     also every cycle with an rw edge, and lost updates
+  snapshot-isolation  also G-single, G-nonadjacent, internal, lost updates
+  serializable        all of them
+
+No anomaly found is not a proof: the version order is inferred only where the reads show it.`,
+    )
+    .action((files: string[], options: IsolationOptions) => {
+      const parsed = files.map((file) => ({ file, history: readIsolationHistory(file) }));
+      for (const { file, history } of parsed) {
+        const result = checkIsolation(history);
+        if (!result.models[options.model]) exitCode = EXIT_VIOLATION;
+        write(
+          options.json
+            ? `${JSON.stringify(isolationJson(file, result))}\n`
+            : isolationText(file, result),
+        );
+      }
+    });
   try {
     program.parse(argv as string[], { from: "user" });
   } catch (error) {
@@ -299,6 +362,27 @@ function readHistory(
   }
   if (ops.length === 0) throw new UsageProblem(`${file}: the history has no operations`);
   return ops;
+}
+
+/** A transactional history file; bad input becomes a UsageProblem naming the file and line. */
+function readIsolationHistory(file: string): IsolationHistory {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageProblem(`cannot read ${file}`);
+  }
+  let history: IsolationHistory;
+  try {
+    history = parseIsolationHistory(text);
+  } catch (error) {
+    if (error instanceof HistoryFormatError)
+      throw new UsageProblem(`${file}:${error.line}: ${error.message}`);
+    throw error;
+  }
+  if (history.transactions.length === 0)
+    throw new UsageProblem(`${file}: the history has no transactions`);
+  return history;
 }
 
 function classificationText(file: string, result: Classification): string {
@@ -350,6 +434,11 @@ interface ConsistencyOptions {
   json: boolean;
   require?: string;
   maxSteps: number;
+}
+
+interface IsolationOptions {
+  json: boolean;
+  model: IsolationModel;
 }
 
 interface CheckOptions {
