@@ -18,6 +18,7 @@ import {
   lwwRegister,
   lwwValue,
 } from "../../eventual-consistency/crdts/lww-register.js";
+import type { CrdtMessage } from "../../eventual-consistency/crdts/messages.js";
 import {
   mvAssign,
   mvInitial,
@@ -25,13 +26,17 @@ import {
   mvRegister,
   mvValues,
 } from "../../eventual-consistency/crdts/mv-register.js";
+import { OpReplica } from "../../eventual-consistency/crdts/op-replica.js";
 import { orSet } from "../../eventual-consistency/crdts/or-set.js";
 import { reachablePayloads } from "../../eventual-consistency/crdts/payloads.js";
 import { pnCounter } from "../../eventual-consistency/crdts/pn-counter.js";
 import { runCrdt } from "../../eventual-consistency/crdts/run.js";
 import { crdts as crdtsScenario } from "../../eventual-consistency/scenarios/crdts.js";
 import { type VectorClock, vcMerge } from "../../shared/clocks.js";
+import { Network } from "../../shared/network.js";
+import { SimNode } from "../../shared/node.js";
 import { Random } from "../../shared/random.js";
+import { Simulation } from "../../shared/simulation.js";
 import { Trace } from "../../shared/trace.js";
 
 const ALL: AnyCrdt[] = [gCounter, pnCounter, lwwRegister, mvRegister, orSet];
@@ -453,5 +458,84 @@ describe("payloads for a benchmark of merges", () => {
       {},
     );
     expect(Object.values(merged).reduce((a, b) => a + b, 0)).toBe(60);
+  });
+});
+
+describe("the op-based delivery layer, by messages in and out", () => {
+  /** Records what it receives; sends what the test tells it to. */
+  class Probe extends SimNode<CrdtMessage, null, null> {
+    received: CrdtMessage[] = [];
+    protected initialVolatile(): null {
+      return null;
+    }
+    onMessage(_from: string, msg: CrdtMessage): void {
+      this.received.push(msg);
+    }
+  }
+  const setUp = (crdt: AnyCrdt) => {
+    const sim = new Simulation({ seed: 1, trace: Trace.silent() });
+    const net = new Network<CrdtMessage>(sim, { latencyMsMin: 1, latencyMsMax: 1 });
+    const probe = net.add(new Probe("P", net, null));
+    const replica = net.add(
+      new OpReplica("B", net, crdt.opBased, { peers: ["P"], retryMsMin: 30, retryMsMax: 240 }),
+    );
+    return { sim, probe, replica };
+  };
+
+  it("acknowledges every copy of an operation and applies it once", () => {
+    const { sim, probe, replica } = setUp(gCounter);
+    const op: CrdtMessage = {
+      type: "Op",
+      id: { origin: "P", seq: 1 },
+      deps: {},
+      op: { kind: "increment" },
+    };
+    probe.send("B", op);
+    probe.send("B", op);
+    sim.run(10);
+    expect(replica.state).toBe(1);
+    expect(replica.stats.duplicatesIgnored).toBe(1);
+    expect(probe.received).toEqual([
+      { type: "Ack", id: { origin: "P", seq: 1 } },
+      { type: "Ack", id: { origin: "P", seq: 1 } },
+    ]);
+  });
+
+  it("holds an OR-Set remove back until the add it observed has been applied", () => {
+    const { sim, probe, replica } = setUp(orSet);
+    const add: CrdtMessage = {
+      type: "Op",
+      id: { origin: "P", seq: 1 },
+      deps: {},
+      op: { kind: "add", element: "milk", tag: "P.1" },
+    };
+    const remove: CrdtMessage = {
+      type: "Op",
+      id: { origin: "P", seq: 2 },
+      deps: { P: 1 },
+      op: { kind: "remove", element: "milk", tags: ["P.1"] },
+    };
+    probe.send("B", remove);
+    sim.run(5);
+    expect(replica.pending.held).toBe(1);
+    expect(replica.state).toEqual([]);
+    probe.send("B", add);
+    sim.run(10);
+    // Without the hold, the add would have come last and left milk at B for good.
+    expect(replica.pending.held).toBe(0);
+    expect(replica.state).toEqual([]);
+    expect(replica.context).toEqual({ P: 2 });
+  });
+
+  it("sends its own operation again until the peer acknowledges it, backing off", () => {
+    const { sim, probe, replica } = setUp(gCounter);
+    sim.at(0, () => replica.update({ kind: "increment" }));
+    // No acknowledgement: copies at 0, 30, 90 (30 + 60) and 210 (90 + 120) ms.
+    sim.run(250);
+    expect(probe.received.filter((m) => m.type === "Op")).toHaveLength(4);
+    probe.send("B", { type: "Ack", id: { origin: "B", seq: 1 } });
+    sim.run(2_000);
+    expect(probe.received.filter((m) => m.type === "Op")).toHaveLength(4);
+    expect(replica.pending.unacknowledged).toBe(0);
   });
 });
