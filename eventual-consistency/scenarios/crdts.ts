@@ -254,7 +254,7 @@ function convergenceCheck(trace: Trace, crdt: AnyCrdt, run: CrdtRun, expected = 
 export const crdts: Scenario<CrdtsOptions> = {
   name: "crdts",
   summary:
-    "G-Counter, PN-Counter, LWW-Register, MV-Register and OR-Set converge over a lossy, duplicating network, state-based and op-based; a counter whose merge adds does not",
+    "G-Counter, PN-Counter, LWW-Register, MV-Register and OR-Set converge over a lossy, duplicating network, state-based and op-based; a counter whose merge adds is caught",
   options: [
     option("--replicas <count>", "replicas of each CRDT", integer(2, 16), 3),
     option(
@@ -287,7 +287,7 @@ export const crdts: Scenario<CrdtsOptions> = {
       REF.automaticResolution,
     );
     trace.note(
-      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and one that is not lost is delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal and stay so for ${STABLE_MS} ms (giving up ${LIMIT_MS / 1000} s after the heal), then stop, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
+      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and one that is not lost is delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal and stay so for ${STABLE_MS} ms (giving up ${LIMIT_MS / 1000} s after the heal). Then gossip stops, operations not yet acknowledged are sent until they are, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
       { level: "summary" },
     );
     const runs = CRDTS.flatMap((crdt) =>
