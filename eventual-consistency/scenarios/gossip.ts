@@ -91,6 +91,16 @@ function perNode(runs: readonly GossipRun[], count: (r: GossipRun) => number): s
   return mean(runs.map((r) => count(r) / r.nodes)).toFixed(1);
 }
 
+/** A share as a percentage: one decimal from 10% up, two significant digits below. */
+function percent(share: number): string {
+  const p = 100 * share;
+  return `${p >= 10 ? p.toFixed(1) : p.toPrecision(2)}%`;
+}
+
+function countRuns(count: number): string {
+  return `${count.toLocaleString("en")} run${count === 1 ? "" : "s"}`;
+}
+
 function list(ids: readonly string[]): string {
   return ids.length === 0 ? "none" : ids.join(", ");
 }
@@ -179,7 +189,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
     trace.notExercised(name, "only n1 is up: there is nobody to tell", { ref: REF.readRepair });
     return;
   }
-  const messages = `${run.messages} messages (${(run.messages / n).toFixed(1)} per node), ${run.cost.carryingUpdate} of them carrying the update`;
+  const messages = `${run.messages.toLocaleString("en")} messages (${(run.messages / n).toFixed(1)} per node), ${run.cost.carryingUpdate.toLocaleString("en")} of them carrying the update`;
   if (run.roundsToAll !== undefined)
     trace.note(
       `All ${run.live} nodes that are up know the update after ${run.roundsToAll} round${run.roundsToAll === 1 ? "" : "s"}; ${messages}.`,
@@ -315,8 +325,8 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       ref: REF.readRepair,
       detail:
         missed.length === 0
-          ? `${antiEntropy.length} runs`
-          : `${missed.length} of ${antiEntropy.length} runs left nodes uninformed`,
+          ? countRuns(antiEntropy.length)
+          : `${missed.length} of ${countRuns(antiEntropy.length)} left nodes uninformed`,
     },
   );
   if (flags.stopAfter > 0) {
@@ -330,7 +340,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       {
         expected: false,
         ref: REF.readRepair,
-        detail: `${short.length} of ${pushRuns.length} runs left nodes uninformed: ${uninformed.toLocaleString("en")} node${uninformed === 1 ? "" : "s"} in all, a mean of ${(100 * residue).toPrecision(2)}% of the nodes that were up in a run`,
+        detail: `${short.length} of ${countRuns(pushRuns.length)} left nodes uninformed: ${uninformed.toLocaleString("en")} node${uninformed === 1 ? "" : "s"} in all, a mean of ${percent(residue)} of the nodes that were up in a run`,
       },
     );
   }
@@ -338,7 +348,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
   if (flags.stopAfter > 0) {
     trace.notExercised(
       boundName,
-      "push is rumor mongering in this run (--stop-after), not the epidemic whose rounds Pittel bounds",
+      "push is rumor mongering in this run (--stop-after), not the epidemic whose rounds Pittel's log2 N + ln N describes",
     );
   } else {
     const pushRuns = sizes.flatMap((n) => results.get(key(n, "push", 0)) ?? []);
@@ -348,8 +358,8 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
     trace.check(boundName, over.length === 0, {
       detail:
         over.length === 0
-          ? `${pushRuns.length} runs; the slowest took ${Math.max(...pushRuns.map((r) => r.roundsToAll ?? 0))} rounds`
-          : `${over.length} of ${pushRuns.length} runs took longer`,
+          ? `${countRuns(pushRuns.length)}; the slowest took ${Math.max(...pushRuns.map((r) => r.roundsToAll ?? 0))} rounds`
+          : `${over.length} of ${countRuns(pushRuns.length)} took longer`,
     });
   }
 }
@@ -422,7 +432,7 @@ export const gossip: Scenario<GossipFlags> = {
     ),
     option(
       "--loss <p>",
-      "probability that a message is lost, in the story and the table's loss column; at most 0.5, since beyond that the runs measure mostly the loss",
+      "probability that a message is lost, in the story and the table's loss column; at most 0.5: beyond it pull, whose request and answer must both arrive, needs rounds by the hundred",
       decimal(0, 0.5),
       0.1,
     ),
