@@ -23,7 +23,8 @@
  *   carries, per partition); every write carries them, and a read on a partition goes only to a
  *   replica that has applied at least the session's position there ("Consistent Prefix Reads":
  *   "algorithms that explicitly keep track of causal dependencies").
- * - `leader`: every read from the leader (Mrs Cake, who must see the question to answer it).
+ * - `leader`: every read from the leader (Mrs Cake, who must see the question to answer it); with
+ *   `dependencies`, the session tracks and carries them as `causal` does.
  *
  * A request that gets no answer within the timeout is sent again (a write to the same leader with
  * the same request id, so the leader appends it once; a read to the next replica the policy
@@ -41,10 +42,14 @@ import type { Dependencies, LagMessage } from "./messages.js";
 export type RoutingPolicy =
   | { kind: "any-follower" }
   | { kind: "leader-after-write"; recentMs: number }
-  | { kind: "position-after-write" }
+  | {
+      kind: "position-after-write";
+      /** A deliberately broken variant for the tests: remember the first write's LSN, not the last. */
+      remembers?: "last-write" | "first-write";
+    }
   | { kind: "sticky"; failover: "naive" | "position" | "none" }
   | { kind: "causal" }
-  | { kind: "leader" };
+  | { kind: "leader"; dependencies?: boolean };
 
 /** How long a client waits for an answer before it asks again (a few round trips of 1 to 10 ms). */
 export const TIMEOUT_MS = 50;
@@ -155,8 +160,7 @@ export class Client extends SimNode<LagMessage, Record<string, never>, Record<st
       this.lastWriteCallMs = this.sim.now;
       const write: WriteRecord = { op, partition, attempts: 0 };
       this.writes.push(write);
-      const dependencies =
-        this.policy.kind === "causal" ? Object.fromEntries(this.dependencies) : {};
+      const dependencies = this.tracksDependencies() ? Object.fromEntries(this.dependencies) : {};
       this.pending = {
         requestId,
         planned,
@@ -191,6 +195,11 @@ export class Client extends SimNode<LagMessage, Record<string, never>, Record<st
       };
     }
     this.attempt();
+  }
+
+  private tracksDependencies(): boolean {
+    const p = this.policy;
+    return p.kind === "causal" || (p.kind === "leader" && p.dependencies === true);
   }
 
   private needsPosition(): boolean {
@@ -287,7 +296,11 @@ export class Client extends SimNode<LagMessage, Record<string, never>, Record<st
         const write = pending.write as WriteRecord;
         write.lsn = msg.lsn;
         recordReturn(write.op, "ok", this.sim.now);
-        if (this.policy.kind === "position-after-write" || this.policy.kind === "causal")
+        const stale =
+          this.policy.kind === "position-after-write" &&
+          this.policy.remembers === "first-write" &&
+          this.position.has(pending.partition);
+        if ((this.policy.kind === "position-after-write" && !stale) || this.tracksDependencies())
           this.advance(pending.partition, msg.lsn);
         this.finish();
         return;
@@ -301,7 +314,7 @@ export class Client extends SimNode<LagMessage, Record<string, never>, Record<st
         recordReturn(read.op, "ok", this.sim.now, msg.value);
         if (this.policy.kind === "sticky" && this.policy.failover === "position")
           this.advance(pending.partition, msg.appliedLsn);
-        if (this.policy.kind === "causal") {
+        if (this.tracksDependencies()) {
           this.advance(pending.partition, msg.valueLsn);
           for (const [partition, lsn] of Object.entries(msg.dependencies))
             this.advance(Number(partition), lsn);

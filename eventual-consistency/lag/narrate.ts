@@ -20,6 +20,12 @@ export const plural = (n: number, one: string, many = `${one}s`): string =>
 
 const t = (ms: number) => `${ms.toFixed(1)} ms`;
 
+/** "the leader" with one partition; "p2-leader" with several. */
+function leaderName(result: LagStoreResult, partition: number): string {
+  const name = result.replicas[partition]?.leader ?? "leader";
+  return name === "leader" ? "the leader" : name;
+}
+
 /** The crashes of a run, in one sentence, or undefined. */
 export function describeCrashes(result: LagStoreResult): string | undefined {
   const crashes = result.faults.flatMap((f) =>
@@ -51,7 +57,7 @@ export function narrateOperations(
       text:
         w.lsn === undefined
           ? `${what}: no acknowledgement after ${plural(w.attempts, "attempt")}, so whether it happened is unknown`
-          : `${what}: the leader appends it at LSN ${w.lsn} and acknowledges it at ${t(w.op.returnTime)}`,
+          : `${what}: ${leaderName(result, w.partition)} appends it at LSN ${w.lsn} and acknowledges it at ${t(w.op.returnTime)}`,
     });
   }
   for (const r of result.reads) {

@@ -258,7 +258,7 @@ export const monotonicReads: Scenario<Options> = {
       trace.check(answered, failed === 0, {
         expected: noLoss,
         ref: REF.monotonicReads,
-        detail: `${failed === 0 ? "all" : `${plural(failed, "read")} unanswered of`} ${sticky.result.reads.length} reads; ${plural(sticky.result.reads.filter((r) => r.timeouts > 0).length, "read")} failed over${noLoss ? "" : "; with message loss a read can run out of attempts"}`,
+        detail: `${failed === 0 ? "all" : `${plural(failed, "read")} unanswered of`} ${sticky.result.reads.length} reads; ${plural(sticky.result.reads.filter((r) => r.timeouts > 0).length, "read")} sent again after a timeout${noLoss ? "" : "; with message loss a read can run out of attempts"}`,
       });
   },
 };
