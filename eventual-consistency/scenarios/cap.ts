@@ -188,11 +188,15 @@ export const cap: Scenario<Options> = {
       );
 
     trace.section(
-      "CP: a linearizable register from majority quorums (ABD)",
+      o.break === "write-back"
+        ? "CP, broken: ABD with majority quorums, but the reader does not write back"
+        : o.break === "minority-quorum"
+          ? `CP, broken: ABD with quorums of ${cpOptions.quorum}, fewer than a majority`
+          : "CP: a linearizable register from majority quorums (ABD)",
       REF.quorumLinearizability,
     );
     trace.note(
-      `Each client coordinates its own operations (Attiya, Bar-Noy and Dolev's algorithm, with Lynch and Shvartsman's timestamps for several writers). A write asks every replica for its timestamp, waits for ${cpOptions.quorum} answers, and sends the value with a higher timestamp (counter + 1, client id) to every replica, done at ${cpOptions.quorum} acknowledgements. A read asks every replica for its value and timestamp, takes the newest of ${cpOptions.quorum}, ${cpOptions.writeBack ? `writes it back to every replica and answers once ${cpOptions.quorum} have acknowledged: the book's read repair performed synchronously.` : "and answers at once: BROKEN on purpose (--break write-back), without the write-back that stops a later read from returning something older."} An operation without ${cpOptions.quorum} answers after ${10 * o.latencyMs + 20} ms gives up: a write as unknown (info), a read as failed. Replicas never talk to each other: one that missed an update catches up only when a later operation on the key sends it one.`,
+      `Each client coordinates its own operations (Attiya, Bar-Noy and Dolev's algorithm, with Lynch and Shvartsman's timestamps for several writers). A write asks every replica for its timestamp, waits for ${cpOptions.quorum} answers, and sends the value with a higher timestamp (counter + 1, client id) to every replica, done at ${cpOptions.quorum} acknowledgements. A read asks every replica for its value and timestamp, takes the newest of ${cpOptions.quorum}, ${cpOptions.writeBack ? `writes it back to every replica and answers once ${cpOptions.quorum} have acknowledged: the book's read repair performed synchronously.` : "and answers at once: BROKEN on purpose (--break write-back), without the write-back that stops a later read from returning something older."} An operation not finished ${10 * o.latencyMs + 20} ms after it began gives up: a write as unknown (info), a read as failed. Replicas never talk to each other: one that missed an update catches up only when a later operation on the key sends it one.`,
       { ref: REF.quorumLinearizability },
     );
     if (o.break === "minority-quorum")
@@ -202,7 +206,12 @@ export const cap: Scenario<Options> = {
     const cp = judge(runQuorumStore(scripts, cpOptions));
     narrateSides(trace, "CP", cp.run, o.partitionMs);
 
-    trace.section("AP: any replica answers; last write wins by Lamport timestamp", REF.cap);
+    trace.section(
+      o.break === "anti-entropy"
+        ? "AP, broken: any replica answers; last write wins by Lamport timestamp; no anti-entropy"
+        : "AP: any replica answers; last write wins by Lamport timestamp",
+      REF.cap,
+    );
     trace.note(
       `Each client talks only to the replica beside it, which answers at once from what it holds. A replica stamps each write it accepts with a Lamport timestamp (its counter + 1, its id) and sends it to every other replica once; ${apOptions.antiEntropyMs > 0 ? `every ${apOptions.antiEntropyMs} ms it also sends its whole state to every other replica (anti-entropy), and each keeps, per key, the value with the higher timestamp.` : "BROKEN on purpose (--break anti-entropy): no anti-entropy, so a write the partition (or the network) kept from a replica reaches it only if a later write to the key does."} Lamport timestamps rather than clocks: a write gets a higher timestamp than every write its replica already knew of, so LWW never discards a write in favour of an older one it had seen (the skewed clocks of the book's figure 8-3 can).`,
       { ref: REF.lastWriteWins },
@@ -211,6 +220,14 @@ export const cap: Scenario<Options> = {
     narrateSides(trace, "AP", ap.run, o.partitionMs);
 
     trace.section("Side by side", REF.cap);
+    const cpLabel =
+      o.break === "write-back"
+        ? "CP? (ABD, no write-back: broken)"
+        : o.break === "minority-quorum"
+          ? `CP? (ABD, quorums of ${cpOptions.quorum}: broken)`
+          : "CP (ABD, majority quorums)";
+    const apLabel =
+      o.break === "anti-entropy" ? "AP (LWW, no anti-entropy: broken)" : "AP (any replica, LWW)";
     const rows: Cell[][] = [];
     const both = (label: string, f: (j: Judged) => Cell) => rows.push([label, f(cp), f(ap)]);
     const window = (j: Judged, side: "majority" | "minority") =>
@@ -263,7 +280,7 @@ export const cap: Scenario<Options> = {
     both("messages sent", (j) => j.run.messagesSent);
     trace.table(
       "The same operations on each store",
-      ["", "CP (ABD, majority quorums)", "AP (any replica, LWW)"],
+      ["", cpLabel, apLabel],
       rows,
       "Stale read: a read that returned a value already overwritten before it began (a write of the key acknowledged before the read began had itself begun after the value read was acknowledged). Lost write: an acknowledged write whose value is not the key's final value (the newest any replica holds at the end), though nothing that began after it was acknowledged replaced it. Caught up: every replica holds, for every key, the newest value any replica held at the heal, or a newer one.",
     );
@@ -292,7 +309,7 @@ export const cap: Scenario<Options> = {
     const apCalm = runApStore(scripts, { ...apOptions, ...calm, trace: Trace.silent() });
     trace.table(
       "The same operations, no partition",
-      ["", "CP (ABD, majority quorums)", "AP (any replica, LWW)"],
+      ["", cpLabel, apLabel],
       [
         [
           "latency of answered operations, median / 99th percentile",
@@ -309,8 +326,9 @@ export const cap: Scenario<Options> = {
     );
     const cpMedian = percentile(latencies(cpCalm.history), 50);
     const apMedian = percentile(latencies(apCalm.history), 50);
+    const q = cpOptions.quorum;
     trace.note(
-      `Every CP operation is two round trips to a majority, so each operation waits, twice, for answers from ${majority - 1} other site${majority - 1 === 1 ? "" : "s"}${latencies(cpCalm.history).length > 0 && latencies(apCalm.history).length > 0 ? ` (median ${ms(cpMedian)} against ${ms(apMedian)} for the AP store's one local round trip)` : ""}, partition or not. The book: linearizability is slow all the time, not only during a network fault, and its response time is at least proportional to the uncertainty of delays in the network; this is why many systems give it up for performance, not for fault tolerance.`,
+      `Every CP operation is two round trips to ${q === majority ? "a majority" : `${q} replica${q === 1 ? "" : "s"} (BROKEN: fewer than a majority)`}, so it waits, twice, for ${q === 1 ? "one answer, which its own replica can give" : `answers from at least ${q - 1} other site${q - 1 === 1 ? "" : "s"}`}${latencies(cpCalm.history).length > 0 && latencies(apCalm.history).length > 0 ? ` (median ${ms(cpMedian)}, against ${ms(apMedian)} for the AP store, whose client only ever talks to its own site)` : ""}, partition or not. The book: linearizability is slow all the time, not only during a network fault, and its response time is at least proportional to the uncertainty of delays in the network; this is why many systems give it up for performance, not for fault tolerance.`,
       { level: "summary", ref: REF.networkDelays },
     );
 
@@ -398,7 +416,7 @@ function checks(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
       ref: REF.quorumLinearizability,
       detail:
         cp.linearizable.witness === undefined
-          ? `${readsOk} reads, every one explained by one order consistent with real time`
+          ? `${readsOk} read${readsOk === 1 ? "" : "s"}, explained by one order consistent with real time`
           : `key ${cp.linearizable.witness.key}: no order explains ${place(cp.linearizable.witness.op)} (${cp.linearizable.witness.op.f} ${JSON.stringify(cp.linearizable.witness.op.f === "read" ? cp.linearizable.witness.op.output : cp.linearizable.witness.op.input)})`,
     });
 
@@ -455,7 +473,9 @@ function checks(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
       ref: REF.readRepair,
       detail:
         ap.run.divergentKeysAtEnd === 0
-          ? `every replica holds the same value for each of the ${o.keys} key${o.keys === 1 ? "" : "s"}`
+          ? o.keys === 1
+            ? "every replica holds the same value for the one key"
+            : `every replica holds the same value for each of the ${o.keys} keys`
           : `the replicas still disagree on ${ap.run.divergentKeysAtEnd} key${ap.run.divergentKeysAtEnd === 1 ? "" : "s"}`,
     });
 }
