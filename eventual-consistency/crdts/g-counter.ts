@@ -1,6 +1,6 @@
 /**
- * G-Counter, a grow-only counter (Shapiro et al. 2011, section 3.1.2 and Specification 6, "State-based increment-only
- * Counter (G-Counter)"; section 3.1.1 for the operation-based counter). DDIA ch. 5, "Custom
+ * G-Counter, a grow-only counter (Shapiro et al. 2011, section 3.1.2 and Specification 6,
+ * "State-based increment-only Counter (G-Counter)"; section 3.1.1 for the operation-based counter). DDIA ch. 5, "Custom
  * conflict resolution logic" (Automatic Conflict Resolution) names counters among the CRDTs.
  *
  * State-based payload: one count per replica, `{A: 2, B: 1}`. A replica increments only its own

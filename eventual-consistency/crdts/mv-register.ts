@@ -19,7 +19,7 @@
  *   let r = mvInitial();                          // no value
  *   r = mvAssign(r, "A", "red");                   // at replica A: overwrites what A has seen
  *   r = mvMerge(r, otherReplica);                  // keeps concurrent values side by side
- *   mvValues(r);                                   // ["blue", "red"] when two writes were concurrent
+ *   mvValues(r);                                   // ["blue", "red"]: two concurrent writes
  */
 
 import { type VectorClock, vcCompare, vcIncrement, vcMerge } from "../../shared/clocks.js";

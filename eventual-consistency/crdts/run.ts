@@ -4,10 +4,11 @@
  * Safety phase: `updates` updates arrive at random replicas at random moments during the first
  * UPDATES_WINDOW_MS, while the network loses and duplicates messages with the given
  * probabilities and reorders them through random latency. Liveness phase: the network heals (no
- * more loss or duplication), the replicas keep replicating until all their payloads are equal and
- * stay so for STABLE_MS (or LIMIT_MS passes), then stop, and the network drains. The run records every update (what, where,
- * its causal past) so the result can be judged against the type's specification without trusting
- * any replica.
+ * more loss or duplication); the replicas keep replicating until all their payloads are equal and
+ * stay so for STABLE_MS (or LIMIT_MS after the heal passes); then gossip stops, unacknowledged
+ * operations are sent until acknowledged, and the network drains. The run records every update
+ * (what, where, its causal past) so the result can be judged against the type's specification
+ * without trusting any replica.
  */
 
 import { Network } from "../../shared/network.js";
@@ -49,7 +50,7 @@ export interface CrdtRun {
   expected: string;
   /** Whether every replica shows the expected value. */
   correct: boolean;
-  /** Simulated ms from the last update until every payload was equal for good; undefined if never. */
+  /** Simulated ms from the last update until every payload was equal for good (else undefined). */
   convergedAfterMs: number | undefined;
   sent: number;
   dropped: number;

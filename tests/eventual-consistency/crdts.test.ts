@@ -42,7 +42,7 @@ import { Trace } from "../../shared/trace.js";
 const ALL: AnyCrdt[] = [gCounter, pnCounter, lwwRegister, mvRegister, orSet];
 const REPLICAS = ["A", "B", "C"];
 
-/** A step of an execution on three replicas: an update at one, or one replica syncing from another. */
+/** A step of an execution on three replicas: an update at one, or one syncing from another. */
 type Step =
   | { kind: "update"; at: number; seed: number }
   | { kind: "sync"; from: number; to: number };
