@@ -273,11 +273,13 @@ function interleave(
     const s = state[t] as (typeof state)[number];
     const op = txns[t]?.[s.next];
     if (result.status === "error") s.failed = true;
-    else if (op && (op.kind === "read" || op.kind === "readAll")) s.reads.push(result.rows);
+    else if (result.status === "ok" && op && (op.kind === "read" || op.kind === "readAll")) {
+      s.reads.push(result.rows);
+    }
   };
   let turn = 0;
   for (let guard = 0; guard < 10_000; guard++) {
-    const ready = state.map((s, t) => t).filter((t) => !state[t]?.done && !state[t]?.blocked);
+    const ready = state.map((_, t) => t).filter((t) => !state[t]?.done && !state[t]?.blocked);
     if (ready.length === 0) break;
     const t = ready[(choices[turn++ % choices.length] ?? 0) % ready.length] as number;
     const s = state[t] as (typeof state)[number];
