@@ -1,5 +1,5 @@
 /**
- * The four stores the consistency-models scenario compares on one workload, each built elsewhere
+ * The five stores the consistency-models scenario compares on one workload, each built elsewhere
  * in this folder and run here as it is:
  *
  * - `quorum`: ABD over majority quorums (shared/quorum, run by cap/run.ts): a write reads a
@@ -9,11 +9,19 @@
  *   apply after their lag, each read sent to a follower picked at random (lag/store.ts; DDIA ch. 5,
  *   "Problems with Replication Lag").
  * - `sticky-sessions`: the same store, each user reading from one follower chosen by a hash of the
- *   user id, failing over only to a replica that has reached what the user has already read
- *   (DDIA ch. 5, "Monotonic Reads").
- * - `lww`: any replica answers from its own state and replicates afterwards, concurrent writes
- *   resolved by last write wins on Lamport timestamps (cap/run.ts; DDIA ch. 5, "Last write wins").
- *   Each client talks to the replica beside it; no session state travels with a request.
+ *   user id, and only from a replica whose log has reached the farthest position of any replica
+ *   that user read from before, failing over to the next follower and last to the leader (DDIA
+ *   ch. 5, "Monotonic Reads").
+ * - `lww-any-replica`: any replica answers from its own state and replicates afterwards, concurrent
+ *   writes resolved by last write wins on Lamport timestamps (cap/lww-replica.ts; DDIA ch. 5,
+ *   "Last write wins"), each operation sent to a replica picked at random: no sessions
+ *   (lww-any-replica.ts).
+ * - `lww-own-replica`: the same replicas, each client talking to the one beside it (cap/run.ts's
+ *   AP store). Why that gives read-your-writes and monotonic reads: a replica's Lamport counter
+ *   is above every timestamp it has seen and its value of a key only moves to a higher
+ *   timestamp, so along program order and the reads-from edges into one client's reads (the order
+ *   in which the checker calls a value older) timestamps only grow, and a client that stays on
+ *   one replica never gets back a value with a lower one than it wrote or read there.
  *
  * Each store gets its topology's own latencies: the comparison is of what each history shows, not
  * of speed.
@@ -25,6 +33,7 @@ import { runApStore, runQuorumStore } from "../cap/run.js";
 import { runLagStore } from "../lag/store.js";
 import { REF } from "../refs.js";
 import type { ClientScript } from "../workload.js";
+import { runLwwAnyReplica } from "./lww-any-replica.js";
 
 export interface StoreRunOptions {
   seed: number;
@@ -130,14 +139,55 @@ export const STORES: readonly StoreUnderTest[] = [
       }).history,
   },
   {
-    name: "lww",
-    how: `${REPLICAS} replicas, each client talking to the one beside it, which answers from its own state and replicates afterwards; concurrent writes resolved by last write wins on Lamport timestamps.`,
+    name: "lww-any-replica",
+    how: `${REPLICAS} replicas, each answering from its own state and replicating afterwards, concurrent writes resolved by last write wins on Lamport timestamps; each operation goes to a replica picked at random, as behind a load balancer that keeps no session.`,
     ref: REF.lastWriteWins,
     claims: [
       {
         model: "linearizable",
         designed: false,
         because: "a replica answers before the others have the write",
+      },
+      {
+        model: "read-your-writes",
+        designed: false,
+        because: "a read may reach a replica the user's write has not reached",
+      },
+      {
+        model: "monotonic-reads",
+        designed: false,
+        because: "two reads may reach replicas that have seen different writes",
+      },
+    ],
+    run: (scripts, o) =>
+      runLwwAnyReplica(scripts, {
+        seed: o.seed,
+        replicas: REPLICAS,
+        latencyMs: SITE_LATENCY_MS,
+        loss: o.loss,
+      }),
+  },
+  {
+    name: "lww-own-replica",
+    how: "the same replicas, each client sending every operation to the replica beside it (the cap scenario's AP store).",
+    ref: REF.lastWriteWins,
+    claims: [
+      {
+        model: "linearizable",
+        designed: false,
+        because: "a replica answers before the others have the write",
+      },
+      {
+        model: "read-your-writes",
+        designed: true,
+        because:
+          "a client reads and writes at one replica, which stamps each write above every timestamp it has seen and only moves a key's value to a higher timestamp",
+      },
+      {
+        model: "monotonic-reads",
+        designed: true,
+        because:
+          "a client reads from one replica, whose value of a key only moves to a higher timestamp",
       },
     ],
     run: (scripts, o) =>

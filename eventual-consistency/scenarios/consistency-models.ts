@@ -57,7 +57,7 @@ const at = (op: { callTime: number }) => `at ${op.callTime} ms`;
 export const consistencyModels: Scenario<Options> = {
   name: "consistency-models",
   summary:
-    "classic histories drawn as timelines and classified (linearizable, sequential, causal, PRAM, session guarantees); then four stores run one workload and the checker classifies each history",
+    "classic histories drawn as timelines and classified (linearizable, sequential, causal, PRAM, session guarantees); then five stores run one workload and the checker classifies each history",
   options: [
     option("--clients <count>", "clients (users' sessions) running the workload", integer(1, 8), 3),
     option("--operations <count>", "operations per client", integer(1, 100), 10),
@@ -157,7 +157,7 @@ export function runStores(
   return { scripts, results };
 }
 
-/** Part 2: four stores, one workload, the matrix, the checker's sentences, and the checks. */
+/** Part 2: the stores, one workload, the matrix, the checker's sentences, and the checks. */
 export function storeHistories(
   trace: Trace,
   seed: number,
@@ -165,7 +165,9 @@ export function storeHistories(
   stores: readonly StoreUnderTest[] = STORES,
   checker: Classifier = classify,
 ): void {
-  trace.section("Four stores, one workload");
+  trace.section(
+    `${stores.length === 1 ? "One store" : `${numberWord(stores.length)} stores`}, one workload`,
+  );
   trace.note(
     `The workload (seed ${seed}): ${options.clients} client${options.clients === 1 ? "" : "s"}, each a user's session running ${options.operations} operation${options.operations === 1 ? "" : "s"} one at a time on ${options.keys} key${options.keys === 1 ? "" : "s"}, each operation a write with probability ${WRITE_RATIO} (every value written once) and each preceded by a pause of up to ${THINK_MS_MAX} ms. Every store runs these same scripts on its own simulated network, ${options.loss === 0 ? "losing no message" : `each message lost with probability ${options.loss}`}; a client retries what gets no answer, and an operation that never gets one is recorded with an unknown outcome (a write) or as failed (a read).`,
   );
@@ -216,6 +218,9 @@ function storeWitnesses(trace: Trace, r: StoreResult, options: Options): void {
       ].join("\n"),
     );
 }
+
+const numberWord = (n: number) =>
+  ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight"][n - 1] ?? String(n);
 
 const steps = (n: number) => `${n.toLocaleString("en")} step${n === 1 ? "" : "s"}`;
 
