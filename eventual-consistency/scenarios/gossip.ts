@@ -271,6 +271,10 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       rows.push(cells);
     }
   }
+  const stopping =
+    flags.stopAfter > 0
+      ? ` Rumor mongering is what stops: here a node pushes at most ${flags.stopAfter} time${flags.stopAfter === 1 ? "" : "s"}.`
+      : "";
   trace.table(
     "Rounds until every node that is up knows, and messages per node without faults",
     [
@@ -281,7 +285,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       "of which carry the update",
     ],
     rows,
-    "Messages are counted until the round every node that is up knew, or until the run stopped without that. Under pull and push-pull every node that is up sends one message per round whether or not anything is new, and a caller that lacks the update gets a second message back from a node that has it; under push a node that does not know the update sends nothing.",
+    `Messages are counted until the round every node that is up knew, or until the run stopped without that. Under pull and push-pull every node that is up sends one message per round whether or not anything is new, and a caller that lacks the update gets a second message back from a node that has it; under push a node that does not know the update sends nothing. The counts stop there, but anti-entropy does not: no node can tell that every other knows, so each keeps pushing or asking every round.${stopping}`,
   );
 
   // The papers' formulas next to the measured means, without faults.
