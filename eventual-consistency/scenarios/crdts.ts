@@ -302,7 +302,7 @@ export const crdts: Scenario<CrdtsOptions> = {
     const opRuns = runs.filter(({ run }) => run.mode === "op-based");
     trace.table(
       "What the operation-based delivery layer did",
-      ["CRDT", "operations sent again", "copies ignored as seen", "held back for causal order"],
+      ["CRDT", "copies sent again", "copies ignored as seen", "held back for causal order"],
       opRuns.map(({ crdt, run }) => [
         run.crdt,
         run.delivery.resent,
