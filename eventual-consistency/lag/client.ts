@@ -16,8 +16,8 @@
  *   (murmur3_32), and fails over to the next follower when that one does not answer within the
  *   timeout ("Monotonic Reads"). `failover` says what the next one must have: `naive`, anything;
  *   `position`, the position of the newest replica this user has read from (it answers Behind
- *   until it has caught up, and the leader comes last); `none` never fails over (a broken variant
- *   for the tests).
+ *   until it has caught up, and the leader comes last); `none` never fails over: a read its
+ *   follower does not answer within the timeout fails (a broken variant for the tests).
  * - `causal`: sticky, and the session tracks the causal dependencies of what it has seen (the
  *   position of each of its own writes and of each value it read, and the dependencies that value
  *   carries, per partition); every write carries them, and a read on a partition goes only to a
@@ -241,7 +241,12 @@ export class Client extends SimNode<LagMessage, Record<string, never>, Record<st
 
   private attempt(): void {
     const pending = this.pending as Pending;
-    if (pending.attempt >= MAX_ATTEMPTS) {
+    // Sticky routing that never fails over has nowhere else to ask: its read fails at the timeout.
+    const noFailover =
+      pending.read !== undefined &&
+      this.policy.kind === "sticky" &&
+      this.policy.failover === "none";
+    if (pending.attempt >= (noFailover ? 1 : MAX_ATTEMPTS)) {
       // Out of attempts: a write may or may not have happened; a read returned nothing.
       if (pending.write !== undefined) this.finish();
       else {

@@ -59,7 +59,7 @@ const read = (key: string, thinkMs: number): PlannedOperation => ({
 });
 
 /** Figure 5-5: the question, the answer 15 ms later, an observer reading both twice. */
-const STORY: ClientScript[] = [
+export const STORY: ClientScript[] = [
   { client: POONS, operations: [write(QUESTION, `${POONS}:0`, 0)] },
   { client: CAKE, operations: [read(QUESTION, 15), write(ANSWER, `${CAKE}:0`, 2)] },
   {
@@ -75,7 +75,7 @@ const byConversation = (key: string) => murmur3_32(key.split("/")[0] as string) 
 /** Partition 1's followers apply the log --lag-ms late; partition 2's a tenth of that. */
 const lagOf = (lagMs: number) => (partition: number) => (partition === 0 ? lagMs : lagMs / 10);
 
-interface Variant {
+export interface Variant {
   label: string;
   partitionOf: (key: string) => number;
   /** How the people who answer questions read and write, and how observers read. */
@@ -85,7 +85,7 @@ interface Variant {
 
 const STICKY: RoutingPolicy = { kind: "sticky", failover: "position" };
 
-const VARIANTS: Variant[] = [
+export const VARIANTS: Variant[] = [
   {
     label: "partitioned by message",
     partitionOf: byKey,
@@ -109,7 +109,7 @@ const VARIANTS: Variant[] = [
 const isObserver = (client: string) => client.startsWith("observer");
 const isAnswerer = (client: string) => client === CAKE || client.startsWith("answerer");
 
-function run(seed: number, scripts: ClientScript[], variant: Variant, options: Options) {
+export function run(seed: number, scripts: ClientScript[], variant: Variant, options: Options) {
   return runLagStore({
     seed,
     scripts,
@@ -135,7 +135,7 @@ const GAP_MS = 40;
  * The longer run: in conversation i, asker-i asks, answerer-i reads the question from the leader
  * and answers, and every observer reads the answer and then the question.
  */
-function conversations(count: number, observers: number): ClientScript[] {
+export function conversations(count: number, observers: number): ClientScript[] {
   const scripts: ClientScript[] = [];
   for (let i = 0; i < count; i++) {
     const c = `conversation-${i + 1}`;
