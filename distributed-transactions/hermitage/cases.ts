@@ -1,6 +1,6 @@
 /**
  * Martin Kleppmann's Hermitage test cases for PostgreSQL (github.com/ept/hermitage, postgres.md,
- * run by its author on PostgreSQL 9.3.5), as data: the steps of each test, each with its exact
+ * whose results were taken on PostgreSQL 9.3.5), as data: the steps of each test, each with its exact
  * SQL, the connection (T1, T2, T3) that sends it, the statement the simulated store runs, and
  * what Hermitage's comment says the step does at the level it was published for.
  *

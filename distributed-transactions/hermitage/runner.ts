@@ -11,7 +11,13 @@
  */
 
 import { assert } from "../../shared/assert.js";
-import { type IsolationLevel, type Result, type Statement, sqlOf } from "../store/statements.js";
+import {
+  type IsolationLevel,
+  LEVELS,
+  type Result,
+  type Statement,
+  sqlOf,
+} from "../store/statements.js";
 import { type Outcome, Store, type StoreOptions } from "../store/store.js";
 import {
   CASES,
@@ -169,4 +175,20 @@ export function runCase(
 /** Every Hermitage case at one level: the level's row of the isolation matrix. */
 export function runHermitage(level: IsolationLevel, options: StoreOptions = {}): CaseOutcome[] {
   return CASES.map((c) => runCase(c, level, options));
+}
+
+/**
+ * The isolation matrix as issue 12 asks for it: columns `level` and the ten anomalies, one row per
+ * level, cells `prevented` or `occurs`.
+ */
+export function isolationMatrix(options: StoreOptions = {}): {
+  columns: string[];
+  rows: string[][];
+} {
+  const columns = ["level", ...CASES.map((c) => c.id)];
+  const rows = LEVELS.map((level) => [
+    level,
+    ...runHermitage(level, options).map((outcome) => outcome.verdict),
+  ]);
+  return { columns, rows };
 }
