@@ -60,6 +60,11 @@ const fraction = (a: Answered): string =>
     ? "none invoked"
     : `${a.answered} / ${a.invoked} (${percent(a.answered / a.invoked)})`;
 
+const answeredText = (a: Answered): string =>
+  a.invoked === 0
+    ? "no operation invoked"
+    : `${a.answered} of ${a.invoked} answered (${percent(a.answered / a.invoked)})`;
+
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
 const latencyText = (run: StoreRun): string => {
@@ -203,7 +208,7 @@ export const cap: Scenario<Options> = {
       trace.note(
         `BROKEN on purpose (--break minority-quorum): ${cpOptions.quorum} of ${n} replicas is not a majority, so two quorums can miss each other, and the minority side can answer too.`,
       );
-    const cp = judge(runQuorumStore(scripts, cpOptions));
+    const cp = judge(runQuorumStore(scripts, { ...cpOptions, trace }));
     narrateSides(trace, "CP", cp.run, o.partitionMs);
 
     trace.section(
@@ -216,7 +221,7 @@ export const cap: Scenario<Options> = {
       `Each client talks only to the replica beside it, which answers at once from what it holds. A replica stamps each write it accepts with a Lamport timestamp (its counter + 1, its id) and sends it to every other replica once; ${apOptions.antiEntropyMs > 0 ? `every ${apOptions.antiEntropyMs} ms it also sends its whole state to every other replica (anti-entropy), and each keeps, per key, the value with the higher timestamp.` : "BROKEN on purpose (--break anti-entropy): no anti-entropy, so a write the partition (or the network) kept from a replica reaches it only if a later write to the key does."} Lamport timestamps rather than clocks: a write gets a higher timestamp than every write its replica already knew of, so LWW never discards a write in favour of an older one it had seen (the skewed clocks of the book's figure 8-3 can).`,
       { ref: REF.lastWriteWins },
     );
-    const ap = judge(runApStore(scripts, apOptions));
+    const ap = judge(runApStore(scripts, { ...apOptions, trace }));
     narrateSides(trace, "AP", ap.run, o.partitionMs);
 
     trace.section("Side by side", REF.cap);
@@ -343,7 +348,7 @@ function narrateSides(trace: Trace, name: string, run: StoreRun, partitionMs: nu
   const maj = answeredIn(run.history, run.sideOf, "majority", startMs, endMs);
   const min = answeredIn(run.history, run.sideOf, "minority", startMs, endMs);
   trace.note(
-    `${name}: of the operations invoked while the partition stood, the majority side's clients had ${fraction(maj)} answered, the minority side's ${fraction(min)}.`,
+    `${name}, operations invoked while the partition stood: on the majority side, ${answeredText(maj)}; on the minority side, ${answeredText(min)}.`,
     { level: "summary" },
   );
 }
@@ -352,7 +357,7 @@ function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): vo
   const partition = cp.run.partition;
   if (partition === undefined) {
     trace.note(
-      "No partition: both stores answered from both sides; the difference left is latency and staleness.",
+      "No partition in this run: the table compares the stores' latency, stale reads and lost writes on a whole network.",
     );
     return;
   }
@@ -384,11 +389,14 @@ function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): vo
     partition.startMs,
     partition.endMs,
   );
-  if (o.break !== "minority-quorum" && (cpMin.invoked > 0 || cpMaj.invoked > 0))
-    trace.note(
-      `"Consistent or available" is decided for the partitioned minority only: ${cpMaj.invoked > 0 ? `the CP store's majority side answered ${fraction(cpMaj)} of what it was asked during the partition${cpMaj.answered < cpMaj.invoked && o.loss > 0 ? " (the rest timed out because the network lost messages, not for want of a majority)" : ""}` : "the majority side asked the CP store nothing during the partition"}, while ${cpMin.invoked > 0 ? `its minority side answered ${cpMin.answered === 0 ? `none of its ${cpMin.invoked}` : `${cpMin.answered} of ${cpMin.invoked}, each only after the heal`} (an operation invoked during the partition cannot hear from a majority before the heal)` : "its minority side asked it nothing"}. The AP store answered ${fraction(apMaj)} on the majority side and ${fraction(apMin)} on the minority side${ap.stale + ap.lost.lost.length === 0 ? "; this time its replicas' disagreement showed in no stale read and no lost write." : `, and paid instead in ${ap.stale} stale read${ap.stale === 1 ? "" : "s"} and ${ap.lost.lost.length} lost write${ap.lost.lost.length === 1 ? "" : "s"}.`}`,
-      { level: "summary", ref: REF.cap },
-    );
+  const cpSide =
+    o.break === "minority-quorum"
+      ? `With quorums of ${cp.run.replicaIds.length >> 1}, fewer than a majority (broken), nothing stops the CP store's minority side from answering: during the partition, ${answeredText(cpMin)} there.`
+      : cpMin.invoked === 0
+        ? "No client on the minority side asked the CP store anything while the partition stood, so this run does not show it refusing."
+        : `"Consistent or available" is decided for the partitioned minority only: the CP store's minority side answered ${cpMin.answered === 0 ? `none of its ${cpMin.invoked} operations` : `${cpMin.answered} of its ${cpMin.invoked} operations, each only after the heal`} (invoked during the partition, an operation cannot hear from a majority before the heal), while its majority side ${cpMaj.invoked === 0 ? "asked it nothing" : `had ${answeredText(cpMaj)}${cpMaj.answered < cpMaj.invoked && o.loss > 0 ? ", the rest timed out because the network lost messages, not for want of a majority" : ""}`}.`;
+  const apSide = `The AP store, during the partition: on the majority side, ${answeredText(apMaj)}; on the minority side, ${answeredText(apMin)}${ap.stale + ap.lost.lost.length === 0 ? "; this time its replicas' disagreement showed in no stale read and no lost write over the whole run." : `; it paid instead, over the whole run, in ${ap.stale} stale read${ap.stale === 1 ? "" : "s"} and ${ap.lost.lost.length} lost write${ap.lost.lost.length === 1 ? "" : "s"}.`}`;
+  trace.note(`${cpSide} ${apSide}`, { level: "summary", ref: REF.cap });
   if (ap.lost.lost.length > 0)
     trace.note(
       `The AP store lost ${ap.lost.lost.length} acknowledged write${ap.lost.lost.length === 1 ? "" : "s"}: each was silently replaced by a write with a higher Lamport timestamp that had not begun after it was acknowledged${ap.lost.laterThanSurvivor.length > 0 ? `, ${ap.lost.laterThanSurvivor.length} of them begun after the surviving write had been acknowledged, which no linearizable store may do` : ""}.`,
