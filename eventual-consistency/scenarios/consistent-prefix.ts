@@ -213,8 +213,8 @@ export const consistentPrefix: Scenario<Options> = {
       });
     const explain = [
       `Each message is stored on the partition of its own key (murmur3_32 of the key modulo 2): the question on partition ${byKey(QUESTION) + 1}, the answer on partition ${byKey(ANSWER) + 1}. The partitions replicate independently: no order holds between them.`,
-      `Causally related writes on one partition: each message on the partition of its conversation (murmur3_32 of "${CONVERSATION}" modulo 2: partition ${byConversation(QUESTION) + 1}). One log orders the question before the answer, and a replica that has applied the answer has applied the question.`,
-      `Each message on the partition of its own key again, but ${CAKE}'s session tracks what it read, and her answer carries it: the question's partition and LSN. A reader that has seen the answer then reads the question's partition only from a replica that has applied that far (a follower behind it says so; the leader comes last).`,
+      `Causally related writes on one partition: each message on the partition of its conversation (murmur3_32 of "${CONVERSATION}" modulo 2: partition ${byConversation(QUESTION) + 1}). One log orders the two messages as its leader received them, and a replica that has applied one has applied everything before it.`,
+      `Each message on the partition of its own key again, but ${CAKE}'s session tracks what it read, and her answer carries it: the question's partition and LSN, if she saw the question. A reader that has seen the answer then reads the question's partition only from a replica that has applied that far (a follower behind it says so; the leader comes last).`,
     ];
     VARIANTS.forEach((variant, i) => {
       trace.section(

@@ -137,7 +137,7 @@ export const monotonicReads: Scenario<Options> = {
     const home = murmur3_32(READER) % 2;
     trace.section("Monotonic reads", REF.monotonicReads);
     trace.note(
-      `One leader, two followers, asynchronous replication: follower-1 applies the log ${lagMs(0, 0)} ms after receiving it, follower-2 ${lagMs(0, 1)} ms after; messages take 1 to ${LATENCY_MS_MAX} ms. ${WRITER} posts three comments to ${KEY}, 25 ms apart; ${READER} looks at the thread eight times, 10 ms apart. A request unanswered within ${TIMEOUT_MS} ms is sent to the next replica the routing allows.`,
+      `One leader, two followers, asynchronous replication: follower-1 applies the log ${lagMs(0, 0)} ms after receiving it, follower-2 ${lagMs(0, 1)} ms after; messages take 1 to ${LATENCY_MS_MAX} ms. ${WRITER} posts three comments to ${KEY}, pausing 25 ms after each; ${READER} looks at the thread eight times, pausing 10 ms after each look. A request unanswered within ${TIMEOUT_MS} ms is sent to the next replica the routing allows.`,
       { ref: REF.lag },
     );
     if (options.loss > 0 || options.duplicate > 0 || options.crash > 0)

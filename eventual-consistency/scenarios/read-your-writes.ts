@@ -117,7 +117,7 @@ export const readYourWrites: Scenario<Options> = {
     const lagMs = lagOfFollower(options.lagMs);
     trace.section("Reading your own writes", REF.readYourWrites);
     trace.note(
-      `One leader, two followers, asynchronous replication: the leader acknowledges a write as soon as it has appended it to its log, and ships the log to the followers, which apply it later: follower-1 ${lagMs(0, 0)} ms after receiving it, follower-2 ${lagMs(0, 1)} ms after. Network messages take ${1} to ${LATENCY_MS_MAX} ms. ${USER} edits ${KEY} three times and looks at it 5 ms after each edit.`,
+      `One leader, two followers, asynchronous replication: the leader acknowledges a write as soon as it has appended it to its log, and ships the log to the followers, which apply it later: follower-1 ${lagMs(0, 0)} ms after receiving it, follower-2 ${lagMs(0, 1)} ms after. Network messages take ${1} to ${LATENCY_MS_MAX} ms. ${USER} edits ${KEY} three times and looks at it 5 ms after each edit returns.`,
       { ref: REF.lag },
     );
     const faults = { loss: options.loss, duplicate: options.duplicate };
@@ -192,7 +192,7 @@ export const readYourWrites: Scenario<Options> = {
         "latency p99",
       ],
       rows,
-      "Missed the user's own write: of the reads that came after an acknowledged write of their user to the same key, those served by a replica that had not applied that write (judged from the replica's LSN). Users the checker convicts: sessions in which the consistency checker found a read-your-writes violation from the history alone. The first fix costs load on the leader, the second extra requests (a follower that is behind answers so) and the latency of asking again.",
+      "Missed the user's own write: of the reads that came after an acknowledged write of their user to the same key, those served by a replica that had not applied that write (judged from the replica's LSN). Users the checker convicts: sessions in which the consistency checker found a read-your-writes violation from the history alone. The first fix moves reads to the leader; the second may send a read again (a follower that is behind says so) and pay the latency of asking again.",
     );
     const window = options.recentMs;
     const bound = options.lagMs + 2 * LATENCY_MS_MAX;
@@ -235,7 +235,9 @@ function narrateVerdict(trace: Trace, run: LagStoreResult): void {
     });
   else
     trace.note(
-      `${missed === 0 ? "No read missed the user's own write" : `${plural(missed, "read")} missed the user's own write, yet`}, and the consistency checker finds no read-your-writes violation in this history.`,
+      missed === 0
+        ? "No read missed the user's own write, and the consistency checker finds no read-your-writes violation in this history."
+        : `${plural(missed, "read")} missed the user's own write, yet the consistency checker finds no read-your-writes violation in this history: it judges only what the values read show.`,
       { level: "summary", ref: REF.readYourWrites },
     );
 }
