@@ -178,7 +178,7 @@ export const cap: Scenario<Options> = {
         .map((s) => s.client);
     const minorityClients = sides("minority");
     trace.note(
-      `${n} replicas at ${n} sites, ${o.latencyMs} ms apart (one way, on average); ${o.clients} client${o.clients === 1 ? "" : "s"}, each beside one replica. Each client runs the same ${o.operations} operation${o.operations === 1 ? "" : "s"} against both stores (reads and writes of ${o.keys} register${o.keys === 1 ? "" : "s"}, every written value unique), pausing up to ${THINK_MS_MAX} ms between them.`,
+      `${n} replicas at ${n} sites, ${o.latencyMs} ms apart (one way, on average); ${o.clients === 1 ? "1 client, beside replica-1" : `${o.clients} clients, each beside one replica`}. Against both stores, each client runs the same ${o.operations} operation${o.operations === 1 ? "" : "s"} (reads and writes of ${o.keys} register${o.keys === 1 ? "" : "s"}, every written value unique), one at a time, pausing up to ${THINK_MS_MAX} ms before each.`,
       { level: "summary" },
     );
     trace.note(
@@ -301,7 +301,7 @@ export const cap: Scenario<Options> = {
       const failed = MODEL_NAMES.filter((m) => c.models[m] === false);
       const undecided = MODEL_NAMES.filter((m) => c.models[m] === null);
       trace.note(
-        `${name}: ${c.operations} operations. Holds: ${held.join(", ") || "none"}. Violated: ${failed.join(", ") || "none"}.${undecided.length > 0 ? ` Undecided within ${CHECK_STEPS.toLocaleString("en")} steps: ${undecided.join(", ")}.` : ""}`,
+        `${name}: ${c.operations} operation${c.operations === 1 ? "" : "s"}. Holds: ${held.join(", ") || "none"}. Violated: ${failed.join(", ") || "none"}.${undecided.length > 0 ? ` Undecided within ${CHECK_STEPS.toLocaleString("en")} steps: ${undecided.join(", ")}.` : ""}`,
         { level: "summary" },
       );
       const first = c.violations.find((v) => v.model === "linearizable") ?? c.violations[0];
@@ -394,8 +394,8 @@ function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): vo
       ? `With quorums of ${cp.run.replicaIds.length >> 1}, fewer than a majority (broken), nothing stops the CP store's minority side from answering: during the partition, ${answeredText(cpMin)} there.`
       : cpMin.invoked === 0
         ? "No client on the minority side asked the CP store anything while the partition stood, so this run does not show it refusing."
-        : `"Consistent or available" is decided for the partitioned minority only: the CP store's minority side answered ${cpMin.answered === 0 ? `none of its ${cpMin.invoked} operations` : `${cpMin.answered} of its ${cpMin.invoked} operations, each only after the heal`} (invoked during the partition, an operation cannot hear from a majority before the heal), while its majority side ${cpMaj.invoked === 0 ? "asked it nothing" : `had ${answeredText(cpMaj)}${cpMaj.answered < cpMaj.invoked && o.loss > 0 ? ", the rest timed out because the network lost messages, not for want of a majority" : ""}`}.`;
-  const apSide = `The AP store, during the partition: on the majority side, ${answeredText(apMaj)}; on the minority side, ${answeredText(apMin)}${ap.stale + ap.lost.lost.length === 0 ? "; this time its replicas' disagreement showed in no stale read and no lost write over the whole run." : `; it paid instead, over the whole run, in ${ap.stale} stale read${ap.stale === 1 ? "" : "s"} and ${ap.lost.lost.length} lost write${ap.lost.lost.length === 1 ? "" : "s"}.`}`;
+        : `"Consistent or available" is decided for the partitioned minority only: the CP store's minority side answered ${cpMin.answered === 0 ? `none of its ${cpMin.invoked} operations` : `${cpMin.answered} of its ${cpMin.invoked} operations, each only after the heal`} (invoked during the partition, an operation cannot hear from a majority before the heal), while its majority side ${cpMaj.invoked === 0 ? "asked it nothing" : `had ${answeredText(cpMaj)}${cpMaj.answered < cpMaj.invoked && o.loss > 0 ? `, ${cpMaj.answered === 0 ? "all" : "the rest"} timed out because the network lost messages, not for want of a majority` : ""}`}.`;
+  const apSide = `The AP store, during the partition: on the majority side, ${answeredText(apMaj)}; on the minority side, ${answeredText(apMin)}${ap.stale + ap.lost.lost.length === 0 ? "; over the whole run it returned no stale read and lost no write." : `; over the whole run it returned ${ap.stale} stale read${ap.stale === 1 ? "" : "s"} and lost ${ap.lost.lost.length} write${ap.lost.lost.length === 1 ? "" : "s"}.`}`;
   trace.note(`${cpSide} ${apSide}`, { level: "summary", ref: REF.cap });
   if (ap.lost.lost.length > 0)
     trace.note(
@@ -470,9 +470,8 @@ function checks(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
   });
 
   const converged = "AP: the replicas converged once the network was whole and quiet";
-  const acked = ap.run.history.filter((op) => op.f === "write" && op.outcome === "ok").length;
-  if (acked === 0)
-    trace.notExercised(converged, "no write was acknowledged: every replica still holds nil", {
+  if ([...ap.run.finalValues.values()].every((v) => v === null))
+    trace.notExercised(converged, "no replica ever took a write: they all hold nil", {
       ref: REF.readRepair,
     });
   else
