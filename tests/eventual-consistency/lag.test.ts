@@ -11,6 +11,7 @@ import { type LagStoreOptions, runLagStore } from "../../eventual-consistency/la
 import { eventualConsistency } from "../../eventual-consistency/main.js";
 import {
   conversations,
+  FOLLOW_UP_STORY,
   run as runConversation,
   STORY,
   VARIANTS,
@@ -254,6 +255,36 @@ describe("each session guarantee is violated without its fix and never with it, 
     // routing without them) is partitioning by message again, and is caught.
     const ignored = { ...withDependencies, observer: byMessage.observer };
     expect(violating(ignored, 0)).toBeGreaterThan(10);
+  });
+
+  it("consistent prefix with one writer: monotonic writes is violated partitioned by message, never by conversation or with dependencies", () => {
+    // Mr Poons writes the question (partition 1, 100 ms lag) and then a follow-up (partition 2,
+    // 10 ms); the observer reads the follow-up at about 40 ms, when partition 2's followers have
+    // applied it (by about 40 ms at the latest) and partition 1's cannot have the question (not
+    // before 100 ms): so nearly every seed shows it, the rest only where the follow-up is not yet
+    // applied when read.
+    const violating = (variant: (typeof VARIANTS)[number], loss: number) =>
+      SEEDS.filter((seed) => {
+        const r = runConversation(seed, FOLLOW_UP_STORY, variant, {
+          conversations: 1,
+          observers: 1,
+          lagMs: 100,
+          loss,
+          duplicate: loss,
+        });
+        return classify(r.history).models["monotonic-writes"] === false;
+      }).length;
+    const [byMessage, byConversation, withDependencies] = VARIANTS as [
+      (typeof VARIANTS)[number],
+      (typeof VARIANTS)[number],
+      (typeof VARIANTS)[number],
+    ];
+    expect(violating(byMessage, 0)).toBeGreaterThan(100);
+    expect(violating(byConversation, 0)).toBe(0);
+    expect(violating(withDependencies, 0)).toBe(0);
+    expect(violating(withDependencies, 0.1)).toBe(0);
+    // Broken on purpose: the follow-up carries no dependency (writers without them).
+    expect(violating({ ...withDependencies, writer: byMessage.writer }, 0)).toBeGreaterThan(100);
   });
 
   it("consistent prefix: the book's story is exactly a writes-follow-reads (and causal) violation", () => {
