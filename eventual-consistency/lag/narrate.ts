@@ -69,7 +69,10 @@ export function narrateOperations(
         ? [`${plural(r.timeouts, "request")} unanswered within ${TIMEOUT_MS} ms`]
         : []),
     ];
-    const before = detours.length === 0 ? "" : ` (after ${detours.join(" and ")})`;
+    const before =
+      detours.length === 0
+        ? ""
+        : ` (answered at ${t(r.op.returnTime)}, after ${detours.join(" and ")})`;
     const from = r.replica === "leader" ? "the leader" : r.replica;
     events.push({
       atMs: r.op.callTime,
