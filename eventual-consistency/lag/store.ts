@@ -5,7 +5,7 @@
  * Lag"). `runLagStore` runs the scripts to completion and returns the clients' history for the
  * consistency checker, with what each read saw and what the routing cost.
  *
- * Other scenarios of this folder (consistency-models) call it with a register workload from
+ * Other scenarios of this folder (consistency-models) can call it with a register workload from
  * workload.ts: a single partition, the policy they want, and the history comes back.
  */
 

@@ -130,7 +130,7 @@ export const readYourWrites: Scenario<Options> = {
       runLagStore({ seed, scripts: STORY, routing: policy, followers: 2, lagMs, ...faults });
     const explain = [
       "Every read goes to a follower chosen at random.",
-      `First fix: for ${options.recentMs} ms after the user's last write, every read goes to the leader; later reads go to any follower (the book's "for one minute after the last update, make all reads from the leader").`,
+      `First fix: for ${options.recentMs} ms after the user last sent a write, every read goes to the leader; later reads go to any follower (the book's "for one minute after the last update, make all reads from the leader").`,
       `Second fix: the client remembers the LSN of its last write and asks for a replica that has applied the log at least that far; a follower that has not answers that it is behind, and the client asks the other, then the leader (the book's "the client can remember the timestamp of its most recent write", a log sequence number here).`,
     ];
     kinds.forEach(({ label, policy }, i) => {
