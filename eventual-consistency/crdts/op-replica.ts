@@ -74,6 +74,14 @@ export class OpReplica<U, P, O, V> extends SimNode<CrdtMessage, null, null> {
     return null;
   }
 
+  /** How many operations (this replica's own included) have been applied here. */
+  get appliedCount(): number {
+    return this.applied.size;
+  }
+
+  /** Simulated ms at which this replica last applied an operation (-1: none yet). */
+  lastAppliedMs = -1;
+
   /** Operations some peer has not acknowledged yet, and operations held back here. */
   get pending(): { unacknowledged: number; held: number } {
     return { unacknowledged: this.outgoing.size, held: this.held.length };
@@ -172,6 +180,7 @@ export class OpReplica<U, P, O, V> extends SimNode<CrdtMessage, null, null> {
   private apply(msg: OpMessage): void {
     this.state = this.type.effect(this.state, msg.op as O);
     this.applied.add(opKey(msg.id));
+    this.lastAppliedMs = this.sim.now;
     this.context = vcMerge(vcMerge(this.context, msg.deps), {
       [msg.id.origin]: Math.max(this.context[msg.id.origin] ?? 0, msg.id.seq),
     });

@@ -37,6 +37,12 @@ export interface CrdtRunOptions {
   updates: number;
   loss: number;
   duplicate: number;
+  /**
+   * For tests only: judge an op-based run converged as soon as the payloads are equal, as this
+   * run once did. Wrong: a counter's payload is one integer, and replicas that applied different
+   * operations can hold equal integers ({+1, -1} and {} both give 0) for a while.
+   */
+  payloadsOnly?: boolean;
 }
 
 export interface CrdtRun {
@@ -50,8 +56,15 @@ export interface CrdtRun {
   expected: string;
   /** Whether every replica shows the expected value. */
   correct: boolean;
-  /** Simulated ms from the last update until every payload was equal for good (else undefined). */
+  /**
+   * Simulated ms from the last update until every replica reflected every update, for good:
+   * state-based, every payload equal (each then holds the least upper bound of all updates) and
+   * still equal STABLE_MS later; op-based, every operation applied at every replica (and the
+   * payloads equal). Undefined if that did not happen within LIMIT_MS of the heal.
+   */
   convergedAfterMs: number | undefined;
+  /** Op-based: simulated ms from the last update until the last operation was applied anywhere. */
+  deliveredAfterMs: number | undefined;
   sent: number;
   dropped: number;
   duplicated: number;
@@ -145,14 +158,19 @@ export function runCrdt(
     net.duplicate = 0;
   });
 
-  // Converged: every payload equal, and still equal STABLE_MS later. A CRDT's payloads, once
-  // equal, stay equal (a late payload or operation is already included); a merge that is not
-  // idempotent changes them again at the next gossip round, so it is not taken for converged.
+  // Converged: every replica reflects every update, and still does STABLE_MS later. State-based,
+  // equal payloads suffice: each payload includes its own replica's updates, so payloads that are
+  // all equal each include every update, and stay equal (a late payload is already included); a
+  // merge that is not idempotent changes them again at the next gossip round, so the broken
+  // counter is not taken for converged. Op-based, equal payloads do not suffice (replicas that
+  // applied {+1, -1} and {} both hold 0), so every replica must also have applied every operation.
+  const reflectsAll = (r: (typeof replicas)[number]) =>
+    !(r instanceof OpReplica) || options.payloadsOnly === true || r.appliedCount === history.length;
   let convergedAtMs: number | undefined;
   let equalSinceMs: number | undefined;
   const watch = () => {
     const first = canonical(replicas[0] as (typeof replicas)[number]);
-    if (!replicas.every((r) => canonical(r) === first)) equalSinceMs = undefined;
+    if (!replicas.every((r) => canonical(r) === first && reflectsAll(r))) equalSinceMs = undefined;
     else if (equalSinceMs === undefined) equalSinceMs = sim.now;
     if (equalSinceMs !== undefined && sim.now - equalSinceMs >= STABLE_MS)
       convergedAtMs = equalSinceMs;
@@ -186,6 +204,11 @@ export function runCrdt(
     expected,
     correct: values.every((v) => v === expected),
     convergedAfterMs: convergedAtMs === undefined ? undefined : convergedAtMs - lastUpdateMs,
+    deliveredAfterMs:
+      mode === "op-based" && history.length > 0
+        ? Math.max(...replicas.map((r) => (r instanceof OpReplica ? r.lastAppliedMs : -1))) -
+          lastUpdateMs
+        : undefined,
     sent: net.stats.sent,
     dropped: net.stats.dropped.loss,
     duplicated: net.stats.duplicated,

@@ -192,9 +192,11 @@ function deliveryTable(trace: Trace): void {
 }
 
 const formatMs = (run: CrdtRun): string =>
-  run.convergedAfterMs === undefined
-    ? `not within ${LIMIT_MS / 1000} s of the heal`
-    : `${run.convergedAfterMs.toFixed(0)} ms`;
+  run.history.length === 0
+    ? "no update made"
+    : run.convergedAfterMs === undefined
+      ? `not within ${LIMIT_MS / 1000} s of the heal`
+      : `${run.convergedAfterMs.toFixed(0)} ms`;
 
 const VALUE_CHARS_MAX = 60;
 const clip = (text: string): string =>
@@ -287,7 +289,7 @@ export const crdts: Scenario<CrdtsOptions> = {
       REF.automaticResolution,
     );
     trace.note(
-      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and one that is not lost is delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, their payloads are all equal and stay so for ${STABLE_MS} ms (giving up ${LIMIT_MS / 1000} s after the heal). Then gossip stops, operations not yet acknowledged are sent until they are, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
+      `Each run makes ${options.updates} updates at random replicas during the first ${UPDATES_WINDOW_MS} ms, while each message is lost with probability ${options.loss} and one that is not lost is delivered twice with probability ${options.duplicate}, with latencies from 1 to 10 ms (so a message can overtake an earlier one). At ${UPDATES_WINDOW_MS} ms the network heals. The replicas replicate until, after the last update, every replica reflects every update and still does ${STABLE_MS} ms later (giving up ${LIMIT_MS / 1000} s after the heal): state-based, their payloads are all equal; op-based, every replica has applied every operation (equal payloads alone would not do: a counter's payload is one number, and {+1, -1} and {} both give 0). Then gossip stops, operations not yet acknowledged are sent until they are, and the network drains. Each result is checked against the value the recorded updates give, not against any replica.`,
       { level: "summary" },
     );
     const runs = CRDTS.flatMap((crdt) =>
@@ -297,7 +299,7 @@ export const crdts: Scenario<CrdtsOptions> = {
       "One run per CRDT and mode, at the same seed",
       COLUMNS,
       runs.map(({ run }) => row(run, options.replicas)),
-      `time to converge: from the last update until every payload was equal, to stay so (looked at every ${WATCH_MS} ms). messages: payloads for state-based; operations, copies sent again and acknowledgements for op-based.`,
+      `time to converge: from the last update until every replica reflected every update, for good (state-based: every payload equal; op-based: every operation applied everywhere), looked at every ${WATCH_MS} ms. messages: payloads for state-based; operations, copies sent again and acknowledgements for op-based.`,
     );
     const opRuns = runs.filter(({ run }) => run.mode === "op-based");
     trace.table(

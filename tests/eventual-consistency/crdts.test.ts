@@ -416,6 +416,27 @@ describe("replicated on the simulated network with loss, duplication and reorder
     expect(smallest.equal && smallest.correct).toBe(false);
     expect(smallest.expected).toBe("1");
   });
+  it("op-based, time to converge is not before the last operation was applied everywhere", () => {
+    // Equal payloads are not convergence for an op-based counter: its payload is one integer, and
+    // a replica that applied {+1, -1} holds what one that applied neither holds. The run must
+    // wait until every replica has applied every operation. Shown to fail on the criterion the
+    // run once used (payloads equal, to stay so for two gossip rounds): on some seed it reports
+    // convergence while an operation is still to be applied (seed 134 here: at 0 ms after the
+    // last update, while the last operation was applied some 170 ms later; found by a probe that
+    // logged every application, then checked by replaying that seed).
+    const early = (payloadsOnly: boolean): number[] => {
+      const seeds: number[] = [];
+      for (let seed = 121; seed <= 140; seed++) {
+        const options = { seed, replicas: 3, updates: 24, loss: 0.5, duplicate: 0.2, payloadsOnly };
+        const run = runCrdt(pnCounter, "op-based", options, Trace.silent());
+        const converged = run.convergedAfterMs ?? Number.POSITIVE_INFINITY;
+        if (converged < (run.deliveredAfterMs ?? 0)) seeds.push(seed);
+      }
+      return seeds;
+    };
+    expect(early(false)).toEqual([]);
+    expect(early(true)).toContain(134);
+  });
   it("the OR-Set without causal delivery diverges or ends wrong on some seed", () => {
     const noCausal: AnyCrdt = { ...orSet, opBased: { ...orSet.opBased, causal: false } };
     let caught = 0;
