@@ -107,10 +107,10 @@ export const cap: Scenario<Options> = {
     option(
       "--clients <count>",
       "clients, client i beside replica i mod n (the minority side's replicas are the last)",
-      integer(1, 20),
+      integer(1, 10),
       5,
     ),
-    option("--operations <count>", "reads and writes per client", integer(1, 100), 20),
+    option("--operations <count>", "reads and writes per client", integer(1, 50), 20),
     option("--keys <count>", "registers the clients read and write", integer(1, 10), 2),
     option(
       "--partition-ms <ms>",
