@@ -12,8 +12,15 @@
  * - push-pull: a `PushPull` with its digest and its update (if any), every round; the peer keeps
  *              the update if it is newer and answers with a `PullReply` if its own is newer.
  *
+ * Rounds are synchronous, as in the papers (Karp et al.'s "round", Demers et al.'s "cycle"): a
+ * node answers a pull with what it held when its own round began, never with an update it heard
+ * earlier in the same round, so the update moves at most one hop per round and the rounds count
+ * what the papers count. (A real node answers with what it has; a message that arrives after
+ * another can then carry the update two hops in one round.)
+ *
  * State: durable, the newest update it knows (a real node writes cluster state to disk);
- * volatile, how many times it has pushed, for rumor mongering.
+ * volatile, how many times it has pushed, for rumor mongering, and the update it held when its
+ * current round began.
  *
  * Rumor mongering (`stopAfterPushes` > 0): a node stops pushing the update once it has pushed
  * it that many times, whether or not its peers already knew. Demers et al. call removal that
@@ -64,6 +71,11 @@ export interface GossipNodeConfig {
    * calls the next node on a ring, so the update moves one hop per round.
    */
   peerChoice: "random" | "successor";
+  /**
+   * `round-start` is the protocol as the papers model it. `latest` is a variant for the tests:
+   * a node answers pulls with whatever it holds, so an update can move two hops in one round.
+   */
+  answerWith?: "round-start" | "latest";
   cost: GossipCost;
 }
 
@@ -80,6 +92,8 @@ interface Durable {
 
 interface Volatile {
   pushes: number;
+  /** The update this node held when its current round began: what it answers pulls with. */
+  roundUpdate: Update | null;
 }
 
 export class GossipNode extends SimNode<GossipMessage, Durable, Volatile> {
@@ -93,7 +107,7 @@ export class GossipNode extends SimNode<GossipMessage, Durable, Volatile> {
   }
 
   protected initialVolatile(): Volatile {
-    return { pushes: 0 };
+    return { pushes: 0, roundUpdate: null };
   }
 
   protected override onStart(): void {
@@ -115,6 +129,7 @@ export class GossipNode extends SimNode<GossipMessage, Durable, Volatile> {
     this.setTimer("round", this.config.roundMs);
     const peer = this.choosePeer();
     const update = this.durable.update;
+    this.volatile.roundUpdate = update;
     switch (this.config.mode) {
       case "push":
         if (update !== null && this.stillPushing()) {
@@ -170,8 +185,10 @@ export class GossipNode extends SimNode<GossipMessage, Durable, Volatile> {
     return limit === 0 || this.volatile.pushes < limit;
   }
 
+  /** Answers from the update held when this round began (see the comment at the top). */
   private answerPull(from: string, askerVersion: number): void {
-    const update = this.durable.update;
+    const update =
+      this.config.answerWith === "latest" ? this.durable.update : this.volatile.roundUpdate;
     if (update !== null && update.version > askerVersion)
       this.emit(from, { type: "PullReply", update });
   }

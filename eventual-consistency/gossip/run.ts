@@ -5,8 +5,8 @@
  *
  * Rounds are synchronous, as in the papers' model: every node's round timer fires at the same
  * instant, and latency (1 to 10 ms) is far below the round (100 ms), so every message of round r
- * (a pull's reply included) arrives within round r, and a node that learns in round r passes
- * the update on from round r + 1.
+ * (a pull's reply included) arrives within round r; and a node that learns in round r passes
+ * the update on from round r + 1, since it answers pulls with what it held when round r began.
  */
 
 import { Network } from "../../shared/network.js";
@@ -37,6 +37,8 @@ export interface GossipOptions {
   stopAfterPushes: number;
   /** Broken variant for the tests: each node always calls its successor on a ring. */
   peerChoice?: "random" | "successor";
+  /** Variant for the tests: answer pulls with the latest update, not the round's first. */
+  answerWith?: "round-start" | "latest";
   roundLimit?: number;
 }
 
@@ -105,6 +107,7 @@ export function runGossip(trace: Trace, options: GossipOptions): GossipRun {
         roundMs: ROUND_MS,
         stopAfterPushes: options.stopAfterPushes,
         peerChoice: options.peerChoice ?? "random",
+        answerWith: options.answerWith ?? "round-start",
         cost,
       }),
     ),

@@ -158,6 +158,39 @@ describe("rounds against log N", () => {
   });
 });
 
+describe("rounds are synchronous, as in the papers", () => {
+  /** Nodes that heard the update from a node that had itself heard it in the same round. */
+  function twoHopsInOneRound(options: GossipOptions): number {
+    const run = runGossip(Trace.silent(), options);
+    const roundOf = new Map<string, number>([[run.origin, 0]]);
+    for (const r of run.rounds) for (const l of r.learned) roundOf.set(l.id, r.round);
+    let count = 0;
+    for (const r of run.rounds)
+      for (const l of r.learned) if (roundOf.get(l.from) === r.round) count++;
+    return count;
+  }
+  const base = { nodes: 300, loss: 0, crash: 0, partitionRounds: 0, stopAfterPushes: 0 };
+
+  it("an update moves at most one hop per round under pull and push-pull (a node answers with what it held when the round began)", () => {
+    // Karp et al.'s rounds and Demers et al.'s cycles exchange what each node held at the start;
+    // the papers' log3 N and p(i+1) = p(i)^2 count those rounds.
+    for (const mode of ["pull", "push-pull"] as const)
+      for (let seed = 1; seed <= 5; seed++)
+        expect(twoHopsInOneRound({ ...base, seed, mode }), `${mode}, seed ${seed}`).toBe(0);
+  });
+
+  it("the variant that answers with the latest update carries it two hops in one round", () => {
+    // A request that arrives after its recipient heard the update from a reply (or, under
+    // push-pull, a push) earlier in the same round gets it: the rounds undercount the papers'.
+    for (const mode of ["pull", "push-pull"] as const) {
+      let total = 0;
+      for (let seed = 1; seed <= 5; seed++)
+        total += twoHopsInOneRound({ ...base, seed, mode, answerWith: "latest" });
+      expect(total, mode).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe("rumor mongering (stop after k pushes) leaves a residue", () => {
   it("stopping after 2 pushes leaves about 20% of 1,000 nodes uninformed, as s = e^(-2(1 - s)) predicts", () => {
     // Worked by hand: each node that hears the update pushes it exactly twice, so (1 - s)N nodes
