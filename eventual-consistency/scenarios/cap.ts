@@ -1,6 +1,7 @@
 /**
  * CAP, measured (DDIA ch. 9, "The CAP theorem" and "Linearizability and network delays"): one
- * register workload and one partition plan, run against two stores on the same five sites.
+ * register workload and one partition plan, run against two stores on the same sites (five by
+ * default, one replica each).
  *
  * - CP: a linearizable register from majority quorums, ABD (shared/quorum/abd-*.ts), as the book
  *   describes under "Linearizability and quorums". A client cut off from a majority cannot finish
@@ -50,8 +51,9 @@ const PARTITION_START_MS = 100;
 /** Think time between a client's operations: up to 60 ms, so operations spread over the partition. */
 const THINK_MS_MAX = 60;
 /**
- * The checkers' step budget per model and key. The default run's histories take a few thousand
- * steps; a history the search cannot decide within it is reported as undecided, never guessed.
+ * The checkers' step budget: in all, for the linearizability check; per model, for the
+ * classifier. The default run's CP history takes 228 steps of the linearizability search; a
+ * history a search cannot decide within the budget is reported as undecided, never guessed.
  */
 const CHECK_STEPS = 200_000;
 
@@ -75,7 +77,7 @@ const latencyText = (run: StoreRun): string => {
 const modelsText = (c: Classification | undefined): string => {
   if (c === undefined) return "not judged";
   const undecided = MODEL_NAMES.filter((m) => c.models[m] === null);
-  return `${c.strongest ?? "none of the four memory models"}${undecided.length > 0 ? ` (undecided: ${undecided.join(", ")})` : ""}`;
+  return `${c.strongest ?? "none of the four memory models shown to hold"}${undecided.length > 0 ? ` (undecided: ${undecided.join(", ")})` : ""}`;
 };
 
 const place = (op: CheckedOp) => `${op.process} at ${op.callTime.toFixed(1)} ms`;
