@@ -227,7 +227,7 @@ export const monotonicReads: Scenario<Options> = {
         "latency p99",
       ],
       rows,
-      `From a replica behind an earlier one: reads served by a replica that had applied less of the log than one the same user had read from before (judged from the replicas' LSNs; the value read is older only if the key changed in between). Users the checker convicts: sessions in which the consistency checker found a monotonic-reads violation from the history alone.${crashes === undefined ? "" : ` Crashes: ${crashes}`}`,
+      `From a replica behind an earlier one: reads served by a replica that had applied less of the log than one the same user had read from before (judged from the replicas' LSNs; the value read is older only if its key was written between the two positions). Users the checker convicts: sessions in which the consistency checker found a monotonic-reads violation from the history alone.${crashes === undefined ? "" : ` Crashes: ${crashes}`}`,
     );
     const noLoss = options.loss === 0;
     runs.forEach(({ label, result, verdict }, i) => {
