@@ -248,8 +248,12 @@ export class Ssi {
     me.prepared = true;
   }
 
-  /** ReleasePredicateLocks, at commit or rollback; `nextXid` gives finishedBefore. */
-  release(me: Sxact, isCommit: boolean, nextXid: number): void {
+  /**
+   * ReleasePredicateLocks, at commit or rollback; `nextXid` gives finishedBefore, and
+   * `globalXmin` is the oldest snapshot xmin a running serializable transaction has or can still
+   * take (PostgreSQL's SxactGlobalXmin), or null when none runs.
+   */
+  release(me: Sxact, isCommit: boolean, nextXid: number, globalXmin: number | null): void {
     me.finishedBefore = nextXid;
     if (isCommit) {
       me.committed = true;
@@ -282,23 +286,32 @@ export class Ssi {
         reader.outConflicts.delete(me);
       }
     }
-    if (!isCommit) this.dropLocks(me);
-    this.clearOld();
+    if (!isCommit) this.forget(me);
+    this.clearOld(globalXmin);
   }
 
   /**
-   * Once no serializable transaction is running, nothing that finished can matter to a later one
-   * (every later snapshot sees them all), so their locks and conflicts go (PostgreSQL clears them
-   * through SxactGlobalXmin, earlier and in more cases).
+   * ClearOldPredicateLocks: a transaction that finished before every running serializable
+   * transaction took its snapshot can no longer be concurrent with any of them, so its SIREAD locks,
+   * its conflicts and its record go. (PostgreSQL also clears part of what a transaction holds
+   * earlier, once no read-write serializable transaction runs; that is left out.)
    */
-  private clearOld(): void {
-    for (const sxact of this.all) if (!sxact.committed && !sxact.rolledBack) return;
-    for (const sxact of this.all) {
-      this.dropLocks(sxact);
-      sxact.inConflicts.clear();
-      sxact.outConflicts.clear();
+  private clearOld(globalXmin: number | null): void {
+    for (const sxact of [...this.all]) {
+      const finished = sxact.committed || sxact.rolledBack;
+      if (finished && (globalXmin === null || sxact.finishedBefore <= globalXmin)) {
+        this.forget(sxact);
+      }
     }
-    this.all.clear();
+  }
+
+  private forget(sxact: Sxact): void {
+    this.dropLocks(sxact);
+    for (const writer of sxact.outConflicts) writer.inConflicts.delete(sxact);
+    for (const reader of sxact.inConflicts) reader.outConflicts.delete(sxact);
+    sxact.inConflicts.clear();
+    sxact.outConflicts.clear();
+    this.all.delete(sxact);
   }
 
   private dropLocks(sxact: Sxact): void {
@@ -308,6 +321,11 @@ export class Ssi {
       if (holders?.size === 0) this.sireadLocks.delete(target);
     }
     sxact.locks.clear();
+  }
+
+  /** How many serializable transactions are tracked, running or finished and not yet released. */
+  tracked(): number {
+    return this.all.size;
   }
 
   /** For tests and narration: the rw-conflicts recorded now, as `reader -> writer`. */
