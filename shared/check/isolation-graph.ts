@@ -17,6 +17,8 @@
 export const WW = 1;
 export const WR = 2;
 export const RW = 4;
+/** An edge known to be ww or rw, not which (see `linkUncertain`). */
+export const WW_OR_RW = 8;
 export type EdgeType = "ww" | "wr" | "rw";
 export const EDGE_BITS: Record<EdgeType, number> = { ww: WW, wr: WR, rw: RW };
 
@@ -46,6 +48,13 @@ export class DependencyGraph {
     if ((bits & bit) !== 0) return false;
     edges.set(to, bits | bit);
     return true;
+  }
+
+  /** An edge of a type not known (ww or rw): it counts only for whether there is a cycle at all. */
+  linkUncertain(from: number, to: number): void {
+    if (from === to) return;
+    const edges = this.out[from] as Map<number, number>;
+    edges.set(to, (edges.get(to) ?? 0) | WW_OR_RW);
   }
 
   types(from: number, to: number): number {
@@ -149,12 +158,15 @@ function componentSizes(component: Int32Array): Map<number, number> {
  *   walk with no two rw edges in a row, and cutting a closed walk at a repeated transaction leaves
  *   a piece that keeps that property, so a simple cycle of the kind (or a G0 or G1c one) exists.
  * - `any`: any cycle at all (G0, G1c, G-single, G-nonadjacent or G2-item).
+ * - `anyUncertain`: any cycle once edges of unknown type (ww or rw) count too: every cycle,
+ *   whatever the types, rules out repeatable read and serializability.
  */
 export interface CycleExistence {
   ww: boolean;
   wwWr: boolean;
   snapshot: boolean;
   any: boolean;
+  anyUncertain: boolean;
 }
 
 export function cycleExists(graph: DependencyGraph): CycleExistence {
@@ -170,6 +182,7 @@ export function cycleExists(graph: DependencyGraph): CycleExistence {
         break;
       }
   const any = nontrivial(componentsOf(graph, WW | WR | RW));
+  const anyUncertain = nontrivial(componentsOf(graph, WW | WR | RW | WW_OR_RW));
   // Pairs (v, s): vertex 2v + s.
   const paired = components(2 * graph.size, (p, visit) => {
     const v = p >> 1;
@@ -183,7 +196,7 @@ export function cycleExists(graph: DependencyGraph): CycleExistence {
   let snapshot = false;
   for (let v = 0; v < graph.size && !snapshot; v++)
     if (((sizes.get(paired[2 * v + 1] as number) ?? 0) as number) > 1) snapshot = true;
-  return { ww, wwWr, snapshot: snapshot || ww || wwWr, any };
+  return { ww, wwWr, snapshot: snapshot || ww || wwWr, any, anyUncertain };
 }
 
 /**
@@ -259,38 +272,65 @@ export interface FoundCycle {
 const TYPE_OF: Record<number, EdgeType> = { [WW]: "ww", [WR]: "wr", [RW]: "rw" };
 
 /** Step budget of one class's search in one component: beyond it, the search gives up. */
-export const SEARCH_STEPS_PER_CLASS = 2_000_000;
+export const SEARCH_STEPS_PER_CLASS = 500_000;
 
 /**
  * A shortest cycle of each class in each strongly connected component of the whole graph: for
  * each edge of the class's first type inside the component, a breadth-first search from its target
  * back to its source over (transaction, state), keeping the shortest simple cycle found, until the
- * budget is spent or a cycle of two transactions (the shortest there is) is found.
+ * budget is spent or a cycle of two transactions (the shortest there is) is found. Classes that
+ * `exists` rules out are not searched.
  */
-export function findCycles(graph: DependencyGraph, budget = SEARCH_STEPS_PER_CLASS): FoundCycle[] {
+export function findCycles(
+  graph: DependencyGraph,
+  budget = SEARCH_STEPS_PER_CLASS,
+  exists: CycleExistence = cycleExists(graph),
+): FoundCycle[] {
+  const n = graph.size;
   const component = componentsOf(graph, WW | WR | RW);
   const sizes = componentSizes(component);
-  const members = new Map<number, number[]>();
-  for (let v = 0; v < graph.size; v++) {
-    const c = component[v] as number;
-    if ((sizes.get(c) ?? 0) < 2) continue;
-    const list = entry(members, c, () => []);
-    list.push(v);
+  // The edges inside components, as flat arrays (compressed rows): the search's inner loop.
+  const start = new Int32Array(n + 1);
+  const targets: number[] = [];
+  const bits: number[] = [];
+  for (let v = 0; v < n; v++) {
+    start[v] = targets.length;
+    for (const [w, b] of graph.successors(v))
+      if (component[w] === component[v]) {
+        targets.push(w);
+        bits.push(b);
+      }
   }
+  start[n] = targets.length;
+  const members = new Map<number, number[]>();
+  for (let v = 0; v < n; v++) {
+    const c = component[v] as number;
+    if ((sizes.get(c) ?? 0) >= 2) entry(members, c, () => []).push(v);
+  }
+  const wanted = (name: CycleName) =>
+    name === "G0"
+      ? exists.ww
+      : name === "G1c"
+        ? exists.wwWr
+        : name === "G2-item"
+          ? exists.any
+          : exists.snapshot;
   const found: FoundCycle[] = [];
-  const seen = new Int32Array(graph.size * STATES).fill(-1);
-  const parent = new Int32Array(graph.size * STATES);
-  const parentType = new Uint8Array(graph.size * STATES);
+  const seen = new Int32Array(n * STATES).fill(-1);
+  const parent = new Int32Array(n * STATES);
+  const parentType = new Uint8Array(n * STATES);
   let generation = 0;
-  for (const [c, vertices] of members) {
+  for (const vertices of members.values()) {
     for (const cls of CYCLE_CLASSES) {
+      if (!wanted(cls.name)) continue;
       let best: FoundCycle | undefined;
       let steps = 0;
+      const done = () => steps >= budget || best?.transactions.length === 2;
       for (const u of vertices) {
-        if (steps > budget || best?.transactions.length === 2) break;
-        for (const [v, bits] of graph.successors(u)) {
-          if ((bits & cls.first) === 0 || component[v] !== c) continue;
-          if (steps > budget || best?.transactions.length === 2) break;
+        if (done()) break;
+        for (let e = start[u] as number; e < (start[u + 1] as number) && !done(); e++) {
+          if (((bits[e] as number) & cls.first) === 0) continue;
+          const v = targets[e] as number;
           // Breadth-first from (v, start) to (u, an accepting state).
           generation++;
           const startKey = v * STATES + cls.start;
@@ -303,11 +343,12 @@ export function findCycles(graph: DependencyGraph, budget = SEARCH_STEPS_PER_CLA
           for (let depth = 1; frontier.length > 0 && goal === -1 && depth < limit; depth++) {
             const nextFrontier: number[] = [];
             for (const key of frontier) {
-              const x = Math.floor(key / STATES);
+              const x = (key / STATES) | 0;
               const state = key % STATES;
-              for (const [y, ybits] of graph.successors(x)) {
-                if (component[y] !== c) continue;
-                for (const t of [WW, WR, RW]) {
+              for (let f = start[x] as number; f < (start[x + 1] as number) && goal === -1; f++) {
+                const y = targets[f] as number;
+                const ybits = bits[f] as number;
+                for (let t = WW; t <= RW && goal === -1; t <<= 1) {
                   if ((ybits & t) === 0) continue;
                   steps++;
                   const s = cls.step(state, t);
@@ -317,14 +358,10 @@ export function findCycles(graph: DependencyGraph, budget = SEARCH_STEPS_PER_CLA
                   seen[k] = generation;
                   parent[k] = key;
                   parentType[k] = t;
-                  if (y === u && cls.accept(s)) {
-                    goal = k;
-                    break;
-                  }
+                  if (y === u && cls.accept(s)) goal = k;
                   // Passing through u without closing is not a simple cycle.
-                  if (y !== u) nextFrontier.push(k);
+                  else if (y !== u) nextFrontier.push(k);
                 }
-                if (goal !== -1) break;
               }
               if (goal !== -1) break;
             }
@@ -335,7 +372,7 @@ export function findCycles(graph: DependencyGraph, budget = SEARCH_STEPS_PER_CLA
           const path: number[] = [];
           const types: EdgeType[] = [];
           for (let k = goal; k !== -1; k = parent[k] as number) {
-            path.push(Math.floor(k / STATES));
+            path.push((k / STATES) | 0);
             if (parent[k] !== -1) types.push(TYPE_OF[parentType[k] as number] as EdgeType);
           }
           path.reverse();

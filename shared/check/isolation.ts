@@ -41,6 +41,7 @@ import {
   type CycleName,
   cycleExists,
   DependencyGraph,
+  EDGE_BITS,
   type EdgeType,
   entry,
   type FoundCycle,
@@ -339,7 +340,7 @@ interface Reason {
 
 class Analysis {
   readonly graph: DependencyGraph;
-  readonly reasons = new Map<string, Reason>();
+  readonly reasons = new Map<number, Reason>();
   readonly cases: AnomalyCase[] = [];
   constructor(readonly history: IsolationHistory) {
     this.graph = new DependencyGraph(history.transactions.length);
@@ -351,11 +352,26 @@ class Analysis {
 
   link(from: number, to: number, type: EdgeType, reason: Reason): void {
     if (!this.committedOrMaybe(from) || !this.committedOrMaybe(to)) return;
-    if (this.graph.link(from, to, type)) this.reasons.set(`${from} ${to} ${type}`, reason);
+    if (this.graph.link(from, to, type)) this.reasons.set(this.edgeId(from, to, type), reason);
+  }
+
+  /**
+   * A dependency whose type is unknown: `from` read a version that `to`'s write follows, but
+   * `from` also wrote the key, in an order no read shows. Either its own write came first (a ww
+   * path from it to `to`) or `to`'s did (an rw edge, and then ww ones): an edge of one kind or
+   * the other, which only the question "is there a cycle at all" may use.
+   */
+  linkUncertain(from: number, to: number): void {
+    if (this.committedOrMaybe(from) && this.committedOrMaybe(to))
+      this.graph.linkUncertain(from, to);
   }
 
   reason(from: number, to: number, type: EdgeType): Reason {
-    return this.reasons.get(`${from} ${to} ${type}`) as Reason;
+    return this.reasons.get(this.edgeId(from, to, type)) as Reason;
+  }
+
+  private edgeId(from: number, to: number, type: EdgeType): number {
+    return (from * this.graph.size + to) * 4 + EDGE_BITS[type];
   }
 
   add(name: AnomalyName, transactions: number[], explanation: string): void {
@@ -378,11 +394,11 @@ export function checkIsolation(history: IsolationHistory, searchBudget?: number)
   const analysis = new Analysis(history);
   if (history.form === "list-append") analyzeListAppend(analysis);
   else analyzeRegisters(analysis);
-  const cycles = findCycles(analysis.graph, searchBudget);
-  for (const cycle of cycles) analysis.cases.push(explainCycle(analysis, cycle));
   // Whether each class of cycle exists is decided exactly; a search that gave up leaves Elle's
   // "-cycle-exists" in its place, so that no model is judged satisfied on a cycle not shown.
   const exists = cycleExists(analysis.graph);
+  const cycles = findCycles(analysis.graph, searchBudget, exists);
+  for (const cycle of cycles) analysis.cases.push(explainCycle(analysis, cycle));
   const found = new Set(cycles.map((c) => c.name));
   const fallback = (name: AnomalyName, text: string) =>
     analysis.add(name, [], `a cycle ${text} exists, but the search for one ran out of steps`);
@@ -394,6 +410,12 @@ export function checkIsolation(history: IsolationHistory, searchBudget?: number)
     fallback("PL-SI-cycle-exists", "with rw edges, no two in a row");
   if (exists.any && found.size === 0 && !exists.ww && !exists.wwWr && !exists.snapshot)
     fallback("PL-2.99-cycle-exists", "with rw edges");
+  if (exists.anyUncertain && !exists.any)
+    analysis.add(
+      "PL-2.99-cycle-exists",
+      [],
+      "a cycle exists through a transaction that read a key and then wrote it, where no read shows whether its write or another's came first: an edge that is ww or rw, so the cycle's class is unknown, but no serial order exists",
+    );
   const anomalies = [...new Set(analysis.cases.map((c) => c.name))].sort();
   const models = Object.fromEntries(
     MODEL_NAMES.map((m) => [m, !anomalies.some((a) => PROSCRIBED[m].includes(a))]),
@@ -412,101 +434,112 @@ function list(value: Edn): Edn[] {
   return Array.isArray(value) ? value : [];
 }
 
+/** An element's identity as text: EDN's canonical form, quickly for the usual integers. */
+function elementText(value: Edn | undefined): string {
+  return typeof value === "number" && Number.isSafeInteger(value)
+    ? String(value)
+    : ednString(value ?? null);
+}
+
+function sameElement(x: Edn | undefined, y: Edn | undefined): boolean {
+  return x === y || (typeof x !== "number" && elementText(x) === elementText(y));
+}
+
 function analyzeListAppend(a: Analysis): void {
   const txns = a.history.transactions;
   // Who appended each element to each key, and whether it was not their last append to it.
   const appender = new Map<string, Map<string, { id: number; intermediate: boolean }>>();
   for (const t of txns) {
     const last = new Map<string, string>();
-    for (const op of t.ops) if (op.f === "append") last.set(op.key, ednString(op.value));
+    for (const op of t.ops) if (op.f === "append") last.set(op.key, elementText(op.value));
     for (const op of t.ops) {
       if (op.f !== "append") continue;
       const byElement = entry(appender, op.key, () => new Map());
-      const e = ednString(op.value);
+      const e = elementText(op.value);
       byElement.set(e, { id: t.id, intermediate: last.get(op.key) !== e });
     }
   }
-  const untrusted = new Set<string>();
-  // Every distinct list read of each key, with its readers.
-  const states = new Map<string, Map<string, { elements: string[]; readers: Set<number> }>>();
+  // Every read of each key by a committed transaction. Lists can be long, so elements become text
+  // only for the longest read of each key; the others are compared with it element by element.
+  const readsOf = new Map<string, { id: number; values: Edn[] }[]>();
   for (const t of txns) {
     if (t.outcome !== "ok") continue;
     internalListAppend(a, t);
     for (const op of t.ops) {
       if (op.f !== "r") continue;
-      const elements = list(op.value).map(ednString);
-      const counts = new Map<string, number>();
-      for (const e of elements) counts.set(e, (counts.get(e) ?? 0) + 1);
-      const twice = [...counts].filter(([, n]) => n > 1).map(([e]) => e);
-      if (twice.length > 0) {
-        untrusted.add(op.key);
+      const values = list(op.value);
+      entry(readsOf, op.key, () => []).push({ id: t.id, values });
+      if (values.length === 0) continue;
+      const lastElement = elementText(values.at(-1));
+      const w = appender.get(op.key)?.get(lastElement);
+      if (w === undefined || w.id === t.id) continue;
+      if (w.intermediate)
         a.add(
-          "duplicate-elements",
-          [t.id],
-          `${a.full(t.id)} read key ${op.key} as [${elements.join(" ")}], with ${twice.join(", ")} more than once, though each element was appended once`,
+          "G1b",
+          [t.id, w.id],
+          `${a.full(t.id)} read key ${op.key} ending at ${lastElement}, which ${a.full(w.id)} appended before appending more to it (intermediate read)`,
         );
-      }
-      for (const e of new Set(elements)) {
-        const w = appender.get(op.key)?.get(e);
-        if (w === undefined)
-          a.add(
-            "garbage-read",
-            [t.id],
-            `${a.full(t.id)} read ${e} in key ${op.key}, which no transaction appended`,
-          );
-        else if (txns[w.id]?.outcome === "fail")
-          a.add(
-            "G1a",
-            [t.id, w.id],
-            `${a.full(t.id)} read ${e} in key ${op.key}, appended by ${a.full(w.id)}, which aborted (aborted read)`,
-          );
-      }
-      const lastElement = elements.at(-1);
-      if (lastElement !== undefined) {
-        const w = appender.get(op.key)?.get(lastElement);
-        if (w !== undefined && w.id !== t.id) {
-          if (w.intermediate)
-            a.add(
-              "G1b",
-              [t.id, w.id],
-              `${a.full(t.id)} read key ${op.key} ending at ${lastElement}, which ${a.full(w.id)} appended before appending more to it (intermediate read)`,
-            );
-          a.link(w.id, t.id, "wr", { key: op.key, after: lastElement });
-        }
-      }
-      const byState = entry(states, op.key, () => new Map());
-      const text = JSON.stringify(elements);
-      const state = entry(byState, text, () => ({ elements, readers: new Set<number>() }));
-      state.readers.add(t.id);
+      a.link(w.id, t.id, "wr", { key: op.key, after: lastElement });
     }
   }
   lostUpdates(a, (t) => t.ops.filter((o) => o.f === "append").map((o) => o.key));
 
-  for (const [key, byElement] of appender) {
-    const byState =
-      states.get(key) ?? new Map<string, { elements: string[]; readers: Set<number> }>();
-    const sorted = [...byState.values()].sort((x, y) => x.elements.length - y.elements.length);
-    for (let i = 1; i < sorted.length; i++) {
-      const shorter = sorted[i - 1] as (typeof sorted)[number];
-      const longer = sorted[i] as (typeof sorted)[number];
-      if (!shorter.elements.every((e, j) => longer.elements[j] === e)) {
-        untrusted.add(key);
-        const readers = [...shorter.readers, ...longer.readers];
-        const r1 = [...shorter.readers][0] as number;
-        const r2 = [...longer.readers][0] as number;
-        a.add(
-          "incompatible-order",
-          [...new Set(readers)].sort((x, y) => x - y).slice(0, 2),
-          `${a.full(r1)} read key ${key} as [${shorter.elements.join(" ")}] and ${a.full(r2)} as [${longer.elements.join(" ")}]: neither is a prefix of the other, so no one order of appends explains both`,
-        );
-        break;
-      }
+  const keys = new Set([...appender.keys(), ...readsOf.keys()]);
+  for (const key of keys) {
+    const byElement = appender.get(key) ?? new Map<string, { id: number; intermediate: boolean }>();
+    const reads = readsOf.get(key) ?? [];
+    let longest: { id: number; values: Edn[] } | undefined;
+    for (const r of reads)
+      if (longest === undefined || r.values.length > longest.values.length) longest = r;
+    const order = (longest?.values ?? []).map(elementText);
+    let trusted = true;
+    for (const r of reads) {
+      if (r.values.every((v, j) => sameElement(v, longest?.values[j]))) continue;
+      trusted = false;
+      a.add(
+        "incompatible-order",
+        [r.id, longest?.id as number].sort((x, y) => x - y),
+        `${a.full(r.id)} read key ${key} as [${r.values.map(elementText).join(" ")}] and ${a.full(longest?.id as number)} as [${order.join(" ")}]: the first is not a prefix of the second, so no one order of appends explains both`,
+      );
+      break;
     }
-    if (untrusted.has(key)) continue;
-    const order = sorted.at(-1)?.elements ?? [];
-    const position = new Map(order.map((e, i) => [e, i]));
-    const readersOf = new Map<number, Set<number>>();
-    for (const s of sorted) readersOf.set(s.elements.length, s.readers);
+    // Elements read: each must have been appended once, by a transaction that did not abort. When
+    // every read is a prefix of the longest, checking the longest checks them all, and the readers
+    // of position p are those whose reads are longer than p.
+    const checked = trusted ? (longest === undefined ? [] : [longest]) : reads;
+    for (const r of checked) {
+      const texts = r === longest ? order : r.values.map(elementText);
+      const seen = new Set<string>();
+      texts.forEach((e, p) => {
+        const reader = trusted ? firstReaderBeyond(reads, p) : r.id;
+        if (seen.has(e)) {
+          trusted = false;
+          a.add(
+            "duplicate-elements",
+            [reader],
+            `${a.full(reader)} read key ${key} with ${e} twice, though it was appended once`,
+          );
+          return;
+        }
+        seen.add(e);
+        const w = byElement.get(e);
+        if (w === undefined)
+          a.add(
+            "garbage-read",
+            [reader],
+            `${a.full(reader)} read ${e} in key ${key}, which no transaction appended`,
+          );
+        else if (txns[w.id]?.outcome === "fail")
+          a.add(
+            "G1a",
+            [reader, w.id],
+            `${a.full(reader)} read ${e} in key ${key}, appended by ${a.full(w.id)}, which aborted (aborted read)`,
+          );
+      });
+    }
+    if (!trusted) continue;
+    const readersOf = new Map<number, number[]>();
+    for (const r of reads) entry(readersOf, r.values.length, () => []).push(r.id);
     const writer = (e: string | undefined) => (e === undefined ? undefined : byElement.get(e)?.id);
     for (let i = 0; i < order.length; i++) {
       const w = writer(order[i]);
@@ -518,6 +551,7 @@ function analyzeListAppend(a: Analysis): void {
         if (r !== w) a.link(r, w, "rw", { key, before: order[i - 1], after: order[i] });
     }
     // Appends no read shows: after every element shown, in an order nobody saw.
+    const position = new Set(order);
     const unseen = [...byElement].filter(
       ([e, w]) => !position.has(e) && txns[w.id]?.outcome !== "fail",
     );
@@ -529,8 +563,18 @@ function analyzeListAppend(a: Analysis): void {
       for (const r of readersOf.get(order.length) ?? [])
         if (!unseenWriters.has(r))
           a.link(r, w.id, "rw", { key, before: order.at(-1), after: e, later: true });
+        else a.linkUncertain(r, w.id);
     }
   }
+}
+
+/** The transaction with the shortest read longer than p (the first to read position p). */
+function firstReaderBeyond(reads: readonly { id: number; values: Edn[] }[], p: number): number {
+  let best: { id: number; values: Edn[] } | undefined;
+  for (const r of reads)
+    if (r.values.length > p && (best === undefined || r.values.length < best.values.length))
+      best = r;
+  return (best as { id: number }).id;
 }
 
 /**
@@ -540,46 +584,44 @@ function analyzeListAppend(a: Analysis): void {
  * shows an element the transaction appends only later.
  */
 function internalListAppend(a: Analysis, t: Transaction): void {
-  const expected = new Map<string, { known: boolean; elements: string[] }>();
+  // Most transactions touch each key once: nothing to compare, so nothing is converted.
+  const expected = new Map<string, { known: boolean; elements: Edn[] }>();
   const appendedLater = new Map<string, Set<string>>();
+  for (const op of t.ops)
+    if (op.f === "append") entry(appendedLater, op.key, () => new Set()).add(elementText(op.value));
   for (const op of t.ops) {
-    if (op.f !== "append") continue;
-    const set = entry(appendedLater, op.key, () => new Set());
-    set.add(ednString(op.value));
-  }
-  for (const op of t.ops) {
-    const e = ednString(op.value);
     if (op.f === "append") {
       const state = expected.get(op.key) ?? { known: false, elements: [] };
-      expected.set(op.key, { known: state.known, elements: [...state.elements, e] });
-      appendedLater.get(op.key)?.delete(e);
+      expected.set(op.key, { known: state.known, elements: [...state.elements, op.value] });
+      appendedLater.get(op.key)?.delete(elementText(op.value));
       continue;
     }
-    const read = list(op.value).map(ednString);
+    const read = list(op.value);
     const state = expected.get(op.key);
     if (state !== undefined) {
-      const ok = state.known
-        ? state.elements.length === read.length && state.elements.every((x, i) => read[i] === x)
-        : state.elements.length <= read.length &&
-          state.elements.every((x, i) => read[read.length - state.elements.length + i] === x);
+      const offset = state.known ? 0 : read.length - state.elements.length;
+      const ok =
+        (state.known ? state.elements.length === read.length : offset >= 0) &&
+        state.elements.every((x, i) => sameElement(read[offset + i], x));
       if (!ok) {
-        const shown = state.known
-          ? `[${state.elements.join(" ")}]`
-          : `[... ${state.elements.join(" ")}]`;
+        const texts = state.elements.map(elementText).join(" ");
         a.add(
           "internal",
           [t.id],
-          `${a.full(t.id)} read key ${op.key} as [${read.join(" ")}], though its own earlier reads and appends say it holds ${shown}`,
+          `${a.full(t.id)} read key ${op.key} as [${read.map(elementText).join(" ")}], though its own earlier reads and appends say it holds ${state.known ? `[${texts}]` : `[... ${texts}]`}`,
         );
       }
     }
-    const future = read.filter((x) => appendedLater.get(op.key)?.has(x));
-    if (future.length > 0)
-      a.add(
-        "future-read",
-        [t.id],
-        `${a.full(t.id)} read ${future.join(", ")} in key ${op.key} before appending ${future.length === 1 ? "it" : "them"} itself`,
-      );
+    const later = appendedLater.get(op.key);
+    if (later !== undefined && later.size > 0) {
+      const future = read.map(elementText).filter((x) => later.has(x));
+      if (future.length > 0)
+        a.add(
+          "future-read",
+          [t.id],
+          `${a.full(t.id)} read ${future.join(", ")} in key ${op.key} before appending ${future.length === 1 ? "it" : "them"} itself`,
+        );
+    }
     expected.set(op.key, { known: true, elements: read });
   }
 }
@@ -599,12 +641,21 @@ function lostUpdates(a: Analysis, writtenKeys: (t: Transaction) => string[]): vo
       if (seen.has(op.key)) continue;
       seen.add(op.key);
       if (op.f !== "r" || !written.has(op.key)) continue;
-      const version =
+      // A list read is known by its length and last element: two reads of one key that agree on
+      // both and differ elsewhere are an incompatible order, reported apart.
+      const values = list(op.value);
+      const id =
         a.history.form === "list-append"
-          ? `[${list(op.value).map(ednString).join(" ")}]`
-          : ednString(op.value);
-      const id = JSON.stringify([op.key, list(op.value).map(ednString), ednString(op.value)]);
-      const group = entry(groups, id, () => ({ key: op.key, version, ids: [] as number[] }));
+          ? JSON.stringify([op.key, values.length, elementText(values.at(-1))])
+          : JSON.stringify([op.key, ednString(op.value)]);
+      const group = entry(groups, id, () => ({
+        key: op.key,
+        version:
+          a.history.form === "list-append"
+            ? `[${values.map(elementText).join(" ")}]`
+            : ednString(op.value),
+        ids: [] as number[],
+      }));
       group.ids.push(t.id);
     }
   }
@@ -741,6 +792,7 @@ function analyzeRegisters(a: Analysis): void {
         if (w1 !== undefined) a.link(w1, w2, "ww", { key, before: v1, after: v2 });
         for (const r of readers.get(v1) ?? [])
           if (!finalWrites[r]?.has(key)) a.link(r, w2, "rw", { key, before: v1, after: v2 });
+          else a.linkUncertain(r, w2);
       }
   }
 }
