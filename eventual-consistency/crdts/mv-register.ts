@@ -10,6 +10,13 @@
  * leaves the new value alone in the payload: it overwrites exactly what its writer saw. Merge keeps
  * every pair that no pair of the other side dominates. The value is the set of values.
  *
+ * The context of an assignment is always the writing replica's whole payload, which holds its own
+ * last assignment or one whose vector dominates it, so a replica's own entry grows by one at each
+ * of its assignments and no two assignments get equal vectors. Assigning from any other context
+ * (a client's stale copy, written through the replica) would break that: two writes from the same
+ * context would get equal vectors, the bug shared/versions.ts fixed with dotted version vectors
+ * (Preguiça et al. 2012). `mvAssign` must be given the replica's own current payload.
+ *
  * Operation-based: the assignment travels with its vector, and its effect keeps the maximal
  * vectors of the payload plus the new pair. The payload is then always the set of maximal pairs
  * among every assignment applied, whatever the order and however often: no order and no
@@ -72,7 +79,10 @@ export function mvNextVector(register: MVRegister, replica: string): VectorClock
   return vcIncrement(seen, replica);
 }
 
-/** Assign `value` at `replica`: it replaces every value the replica has seen. */
+/**
+ * Assign `value` at `replica`: it replaces every value the replica has seen. `register` must be
+ * that replica's own current payload (see above), not a copy a client read earlier.
+ */
 export const mvAssign = (register: MVRegister, replica: string, value: string): MVRegister => ({
   entries: [{ value, vector: mvNextVector(register, replica) }],
 });

@@ -1,6 +1,9 @@
 /**
- * OR-Set, the observed-remove set (Shapiro et al. 2011, "Observed-Remove Set (OR-Set)"; the
- * operation-based specification and its state-based counterpart with tombstones). DDIA ch. 5,
+ * OR-Set, the observed-remove set (Shapiro et al. 2011, "Observed-Remove Set (OR-Set)", which
+ * specifies it operation-based; the state-based form with tombstones below, added pairs and removed
+ * tags merged by union, is the one riak_dt's riak_dt_orset keeps, per element a token marked
+ * removed or not, and the one Bieniusa et al. 2012, "An optimized conflict-free replicated set",
+ * start from before removing the tombstones). DDIA ch. 5,
  * "Custom conflict resolution logic" (Automatic Conflict Resolution) and "Merging concurrently
  * written values": a shopping cart where a removed item must not come back, and an item added
  * concurrently with a remove must not vanish.

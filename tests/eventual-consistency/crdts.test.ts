@@ -340,6 +340,39 @@ describe("the examples of the scenario's stories, worked by hand", () => {
     expect(mvValues(mvMerge(both, c))).toEqual(["purple"]);
     expect(mvValues(mvMerge(c, a))).toEqual(["purple"]);
   });
+  it("MV-Register: one replica writing twice from the same payload gets two vectors, the second replacing the first", () => {
+    // The case shared/versions.ts got wrong before dotted version vectors: two writes through one
+    // replica from the same context got equal vectors. Here a write's context is always the
+    // replica's whole payload, which holds its own last write (or one that dominates it), so the
+    // replica's own entry grows by one each time. By hand: {} -> red {A:1} -> blue {A:2}.
+    const first = mvAssign(mvInitial(), "A", "red");
+    const second = mvAssign(first, "A", "blue");
+    expect(first.entries[0]?.vector).toEqual({ A: 1 });
+    expect(second.entries[0]?.vector).toEqual({ A: 2 });
+    expect(mvValues(mvMerge(first, second))).toEqual(["blue"]);
+    // After A's write was overwritten elsewhere ({A:1, B:1} dominates {A:1}), A's next write
+    // still counts A's first: {A:2, B:1}, not a second {A:1}.
+    const atB = mvAssign(mvMerge(mvInitial(), first), "B", "green");
+    const backAtA = mvAssign(mvMerge(first, atB), "A", "gold");
+    expect(backAtA.entries[0]?.vector).toEqual({ A: 2, B: 1 });
+    // The broken variant: a write made from a context other than the replica's payload (a client
+    // that read nothing, writing through A). Both writes get {A:1}: the second did follow the first
+    // at A, yet the merge keeps the first as a sibling, so convergence to what the recorded
+    // updates give fails (fast-check finds it).
+    const blind: AnyCrdt = {
+      ...mvRegister,
+      stateBased: {
+        ...mvRegister.stateBased,
+        update: (state: unknown, update: { value: string }, stamp: Stamp) =>
+          mvMerge(
+            state as ReturnType<typeof mvInitial>,
+            mvAssign(mvInitial(), stamp.replica, update.value),
+          ),
+      },
+    };
+    expect(fc.check(stateConvergence(blind), RUNS).failed).toBe(true);
+    expect(fc.check(stateConvergence(mvRegister), RUNS).failed).toBe(false);
+  });
   it("OR-Set: an add concurrent with a remove wins; a remove after the add it saw removes it", () => {
     const t = orSet.stateBased;
     const a1 = t.update(t.initial(), { kind: "add", element: "milk" }, s("A", 1));
