@@ -200,8 +200,9 @@ export function runSeeds(seed: number, count: number): number[] {
 
 /**
  * The round-count formulas of the papers, for one cluster size (none is the book's):
- * - push: log2 N + ln N + O(1) rounds (Pittel 1987, "On spreading a rumor", as Karp et al. 2000
- *   cite it), the log2 N of the doubling phase plus the ln N of the last few nodes.
+ * - push: log2 N + ln N + O(1) rounds in probability (Pittel 1987, "On spreading a rumor",
+ *   sharpening Frieze and Grimmett 1985, who showed the ratio to log2 N + ln N tends to 1), the
+ *   log2 N of the doubling phase plus the ln N of the last few nodes; ln is the natural log.
  * - push-pull: log3 N + O(log log N) rounds (Karp, Schindelhauer, Shenker and Vöcking 2000,
  *   "Randomized rumor spreading").
  * - pull: log2 N to reach half the nodes, then the uninformed share squares each round (Demers et

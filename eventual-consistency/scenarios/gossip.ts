@@ -110,8 +110,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
   const mongering = flags.stopAfter > 0 && flags.mode !== "pull";
   trace.section(`The story: ${n} nodes, ${flags.mode}, one update from n1`, REF.requestRouting);
   trace.note(
-    `A client writes an update (say, a change of cluster state) at n1. Every ${ROUND_MS} ms (a round) each node that is up picks one other node at random among all ${n - 1} others, up or down, since it cannot tell which are down. ${modeSentence(flags.mode)} Messages take 1 to 10 ms, so every message of a round that arrives at all, a pull's answer included, arrives within the round.`,
-    { ref: REF.readRepair },
+    `A client writes an update (say, a change of cluster state) at n1. Every ${ROUND_MS} ms (a round) each node that is up picks one other node at random among all ${n - 1} others, up or down, since it cannot tell which are down. ${modeSentence(flags.mode)} Messages take 1 to 10 ms, so every message of a round that arrives at all, a pull's answer included, arrives within the round; rounds are synchronous, as in the papers.`,
   );
   if (mongering)
     trace.note(
@@ -140,7 +139,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
   trace.note(
     faults.length === 0
       ? "No faults in this run."
-      : `Faults: ${faults.join("; ")}. Crashed nodes never come back.`,
+      : `Faults: ${faults.join("; ")}.${flags.crash > 0 ? " Crashed nodes never come back." : ""}`,
     { level: "summary" },
   );
 
@@ -189,7 +188,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
     trace.notExercised(name, "only n1 is up: there is nobody to tell", { ref: REF.readRepair });
     return;
   }
-  const messages = `${run.messages.toLocaleString("en")} messages (${(run.messages / n).toFixed(1)} per node), ${run.cost.carryingUpdate.toLocaleString("en")} of them carrying the update`;
+  const messages = `${run.messages.toLocaleString("en")} messages (${(run.messages / n).toFixed(1)} per node of the ${n}), ${run.cost.carryingUpdate.toLocaleString("en")} of them carrying the update`;
   if (run.roundsToAll !== undefined)
     trace.note(
       `All ${run.live} nodes that are up know the update after ${run.roundsToAll} round${run.roundsToAll === 1 ? "" : "s"}; ${messages}.`,
@@ -215,9 +214,9 @@ function modeSentence(mode: GossipMode): string {
     case "push":
       return "Push: a node that knows the update sends it to the node it picked; a node that does not know it stays silent.";
     case "pull":
-      return "Pull: every node sends the node it picked a digest of what it has, every round, whether or not anything is new; the picked node answers with the update if the digest shows the caller lacks it.";
+      return "Pull: every node sends the node it picked a digest of what it has, every round, whether or not anything is new; the picked node answers with the update if it held it when the round began and the digest shows the caller lacks it.";
     case "push-pull":
-      return "Push-pull: every node sends the node it picked its digest and, if it knows the update, the update; the picked node keeps the update if it lacked it, and answers with the update if the caller lacked it.";
+      return "Push-pull: every node sends the node it picked its digest and, if it knows the update, the update; the picked node keeps the update if it lacked it, and answers with the update if it held it when the round began and the caller lacked it.";
   }
 }
 
@@ -285,7 +284,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
       "of which carry the update",
     ],
     rows,
-    `Messages are counted until the round every node that is up knew, or until the run stopped without that. Under pull and push-pull every node that is up sends one message per round whether or not anything is new, and a caller that lacks the update gets a second message back from a node that has it; under push a node that does not know the update sends nothing. The counts stop there, but anti-entropy does not: no node can tell that every other knows, so each keeps pushing or asking every round.${stopping}`,
+    `Messages are counted until the round every node that is up knew, or until the run stopped without that. Under pull and push-pull every node that is up sends one message per round whether or not anything is new, and a caller that lacks the update gets a second message back from a node that held it when the round began; under push a node that does not know the update sends nothing. The counts stop there, but anti-entropy does not: no node can tell that every other knows, so each keeps pushing or asking every round.${stopping}`,
   );
 
   // The papers' formulas next to the measured means, without faults.
@@ -310,7 +309,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
     "Measured mean rounds without faults, next to the papers' leading terms",
     ["N", "log2 N", "log2 N + ln N", "push", "pull", "log3 N", "push-pull"],
     referenceRows,
-    "Push: log2 N + ln N + O(1) rounds (Pittel 1987). Push-pull: log3 N + O(log log N) (Karp, Schindelhauer, Shenker and Vöcking 2000). Pull: about log2 N rounds to reach half the nodes, then the share still uninformed squares each round (Demers et al. 1987), O(log log N) more. The constant and log log terms are left out, so compare how the columns grow with N, not their values.",
+    "A round is the papers' (Karp et al.'s round, Demers et al.'s cycle, Pittel's stage): every node calls one random other, and what it passes on is what it held when the round began. Push: log2 N + ln N + O(1) rounds, ln the natural logarithm (Frieze and Grimmett 1985 showed the ratio tends to 1; Pittel 1987 the O(1), both in probability). Push-pull: log3 N + O(log log N) (Karp, Schindelhauer, Shenker and Vöcking 2000). Pull: about log2 N rounds to reach half the nodes, then the share still uninformed squares each round (Demers et al. 1987: p(i+1) = p(i)^2), O(log log N) more. The constant and log log terms are left out, so compare how the columns grow with N, not their values.",
   );
   if (sizes.length > 1)
     growthNote(trace, sizes, (n, mode) => results.get(key(n, mode, 0)) ?? [], flags);
@@ -442,7 +441,7 @@ export const gossip: Scenario<GossipFlags> = {
     ),
     option(
       "--crash <count>",
-      "nodes that crash and never return (never n1, where the update starts; half down from the start, half crashing in one of the first ceil(log2 N) rounds), in the story and the table's crash column; at most half the smallest N",
+      "nodes that crash and never return (never n1, where the update starts; half, rounded up, down from the start, the rest crashing in one of the first ceil(log2 N) rounds), in the story and the table's crash column; at most half the smallest N",
       integer(0, NODES_MAX / 2),
       2,
     ),
@@ -454,7 +453,7 @@ export const gossip: Scenario<GossipFlags> = {
     ),
     option(
       "--stop-after <pushes>",
-      "rumor mongering: a node stops pushing after this many pushes , whether or not its peers already knew (0: never, which is anti-entropy)",
+      "rumor mongering: a node stops pushing after this many pushes, whether or not its peers already knew (0: never, which is anti-entropy)",
       integer(0, 20),
       0,
     ),
@@ -474,7 +473,7 @@ export const gossip: Scenario<GossipFlags> = {
       { ref: REF.requestRouting, level: "summary" },
     );
     trace.note(
-      "Anti-entropy, a background process that keeps looking for differences between replicas and copies missing data, is the same idea applied to the data. Demers et al. (1987, 'Epidemic algorithms for replicated database maintenance') named the ways a node can spread an update to a random peer: push, pull, and push-pull. Without faults, while few nodes know, their number roughly doubles each round under push or pull and roughly triples under push-pull, so the rounds grow with log N, not with N.",
+      "Chapter 5 calls anti-entropy a background process that constantly looks for differences in the data between replicas and copies any missing data, in no particular order and possibly after a significant delay; it does not say how a replica picks whom to compare with, nor count rounds. The term is Demers et al.'s (1987, 'Epidemic algorithms for replicated database maintenance'): each site periodically picks another at random and resolves their differences by push, pull or push-pull, which is what every node does here for one update. Without faults, while few nodes know, their number roughly doubles each round under push or pull and roughly triples under push-pull, so the rounds grow with log N, not with N; the round counts below are the papers', not the book's.",
       { ref: REF.readRepair },
     );
     tellStory(trace, seed, flags, sizes[0] as number);
