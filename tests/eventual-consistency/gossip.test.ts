@@ -156,6 +156,24 @@ describe("rounds against log N", () => {
       expect(meanRounds("push-pull"), `N = ${nodes}`).toBeLessThan(meanRounds("push"));
     }
   });
+
+  it("the broken variant, push-pull along a ring (each node calls its successor), is slower than random push", () => {
+    // On the ring the informed nodes form one arc that grows by one at each end per round (n1's
+    // successor hears by push, its predecessor by pull): after r rounds 1 + 2r nodes know, so
+    // ceil((N - 1) / 2) = 50 rounds at N = 100, against log2 N + ln N + O(1), about 11 plus a
+    // constant, for random push (and more than pushRoundBound(100) = 42.4).
+    const base = { nodes: 100, loss: 0, crash: 0, partitionRounds: 0, stopAfterPushes: 0 };
+    const ring = runGossip(Trace.silent(), {
+      ...base,
+      seed: 1,
+      mode: "push-pull",
+      peerChoice: "successor",
+    });
+    expect(ring.roundsToAll).toBe(50);
+    expect(ring.roundsToAll as number).toBeGreaterThan(pushRoundBound(100));
+    const push = runGossip(Trace.silent(), { ...base, seed: 1, mode: "push" });
+    expect(push.roundsToAll as number).toBeLessThan(ring.roundsToAll as number);
+  });
 });
 
 describe("rounds are synchronous, as in the papers", () => {
