@@ -137,9 +137,17 @@ describe("each session guarantee is violated without its fix and never with it, 
     expect(violatingSeeds("read-your-writes", { kind: "any-follower" }, {}).length).toBeGreaterThan(
       100,
     );
-    // 120 ms covers follower-2's lag and two network delays (see the scenario's bound).
+    // The scenario's bound, at its edge: follower-2 has a write at most 100 ms (its lag) + 2 x 10 ms
+    // (two network delays) after it was sent, and a read sent 119 ms after the write reaches a
+    // follower at least 1 ms later. Duplicated messages change nothing. (The same workload with a
+    // 90 ms window violated it on 31 of the 200 seeds when this was written: the test can fail.)
     expect(
-      violatingSeeds("read-your-writes", { kind: "leader-after-write", recentMs: 120 }, {}),
+      violatingSeeds(
+        "read-your-writes",
+        { kind: "leader-after-write", recentMs: 119 },
+        { thinkMsMax: 130 },
+        { duplicate: 0.2 },
+      ),
     ).toEqual([]);
     expect(violatingSeeds("read-your-writes", { kind: "position-after-write" }, {})).toEqual([]);
     // The LSN technique needs no bound on the lag: message loss and duplication change nothing.
