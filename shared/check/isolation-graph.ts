@@ -1,12 +1,12 @@
 /**
  * The direct serialization graph of Adya ("Weak consistency: a generalized theory and optimistic
- * implementations for distributed transactions", 1999, section 3.4; DDIA chapter 7,
+ * implementations for distributed transactions", 1999; DDIA chapter 7,
  * "Serializability"): one vertex per committed transaction, and an edge Ti → Tj when Tj
  * write-depends on Ti (ww: Tj installs the version after Ti's), read-depends on it (wr: Tj reads
  * Ti's version) or anti-depends on it (rw: Ti reads a version and Tj installs the next one).
  *
  * How cycles are searched, as Elle does ("Elle: Inferring Isolation Anomalies from Experimental
- * Observations", Kingsbury and Alvaro 2020, section 4): strongly connected components first
+ * Observations", Kingsbury and Alvaro 2020): strongly connected components first
  * (Tarjan), since a cycle never leaves one, then within each component a breadth-first search for a
  * shortest cycle of each class, over (transaction, state) pairs where the state counts what the
  * class allows (one rw edge, no two rw edges in a row). Whether a class of cycle exists at all is
@@ -217,7 +217,7 @@ export type CycleName = "G0" | "G1c" | "G-single" | "G-nonadjacent" | "G2-item";
 /** The classes, in Elle's order of severity. States stay below STATES. */
 const STATES = 8;
 export const CYCLE_CLASSES: readonly CycleClass[] = [
-  // G0, write cycles: ww edges only (Adya 4.1.1).
+  // G0, write cycles: ww edges only (Adya).
   {
     name: "G0",
     first: WW,
@@ -233,7 +233,7 @@ export const CYCLE_CLASSES: readonly CycleClass[] = [
     step: (_s, t) => (t === RW ? undefined : 0),
     accept: () => true,
   },
-  // G-single, single anti-dependency cycle: exactly one rw edge (the first) (Adya 4.2.2).
+  // G-single, single anti-dependency cycle: exactly one rw edge (the first) (Adya).
   {
     name: "G-single",
     first: RW,

@@ -11,14 +11,14 @@
  * (its writes count, its reads are unknown). From the reads the checker infers each key's version
  * order, builds Adya's direct serialization graph (isolation-graph.ts), and reports each anomaly
  * with Elle's name, each with a sentence naming the transactions (by process and line). Which
- * models a history satisfies follows Adya's mapping (Adya 1999, chapter 4; Elle's
+ * models a history satisfies follows Adya's mapping (Adya 1999; Elle's
  * consistency_model.clj for what Adya's model lacks): see `PROSCRIBED`.
  *
  * What is inferred, and why it is sound (every edge drawn is a dependency, or a chain of them of
  * the same kind, in every version order the observations allow):
  *
  * - list-append: every read of a key is a prefix of the longest one, which gives the key's order
- *   of appends (Elle, section 4.2): consecutive elements give ww edges, a read ending at one
+ *   of appends: consecutive elements give ww edges, a read ending at one
  *   element gives a wr edge from its appender and an rw edge to the next element's appender. An
  *   append no read shows comes after every element shown (lists only grow): the last shown
  *   element's appender precedes it (ww), and a read of the whole shown list precedes it (rw),
@@ -33,7 +33,7 @@
  *   cycles found, never a cycle that is not there.
  *
  * So a history judged serializable is one in which no anomaly can be inferred, not one proved
- * serializable: a version order the reads do not reveal can hide a cycle (Elle, section 4.3).
+ * serializable: a version order the reads do not reveal can hide a cycle.
  */
 
 import { type Edn, ednString, Keyword } from "./edn.js";
@@ -256,7 +256,7 @@ const READ_COMMITTED: AnomalyName[] = [
 ];
 
 /**
- * What each model proscribes. Adya (1999, chapter 4 and section 4.3): read uncommitted (PL-1)
+ * What each model proscribes. Adya (1999): read uncommitted (PL-1)
  * proscribes G0; read committed (PL-2) G1, that is G1a, G1b and G1c; repeatable read (PL-2.99) G1
  * and G2-item, which is every cycle with an rw edge (here G-single, G-nonadjacent and G2-item);
  * snapshot isolation (PL-SI) G1 and G-single, and, as Elle adds after Fekete et al. and Cerone and

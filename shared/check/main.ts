@@ -297,7 +297,7 @@ Anomalies (Elle's names; Adya 1999), each explained in one sentence:
   G0              a cycle of ww edges (write cycle)
   G1a             a read of an aborted (:fail) transaction's write
   G1b             a read of a version its writer later overwrote (intermediate read)
-  G1c             a cycle of ww and wr edges (circular information flow)
+  G1c             a cycle of ww and wr edges, at least one wr (circular information flow)
   G-single        a cycle with exactly one rw edge (read skew)
   G-nonadjacent   a cycle with two or more rw edges, no two in a row
   G2-item         a cycle with two or more rw edges, two in a row (write skew)
