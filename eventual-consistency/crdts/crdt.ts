@@ -55,8 +55,13 @@ export interface OpBased<U, P, O, V> {
   effect(state: P, op: O): P;
   value(state: P): V;
   canonical(state: P): string;
-  /** Whether applying the same operation twice leaves the payload as applying it once did. */
+  /**
+   * Whether applying an operation a second time, at any later moment (after other operations),
+   * leaves the payload as it was: then duplicates need no filtering.
+   */
   idempotent: boolean;
+  /** What a second application of an operation does, in words: "is harmless", "counts twice". */
+  appliedTwice: string;
   /** Whether an operation must be applied after every operation its source had applied. */
   causal: boolean;
 }

@@ -51,6 +51,7 @@ export const gCounter: Crdt<Increment, GCounterState, number, Increment, number>
     value: (state) => state,
     canonical: (state) => String(state),
     idempotent: false,
+    appliedTwice: "counts twice",
     causal: false,
   },
   expected: (history) => history.length,

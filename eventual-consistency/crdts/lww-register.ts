@@ -70,6 +70,7 @@ export const lwwRegister: Crdt<Assign, LWWRegister, LWWRegister, LWWRegister, st
     value: lwwValue,
     canonical,
     idempotent: true,
+    appliedTwice: "is harmless",
     causal: false,
   },
   expected: (history: readonly Recorded<Assign>[]) => {

@@ -118,6 +118,7 @@ export const mvRegister: Crdt<Assign, MVRegister, MVRegister, MVEntry, string[]>
     value: mvValues,
     canonical,
     idempotent: true,
+    appliedTwice: "is harmless",
     causal: false,
   },
   // Every value written by an assignment that no other assignment happened after, judged from

@@ -7,8 +7,9 @@
  *   backing off from `retryMsMin` to `retryMsMax`, until that replica acknowledges it. A replica
  *   acknowledges every copy it receives, since the acknowledgement of an earlier copy may be lost.
  * - At most once: a replica remembers the id (source, number) of every operation it has applied or
- *   holds, and ignores another copy. A counter needs this (adding one twice counts twice); the
- *   registers and the OR-Set would survive a second application, but get it anyway.
+ *   holds, and ignores another copy. A counter needs this (adding one twice counts twice), and so
+ *   does the OR-Set (a late copy of an add, applied after the remove that observed it, puts the
+ *   element back); the registers would survive a second application, but get it anyway.
  * - Causal order, for the types that need it (the OR-Set): an operation waits in `held` until
  *   every operation in its causal past (`deps`) has been applied here. Causal delivery applies a
  *   source's operations in the order it made them, so what a replica has applied is, per source, a

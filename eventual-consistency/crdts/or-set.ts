@@ -19,7 +19,10 @@
  * Operation-based payload: the live (element, tag) pairs only. `add` ships its pair, `remove`
  * ships the tags it observed. A remove must be applied after the adds it observed: applied
  * before one of them, it would remove nothing, and the add arriving later would bring the element
- * back at that replica only. So the OR-Set needs causal delivery. Both operations are idempotent.
+ * back at that replica only. So the OR-Set needs causal delivery. Nor is an add idempotent: a copy
+ * of it applied again after the remove that observed it puts its pair back (add, remove, add
+ * again: the element is there). So the OR-Set needs exactly-once delivery too, as Shapiro et al.
+ * assume for every operation-based type.
  */
 
 import { type Crdt, happenedBefore, type Recorded, tagOf } from "./crdt.js";
@@ -120,7 +123,8 @@ export const orSet: Crdt<SetUpdate, ORSetState, ORSetPayload, SetOp, string[]> =
     },
     value: elementsOf,
     canonical: showORSetPayload,
-    idempotent: true,
+    idempotent: false,
+    appliedTwice: "a late copy of an add undoes the remove that saw it",
     causal: true,
   },
   // An element is in the set when some add of it was seen by no remove of it, judged from each

@@ -47,6 +47,7 @@ export const pnCounter: Crdt<CounterUpdate, PNCounterState, number, CounterUpdat
     value: (state) => state,
     canonical: (state) => String(state),
     idempotent: false,
+    appliedTwice: "counts twice",
     causal: false,
   },
   expected: (history) =>

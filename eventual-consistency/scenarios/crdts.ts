@@ -182,7 +182,9 @@ function deliveryTable(trace: Trace): void {
     ["CRDT", "an operation applied twice", "order needed"],
     CRDTS.map((c) => [
       c.name,
-      c.opBased.idempotent ? "is harmless" : "counts twice: exactly once needed",
+      c.opBased.idempotent
+        ? c.opBased.appliedTwice
+        : `${c.opBased.appliedTwice}: exactly once needed`,
       c.opBased.causal
         ? "causal: a remove after the adds it observed"
         : "none: concurrent operations commute",

@@ -2,8 +2,9 @@
  * CRDTs: strong eventual consistency, by property (fast-check) and on the simulated network.
  *
  * Every property is shown to fail on a broken variant: the counter whose merge adds (state-based
- * laws and convergence), counter operations delivered twice (op-based exactly-once), OR-Set
- * operations delivered out of causal order, and the replicated OR-Set with its causal layer off.
+ * laws and convergence), counter and OR-Set operations delivered twice (op-based exactly-once),
+ * OR-Set operations delivered out of causal order, the replicated OR-Set with its causal layer
+ * off, an MV-Register writing from a stale context, and convergence judged by payloads alone.
  */
 
 import fc from "fast-check";
@@ -180,14 +181,18 @@ function deliveryOrder(ops: RecordedOp[], priorities: number[], causal: boolean)
   return out;
 }
 
-/** Apply `ops` to a fresh payload; `repeat` lists positions whose operation is applied twice. */
+/**
+ * Apply `ops` to a fresh payload; `repeat` lists positions whose operation is applied a second
+ * time, late: after all the others (as a retransmitted copy can arrive), in the order listed.
+ */
 function applyAll(crdt: AnyCrdt, ops: RecordedOp[], repeat: number[] = []): unknown {
   const t = crdt.opBased;
   let p = t.initial();
-  ops.forEach((r, i) => {
-    p = t.effect(p, r.op);
-    if (repeat.includes(i)) p = t.effect(p, r.op);
-  });
+  for (const r of ops) p = t.effect(p, r.op);
+  for (const i of repeat) {
+    const r = ops[i];
+    if (r !== undefined) p = t.effect(p, r.op);
+  }
   return p;
 }
 
@@ -238,7 +243,8 @@ function stateConvergence(crdt: AnyCrdt) {
 
 /**
  * Strong eventual consistency, op-based: a fresh replica applying every operation in a random
- * order (causal if the type needs it), with duplicates if the type is idempotent, ends equal to
+ * order (causal if the type needs it), with late duplicates if the type is idempotent (applying
+ * an operation again after others leaves the payload as it was), ends equal to
  * one applying them in the order they were made, and shows the value the updates give.
  */
 function opConvergence(crdt: AnyCrdt, options: { causal?: boolean; duplicates?: boolean } = {}) {
@@ -298,6 +304,16 @@ describe("op-based CRDTs: the same operations in any (causal, where needed) orde
   it("fails when counter operations are delivered twice (they need exactly once)", () => {
     expect(fc.check(opConvergence(gCounter, { duplicates: true }), RUNS).failed).toBe(true);
     expect(fc.check(opConvergence(pnCounter, { duplicates: true }), RUNS).failed).toBe(true);
+  });
+  it("fails when OR-Set operations are delivered twice (a late copy of an add undoes a remove)", () => {
+    expect(fc.check(opConvergence(orSet, { duplicates: true }), RUNS).failed).toBe(true);
+    // By hand: add(milk, A.1), remove(milk, {A.1}), then the add's copy again: milk is back.
+    const o = orSet.opBased;
+    const add = { kind: "add", element: "milk", tag: "A.1" } as const;
+    const remove = { kind: "remove", element: "milk", tags: ["A.1"] } as const;
+    const once = o.effect(o.effect(o.initial(), add), remove);
+    expect(o.value(once)).toEqual([]);
+    expect(o.value(o.effect(once, add))).toEqual(["milk"]);
   });
   it("fails when OR-Set operations are delivered out of causal order", () => {
     expect(fc.check(opConvergence(orSet, { causal: false }), RUNS).failed).toBe(true);
