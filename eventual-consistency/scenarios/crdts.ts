@@ -172,7 +172,7 @@ function storyBroken(trace: Trace): void {
 function deliveryTable(trace: Trace): void {
   trace.section("What each CRDT needs from the network", REF.automaticResolution);
   trace.note(
-    `State-based: every ${GOSSIP_MS} ms, until the run stops it, each replica sends its whole payload to one peer picked at random, and the receiver merges it into its own. A lost payload is made good by a later round; a duplicated or late one merges to what the receiver already has. No acknowledgements, no ids, no order.`,
+    `State-based: every ${GOSSIP_MS} ms, until the run stops it, each replica sends its whole payload to one peer picked at random, and the receiver merges it into its own. A lost payload is made good by a later round, since each round sends all the sender holds; a duplicate, or a payload overtaken by a newer one from the same sender, merges to what the receiver already has (merge is idempotent, and the older payload is below the newer). No acknowledgements, no ids, no order.`,
   );
   trace.note(
     `Operation-based: the source applies its operation and sends it to every other replica, again and again (after ${RETRY_MS_MIN} ms, doubling to at most ${RETRY_MS_MAX} ms) until each acknowledges it; a receiver acknowledges every copy, ignores an operation whose id (source, number) it has seen, and, for a type that needs causal order, holds an operation back until everything in its causal past has been applied.`,
@@ -250,7 +250,7 @@ function convergenceCheck(trace: Trace, crdt: AnyCrdt, run: CrdtRun, expected = 
   }
   const detail =
     run.equal && run.correct
-      ? `all ${run.values.length} replicas show ${run.expected}`
+      ? `${run.values.length === 2 ? "both replicas show" : `all ${run.values.length} replicas show`} ${run.expected}`
       : `${run.equal ? `all replicas equal, showing ${run.values[0]}` : `replicas differ: ${formatValues(run, run.values.length)}`}; ${run.history.length === 1 ? "the one update gives" : `the ${run.history.length} updates give`} ${run.expected}`;
   trace.check(name, run.equal && run.correct, { ref: REF.automaticResolution, detail, expected });
 }
