@@ -188,7 +188,7 @@ function tellStory(trace: Trace, seed: number, flags: GossipFlags, n: number): v
     trace.notExercised(name, "only n1 is up: there is nobody to tell", { ref: REF.readRepair });
     return;
   }
-  const messages = `${run.messages.toLocaleString("en")} messages (${(run.messages / n).toFixed(1)} per node of the ${n}), ${run.cost.carryingUpdate.toLocaleString("en")} of them carrying the update`;
+  const messages = `${run.messages.toLocaleString("en")} messages (${(run.messages / n).toFixed(1)} per node of the ${n.toLocaleString("en")}), ${run.cost.carryingUpdate.toLocaleString("en")} of them carrying the update`;
   if (run.roundsToAll !== undefined)
     trace.note(
       `All ${run.live} nodes that are up know the update after ${run.roundsToAll} round${run.roundsToAll === 1 ? "" : "s"}; ${messages}.`,
@@ -239,7 +239,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
     REF.requestRouting,
   );
   trace.note(
-    `Each cell runs the same ${flags.seeds} seed${flags.seeds === 1 ? "" : "s"} (derived from --seed ${seed}) and shows the mean rounds (lowest–highest); a run that has not reached every node that is up after ${ROUND_LIMIT.toLocaleString("en")} rounds${flags.stopAfter > 0 ? ", or in which no node would push again," : ""} counts as 'never'.${flags.stopAfter > 0 ? ` Push rows are rumor mongering (a node stops after ${flags.stopAfter} push${flags.stopAfter === 1 ? "" : "es"}): their means count only the runs that reached everyone; push-pull rows stop pushing too but keep pulling; pull rows never push.` : ""}`,
+    `${flags.seeds === 1 ? `Each cell runs one seed (derived from --seed ${seed}) and shows its rounds` : `Each cell runs the same ${flags.seeds} seeds (derived from --seed ${seed}) and shows the mean rounds (lowest–highest)`}; a run that has not reached every node that is up after ${ROUND_LIMIT.toLocaleString("en")} rounds${flags.stopAfter > 0 ? ", or in which no node would push again," : ""} counts as 'never'.${flags.stopAfter > 0 ? ` Push rows are rumor mongering (a node stops after ${flags.stopAfter} push${flags.stopAfter === 1 ? "" : "es"}): their means count only the runs that reached everyone; push-pull rows stop pushing too but keep pulling; pull rows never push.` : ""}`,
   );
   const results = new Map<string, GossipRun[]>();
   const key = (n: number, mode: GossipMode, column: number) => `${n}/${mode}/${column}`;
