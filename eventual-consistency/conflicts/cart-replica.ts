@@ -1,23 +1,28 @@
 /**
  * A replica of the shopping cart, on shared/versions.ts's `VectorReplica` (DDIA ch. 5, "Version
- * vectors"): a client's write supersedes exactly the siblings it read; values arriving from
- * another replica are kept as siblings unless a version vector dominates them.
+ * vectors"): a client's write supersedes exactly the siblings it read; a value arriving from
+ * another replica is kept as a sibling unless some value's writer had seen it. Each value keeps
+ * its own dot apart from its context (dotted version vectors), so several clients may write
+ * through one replica: two writes from the same context are kept side by side, not one silently
+ * replacing the other.
  *
  * Replication is state-based and asynchronous: after each client write a replica pushes its
  * siblings to every peer, resending its newest state until the peer acknowledges it (a newer state
  * includes everything an older one said, so only the newest needs to arrive). Every write thus
  * reaches every replica straight from the replica that took it.
  *
- * `dropConcurrent` is a deliberately broken replica: when a merge leaves concurrent siblings it
- * keeps only the last one, as a store without siblings would; tests use it to show that the
- * checks catch a write lost that no one saw.
+ * Two deliberately broken replicas, for tests: `dropConcurrent` keeps only the last of several
+ * concurrent siblings after a merge, as a store without siblings would; `wholeVectors` lets a
+ * client's write supersede every value whose whole version vector its own vector dominates, as
+ * shared/versions.ts did before it kept dots apart, so that of two clients writing through one
+ * replica from the same context the second silently replaces the first. Tests use both to show
+ * that the checks catch a write lost that no one saw.
  *
  * Durable: the siblings. Volatile: nothing (no crashes here). Messages: `Sync`, `SyncAck`.
- * Left out: per-key vectors and dotted version vectors, which real stores (Riak) use so that
- * several clients can write through one replica; here each replica serves one client.
+ * Left out: one vector per key across many keys (there is one key, the cart).
  */
 
-import type { VectorClock } from "../../shared/clocks.js";
+import { type VectorClock, vcCompare } from "../../shared/clocks.js";
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import { VectorReplica, type VectorValue } from "../../shared/versions.js";
@@ -53,6 +58,7 @@ export class CartReplica extends SimNode<CartMessage, { store: VectorReplica<Car
     readonly peers: () => string[],
     readonly narrate: boolean,
     readonly dropConcurrent = false,
+    readonly wholeVectors = false,
   ) {
     super(id, net, { store: new VectorReplica<CartValue>(id) });
   }
@@ -76,6 +82,13 @@ export class CartReplica extends SimNode<CartMessage, { store: VectorReplica<Car
   /** A client's write, based on the context it read here. */
   write(value: CartValue, context: VectorClock): void {
     this.durable.store.write(value, context);
+    if (this.wholeVectors) {
+      const mine = this.siblings.at(-1);
+      if (mine !== undefined)
+        this.durable.store.siblings = this.siblings.filter(
+          (s) => s === mine || vcCompare(s.clock, mine.clock) !== "before",
+        );
+    }
     this.push();
   }
 
@@ -92,7 +105,7 @@ export class CartReplica extends SimNode<CartMessage, { store: VectorReplica<Car
         if (changed && this.narrate) {
           this.note(
             this.siblings.length > 1
-              ? `merges ${from}'s state: no vector dominates another, so it keeps ${this.siblings.length} siblings, ${showSiblings(this.siblings)}`
+              ? `merges ${from}'s state: no value's writer had seen another's, so it keeps ${this.siblings.length} siblings, ${showSiblings(this.siblings)}`
               : `merges ${from}'s state: now holds ${showSiblings(this.siblings)}`,
           );
         }

@@ -1,7 +1,9 @@
 /**
- * A random run of the replicated shopping cart (cart-replica.ts): one client per replica, each
- * reading its replica's siblings, merging them as the application does (cart.ts), adding a new
- * item or removing one it sees, and writing back with the version vector it read. Replication is
+ * A random run of the replicated shopping cart (cart-replica.ts): clients dealt to the replicas
+ * in turn (client-i writes through replica c((i - 1) mod replicas + 1), so several clients may
+ * share one replica), each reading its replica's siblings, merging them as the application does
+ * (cart.ts), adding a new item or removing one it sees, and writing back, 1 to 10 ms later, with
+ * the context it read. Replication is
  * asynchronous over a lossy network. Once every write has reached every replica, the observer
  * (causality.ts, never the store's own vectors) judges:
  * - siblings: the converged siblings must be exactly the writes no other write knew of (a write is
@@ -20,8 +22,9 @@ import { Causality } from "./causality.js";
 
 export interface CartRunOptions {
   merge: CartMerge;
-  /** Replicas, and as many clients (client-i writes through replica ci). */
   replicas: number;
+  /** Clients, dealt to the replicas in turn; defaults to one per replica. */
+  clients?: number;
   /** Cart changes (writes) in all, dealt to the clients in turn. */
   writes: number;
   /** Probability that a change removes an item the client sees (when it sees one). */
@@ -31,6 +34,11 @@ export interface CartRunOptions {
   trace?: Trace;
   /** The broken replica that keeps one of several concurrent siblings (tests only). */
   dropConcurrent?: boolean;
+  /**
+   * The broken replica that supersedes every value whose whole vector the new write's vector
+   * dominates, as `VectorReplica` did before it kept dots apart (tests only).
+   */
+  wholeVectors?: boolean;
 }
 
 export interface CartWrite {
@@ -57,6 +65,11 @@ export interface CartResult {
   resurrected: string[];
   /** Items added, never removed, and missing from the merged cart. */
   lost: string[];
+  /**
+   * Writes concurrent with an earlier write that another client made through the same replica:
+   * the case that needs each value's dot kept apart from its context.
+   */
+  sameReplicaConcurrent: number;
   causality: Causality;
 }
 
@@ -74,6 +87,9 @@ const GROCERIES = [
 ];
 const THINK_MS_MIN = 1;
 const THINK_MS_MAX = 20;
+/** Between a client's read and its write. */
+const EDIT_MS_MIN = 1;
+const EDIT_MS_MAX = 10;
 const LIVENESS_MS = 600_000;
 
 export const cartReplicaName = (i: number): string => `c${i + 1}`;
@@ -92,25 +108,36 @@ export function runCart(options: CartRunOptions): CartResult {
   const ids = Array.from({ length: options.replicas }, (_, i) => cartReplicaName(i));
   const replicas = ids.map((id) =>
     net.add(
-      new CartReplica(id, net, () => ids.filter((p) => p !== id), false, options.dropConcurrent),
+      new CartReplica(
+        id,
+        net,
+        () => ids.filter((p) => p !== id),
+        false,
+        options.dropConcurrent,
+        options.wholeVectors,
+      ),
     ),
   );
+  const clients = options.clients ?? options.replicas;
   const causality = new Causality();
   const writes: CartWrite[] = [];
   const workload = sim.random.fork("workload");
-  const clientTimeMs = ids.map(() => 0);
+  const clientTimeMs = Array.from({ length: clients }, () => 0);
   let additions = 0;
   let done = 0;
   for (let n = 0; n < options.writes; n++) {
-    const c = n % options.replicas;
-    const replica = replicas[c] as CartReplica;
+    const c = n % clients;
+    const replica = replicas[c % options.replicas] as CartReplica;
     const client = clientName(c);
-    const atMs = (clientTimeMs[c] ?? 0) + workload.uniform(THINK_MS_MIN, THINK_MS_MAX);
-    clientTimeMs[c] = atMs;
+    const readMs = (clientTimeMs[c] ?? 0) + workload.uniform(THINK_MS_MIN, THINK_MS_MAX);
+    const writeMs = readMs + workload.uniform(EDIT_MS_MIN, EDIT_MS_MAX);
+    clientTimeMs[c] = writeMs;
     // The draws are made now, in plan order, so both merges see the same plan.
     const wantsRemove = workload.chance(options.removeRatio);
     const pick = workload.next();
-    sim.at(atMs, () => {
+    // The client reads, takes a while to change the cart, then writes with the context it read:
+    // meanwhile another client may write through the same replica, or a replicated write arrive.
+    sim.at(readMs, () => {
       const { context, values } = replica.read();
       for (const v of values) causality.read(client, v.writeId);
       const cart = mergeCart(values, options.merge);
@@ -119,12 +146,20 @@ export function runCart(options: CartRunOptions): CartResult {
         wantsRemove && item !== undefined
           ? { kind: "remove", item }
           : { kind: "add", item: itemName(additions++) };
-      const id = `w${writes.length + 1}`;
-      causality.write(client, id);
       const next = applyChange(cart, change, options.merge);
-      replica.write({ writeId: id, items: next.items, removed: next.removed }, context);
-      writes.push({ id, client, replica: replica.id, change, read: values.map((v) => v.writeId) });
-      done++;
+      sim.at(writeMs, () => {
+        const id = `w${writes.length + 1}`;
+        causality.write(client, id);
+        replica.write({ writeId: id, items: next.items, removed: next.removed }, context);
+        writes.push({
+          id,
+          client,
+          replica: replica.id,
+          change,
+          read: values.map((v) => v.writeId),
+        });
+        done++;
+      });
     });
   }
   sim.runUntil(
@@ -157,8 +192,29 @@ export function runCart(options: CartRunOptions): CartResult {
     removed,
     resurrected: cart.items.filter((i) => gone.has(i)),
     lost: added.filter((i) => !gone.has(i) && !cart.items.includes(i)),
+    sameReplicaConcurrent: sameReplicaConcurrent(writes, causality),
     causality,
   };
+}
+
+/**
+ * How many writes did not know of an earlier write that another client made through the same
+ * replica. Write v knows of client a's write w (a's k-th) exactly when v's vector counts at least
+ * k writes of a; checking a's last write through the replica before v is enough, since v cannot
+ * know of it and not of a's earlier ones.
+ */
+export function sameReplicaConcurrent(writes: readonly CartWrite[], causality: Causality): number {
+  /** Per replica, per client: the count of that client's last write through it. */
+  const last = new Map<string, Map<string, number>>();
+  let n = 0;
+  for (const v of writes) {
+    const clock = causality.clockOf(v.id);
+    const here = last.get(v.replica) ?? new Map<string, number>();
+    if ([...here].some(([client, k]) => client !== v.client && (clock[client] ?? 0) < k)) n++;
+    here.set(v.client, clock[v.client] ?? 0);
+    last.set(v.replica, here);
+  }
+  return n;
 }
 
 /**

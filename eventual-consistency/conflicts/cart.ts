@@ -30,6 +30,10 @@ const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort
 
 /** The application's merge of siblings into one cart. */
 export function mergeCart(siblings: readonly CartValue[], merge: CartMerge): Cart {
+  // One sibling is already a cart (sorted, unique, its tombstones applied): nothing to merge.
+  const [only] = siblings;
+  if (siblings.length === 1 && only !== undefined)
+    return { items: [...only.items], removed: merge === "tombstones" ? [...only.removed] : [] };
   const removed = merge === "tombstones" ? sorted(siblings.flatMap((s) => s.removed)) : [];
   const gone = new Set(removed);
   return {

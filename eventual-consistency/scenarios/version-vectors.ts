@@ -6,7 +6,8 @@
  *    eggs to a cart that still held milk. The version vectors show the two writes concurrent, so
  *    both replicas keep them as siblings. The application merges siblings by union, and milk comes
  *    back. The same script with tombstones: the removal leaves a marker and milk stays out.
- * 2. A random run (--replicas, --writes, --remove-ratio, --loss) under both merges, judged by an
+ * 2. A random run (--replicas, --clients, --writes, --remove-ratio, --loss) under both merges,
+ *    judged by an
  *    observer's happens-before: the converged siblings are exactly the writes no other write knew
  *    of; no added item is lost; and removed items come back under the union, never with tombstones.
  */
@@ -29,11 +30,12 @@ import {
   showSiblings,
   showVector,
 } from "../conflicts/cart-replica.js";
-import { type CartResult, runCart } from "../conflicts/cart-run.js";
+import { type CartResult, cartReplicaName, runCart } from "../conflicts/cart-run.js";
 import { REF } from "../refs.js";
 
 interface Options {
   replicas: number;
+  clients: number;
   writes: number;
   removeRatio: number;
   loss: number;
@@ -104,7 +106,7 @@ function scriptedCart(trace: Trace, seed: number, merge: CartMerge): string[] {
 function scripted(trace: Trace, seed: number): void {
   trace.section("A removed item comes back: siblings merged by union", REF.merging);
   trace.note(
-    "Two replicas, c1 and c2, each serving one client; each write reaches the other replica 2 ms after it is taken. Each value carries a version vector; a replica drops a value only when another value's vector dominates it, and keeps concurrent values side by side as siblings. A client reads every sibling with their merged vector (its context) and writes back with that context.",
+    "Two replicas, c1 and c2, each serving one client; each write reaches the other replica 2 ms after it is taken. Each value carries a version vector: the context its client read, plus the write's own dot (the replica and that replica's counter for it). A replica drops a value only when a write whose context covers that dot supersedes it, that is, only when the writer had seen it, and keeps concurrent values side by side as siblings. A client reads every sibling with their merged vector (its context) and writes back with that context.",
     { ref: REF.versionVectors },
   );
   const union = scriptedCart(trace, seed, "union");
@@ -142,6 +144,8 @@ function scripted(trace: Trace, seed: number): void {
 // ---------------------------------------------------------------------------------------------
 // Random run.
 
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
 function row(merge: CartMerge, r: CartResult): (string | number)[] {
   return [
     MERGE_LABEL[merge],
@@ -166,9 +170,10 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
     trace.notExercised(
       `the converged siblings are exactly the writes no other write knew of (${label})`,
       why,
+      { ref: REF.versionVectors },
     );
-    trace.notExercised(`no added item is lost (${label})`, why);
-    trace.notExercised(`no removed item comes back (${label})`, why);
+    trace.notExercised(`no added item is lost (${label})`, why, { ref: REF.merging });
+    trace.notExercised(`no removed item comes back (${label})`, why, { ref: REF.merging });
     return;
   }
   trace.check(
@@ -181,12 +186,14 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
   );
   const keptAdds = r.added.length - r.removed.length;
   if (keptAdds === 0)
-    trace.notExercised(`no added item is lost (${label})`, "every item added was removed later");
+    trace.notExercised(`no added item is lost (${label})`, "every item added was removed later", {
+      ref: REF.merging,
+    });
   else
     trace.check(`no added item is lost (${label})`, r.lost.length === 0, {
       detail:
         r.lost.length === 0
-          ? `${keptAdds} items added and never removed, all in the cart`
+          ? `${plural(keptAdds, "item", "items")} added and never removed, all in the cart`
           : `lost: ${r.lost.join(", ")}`,
       ref: REF.merging,
     });
@@ -203,19 +210,33 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
       expected: merge === "tombstones",
       detail:
         r.resurrected.length === 0
-          ? `${r.removed.length} items removed, none back`
+          ? `${plural(r.removed.length, "item", "items")} removed, none back`
           : `${r.resurrected.length} of ${r.removed.length} removed items back: ${r.resurrected.slice(0, 5).join(", ")}${r.resurrected.length > 5 ? ", ..." : ""}`,
       ref: REF.merging,
     });
 }
 
+/** Which clients write through which replica: client i through replica ((i - 1) mod R) + 1. */
+function clientsText({ replicas, clients }: Options): string {
+  if (clients === replicas) return "Each replica serves one client.";
+  if (clients === 1)
+    return "One client writes through c1; the other replicas only receive replicated writes.";
+  if (clients < replicas)
+    return `${plural(clients, "client writes", "clients write")} through the first ${plural(clients, "replica", "replicas")}, one each; the other ${plural(replicas - clients, "replica only receives", "replicas only receive")} replicated writes.`;
+  const shared = Array.from({ length: replicas }, (_, r) =>
+    Array.from({ length: clients }, (_, c) => c).filter((c) => c % replicas === r),
+  ).find((cs) => cs.length > 1);
+  const [a = 0, b = 0] = shared ?? [];
+  return `The clients are dealt to the replicas in turn, so several write through one replica (client-${a + 1} and client-${b + 1} through ${cartReplicaName(a % replicas)}). When two of them write from the same context, each write gets its own dot, neither covers the other, and both are kept as siblings.`;
+}
+
 function randomRun(trace: Trace, seed: number, options: Options): void {
   trace.section(
-    `Random run: ${options.replicas} replicas, one client each, ${options.writes} cart changes`,
+    `Random run: ${options.replicas} replicas, ${plural(options.clients, "client", "clients")}, ${plural(options.writes, "cart change", "cart changes")}`,
     REF.versionVectors,
   );
   trace.note(
-    `Each change reads the siblings at the client's replica, merges them, adds a new item or (with probability ${options.removeRatio}, when the cart is not empty) removes one the client sees, and writes back with the context it read. Replication is asynchronous, resent until acknowledged (loss ${options.loss}). The same plan runs once with each merge. Once every write has reached every replica, an observer that knows who read what judges the outcome.`,
+    `${clientsText(options)} Each change reads the siblings at the client's replica, merges them, adds a new item or (with probability ${options.removeRatio}, when the cart is not empty) removes one the client sees, and 1 to 10 ms later writes back with the context it read (meanwhile other writes may reach the replica). Replication is asynchronous, resent until acknowledged (loss ${options.loss}). The same plan runs once with each merge. Once every write has reached every replica, an observer that knows who read what judges the outcome.`,
     { ref: REF.versionVectors },
   );
   const union = runCart({ merge: "union", seed, trace, ...options });
@@ -234,6 +255,15 @@ function randomRun(trace: Trace, seed: number, options: Options): void {
     [row("union", union), row("tombstones", tombstones)],
     "Each row is its own run of the same plan: what a client reads depends on the merge, so the counts may differ in every column.",
   );
+  if (options.clients > options.replicas) {
+    const n = tombstones.sameReplicaConcurrent;
+    trace.note(
+      n === 0
+        ? "In this run no write was concurrent with an earlier write taken by the same replica from another client."
+        : `With tombstones, ${plural(n, "write was", "writes were")} concurrent with an earlier write another client had made through the same replica: the case where a vector without a separate dot would let the later write silently replace the earlier. The check of the converged siblings below catches any write so replaced that no later write knew of.`,
+      { ref: REF.versionVectors },
+    );
+  }
   const back = union.resurrected;
   if (back.length > 0)
     trace.note(
@@ -254,7 +284,13 @@ export const versionVectors: Scenario<Options> = {
   summary:
     "version vectors keep concurrent writes as siblings; merged by union, a removed item comes back, unless a tombstone records the removal",
   options: [
-    option("--replicas <count>", "replicas, with one client each", integer(2, 9), 2),
+    option("--replicas <count>", "replicas", integer(2, 9), 2),
+    option(
+      "--clients <count>",
+      "clients, dealt to the replicas in turn (more clients than replicas: several share one)",
+      integer(1, 18),
+      3,
+    ),
     option(
       "--writes <count>",
       "cart changes in all, dealt to the clients in turn",
