@@ -154,12 +154,19 @@ export class Ssi {
     this.flag(me, writer, me);
   }
 
-  /** CheckForSerializableConflictIn: `me` is about to write `key`. */
-  conflictIn(me: Sxact, key: number): void {
+  /**
+   * CheckForSerializableConflictIn: `me` is about to write `key` (an UPDATE or DELETE checks the
+   * key and the table), or to insert into the table (`key` null: heap_insert checks the table only)
+   * or into the primary key's index (`relation` false: _bt_doinsert checks the index after the
+   * unique check).
+   */
+  conflictIn(me: Sxact, key: number | null, relation = true): void {
     if (!this.tracking) return;
     if (me.doomed) fail("Canceled on identification as a pivot, during conflict in checking.");
     me.didWrite = true;
-    for (const target of [keyTarget(key), RELATION]) {
+    const targets = key === null ? [] : [keyTarget(key)];
+    if (relation) targets.push(RELATION);
+    for (const target of targets) {
       const holders = this.sireadLocks.get(target);
       if (!holders) continue;
       for (const reader of [...holders]) {

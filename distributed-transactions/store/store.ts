@@ -569,16 +569,23 @@ export class Store {
     return { status: "ok", tag: "SELECT", rows };
   }
 
+  /**
+   * INSERT as PostgreSQL does it: the new version goes into the table first (heap_insert, which
+   * checks the table's SIREAD locks), invisible to others but there for a concurrent scan to find;
+   * then the primary key's unique check reads every other version of the key, committed or not
+   * (a dirty snapshot), waits for a writer that has not finished, and fails with 23505 if a live
+   * row has the key; last, the index insertion checks the key's SIREAD locks.
+   */
   private *insertRow(txn: Txn, row: Row): Work {
     this.statementSnapshot(txn);
-    // heap_insert checks for SSI conflicts before the unique index is searched.
-    if (txn.sxact) this.ssi.conflictIn(txn.sxact, row.id);
+    if (txn.sxact) this.ssi.conflictIn(txn.sxact, null);
+    this.assignXid(txn);
+    const mine = this.addVersion({ id: row.id, value: row.value, xmin: txn, cmin: txn.commandId });
     for (;;) {
-      // The unique check reads every version of the key, committed or not (PostgreSQL's dirty
-      // snapshot), and waits for a writer that has not finished.
       let waitFor: Txn | null = null;
       let live = false;
       for (const v of this.versions.get(row.id) ?? []) {
+        if (v === mine) continue;
         if (v.xmin !== txn && v.xmin.status === "aborted") continue;
         if (v.xmin !== txn && v.xmin.status === "running") {
           waitFor = v.xmin;
@@ -600,8 +607,7 @@ export class Store {
       }
       break;
     }
-    this.assignXid(txn);
-    this.addVersion({ id: row.id, value: row.value, xmin: txn, cmin: txn.commandId });
+    if (txn.sxact) this.ssi.conflictIn(txn.sxact, row.id, false);
     return { status: "ok", tag: "INSERT", count: 1 };
   }
 

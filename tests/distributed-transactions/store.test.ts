@@ -202,6 +202,33 @@ describe("serializable snapshot isolation", () => {
   });
 });
 
+describe("serializable snapshot isolation and inserts", () => {
+  it("sees an insert that waits on the unique check, as PostgreSQL's heap does, and breaks the cycle", () => {
+    // Found by the random test below. B inserts 5 and stays open; A reads value % 3 = 0 and inserts
+    // (5, 0), which waits for B. C sets row 1 to 0 and reads value % 3 = 0. A missed C's 0
+    // (A -rw-> C) and C misses A's (5, 0) (C -rw-> A): a cycle, so one of them must fail. In
+    // PostgreSQL A's row is already in the heap while A waits, so C's scan finds it; if the store
+    // made the row only after the wait, C would find nothing and both would commit.
+    const store = new Store(ROWS);
+    const mod3 = { kind: "valueMod", modulus: 3, remainder: 0 } as const;
+    for (const conn of ["A", "B", "C"]) store.begin(conn, "serializable snapshot isolation");
+    store.readWhere("A", mod3);
+    store.insert("B", 5, 7);
+    expect(store.insert("A", 5, 0).result).toEqual({ status: "blocked", waitingFor: ["B"] });
+    store.write("C", 1, 0);
+    expect(store.readWhere("C", mod3).result).toEqual(
+      ok("SELECT", { rows: [{ id: 1, value: 0 }] }),
+    );
+    // A -> B too: A's scan locked the whole table (PostgreSQL's relation SIREAD lock for a
+    // sequential scan), so B's insert conflicts with it although 7 does not match.
+    expect(store.rwConflicts()).toEqual(["A -> B", "A -> C", "C -> A", "C -> B"]);
+    // C commits first and dooms A, the pivot; A fails when its insert resumes.
+    expect(store.commit("C").result).toEqual(ok("COMMIT"));
+    const released = store.abort("B").finished;
+    expect(released[0]?.result).toMatchObject({ status: "error", code: "40001" });
+  });
+});
+
 describe("two-phase locking", () => {
   it("makes an insert that matches another transaction's predicate lock wait (no phantom)", () => {
     const store = new Store(ROWS);
@@ -239,8 +266,13 @@ describe("two-phase locking", () => {
 type Op =
   | { kind: "read"; key: number }
   | { kind: "readAll" }
+  | { kind: "readMod" }
   | { kind: "inc"; key: number }
-  | { kind: "set"; key: number; value: number };
+  | { kind: "set"; key: number; value: number }
+  | { kind: "insert"; key: number; value: number };
+
+const isRead = (op: Op) => op.kind === "read" || op.kind === "readAll" || op.kind === "readMod";
+const MOD3 = { kind: "valueMod", modulus: 3, remainder: 0 } as const;
 
 interface Run {
   /** The operations of each transaction that committed, in commit order, with what each read. */
@@ -275,7 +307,7 @@ function interleave(
     const s = state[t] as (typeof state)[number];
     const op = txns[t]?.[s.next];
     if (result.status === "error") s.failed = true;
-    else if (result.status === "ok" && op && (op.kind === "read" || op.kind === "readAll")) {
+    else if (result.status === "ok" && op && isRead(op)) {
       s.reads.push(result.rows);
     }
   };
@@ -306,9 +338,13 @@ function interleave(
           ? store.read(conn, op.key)
           : op.kind === "readAll"
             ? store.readWhere(conn, { kind: "all" })
-            : op.kind === "inc"
-              ? store.updateWhere(conn, { kind: "id", ids: [op.key] }, { kind: "add", delta: 1 })
-              : store.write(conn, op.key, op.value);
+            : op.kind === "readMod"
+              ? store.readWhere(conn, MOD3)
+              : op.kind === "inc"
+                ? store.updateWhere(conn, { kind: "id", ids: [op.key] }, { kind: "add", delta: 1 })
+                : op.kind === "set"
+                  ? store.write(conn, op.key, op.value)
+                  : store.insert(conn, op.key, op.value);
       if (outcome.result.status === "blocked") s.blocked = true;
       else {
         record(t, outcome.result);
@@ -336,10 +372,19 @@ function serialMatches(run: Run, order: number[], rows: Row[]): boolean {
     const txn = run.committed[i] as Run["committed"][number];
     let r = 0;
     for (const op of txn.ops) {
-      if (op.kind === "read" || op.kind === "readAll") {
+      const everything = () => snapshot([...db.keys()].sort((a, b) => a - b));
+      if (op.kind === "read" || op.kind === "readAll" || op.kind === "readMod") {
         const expected =
-          op.kind === "read" ? snapshot([op.key]) : snapshot([...db.keys()].sort((a, b) => a - b));
+          op.kind === "read"
+            ? snapshot([op.key])
+            : op.kind === "readAll"
+              ? everything()
+              : everything().filter((row) => row.value % 3 === 0);
         if (JSON.stringify(expected) !== JSON.stringify(txn.reads[r++])) return false;
+      } else if (op.kind === "insert") {
+        // A committed insert found its key free; in this order it would not have.
+        if (db.has(op.key)) return false;
+        db.set(op.key, op.value);
       } else if (db.has(op.key)) {
         db.set(op.key, op.kind === "inc" ? (db.get(op.key) as number) + 1 : op.value);
       }
@@ -371,12 +416,26 @@ const opOn = (keys: number) =>
       value: fc.integer({ min: 0, max: 99 }),
     }),
   );
+/** Adds predicate reads and inserts (of keys up to 5, some present, some not): phantoms. */
+const opWithPhantoms = (keys: number) =>
+  fc.oneof(
+    opOn(keys),
+    fc.record({ kind: fc.constant("readMod" as const) }),
+    fc.record({
+      kind: fc.constant("insert" as const),
+      key: fc.integer({ min: keys, max: 5 }),
+      value: fc.integer({ min: 0, max: 99 }),
+    }),
+  );
 const workload = (keys: number) =>
   fc.record({
-    txns: fc.array(fc.array(opOn(keys), { minLength: 1, maxLength: 4 }), {
-      minLength: 2,
-      maxLength: 4,
-    }),
+    txns: fc.array(
+      fc.array(keys > 1 ? opWithPhantoms(keys) : opOn(keys), { minLength: 1, maxLength: 4 }),
+      {
+        minLength: 2,
+        maxLength: 4,
+      },
+    ),
     choices: fc.array(fc.nat(), { minLength: 30, maxLength: 30 }),
   });
 
