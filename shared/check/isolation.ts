@@ -641,12 +641,10 @@ function lostUpdates(a: Analysis, writtenKeys: (t: Transaction) => string[]): vo
       if (seen.has(op.key)) continue;
       seen.add(op.key);
       if (op.f !== "r" || !written.has(op.key)) continue;
-      // A list read is known by its length and last element: two reads of one key that agree on
-      // both and differ elsewhere are an incompatible order, reported apart.
       const values = list(op.value);
       const id =
         a.history.form === "list-append"
-          ? JSON.stringify([op.key, values.length, elementText(values.at(-1))])
+          ? JSON.stringify([op.key, values.map(elementText)])
           : JSON.stringify([op.key, ednString(op.value)]);
       const group = entry(groups, id, () => ({
         key: op.key,
@@ -776,11 +774,14 @@ function analyzeRegisters(a: Analysis): void {
     }
     const cycle = versionCycle(wfr);
     if (cycle !== undefined) {
-      const ids = cycle.map((v) => committedFinal(v) as number);
+      // The value after each one was written by the transaction that read it.
+      const ids = cycle.map(
+        (_, i) => committedFinal(cycle[(i + 1) % cycle.length] as string) as number,
+      );
       a.add(
         "cyclic-versions",
         ids,
-        `on key ${key}, ${cycle.map((v, i) => `${a.full(ids[i] as number)} read ${v} and wrote ${cycle[(i + 1) % cycle.length]}`).join(", ")}: each value follows the one read before it, around a cycle, so no version order exists`,
+        `on key ${key}, ${cycle.map((v, i) => `${a.full(ids[i] as number)} read ${v} and wrote ${cycle[(i + 1) % cycle.length]}`).join(", ")}: if each write follows the read before it in the version order, as assumed, no version order exists`,
       );
     } else for (const [v1, s] of wfr) for (const v2 of s) edge(v1, v2);
     const readers = readersOf.get(key) ?? new Map<string, Set<number>>();
@@ -882,7 +883,7 @@ export function isolationText(file: string, result: IsolationResult): string {
   const fails = MODEL_NAMES.filter((m) => !result.models[m]);
   const lines = [
     result.anomalies.length === 0
-      ? `${header}: no anomaly found; serializable`
+      ? `${header}: no anomaly found`
       : `${header}: ${result.anomalies.join(", ")}`,
   ];
   if (result.anomalies.length > 0) {
