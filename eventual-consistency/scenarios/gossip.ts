@@ -291,6 +291,8 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
   const referenceRows: Cell[][] = sizes.map((n) => {
     const ref = referenceRounds(n);
     const measured = (mode: GossipMode) => {
+      // Nodes that stop pushing run neither Pittel's push nor Karp et al.'s push-pull.
+      if (flags.stopAfter > 0 && mode !== "pull") return "— (stops)";
       const runs = results.get(key(n, mode, 0)) ?? [];
       const finished = runs.flatMap((r) => (r.roundsToAll === undefined ? [] : [r.roundsToAll]));
       return finished.length === runs.length ? mean(finished).toFixed(1) : describeRounds(runs);
@@ -309,7 +311,7 @@ function compare(trace: Trace, seed: number, flags: GossipFlags, sizes: number[]
     "Measured mean rounds without faults, next to the papers' leading terms",
     ["N", "log2 N", "log2 N + ln N", "push", "pull", "log3 N", "push-pull"],
     referenceRows,
-    "A round is the papers' (Karp et al.'s round, Demers et al.'s cycle, Pittel's stage): every node calls one random other, and what it passes on is what it held when the round began. Push: log2 N + ln N + O(1) rounds, ln the natural logarithm (Frieze and Grimmett 1985 showed the ratio tends to 1; Pittel 1987 the O(1), both in probability). Push-pull: log3 N + O(log log N) (Karp, Schindelhauer, Shenker and Vöcking 2000). Pull: about log2 N rounds to reach half the nodes, then the share still uninformed squares each round (Demers et al. 1987: p(i+1) = p(i)^2), O(log log N) more. The constant and log log terms are left out, so compare how the columns grow with N, not their values.",
+    `A round is the papers' (Karp et al.'s round, Demers et al.'s cycle, Pittel's stage): every node calls one random other, and what it passes on is what it held when the round began. Push: log2 N + ln N + O(1) rounds, ln the natural logarithm (Frieze and Grimmett 1985 showed the ratio tends to 1; Pittel 1987 the O(1), both in probability). Push-pull: log3 N + O(log log N) (Karp, Schindelhauer, Shenker and Vöcking 2000). Pull: about log2 N rounds to reach half the nodes, then the share still uninformed squares each round (Demers et al. 1987: p(i+1) = p(i)^2), O(log log N) more. The constant and log log terms are left out, so compare how the columns grow with N, not their values.${flags.stopAfter > 0 ? " With --stop-after, push and push-pull nodes stop pushing: neither is the protocol these formulas describe, so only pull is compared." : ""}`,
   );
   if (sizes.length > 1)
     growthNote(trace, sizes, (n, mode) => results.get(key(n, mode, 0)) ?? [], flags);
@@ -386,8 +388,9 @@ function growthNote(
     const b = meanOf(last, mode);
     return a === undefined || b === undefined ? undefined : b - a;
   };
-  const push = growth("push");
-  const pushPull = growth("push-pull");
+  // Nodes that stop pushing (--stop-after) run neither Pittel's push nor Karp et al.'s push-pull.
+  const push = flags.stopAfter > 0 ? undefined : growth("push");
+  const pushPull = flags.stopAfter > 0 ? undefined : growth("push-pull");
   const pull = growth("pull");
   const ref = (n: number) => referenceRounds(n);
   const parts: string[] = [];
@@ -397,11 +400,11 @@ function growthNote(
     );
   if (pushPull !== undefined)
     parts.push(
-      `push-pull's mean by ${pushPull.toFixed(1)}, against ${(ref(last).log3 - ref(first).log3).toFixed(1)} for log3 N`,
+      `push-pull's mean ${parts.length === 0 ? "grew " : ""}by ${pushPull.toFixed(1)}, against ${(ref(last).log3 - ref(first).log3).toFixed(1)} for log3 N`,
     );
   if (pull !== undefined)
     parts.push(
-      `pull's mean by ${pull.toFixed(1)}, against ${(ref(last).log2 - ref(first).log2).toFixed(1)} for log2 N`,
+      `pull's mean ${parts.length === 0 ? "grew " : ""}by ${pull.toFixed(1)}, against ${(ref(last).log2 - ref(first).log2).toFixed(1)} for log2 N`,
     );
   if (parts.length === 0) return;
   trace.note(
