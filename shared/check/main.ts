@@ -25,6 +25,13 @@
  * causal, PRAM and the four session guarantees (see consistency.ts). Exit 0 when every file was
  * classified, 2 for bad input, and with --require 1 when some file violates that model or leaves
  * it undecided.
+ *
+ *   npx tsx shared/check/main.ts isolation [--json] [--model MODEL] FILE...
+ *
+ * Finds isolation anomalies (G0, G1a, G1b, G1c, G-single, G2-item and Elle's others) in Elle's
+ * list-append and rw-register histories, each explained in one sentence (see isolation.ts). Exit 0
+ * when every file satisfies the model (serializable by default), 1 when one does not, 2 for bad
+ * input.
  */
 
 import { readFileSync } from "node:fs";
