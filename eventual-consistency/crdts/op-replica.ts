@@ -59,6 +59,7 @@ export class OpReplica<U, P, O, V> extends SimNode<CrdtMessage, null, null> {
   readonly stats: DeliveryStats = { resent: 0, duplicatesIgnored: 0, heldBack: 0 };
   private readonly applied = new Set<string>();
   private held: OpMessage[] = [];
+  private readonly heldKeys = new Set<string>();
   private readonly outgoing = new Map<string, Outgoing>();
 
   constructor(
@@ -131,12 +132,13 @@ export class OpReplica<U, P, O, V> extends SimNode<CrdtMessage, null, null> {
       case "Op": {
         this.send(from, { type: "Ack", id: msg.id });
         const key = opKey(msg.id);
-        if (this.applied.has(key) || this.held.some((h) => opKey(h.id) === key)) {
+        if (this.applied.has(key) || this.heldKeys.has(key)) {
           this.stats.duplicatesIgnored++;
           return;
         }
         if (this.type.causal && !this.deliverable(msg)) {
           this.held.push(msg);
+          this.heldKeys.add(key);
           this.stats.heldBack++;
           return;
         }
@@ -170,6 +172,7 @@ export class OpReplica<U, P, O, V> extends SimNode<CrdtMessage, null, null> {
       const waiting: OpMessage[] = [];
       for (const msg of this.held) {
         if (this.deliverable(msg)) {
+          this.heldKeys.delete(opKey(msg.id));
           this.apply(msg);
           progress = true;
         } else waiting.push(msg);

@@ -21,6 +21,7 @@ import {
 } from "../../eventual-consistency/crdts/lww-register.js";
 import type { CrdtMessage } from "../../eventual-consistency/crdts/messages.js";
 import {
+  mvApply,
   mvAssign,
   mvInitial,
   mvMerge,
@@ -388,6 +389,20 @@ describe("the examples of the scenario's stories, worked by hand", () => {
     };
     expect(fc.check(stateConvergence(blind), RUNS).failed).toBe(true);
     expect(fc.check(stateConvergence(mvRegister), RUNS).failed).toBe(false);
+  });
+  it("MV-Register: applying one assignment (the op-based effect) is merging it in", () => {
+    fc.assert(
+      fc.property(scriptArb, (script) => {
+        const { states } = stateExecution(mvRegister, script);
+        const [a, b] = states as ReturnType<typeof mvInitial>[];
+        if (a === undefined || b === undefined) return true;
+        const c = mvRegister.stateBased.canonical;
+        return [...b.entries, ...a.entries].every(
+          (e) => c(mvApply(a, e)) === c(mvMerge(a, { entries: [e] })),
+        );
+      }),
+      RUNS,
+    );
   });
   it("OR-Set: an add concurrent with a remove wins; a remove after the add it saw removes it", () => {
     const t = orSet.stateBased;
