@@ -156,7 +156,7 @@ function figure83(trace: Trace, seed: number): void {
 function figure83Lamport(trace: Trace, seed: number): void {
   trace.section("The same with Lamport timestamps", REF.lamport);
   trace.note(
-    "Each node keeps a counter: it ticks on every write and, on receiving a timestamp, jumps past it (max + 1). A timestamp is (counter, node id), ties broken by the node id. Same clients, same delays.",
+    "Each node keeps a counter: it ticks on every write and, on receiving a timestamp, jumps past it (max + 1, as in Lamport's paper, where a receipt is itself an event; the book's node moves its counter to the maximum, and its next write's tick moves past it: the order is the same). A timestamp is (counter, node id), ties broken by the node id. Same clients, same delays.",
     { ref: REF.lamport },
   );
   const run = figureCluster(trace, seed, "lamport");
@@ -209,7 +209,7 @@ function figure83Lamport(trace: Trace, seed: number): void {
   const causalOrder = vcCompare(run.causality.clockOf(a.id), run.causality.clockOf(b.id));
   const concurrentOrder = vcCompare(run.causality.clockOf(c.id), run.causality.clockOf(d.id));
   trace.note(
-    `Look at the two pairs by their timestamps alone: A ${run.show(a.timestamp)} below B ${run.show(b.timestamp)}, C ${run.show(c.timestamp)} below D ${run.show(d.timestamp)}. The first pair is causal, the second concurrent, and the timestamps look alike: a Lamport timestamp is consistent with causality but cannot tell whether two writes were concurrent. Version vectors can: A's write ${showClock(run.causality.clockOf(a.id))} is ${causalOrder} B's ${showClock(run.causality.clockOf(b.id))}, while C's ${showClock(run.causality.clockOf(c.id))} and D's ${showClock(run.causality.clockOf(d.id))} are ${concurrentOrder} (the version-vectors scenario keeps such writes as siblings).`,
+    `Look at the two pairs by their timestamps alone: A ${run.show(a.timestamp)} below B ${run.show(b.timestamp)}, C ${run.show(c.timestamp)} below D ${run.show(d.timestamp)}. The first pair is causal, the second concurrent, and the timestamps look alike: a Lamport timestamp is consistent with causality but cannot tell whether two writes were concurrent. A vector of counters can, as version vectors do (here one entry per client, counting the writes it knew of): A's write ${showClock(run.causality.clockOf(a.id))} is ${causalOrder} B's ${showClock(run.causality.clockOf(b.id))}, while C's ${showClock(run.causality.clockOf(c.id))} and D's ${showClock(run.causality.clockOf(d.id))} are ${concurrentOrder} (the version-vectors scenario keeps such writes as siblings).`,
     { level: "summary", ref: REF.versionVectors },
   );
   trace.check(
@@ -368,13 +368,14 @@ function randomRuns(trace: Trace, seed: number, options: Options): void {
     const winner = lamport.writes.find((x) => x.id === winnerId);
     if (winner !== undefined) {
       trace.note(
-        `Under Lamport timestamps, ${lost.id} (${lost.client}, ${showLamport(lost.timestamp)}, version vector ${showClock(lost.clock)}) and ${winner.id} (${winner.client}, ${showLamport(winner.timestamp)}, version vector ${showClock(winner.clock)}) were concurrent: neither writer knew of the other's write. LWW kept ${winner.id} and dropped ${lost.id} without a trace; the timestamps ordered them, but nothing in them says the two were concurrent.`,
+        `Under Lamport timestamps, ${lost.id} (${lost.client}, ${showLamport(lost.timestamp)}, knowing ${showClock(lost.clock)} writes per client) and ${winner.id} (${winner.client}, ${showLamport(winner.timestamp)}, knowing ${showClock(winner.clock)}) were concurrent: neither writer knew of the other's write. LWW kept ${winner.id} and dropped ${lost.id} without a trace; the timestamps ordered them, but nothing in them says the two were concurrent.`,
         { level: "summary", ref: REF.lamport },
       );
     }
-  } else {
+  } else if (lamport.converged) {
+    const overwritten = countFates(lamport).overwritten;
     trace.note(
-      "Under Lamport timestamps, no write in this run was lost to a concurrent write (every write that did not survive was overwritten by one that knew of it), so there is no concurrent pair to show.",
+      `Under Lamport timestamps, no write in this run was lost to a concurrent write${overwritten > 0 ? " (every write that did not survive was overwritten by one that knew of it)" : ""}, so there is no concurrent pair to show.`,
       { level: "summary", ref: REF.lamport },
     );
   }
