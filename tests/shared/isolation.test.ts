@@ -117,6 +117,33 @@ describe("planted anomalies, worked by hand", () => {
     );
   });
 
+  it("Elle's own G1c and G-single cases (list_append_test.clj) give Elle's cycles", () => {
+    // Transcribed from Elle's tests (EPL-1.0), written there as "ax1ry1" for
+    // [[:append :x 1] [:r :y [1]]]; Elle expects the cycle [t2 t1 t2] in both, with the steps
+    // listed here (Elle's :value ::init is the empty list).
+    const history = (...txns: string[]) =>
+      txns.map((v, i) => `{:process ${i}, :type :ok, :f :txn, :value ${v}}`).join("\n");
+    const steps = (r: IsolationResult) =>
+      r.cases
+        .find((c) => c.steps !== undefined)
+        ?.steps?.map((x) => `T${x.from + 1} ${x.type} ${x.key} T${x.to + 1}`);
+    const g1c = check(
+      history(
+        "[[:append :x 1] [:r :y [1]]]",
+        "[[:append :x 2] [:append :y 1]]",
+        "[[:r :x [1 2]] [:r :y [1]]]",
+      ),
+    );
+    expect(g1c.anomalies).toEqual(["G1c"]);
+    expect(steps(g1c)).toEqual(["T2 wr :y T1", "T1 ww :x T2"]);
+    const single = check(
+      history("[[:append :x 1] [:append :y 1]]", "[[:append :x 2] [:r :y nil]]", "[[:r :x [1 2]]]"),
+    );
+    // Elle (current) names it G-single-item; without predicates, G-single here.
+    expect(single.anomalies).toEqual(["G-single"]);
+    expect(steps(single)).toEqual(["T2 rw :y T1", "T1 ww :x T2"]);
+  });
+
   it("in list-append, an intermediate read is also a G-single, as Elle reports it", () => {
     // T1 appends 1 then 2 to :x; T2 reads [1]: T1 wr T2 (T2 read T1's 1) and T2 rw T1 (T2
     // missed T1's 2). Elle's list_append_test expects [:G-single-item :G1b] of the same shape.
