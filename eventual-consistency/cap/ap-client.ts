@@ -11,7 +11,7 @@ import { type CheckedOp, recordCall, recordReturn } from "../../shared/check/lin
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import type { ScriptedOperation } from "../../shared/quorum/abd-client.js";
-import type { ApMessage } from "./messages.js";
+import type { ClientMessage } from "./messages.js";
 
 export interface ApClientConfig {
   replica: string;
@@ -19,16 +19,19 @@ export interface ApClientConfig {
   timeoutMs: number;
   script: readonly ScriptedOperation[];
   history: CheckedOp[];
+  /** Where to record the siblings each read returned (op id → values), for the multi-value store. */
+  siblings?: Map<number, readonly string[]>;
 }
 
-export class ApClient extends SimNode<ApMessage, null, null> {
+/** M: the store's messages; the client sends and receives only the ClientMessage ones. */
+export class ApClient<M extends { type: string } = ClientMessage> extends SimNode<M, null, null> {
   private current: { op: CheckedOp; planned: ScriptedOperation; requestId: string } | undefined;
   private next = 0;
   done = false;
 
   constructor(
     id: string,
-    net: Network<ApMessage>,
+    net: Network<M>,
     readonly config: ApClientConfig,
   ) {
     super(id, net, null);
@@ -77,20 +80,22 @@ export class ApClient extends SimNode<ApMessage, null, null> {
     const c = this.current;
     if (c === undefined) return;
     const { key, value } = c.planned;
-    this.send(
-      this.config.replica,
+    const msg: ClientMessage =
       c.planned.f === "write"
         ? { type: "Write", requestId: c.requestId, key, value: value as string }
-        : { type: "Read", requestId: c.requestId, key },
-    );
+        : { type: "Read", requestId: c.requestId, key };
+    this.send(this.config.replica, msg as unknown as M);
     this.setTimer("retry", this.config.retryMs);
   }
 
-  onMessage(_from: string, msg: ApMessage): void {
+  onMessage(_from: string, received: M): void {
     const c = this.current;
+    const msg = received as unknown as ClientMessage;
     if (c === undefined || !("requestId" in msg) || msg.requestId !== c.requestId) return;
-    if (msg.type === "ReadReply") this.finish("ok", msg.value);
-    else if (msg.type === "WriteAck") this.finish("ok", null);
+    if (msg.type === "ReadReply") {
+      if (msg.siblings !== undefined) this.config.siblings?.set(c.op.id, msg.siblings);
+      this.finish("ok", msg.value);
+    } else if (msg.type === "WriteAck") this.finish("ok", null);
   }
 
   private finish(outcome: "ok" | "fail" | "info", value: string | null): void {

@@ -97,3 +97,64 @@ export function answeredIn(
 export function latencies(history: readonly CheckedOp[]): number[] {
   return history.filter(acknowledged).map((op) => op.returnTime - op.callTime);
 }
+
+/**
+ * The multi-value store's stale reads: a read returns a set of siblings (none: nil), which the
+ * definition above extends to as follows. A completed read is stale when it missed a write of the
+ * key that was acknowledged before the read began and had itself begun after every value the read
+ * returned had been acknowledged (for a read of nil, after any write at all): in real time, that
+ * write came after everything the read saw. A single sibling makes this the definition above.
+ */
+export function staleSiblingReads(
+  history: readonly CheckedOp[],
+  siblingsRead: ReadonlyMap<number, readonly string[]>,
+): CheckedOp[] {
+  const writeOf = new Map<string, CheckedOp>();
+  for (const op of history) if (isWrite(op)) writeOf.set(`${op.key}\0${op.input}`, op);
+  return history.filter((read) => {
+    if (read.f !== "read" || !acknowledged(read)) return false;
+    const siblings = siblingsRead.get(read.id) ?? [];
+    const lastAckedMs = Math.max(
+      Number.NEGATIVE_INFINITY,
+      ...siblings.map(
+        (v) => writeOf.get(`${read.key}\0${v}`)?.returnTime ?? Number.POSITIVE_INFINITY,
+      ),
+    );
+    return history.some(
+      (w) =>
+        isWrite(w) &&
+        w.key === read.key &&
+        acknowledged(w) &&
+        !siblings.includes(w.input as string) &&
+        w.returnTime < read.callTime &&
+        w.callTime > lastAckedMs,
+    );
+  });
+}
+
+/**
+ * The multi-value store's lost writes: acknowledged writes whose value is neither among the key's
+ * final siblings nor among the siblings some write of the key superseded (the values its replica
+ * held when it took that write, which the write's version vector dominates). A multi-value
+ * register loses no write it has not been shown: a correct store has none, at every seed.
+ * (A value that was superseded by a write its own client never read is not counted: what the
+ * replica held is what a multi-value register's assignment overwrites.)
+ */
+export function unaccountedWrites(
+  history: readonly CheckedOp[],
+  finalSiblings: ReadonlyMap<string, readonly string[]>,
+  superseded: ReadonlyMap<string, readonly string[]>,
+): CheckedOp[] {
+  const seen = new Set<string>();
+  for (const [write, values] of superseded) {
+    const key = write.slice(0, write.indexOf("\0"));
+    for (const v of values) seen.add(`${key}\0${v}`);
+  }
+  return history.filter(
+    (w) =>
+      isWrite(w) &&
+      acknowledged(w) &&
+      !(finalSiblings.get(w.key) ?? []).includes(w.input as string) &&
+      !seen.has(`${w.key}\0${w.input}`),
+  );
+}

@@ -7,7 +7,9 @@
  *   replica ──Replicate (key, value, timestamp)──▶ every other replica    (at once, after a write)
  *   replica ──Sync (every key, value, timestamp)──▶ every other replica   (anti-entropy, periodic)
  *
- * Conflicts are resolved by last write wins over Lamport timestamps (see lww-replica.ts).
+ * Conflicts are resolved by last write wins over Lamport timestamps (see lww-replica.ts), or, in
+ * the multi-value store, kept side by side as siblings (see mv-replica.ts, whose replicas send
+ * each other registers instead of entries).
  */
 
 import type { Timestamp } from "../../shared/quorum/abd-messages.js";
@@ -18,9 +20,22 @@ export interface Entry {
   readonly timestamp: Timestamp;
 }
 
+/** What a client and its replica exchange, in both AP stores. */
+export type ClientMessage = Extract<
+  ApMessage,
+  { type: "Read" } | { type: "ReadReply" } | { type: "Write" } | { type: "WriteAck" }
+>;
+
 export type ApMessage =
   | { readonly type: "Read"; readonly requestId: string; readonly key: string }
-  | { readonly type: "ReadReply"; readonly requestId: string; readonly value: string | null }
+  | {
+      readonly type: "ReadReply";
+      readonly requestId: string;
+      /** The value; for the multi-value store, the siblings joined with " | " (nil for none). */
+      readonly value: string | null;
+      /** The multi-value store's siblings, sorted; absent for the LWW store. */
+      readonly siblings?: readonly string[];
+    }
   | {
       readonly type: "Write";
       readonly requestId: string;

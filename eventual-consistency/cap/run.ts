@@ -4,6 +4,7 @@
  *
  *   runQuorumStore(scripts, options) → StoreRun   the CP store: ABD over majority quorums
  *   runApStore(scripts, options)     → StoreRun   the AP store: any replica answers, LWW merge
+ *   runMvStore(scripts, options)     → MvStoreRun the AP store with a CRDT: multi-value registers
  *
  * Both place n replicas at n sites and each client at one site, beside one replica (client i
  * beside replica i mod n, unless `homes` says otherwise). A client reaches its own replica in
@@ -27,9 +28,11 @@ import {
 import { AbdReplica } from "../../shared/quorum/abd-replica.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace } from "../../shared/trace.js";
+import { type MVRegister, mvInitial, mvMerge, mvValues } from "../crdts/mv-register.js";
 import { ApClient } from "./ap-client.js";
 import { LwwReplica } from "./lww-replica.js";
 import type { ApMessage } from "./messages.js";
+import { canonicalMv, type MvMessage, MvReplica } from "./mv-replica.js";
 
 /** A client's script (eventual-consistency/workload.ts's ClientScript fits). */
 export interface StoreScript {
@@ -142,29 +145,49 @@ interface Stamped {
   value: string | null;
 }
 
+/** How `drive` reads, compares and combines one replica's state of one key. */
+interface StateView<S> {
+  stateOf(replica: string, key: string): S;
+  /** The state that covers every one given (the newest, or the merge). */
+  join(states: readonly S[]): S;
+  /** Whether `state` holds `target` or something newer. */
+  covers(state: S, target: S): boolean;
+  equal(a: S, b: S): boolean;
+}
+
+const stampedView = (stateOf: (replica: string, key: string) => Stamped): StateView<Stamped> => ({
+  stateOf,
+  join: (states) =>
+    states.reduce((a, b) => (compareTimestamps(b.timestamp, a.timestamp) > 0 ? b : a), {
+      timestamp: ZERO,
+      value: null,
+    }),
+  covers: (state, target) => compareTimestamps(state.timestamp, target.timestamp) >= 0,
+  equal: (a, b) => compareTimestamps(a.timestamp, b.timestamp) === 0,
+});
+
+interface Driven<S> extends Omit<StoreRun, "finalValues"> {
+  /** Per key, the join of every replica's state at the end. */
+  finalStates: Map<string, S>;
+}
+
 /** Run the workload, the partition, then the quiet time; measure divergence and convergence. */
-function drive<M extends { type: string }>(
+function drive<M extends { type: string }, S>(
   t: Topology<M>,
   scripts: readonly StoreScript[],
   options: StoreOptions,
   clients: { done: boolean; begin(): void }[],
-  stateOf: (replica: string, key: string) => Stamped,
+  view: StateView<S>,
   quietMs: number,
   history: CheckedOp[],
-): StoreRun {
+): Driven<S> {
   const { sim, net } = t;
   const keys = [...new Set(scripts.flatMap((s) => s.operations.map((op) => op.key)))].sort();
-  const newest = (key: string): Stamped =>
-    t.replicaIds
-      .map((r) => stateOf(r, key))
-      .reduce((a, b) => (compareTimestamps(b.timestamp, a.timestamp) > 0 ? b : a), {
-        timestamp: ZERO,
-        value: null,
-      });
+  const newest = (key: string): S => view.join(t.replicaIds.map((r) => view.stateOf(r, key)));
   const divergentKeys = () =>
     keys.filter((key) => {
-      const first = stateOf(t.replicaIds[0] as string, key).timestamp;
-      return t.replicaIds.some((r) => compareTimestamps(stateOf(r, key).timestamp, first) !== 0);
+      const first = view.stateOf(t.replicaIds[0] as string, key);
+      return t.replicaIds.some((r) => !view.equal(view.stateOf(r, key), first));
     }).length;
 
   const plan = options.partition;
@@ -180,13 +203,11 @@ function drive<M extends { type: string }>(
       net.heal();
       divergentKeysAtHeal = divergentKeys();
       convergedAfterHealMs = null;
-      const target = new Map(keys.map((k) => [k, newest(k).timestamp]));
+      const target = new Map(keys.map((k) => [k, newest(k)]));
       // Probe every millisecond until every replica has caught up with the heal's newest.
       const probe = () => {
         const caughtUp = keys.every((k) =>
-          t.replicaIds.every(
-            (r) => compareTimestamps(stateOf(r, k).timestamp, target.get(k) ?? ZERO) >= 0,
-          ),
+          t.replicaIds.every((r) => view.covers(view.stateOf(r, k), target.get(k) as S)),
         );
         if (caughtUp) convergedAfterHealMs = sim.now - partition.endMs;
         else sim.schedule(1, probe);
@@ -211,10 +232,16 @@ function drive<M extends { type: string }>(
     divergentKeysAtHeal,
     convergedAfterHealMs,
     divergentKeysAtEnd: divergentKeys(),
-    finalValues: new Map(keys.map((k) => [k, newest(k).value])),
+    finalStates: new Map(keys.map((k) => [k, newest(k)])),
     messagesSent: net.stats.sent,
     endMs: sim.now,
   };
+}
+
+/** A run of a store whose replicas hold one stamped value per key (ABD, LWW). */
+function stampedRun(d: Driven<Stamped>): StoreRun {
+  const { finalStates, ...rest } = d;
+  return { ...rest, finalValues: new Map([...finalStates].map(([k, s]) => [k, s.value])) };
 }
 
 /** The CP store: ABD (shared/quorum/abd-client.ts) with majority quorums. */
@@ -241,14 +268,16 @@ export function runQuorumStore(
     ),
   );
   const byId = new Map(replicas.map((r) => [r.id, r]));
-  return drive(
-    t,
-    scripts,
-    options,
-    clients,
-    (r, key) => (byId.get(r) as AbdReplica).stored(key),
-    20 * options.latencyMs,
-    history,
+  return stampedRun(
+    drive(
+      t,
+      scripts,
+      options,
+      clients,
+      stampedView((r, key) => (byId.get(r) as AbdReplica).stored(key)),
+      20 * options.latencyMs,
+      history,
+    ),
   );
 }
 
@@ -277,19 +306,91 @@ export function runApStore(scripts: readonly StoreScript[], options: ApStoreOpti
     ),
   );
   const byId = new Map(replicas.map((r) => [r.id, r]));
-  return drive(
+  return stampedRun(
+    drive(
+      t,
+      scripts,
+      options,
+      clients,
+      stampedView((r, key) => {
+        const entry = (byId.get(r) as LwwReplica).entry(key);
+        return entry === undefined
+          ? { timestamp: ZERO, value: null }
+          : { timestamp: entry.timestamp, value: entry.value };
+      }),
+      // Long enough for several anti-entropy rounds, even over a lossy network.
+      Math.max(10 * antiEntropyMs, 20 * options.latencyMs),
+      history,
+    ),
+  );
+}
+
+export interface MvStoreOptions extends ApStoreOptions {
+  /** Broken variant (tests only): a concurrent incoming register replaces the replica's own. */
+  mergeKeepsOne?: boolean;
+}
+
+export interface MvStoreRun extends Omit<StoreRun, "finalValues"> {
+  /** The siblings each completed read returned, by operation id (sorted; none for nil). */
+  siblingsRead: Map<number, readonly string[]>;
+  /** Per key, the siblings of the merge of every replica's register at the end (sorted). */
+  finalSiblings: Map<string, readonly string[]>;
+  /** Per written value (key\0value), the sibling values its replica held when it took the write. */
+  superseded: Map<string, readonly string[]>;
+}
+
+/**
+ * The AP store with a CRDT: any replica answers; each key a multi-value register (mv-replica.ts),
+ * propagated and reconciled as the LWW store's entries are.
+ */
+export function runMvStore(scripts: readonly StoreScript[], options: MvStoreOptions): MvStoreRun {
+  const t = topology<MvMessage>(scripts, options);
+  const antiEntropyMs = options.antiEntropyMs ?? 4 * options.latencyMs;
+  const superseded = new Map<string, readonly string[]>();
+  const replicas = t.replicaIds.map((id) =>
+    t.net.add(
+      new MvReplica(id, t.net, {
+        peers: t.replicaIds.filter((p) => p !== id),
+        antiEntropyMs,
+        mergeKeepsOne: options.mergeKeepsOne ?? false,
+        superseded,
+      }),
+    ),
+  );
+  const history: CheckedOp[] = [];
+  const siblingsRead = new Map<number, readonly string[]>();
+  const clients = scripts.map((s, c) =>
+    t.net.add(
+      new ApClient(s.client, t.net, {
+        replica: t.homeOf(c),
+        retryMs: 5,
+        timeoutMs: 1_000,
+        script: s.operations,
+        history,
+        siblings: siblingsRead,
+      }),
+    ),
+  );
+  const byId = new Map(replicas.map((r) => [r.id, r]));
+  const view: StateView<MVRegister> = {
+    stateOf: (r, key) => (byId.get(r) as MvReplica).register(key),
+    join: (states) => states.reduce(mvMerge, mvInitial()),
+    covers: (state, target) => canonicalMv(mvMerge(state, target)) === canonicalMv(state),
+    equal: (a, b) => canonicalMv(a) === canonicalMv(b),
+  };
+  const { finalStates, ...rest } = drive(
     t,
     scripts,
     options,
     clients,
-    (r, key) => {
-      const entry = (byId.get(r) as LwwReplica).entry(key);
-      return entry === undefined
-        ? { timestamp: ZERO, value: null }
-        : { timestamp: entry.timestamp, value: entry.value };
-    },
-    // Long enough for several anti-entropy rounds, even over a lossy network.
+    view,
     Math.max(10 * antiEntropyMs, 20 * options.latencyMs),
     history,
   );
+  return {
+    ...rest,
+    siblingsRead,
+    finalSiblings: new Map([...finalStates].map(([k, r]) => [k, mvValues(r).sort()])),
+    superseded,
+  };
 }

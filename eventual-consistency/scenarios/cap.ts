@@ -26,8 +26,24 @@ import { choice, decimal, integer, option, probability, type Scenario } from "..
 import { Random } from "../../shared/random.js";
 import { percent, percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
-import { type Answered, answeredIn, latencies, lostWrites, staleReads } from "../cap/measures.js";
-import { runApStore, runQuorumStore, type StoreOptions, type StoreRun } from "../cap/run.js";
+import {
+  type Answered,
+  answeredIn,
+  latencies,
+  lostWrites,
+  staleReads,
+  staleSiblingReads,
+  unaccountedWrites,
+} from "../cap/measures.js";
+import {
+  type MvStoreRun,
+  runApStore,
+  runMvStore,
+  runQuorumStore,
+  type StoreOptions,
+  type StoreRun,
+} from "../cap/run.js";
+import { figure96, lateWrite } from "../cap/scripted.js";
 import { REF } from "../refs.js";
 import { planRegisterWorkload } from "../workload.js";
 
@@ -69,7 +85,10 @@ const answeredText = (a: Answered): string =>
 
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
-const latencyText = (run: StoreRun): string => {
+/** What the side-by-side measures need of any of the three stores' runs. */
+type AnyRun = Pick<StoreRun, "history" | "sideOf" | "partition">;
+
+const latencyText = (run: Pick<StoreRun, "history">): string => {
   const l = latencies(run.history);
   return l.length === 0 ? "none answered" : `${ms(percentile(l, 50))} / ${ms(percentile(l, 99))}`;
 };
@@ -99,6 +118,27 @@ function judge(run: StoreRun): Judged {
     lost: lostWrites(run.history, run.finalValues),
   };
 }
+
+interface MvJudged {
+  run: MvStoreRun;
+  stale: number;
+  /** Acknowledged writes neither among the final siblings nor superseded by a write that saw them. */
+  unaccounted: CheckedOp[];
+  /** Completed reads that returned two siblings or more. */
+  severalSiblings: number;
+}
+
+function judgeMv(run: MvStoreRun): MvJudged {
+  return {
+    run,
+    stale: staleSiblingReads(run.history, run.siblingsRead).length,
+    unaccounted: unaccountedWrites(run.history, run.finalSiblings, run.superseded),
+    severalSiblings: [...run.siblingsRead.values()].filter((s) => s.length > 1).length,
+  };
+}
+
+/** Why the register checkers give no verdict on the multi-value store's history. */
+const MV_NOT_JUDGED = "n/a: a read returns a set of siblings";
 
 export const cap: Scenario<Options> = {
   name: "cap",
@@ -226,6 +266,19 @@ export const cap: Scenario<Options> = {
     const ap = judge(runApStore(scripts, { ...apOptions, trace }));
     narrateSides(trace, "AP", ap.run, o.partitionMs);
 
+    trace.section(
+      o.break === "anti-entropy"
+        ? "AP with a CRDT, broken: any replica answers; concurrent writes kept as siblings; no anti-entropy"
+        : "AP with a CRDT: any replica answers; concurrent writes kept as siblings",
+      REF.merging,
+    );
+    trace.note(
+      `The same replicas and clients, each key a multi-value register (the crdts scenario's MV-Register): a write at a replica gets a version vector above every vector that replica holds for the key, so it replaces exactly the values the replica held then and no other; a replica receiving another's register keeps every value whose vector no other value's dominates, so concurrent writes survive side by side as siblings, and a read returns them all. Writes are sent on once and ${apOptions.antiEntropyMs > 0 ? `every register every ${apOptions.antiEntropyMs} ms (anti-entropy), as in the LWW store.` : "never again: BROKEN on purpose (--break anti-entropy), as in the LWW store."} Merging the siblings is left to the reader (the book's shopping cart); the register checkers cannot judge a read of several values, so this store is judged on what it promises instead: every request answered, no acknowledged write lost (each is among the final siblings or was replaced by a write whose replica had it), and convergence.`,
+      { ref: REF.merging },
+    );
+    const mv = judgeMv(runMvStore(scripts, { ...apOptions, trace }));
+    narrateSides(trace, "AP (CRDT)", mv.run, o.partitionMs);
+
     trace.section("Side by side", REF.cap);
     const cpLabel =
       o.break === "write-back"
@@ -235,9 +288,16 @@ export const cap: Scenario<Options> = {
           : "CP (ABD, majority quorums)";
     const apLabel =
       o.break === "anti-entropy" ? "AP (LWW, no anti-entropy: broken)" : "AP (any replica, LWW)";
+    const mvLabel =
+      o.break === "anti-entropy"
+        ? "AP (MV-Register, no anti-entropy: broken)"
+        : "AP (any replica, MV-Register)";
     const rows: Cell[][] = [];
-    const both = (label: string, f: (j: Judged) => Cell) => rows.push([label, f(cp), f(ap)]);
-    const window = (j: Judged, side: "majority" | "minority") =>
+    const all = (label: string, f: (j: { run: Omit<StoreRun, "finalValues"> }) => Cell) =>
+      rows.push([label, f(cp), f(ap), f(mv)]);
+    const both = (label: string, f: (j: Judged) => Cell, m: Cell) =>
+      rows.push([label, f(cp), f(ap), m]);
+    const window = (j: { run: AnyRun }, side: "majority" | "minority") =>
       j.run.partition === undefined
         ? "no partition"
         : fraction(
@@ -249,49 +309,63 @@ export const cap: Scenario<Options> = {
               j.run.partition.endMs,
             ),
           );
-    both("answered, invoked during the partition on the majority side", (j) =>
+    all("answered, invoked during the partition on the majority side", (j) =>
       window(j, "majority"),
     );
-    both("answered, invoked during the partition on the minority side", (j) =>
+    all("answered, invoked during the partition on the minority side", (j) =>
       window(j, "minority"),
     );
-    both("answered, all operations", (j) =>
+    all("answered, all operations", (j) =>
       fraction(answeredIn(j.run.history, j.run.sideOf, "any", 0, Number.POSITIVE_INFINITY)),
     );
-    both("latency of answered operations, median / 99th percentile", (j) => latencyText(j.run));
-    both("stale reads", (j) => j.stale);
+    all("latency of answered operations, median / 99th percentile", (j) => latencyText(j.run));
+    rows.push([
+      "reads that returned several siblings",
+      "one value per read",
+      "one value per read",
+      mv.severalSiblings,
+    ]);
+    both("stale reads", (j) => j.stale, mv.stale);
     both(
       "lost writes (of which begun after the survivor was acknowledged)",
       (j) => `${j.lost.lost.length} (${j.lost.laterThanSurvivor.length})`,
+      `${mv.unaccounted.length} (siblings: no single survivor)`,
     );
-    both(
+    all(
       "keys the replicas disagree on at the heal",
       (j) => j.run.divergentKeysAtHeal ?? "no partition",
     );
-    both("time from the heal until every replica caught up", (j) =>
+    all("time from the heal until every replica caught up", (j) =>
       j.run.convergedAfterHealMs === undefined
         ? "no partition"
         : j.run.convergedAfterHealMs === null
           ? "not by the end of the run"
           : ms(j.run.convergedAfterHealMs),
     );
-    both("keys the replicas disagree on at the end", (j) => j.run.divergentKeysAtEnd);
-    both("linearizable (checker)", (j) =>
-      j.linearizable === undefined
-        ? "undecided (step budget)"
-        : j.linearizable.linearizable
-          ? "yes"
-          : "no",
+    all("keys the replicas disagree on at the end", (j) => j.run.divergentKeysAtEnd);
+    both(
+      "linearizable (checker)",
+      (j) =>
+        j.linearizable === undefined
+          ? "undecided (step budget)"
+          : j.linearizable.linearizable
+            ? "yes"
+            : "no",
+      MV_NOT_JUDGED,
     );
-    both("strongest model that holds (checker)", (j) => modelsText(j.classification));
-    both("messages sent", (j) => j.run.messagesSent);
+    both(
+      "strongest model that holds (checker)",
+      (j) => modelsText(j.classification),
+      MV_NOT_JUDGED,
+    );
+    all("messages sent", (j) => j.run.messagesSent);
     trace.table(
       "The same operations on each store",
-      ["", cpLabel, apLabel],
+      ["", cpLabel, apLabel, mvLabel],
       rows,
-      "Stale read: a read that returned a value already overwritten before it began (a write of the key acknowledged before the read began had itself begun after the value read was acknowledged). Lost write: an acknowledged write whose value is not the key's final value (the newest any replica holds at the end), though nothing that began after it was acknowledged replaced it. Caught up: every replica holds, for every key, the newest value any replica held at the heal, or a newer one.",
+      "Stale read: a read that returned a value already overwritten before it began (a write of the key acknowledged before the read began had itself begun after the value read was acknowledged); for the MV-Register, a read that missed such a write, begun after every sibling it returned had been acknowledged. Lost write: an acknowledged write whose value is not the key's final value (the newest any replica holds at the end), though nothing that began after it was acknowledged replaced it; for the MV-Register, an acknowledged write neither among the final siblings nor replaced by a write whose replica held it. Caught up: every replica holds, for every key, the newest value any replica held at the heal, or a newer one (for the MV-Register, every sibling any replica held at the heal, or a write that replaced it).",
     );
-    narrateComparison(trace, cp, ap, o);
+    narrateComparison(trace, cp, ap, mv, o);
 
     trace.section("The checker's verdicts", REF.linearizability);
     for (const [name, j] of [
@@ -309,42 +383,123 @@ export const cap: Scenario<Options> = {
       const first = c.violations.find((v) => v.model === "linearizable") ?? c.violations[0];
       if (first !== undefined) trace.note(`${name}, ${first.model}: ${first.message}`);
     }
+    const apSequential = ap.classification.models.sequential;
+    const sequentialViolation = ap.classification.violations.find((v) => v.model === "sequential");
+    if (apSequential === true)
+      trace.note(
+        "Why the AP store's history can be sequential though it is not linearizable: sequential consistency asks for one order of all the operations that keeps each client's own order, not real time. Each client here talks only to the replica beside it, which stamps every write above every timestamp it has seen and only ever moves a key to a higher timestamp, so along one client's operations timestamps only grow: read-your-writes and monotonic reads by construction, and often a history with one such order. Not always: a replica can take a write while an older write of another key has not reached it yet (a partition or a lost message delays it), and then no single order may exist (at the default flags, seeds 23 and 40 of seeds 1 to 40 are causal but not sequential). So this describes this history, not a promise of the store; with each operation sent to a replica at random instead (the consistency-models scenario's lww-any-replica), the same replicas do not promise even read-your-writes.",
+        { ref: REF.lamport },
+      );
+    else if (sequentialViolation !== undefined)
+      trace.note(`AP, sequential: ${sequentialViolation.message}`);
+    trace.note(
+      `AP (CRDT): ${MV_NOT_JUDGED}: ${mv.severalSiblings} read${mv.severalSiblings === 1 ? "" : "s"} returned several, and the register checkers judge a read of one value. The checks below judge what the multi-value register promises instead.`,
+      { level: "summary" },
+    );
 
     trace.section("Without a partition: what linearizability costs anyway", REF.networkDelays);
     const calm = { ...base, partition: { startMs: 0, durationMs: 0 } };
     const cpCalm = runQuorumStore(scripts, { ...cpOptions, ...calm, trace: Trace.silent() });
     const apCalm = runApStore(scripts, { ...apOptions, ...calm, trace: Trace.silent() });
+    const mvCalm = runMvStore(scripts, { ...apOptions, ...calm, trace: Trace.silent() });
+    const answeredAll = (r: AnyRun) =>
+      fraction(answeredIn(r.history, r.sideOf, "any", 0, Number.POSITIVE_INFINITY));
     trace.table(
       "The same operations, no partition",
-      ["", cpLabel, apLabel],
+      ["", cpLabel, apLabel, mvLabel],
       [
         [
           "latency of answered operations, median / 99th percentile",
           latencyText(cpCalm),
           latencyText(apCalm),
+          latencyText(mvCalm),
         ],
+        ["answered, all operations", answeredAll(cpCalm), answeredAll(apCalm), answeredAll(mvCalm)],
         [
-          "answered, all operations",
-          fraction(answeredIn(cpCalm.history, cpCalm.sideOf, "any", 0, Number.POSITIVE_INFINITY)),
-          fraction(answeredIn(apCalm.history, apCalm.sideOf, "any", 0, Number.POSITIVE_INFINITY)),
+          "stale reads",
+          staleReads(cpCalm.history).length,
+          staleReads(apCalm.history).length,
+          staleSiblingReads(mvCalm.history, mvCalm.siblingsRead).length,
         ],
-        ["stale reads", staleReads(cpCalm.history).length, staleReads(apCalm.history).length],
       ],
     );
     const cpMedian = percentile(latencies(cpCalm.history), 50);
     const apMedian = percentile(latencies(apCalm.history), 50);
     const q = cpOptions.quorum;
     trace.note(
-      `Every CP operation is two round trips to ${q === majority ? "a majority" : `${q} replica${q === 1 ? "" : "s"} (BROKEN: fewer than a majority)`}, so it waits, twice, for ${q === 1 ? "one answer, which its own replica can give" : `answers from at least ${q - 1} other site${q - 1 === 1 ? "" : "s"}`}${latencies(cpCalm.history).length > 0 && latencies(apCalm.history).length > 0 ? ` (median ${ms(cpMedian)}, against ${ms(apMedian)} for the AP store, whose client only ever talks to its own site)` : ""}, partition or not. The book: linearizability is slow all the time, not only during a network fault, and its response time is at least proportional to the uncertainty of delays in the network; this is why many systems give it up for performance, not for fault tolerance.`,
+      `Every CP operation is two round trips to ${q === majority ? "a majority" : `${q} replica${q === 1 ? "" : "s"} (BROKEN: fewer than a majority)`}, so it waits, twice, for ${q === 1 ? "one answer, which its own replica can give" : `answers from at least ${q - 1} other site${q - 1 === 1 ? "" : "s"}`}${latencies(cpCalm.history).length > 0 && latencies(apCalm.history).length > 0 ? ` (median ${ms(cpMedian)}, against ${ms(apMedian)} for the AP stores, whose client only ever talks to its own site)` : ""}, partition or not. The book: linearizability is slow all the time, not only during a network fault, and its response time is at least proportional to the uncertainty of delays in the network; this is why many systems give it up for performance, not for fault tolerance.`,
       { level: "summary", ref: REF.networkDelays },
     );
 
+    const scripted = scriptedFault(trace, o.break);
+
     trace.section("Checks");
-    checks(trace, cp, ap, o);
+    checks(trace, cp, ap, mv, o);
+    scripted();
   },
 };
 
-function narrateSides(trace: Trace, name: string, run: StoreRun, partitionMs: number): void {
+/**
+ * The broken variants whose fault a random workload may miss at a given seed get a scripted run
+ * with fixed timings that shows it (cap/scripted.ts); returns its checks, run after the others.
+ */
+function scriptedFault(trace: Trace, broken: Break): () => void {
+  if (broken === "write-back") {
+    trace.section(
+      "The broken variant's fault, scripted: the book's figure 9-6",
+      REF.quorumLinearizability,
+    );
+    const history = figure96(false);
+    const [a, b] = history.slice(1) as [CheckedOp, CheckedOp];
+    const show = (op: CheckedOp) =>
+      `${op.output === null ? "nil" : JSON.stringify(op.output)} at ${op.returnTime.toFixed(1)} ms`;
+    trace.note(
+      `The random workload above may or may not catch a read without its write-back, so here is the book's figure 9-6, with fixed latencies: three replicas, a write of "new" that has reached replica-1 only; reader A asks every replica and hears first from replica-1 and replica-2, reader B starts after A has answered and hears first from replica-2 and replica-3. Without the write-back, reader A returned ${show(a)}, reader B ${show(b)}: B, starting after A had finished, read an older value than A. With the write-back (the default), A puts "new" on replica-2 before answering and B reads it there.`,
+      { level: "summary", ref: REF.quorumLinearizability },
+    );
+    return () => {
+      const verdict = checkLinearizableOrUndecided(registerModel, history, CHECK_STEPS);
+      trace.check(
+        "CP, figure 9-6 scripted: the history is linearizable",
+        verdict?.linearizable ?? false,
+        {
+          expected: false,
+          ref: REF.quorumLinearizability,
+          detail: `reader A returned ${show(a)}, then reader B ${show(b)}`,
+        },
+      );
+    };
+  }
+  if (broken === "anti-entropy") {
+    trace.section(
+      "The broken variant's fault, scripted: a write in the partition that no write follows",
+      REF.readRepair,
+    );
+    const lww = lateWrite(0, "lww");
+    const mv = lateWrite(0, "mv");
+    trace.note(
+      `In the random workload above, a later write of a key, once the network is whole, reaches every replica and can hide the missing anti-entropy; so here is a run with fixed timings: three replicas, a partition {replica-1, replica-2} | {replica-3} from 100 to 400 ms; client-1, beside replica-1, writes x = "a" at 10 ms, client-2, beside replica-3, writes x = "b" at 150 ms, and nothing follows. Replica-3's messages carrying "b" are lost to the partition, and without anti-entropy nothing sends "b" again: at the end the replicas still disagree on ${lww.divergentKeysAtEnd} key (LWW) and ${mv.divergentKeysAtEnd} key (MV-Register).`,
+      { level: "summary", ref: REF.readRepair },
+    );
+    return () => {
+      for (const [name, divergent] of [
+        ["AP", lww.divergentKeysAtEnd],
+        ["AP (CRDT)", mv.divergentKeysAtEnd],
+      ] as const)
+        trace.check(`${name}, scripted late write: the replicas converged`, divergent === 0, {
+          expected: false,
+          ref: REF.readRepair,
+          detail:
+            divergent === 0
+              ? "every replica holds the same for x"
+              : 'replica-1 and replica-2 never received the write of "b"',
+        });
+    };
+  }
+  return () => {};
+}
+
+function narrateSides(trace: Trace, name: string, run: AnyRun, partitionMs: number): void {
   if (run.partition === undefined || partitionMs === 0) return;
   const { startMs, endMs } = run.partition;
   const maj = answeredIn(run.history, run.sideOf, "majority", startMs, endMs);
@@ -355,7 +510,7 @@ function narrateSides(trace: Trace, name: string, run: StoreRun, partitionMs: nu
   );
 }
 
-function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
+function narrateComparison(trace: Trace, cp: Judged, ap: Judged, mv: MvJudged, o: Options): void {
   const partition = cp.run.partition;
   if (partition === undefined) {
     trace.note(
@@ -398,7 +553,15 @@ function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): vo
         ? "No client on the minority side asked the CP store anything while the partition stood, so this run does not show it refusing."
         : `"Consistent or available" is decided for the partitioned minority only: the CP store's minority side answered ${cpMin.answered === 0 ? `none of its ${cpMin.invoked} operations` : `${cpMin.answered} of its ${cpMin.invoked} operations, each only after the heal`} (invoked during the partition, an operation cannot hear from a majority before the heal), while its majority side ${cpMaj.invoked === 0 ? "asked it nothing" : `had ${answeredText(cpMaj)}${cpMaj.answered < cpMaj.invoked && o.loss > 0 ? `, ${cpMaj.answered === 0 ? "all" : "the rest"} timed out because the network lost messages, not for want of a majority` : ""}`}.`;
   const apSide = `The AP store, during the partition: on the majority side, ${answeredText(apMaj)}; on the minority side, ${answeredText(apMin)}${ap.stale + ap.lost.lost.length === 0 ? "; over the whole run it returned no stale read and lost no write." : `; over the whole run it returned ${ap.stale} stale read${ap.stale === 1 ? "" : "s"} and lost ${ap.lost.lost.length} write${ap.lost.lost.length === 1 ? "" : "s"}.`}`;
-  trace.note(`${cpSide} ${apSide}`, { level: "summary", ref: REF.cap });
+  const mvMin = answeredIn(
+    mv.run.history,
+    mv.run.sideOf,
+    "minority",
+    partition.startMs,
+    partition.endMs,
+  );
+  const mvSide = `The AP store with a CRDT answered ${answeredText(mvMin)} on the minority side, and kept concurrent writes as siblings instead of discarding one: ${mv.severalSiblings} read${mv.severalSiblings === 1 ? "" : "s"} returned several values, which the application has to merge.`;
+  trace.note(`${cpSide} ${apSide} ${mvSide}`, { level: "summary", ref: REF.cap });
   if (ap.lost.lost.length > 0)
     trace.note(
       `The AP store lost ${ap.lost.lost.length} acknowledged write${ap.lost.lost.length === 1 ? "" : "s"}: each was silently replaced by a write with a higher Lamport timestamp that had not begun after it was acknowledged${ap.lost.laterThanSurvivor.length > 0 ? `, ${ap.lost.laterThanSurvivor.length} of them begun after the surviving write had been acknowledged, which no linearizable store may do` : ""}.`,
@@ -406,7 +569,7 @@ function narrateComparison(trace: Trace, cp: Judged, ap: Judged, o: Options): vo
     );
 }
 
-function checks(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
+function checks(trace: Trace, cp: Judged, ap: Judged, mv: MvJudged, o: Options): void {
   const cpBroken = o.break === "write-back" || o.break === "minority-quorum";
   const readsOk = cp.run.history.filter((op) => op.f === "read" && op.outcome === "ok").length;
   const linearizable = "CP: the quorum store's history is linearizable";
@@ -486,5 +649,42 @@ function checks(trace: Trace, cp: Judged, ap: Judged, o: Options): void {
             ? "every replica holds the same value for the one key"
             : `every replica holds the same value for each of the ${o.keys} keys`
           : `the replicas still disagree on ${ap.run.divergentKeysAtEnd} key${ap.run.divergentKeysAtEnd === 1 ? "" : "s"}`,
+    });
+
+  const mvAll = answeredIn(mv.run.history, mv.run.sideOf, "any", 0, Number.POSITIVE_INFINITY);
+  trace.check("AP (CRDT): every request was answered", mvAll.answered === mvAll.invoked, {
+    ref: REF.cap,
+    detail: `${mvAll.answered} of ${mvAll.invoked}`,
+  });
+
+  const acked = mv.run.history.filter((op) => op.f === "write" && op.outcome === "ok");
+  const noneLost =
+    "AP (CRDT): no acknowledged write lost: each is among the final siblings or was replaced by a write whose replica held it";
+  if (acked.length === 0)
+    trace.notExercised(noneLost, "no write was acknowledged", { ref: REF.merging });
+  else
+    trace.check(noneLost, mv.unaccounted.length === 0, {
+      ref: REF.merging,
+      detail:
+        mv.unaccounted.length === 0
+          ? `${acked.length} acknowledged`
+          : `${mv.unaccounted.length} of ${acked.length} gone, first ${place(mv.unaccounted[0] as CheckedOp)} (${JSON.stringify(mv.unaccounted[0]?.input)})`,
+    });
+
+  const mvConverged = "AP (CRDT): the replicas converged once the network was whole and quiet";
+  if ([...mv.run.finalSiblings.values()].every((v) => v.length === 0))
+    trace.notExercised(mvConverged, "no replica ever took a write: they all hold nothing", {
+      ref: REF.readRepair,
+    });
+  else
+    trace.check(mvConverged, mv.run.divergentKeysAtEnd === 0, {
+      expected: o.break !== "anti-entropy",
+      ref: REF.readRepair,
+      detail:
+        mv.run.divergentKeysAtEnd === 0
+          ? o.keys === 1
+            ? "every replica holds the same siblings for the one key"
+            : `every replica holds the same siblings for each of the ${o.keys} keys`
+          : `the replicas still disagree on ${mv.run.divergentKeysAtEnd} key${mv.run.divergentKeysAtEnd === 1 ? "" : "s"}`,
     });
 }

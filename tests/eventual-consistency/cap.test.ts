@@ -4,14 +4,18 @@ import {
   latencies,
   lostWrites,
   staleReads,
+  staleSiblingReads,
+  unaccountedWrites,
 } from "../../eventual-consistency/cap/measures.js";
 import {
   type QuorumStoreOptions,
   runApStore,
+  runMvStore,
   runQuorumStore,
   type StoreRun,
   type StoreScript,
 } from "../../eventual-consistency/cap/run.js";
+import { figure96, lateWrite } from "../../eventual-consistency/cap/scripted.js";
 import { cap } from "../../eventual-consistency/scenarios/cap.js";
 import { planRegisterWorkload } from "../../eventual-consistency/workload.js";
 import {
@@ -22,7 +26,6 @@ import {
 import type { CommonOptions } from "../../shared/cli.js";
 import { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
-import { AbdClient } from "../../shared/quorum/abd-client.js";
 import type { AbdMessage } from "../../shared/quorum/abd-messages.js";
 import { AbdReplica } from "../../shared/quorum/abd-replica.js";
 import { Random } from "../../shared/random.js";
@@ -82,6 +85,8 @@ describe(`CAP over ${SEEDS} seeds with random partitions`, () => {
   const apFailures: string[] = [];
   let refusalsJudged = 0;
   let apNotLinearizable = 0;
+  const mvFailures: string[] = [];
+  let mvSiblingSeeds = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const { scripts, options } = configuration(seed);
     const cp = runQuorumStore(scripts, options);
@@ -96,6 +101,14 @@ describe(`CAP over ${SEEDS} seeds with random partitions`, () => {
       apFailures.push(`AP left ${unanswered.length} unanswered ${replay(seed)}`);
     if (ap.divergentKeysAtEnd > 0) apFailures.push(`AP did not converge ${replay(seed)}`);
     if (!linearizable(ap)) apNotLinearizable++;
+    const mv = runMvStore(scripts, options);
+    if (mv.history.some((op) => op.outcome !== "ok"))
+      mvFailures.push(`MV left requests unanswered ${replay(seed)}`);
+    if (mv.divergentKeysAtEnd > 0) mvFailures.push(`MV did not converge ${replay(seed)}`);
+    const unaccounted = unaccountedWrites(mv.history, mv.finalSiblings, mv.superseded);
+    if (unaccounted.length > 0)
+      mvFailures.push(`MV lost ${unaccounted.length} acknowledged writes ${replay(seed)}`);
+    if ([...mv.siblingsRead.values()].some((v) => v.length > 1)) mvSiblingSeeds++;
   }
 
   it("the CP store's histories are linearizable, and its minority side answers nothing while the partition stands", () => {
@@ -110,6 +123,12 @@ describe(`CAP over ${SEEDS} seeds with random partitions`, () => {
 
   it("the AP store fails linearizability on some seeds", () => {
     expect(apNotLinearizable).toBeGreaterThan(0);
+  });
+
+  it("the AP store with multi-value registers answers every request, loses no acknowledged write and converges", () => {
+    expect(mvFailures).toEqual([]);
+    // Not vacuous: on some seeds concurrent writes were kept and a read returned them together.
+    expect(mvSiblingSeeds).toBeGreaterThan(0);
   });
 });
 
@@ -158,11 +177,32 @@ describe("each check is shown to catch its broken variant", () => {
     expect(refused).toBeGreaterThan(0);
   });
 
+  it("the lost-write check catches a multi-value store whose merge keeps one side of concurrent writes", () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const { scripts, options } = configuration(seed);
+      const mv = runMvStore(scripts, { ...options, mergeKeepsOne: true });
+      if (unaccountedWrites(mv.history, mv.finalSiblings, mv.superseded).length > 0) caught++;
+    }
+    expect(caught).toBeGreaterThan(0);
+  });
+
+  it("the convergence check, scripted: a write in the partition that nothing follows reaches the majority only by anti-entropy", () => {
+    // Worked by hand in cap/scripted.ts: "b" is written on replica-3 during the partition, its
+    // Replicate messages are lost, and no later write carries it.
+    expect(lateWrite(0, "lww").divergentKeysAtEnd).toBe(1);
+    expect(lateWrite(0, "mv").divergentKeysAtEnd).toBe(1);
+    expect([...lateWrite(40, "lww").finalValues]).toEqual([["x", "b"]]);
+    expect(lateWrite(40, "lww").divergentKeysAtEnd).toBe(0);
+    expect(lateWrite(40, "mv").divergentKeysAtEnd).toBe(0);
+  });
+
   it("the convergence check catches an AP store without anti-entropy", () => {
     let diverged = 0;
     for (let seed = 1; seed <= 100; seed++) {
       const { scripts, options } = configuration(seed);
       if (runApStore(scripts, { ...options, antiEntropyMs: 0 }).divergentKeysAtEnd > 0) diverged++;
+      if (runMvStore(scripts, { ...options, antiEntropyMs: 0 }).divergentKeysAtEnd > 0) diverged++;
     }
     expect(diverged).toBeGreaterThan(0);
   });
@@ -269,6 +309,43 @@ describe("what the scenario counts, on hand-worked histories", () => {
     expect(lostWrites(info, new Map([["x", "g"]])).lost).toEqual([]);
   });
 
+  it("multi-value reads: stale when they missed a write begun after every sibling they returned was acknowledged", () => {
+    const history = [
+      op(0, "p", "write", "a", 0, 2),
+      op(1, "q", "write", "b", 1, 3), // overlaps a: concurrent
+      op(2, "p", "write", "c", 5, 6), // begun after a and b were acknowledged
+      op(3, "r1", "read", "a | b", 4, 5), // c not acknowledged before 4: not stale
+      op(4, "r2", "read", "a | b", 7, 8), // c (5 → 6) began after a (2) and b (3): stale
+      op(5, "r3", "read", "b | c", 7, 8), // returned c: not stale
+      op(6, "r4", "read", null, 7, 8), // nothing, after acknowledged writes: stale
+    ];
+    const siblings = new Map<number, readonly string[]>([
+      [3, ["a", "b"]],
+      [4, ["a", "b"]],
+      [5, ["b", "c"]],
+      [6, []],
+    ]);
+    expect(staleSiblingReads(history, siblings).map((o) => o.id)).toEqual([4, 6]);
+  });
+
+  it("a multi-value write is lost when it is neither a final sibling nor superseded by a write that saw it", () => {
+    const history = [
+      op(0, "p", "write", "a", 0, 2),
+      op(1, "q", "write", "b", 1, 3),
+      op(2, "p", "write", "c", 5, 6),
+      op(3, "s", "write", "d", 7, 8, "info"),
+    ];
+    // c's replica held a when it took c; the end holds {b, c}: nothing lost.
+    const superseded = new Map<string, readonly string[]>([
+      ["x\0c", ["a"]],
+      ["x\0b", []],
+    ]);
+    expect(unaccountedWrites(history, new Map([["x", ["b", "c"]]]), superseded)).toEqual([]);
+    // The end holds {c} only: b, acknowledged and superseded by no write, is lost; d, of
+    // unknown outcome, is not counted.
+    expect(unaccountedWrites(history, new Map([["x", ["c"]]]), superseded)).toEqual([history[1]]);
+  });
+
   it("counts answered operations by side and window", () => {
     const history = [
       op(0, "a", "write", "a", 5, 6),
@@ -346,55 +423,11 @@ describe("ABD replica: messages in, messages out", () => {
 });
 
 describe("ABD client, scripted (the book's figure 9-6, with and without the write-back)", () => {
-  // Three replicas; a write in progress has reached replica-1 only (its value "new" at timestamp
-  // (1, writer)). Reader A hears first from replica-1 and replica-2; reader B, starting after A
-  // has finished, hears first from replica-2 and replica-3. Latencies are fixed, so the order of
-  // events is the same at every seed.
-  function figure(writeBack: boolean) {
-    const sim = new Simulation({ seed: 1 });
-    const net = new Network<AbdMessage>(sim, { latencyMsMin: 1, latencyMsMax: 1 });
-    const replicas = ["replica-1", "replica-2", "replica-3"].map((id) =>
-      net.add(new AbdReplica(id, net)),
-    );
-    (replicas[0] as AbdReplica).durable.set("x", {
-      timestamp: { counter: 1, writer: "writer" },
-      value: "new",
-    });
-    const history: CheckedOp[] = [];
-    // The write itself, recorded as in progress (unknown outcome) from time 0.
-    history.push({
-      id: 0,
-      process: "writer",
-      f: "write",
-      key: "x",
-      input: "new",
-      output: null,
-      outcome: "info",
-      callTime: 0,
-      returnTime: Number.POSITIVE_INFINITY,
-    });
-    const far = { latencyMsMin: 50, latencyMsMax: 50 };
-    net.setLink("reader-A", "replica-3", far);
-    net.setLink("reader-B", "replica-1", far);
-    const reader = (id: string, thinkMs: number) =>
-      net.add(
-        new AbdClient(id, net, {
-          replicas: replicas.map((r) => r.id),
-          quorum: 2,
-          timeoutMs: 1_000,
-          retryMs: 500,
-          writeBack,
-          script: [{ f: "read", key: "x", value: null, thinkMs }],
-          history,
-        }),
-      );
-    const a = reader("reader-A", 1);
-    const b = reader("reader-B", 10); // A is done by 5 ms (two 2 ms round trips)
-    a.begin();
-    b.begin();
-    sim.run(2_000);
-    return history;
-  }
+  // The run is cap/scripted.ts's figure96: three replicas; a write in progress has reached
+  // replica-1 only. Reader A hears first from replica-1 and replica-2; reader B, starting after A
+  // has finished, hears first from replica-2 and replica-3. Latencies are fixed (1 ms, 50 ms on
+  // A–replica-3 and B–replica-1), so the order of events is the same at every seed.
+  const figure = figure96;
 
   it("with the write-back, reader B returns what reader A returned, and the history is linearizable", () => {
     const history = figure(true);
@@ -442,7 +475,7 @@ describe("the scenario", () => {
 
   it("holds every check at the default flags", () => {
     const { checks, summary } = run({});
-    expect(checks.map((c) => c.held)).toEqual([true, true, true, true]);
+    expect(checks.map((c) => c.held)).toEqual([true, true, true, true, true, true, true]);
     expect(summary.ok).toBe(true);
   });
 
@@ -451,6 +484,18 @@ describe("the scenario", () => {
     const refusal = checks.find((c) => c.name.startsWith("CP: no operation the minority side"));
     expect(refusal).toMatchObject({ held: false, expected: false });
     expect(summary.ok).toBe(true);
+  });
+
+  it("--break write-back and --break anti-entropy: the scripted run shows the fault at the default flags", () => {
+    for (const [broken, name] of [
+      ["write-back", "CP, figure 9-6 scripted: the history is linearizable"],
+      ["anti-entropy", "AP, scripted late write: the replicas converged"],
+      ["anti-entropy", "AP (CRDT), scripted late write: the replicas converged"],
+    ] as const) {
+      const { checks, summary } = run({ break: broken });
+      expect(checks.find((c) => c.name === name)).toMatchObject({ held: false, expected: false });
+      expect(summary.ok).toBe(true);
+    }
   });
 
   it("--partition-ms 0: the refusal check is not exercised, never a ✔", () => {
