@@ -83,7 +83,7 @@ function storyCounters(trace: Trace): void {
   a = gCounterMerge(a, b);
   b = twice;
   trace.note(
-    `B's payload reaches A: A holds ${showVector(a)}. Both show ${counterSum(a)}, the number of increments, whatever order and however often the payloads arrive.`,
+    `B's payload reaches A: A holds ${showVector(a)} too. Both show ${counterSum(a)}, the number of increments (A's two and B's one), whatever order and however often the payloads arrive.`,
     { level: "summary" },
   );
   const p = pnCounter.stateBased;
