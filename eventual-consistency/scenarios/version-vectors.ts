@@ -220,9 +220,9 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
 function clientsText({ replicas, clients }: Options): string {
   if (clients === replicas) return "Each replica serves one client.";
   if (clients === 1)
-    return "One client writes through c1; the other replicas only receive replicated writes.";
+    return `One client writes through c1; ${replicas === 2 ? "c2 only receives" : "the other replicas only receive"} replicated writes.`;
   if (clients < replicas)
-    return `${plural(clients, "client writes", "clients write")} through the first ${plural(clients, "replica", "replicas")}, one each; the other ${plural(replicas - clients, "replica only receives", "replicas only receive")} replicated writes.`;
+    return `${clients} clients write through the first ${clients} replicas, one each; ${replicas - clients === 1 ? "the last replica only receives" : `the other ${replicas - clients} replicas only receive`} replicated writes.`;
   const shared = Array.from({ length: replicas }, (_, r) =>
     Array.from({ length: clients }, (_, c) => c).filter((c) => c % replicas === r),
   ).find((cs) => cs.length > 1);
