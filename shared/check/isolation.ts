@@ -887,8 +887,8 @@ export function isolationText(file: string, result: IsolationResult): string {
       : `${header}: ${result.anomalies.join(", ")}`,
   ];
   if (result.anomalies.length > 0) {
-    if (holds.length > 0) lines.push(`  consistent with: ${holds.join(", ")}`);
-    lines.push(`  not: ${fails.join(", ")}`);
+    lines.push(`  ruled out: ${fails.join(", ")}`);
+    if (holds.length > 0) lines.push(`  not ruled out: ${holds.join(", ")}`);
   }
   for (const c of result.cases) lines.push(`  ${c.name}: ${c.explanation}`);
   return `${lines.join("\n")}\n`;
