@@ -235,7 +235,7 @@ export const monotonicReads: Scenario<Options> = {
     });
     const crashes = describeCrashes(runs[0]?.result as LagStoreResult);
     trace.table(
-      `${plural(options.users, "user")}, ${options.operations} operations each on three keys, same seed and faults for every routing`,
+      `${plural(options.users, "user")}, ${plural(options.operations, "operation")} each on three keys, same seed and faults for every routing`,
       [
         "reads go to",
         "reads answered",
@@ -278,7 +278,7 @@ export const monotonicReads: Scenario<Options> = {
       trace.check(answered, failed === 0, {
         expected: noLoss,
         ref: REF.monotonicReads,
-        detail: `${failed === 0 ? "all" : `${plural(failed, "read")} unanswered of`} ${sticky.result.reads.length} reads; ${plural(sticky.result.reads.filter((r) => r.timeouts > 0).length, "read")} sent again after a timeout${noLoss ? "" : "; with message loss a read can run out of attempts"}`,
+        detail: `${failed === 0 ? `${plural(sticky.result.reads.length, "read")}, all answered` : `${failed} of ${plural(sticky.result.reads.length, "read")} unanswered`}; ${plural(sticky.result.reads.filter((r) => r.timeouts > 0).length, "read")} sent again after a timeout${noLoss ? "" : "; with message loss a read can run out of attempts"}`,
       });
   },
 };

@@ -180,7 +180,7 @@ export const readYourWrites: Scenario<Options> = {
       ];
     });
     trace.table(
-      `${plural(options.users, "user")}, ${options.operations} operations each on three keys, same seed for every routing`,
+      `${plural(options.users, "user")}, ${plural(options.operations, "operation")} each on three keys, same seed for every routing`,
       [
         "reads go to",
         "reads answered",
