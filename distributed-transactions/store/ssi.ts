@@ -4,9 +4,9 @@
  * Isolation in PostgreSQL"), following src/backend/storage/lmgr/predicate.c function by function,
  * so that the statement that fails is the one that fails in PostgreSQL:
  *
- * - A read takes SIREAD locks (`siread`): on each key it looked up, or on the whole table for a
- *   scan (PostgreSQL locks the relation on a sequential scan). They never block; they survive the
- *   reader's commit while transactions that overlapped it run.
+ * - A read takes SIREAD locks (`siread`): on each row version a lookup by key returns and on the
+ *   key, or on the whole table for a scan (PostgreSQL locks the relation on a sequential scan).
+ *   They never block; they survive the reader's commit while transactions that overlapped it run.
  * - An rw-antidependency (the book's "detecting writes that affect prior reads") is found two ways:
  *   a write finds another transaction's SIREAD lock on what it writes (`conflictIn`,
  *   CheckForSerializableConflictIn), or a read meets a row version that a concurrent transaction
@@ -24,8 +24,8 @@
  * Left out: the summarization of old transactions to the SLRU when memory runs short, READ ONLY
  * DEFERRABLE and safe snapshots (no transaction here is declared READ ONLY; one that commits
  * without writing is flagged read-only at commit, as PostgreSQL does), lock promotion to coarser
- * granularity, and page-level locks (an index lookup here locks exactly its key, where PostgreSQL
- * locks the tuple and the B-tree leaf page).
+ * granularity, and page-level locks (an index lookup here locks the tuple it returns and its key,
+ * where PostgreSQL locks the tuple and the B-tree leaf page, which holds many keys).
  */
 
 import { RW_DEPENDENCIES, SqlError } from "./statements.js";
@@ -89,9 +89,14 @@ export function newSxact(name: string): Sxact {
   };
 }
 
-/** The SIREAD lock target of the whole table, and of one key. */
+/**
+ * SIREAD lock targets: the whole table (a sequential scan), one row version (a tuple an index
+ * lookup returned), and one key of the primary key's index (what a lookup by key covers, so that
+ * an insert of that key conflicts: PostgreSQL locks the B-tree leaf page, which covers more).
+ */
 export const RELATION = "relation";
-export const keyTarget = (key: number): string => `key ${key}`;
+export const indexKeyTarget = (key: number): string => `index key ${key}`;
+export const tupleTarget = (versionId: number): string => `tuple ${versionId}`;
 
 function fail(reason: string): never {
   throw new SqlError("40001", RW_DEPENDENCIES, `Reason code: ${reason}`);
@@ -155,25 +160,22 @@ export class Ssi {
   }
 
   /**
-   * CheckForSerializableConflictIn: `me` is about to write `key` (an UPDATE or DELETE checks the
-   * key and the table), or to insert into the table (`key` null: heap_insert checks the table only)
-   * or into the primary key's index (`relation` false: _bt_doinsert checks the index after the
-   * unique check).
+   * CheckForSerializableConflictIn: `me` is about to write. An UPDATE or DELETE checks the tuple
+   * it replaces and the table (heap_update, heap_delete); an INSERT checks the table
+   * (heap_insert), then, after the unique check, the key in the index (_bt_doinsert).
    */
-  conflictIn(me: Sxact, key: number | null, relation = true): void {
+  conflictIn(me: Sxact, targets: readonly string[]): void {
     if (!this.tracking) return;
     if (me.doomed) fail("Canceled on identification as a pivot, during conflict in checking.");
     me.didWrite = true;
-    const targets = key === null ? [] : [keyTarget(key)];
-    if (relation) targets.push(RELATION);
     for (const target of targets) {
       const holders = this.sireadLocks.get(target);
       if (!holders) continue;
       for (const reader of [...holders]) {
         if (reader === me) {
-          // Writing what it read: its own SIREAD lock on the key is no longer needed (the
-          // tuple-level case of CheckTargetForConflictsIn).
-          if (target !== RELATION) {
+          // Writing the tuple it read: its own SIREAD lock on it is no longer needed
+          // (CheckTargetForConflictsIn drops a tuple-level one).
+          if (target.startsWith("tuple")) {
             holders.delete(me);
             me.locks.delete(target);
           }

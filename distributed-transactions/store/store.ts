@@ -42,7 +42,7 @@
 
 import { AssertionFailed, assert, unreachable } from "../../shared/assert.js";
 import { LockTable } from "./locks.js";
-import { keyTarget, newSxact, RELATION, Ssi, type Sxact } from "./ssi.js";
+import { indexKeyTarget, newSxact, RELATION, Ssi, type Sxact, tupleTarget } from "./ssi.js";
 import {
   applySet,
   type IsolationLevel,
@@ -57,6 +57,8 @@ import {
 
 /** One version of a row (a PostgreSQL heap tuple). */
 interface Version {
+  /** Which version this is, store-wide (PostgreSQL's tuple id, for SIREAD locks on it). */
+  readonly versionId: number;
   readonly id: number;
   readonly value: number;
   /** The transaction that wrote it, and in which of its statements. */
@@ -156,6 +158,7 @@ export class Store {
   private nextXid = 3;
   private commits = 0;
   private blockOrder = 0;
+  private versionCount = 0;
   private finished: Finished[] = [];
   private readonly ended: Txn[] = [];
 
@@ -416,7 +419,13 @@ export class Store {
   // --- Row versions and visibility ------------------------------------------------------------
 
   private addVersion(v: { id: number; value: number; xmin: Txn; cmin: number }): Version {
-    const version: Version = { ...v, xmax: null, cmax: 0, next: null };
+    const version: Version = {
+      versionId: this.versionCount++,
+      ...v,
+      xmax: null,
+      cmax: 0,
+      next: null,
+    };
     let list = this.versions.get(v.id);
     if (!list) {
       list = [];
@@ -516,7 +525,7 @@ export class Store {
    * The version of `key` the transaction sees, after SSI's checks on every version it looks at
    * (PostgreSQL checks each tuple a scan examines, visible or not).
    */
-  private see(txn: Txn, key: number, snapshot: number): Version | undefined {
+  private see(txn: Txn, key: number, snapshot: number, where: Where): Version | undefined {
     let seen: Version | undefined;
     for (const v of this.vacuum(key)) {
       const isVisible = this.visible(v, txn, snapshot);
@@ -530,15 +539,17 @@ export class Store {
         }
       }
     }
+    // A lookup by key locks the tuple it returns; a scan has locked the whole table already.
+    if (seen && txn.sxact && where.kind === "id")
+      this.ssi.siread(txn.sxact, tupleTarget(seen.versionId));
     return seen;
   }
 
   private beforeRead(txn: Txn, where: Where): void {
     if (!txn.sxact) return;
     this.ssi.beforeRead(txn.sxact);
-    if (where.kind === "id")
-      for (const key of where.ids) this.ssi.siread(txn.sxact, keyTarget(key));
-    else this.ssi.siread(txn.sxact, RELATION);
+    if (where.kind !== "id") this.ssi.siread(txn.sxact, RELATION);
+    else for (const key of where.ids) this.ssi.siread(txn.sxact, indexKeyTarget(key));
   }
 
   // --- Statements -----------------------------------------------------------------------------
@@ -563,7 +574,7 @@ export class Store {
     this.beforeRead(txn, where);
     const rows: Row[] = [];
     for (const key of this.keysFor(where)) {
-      const v = this.see(txn, key, snapshot);
+      const v = this.see(txn, key, snapshot, where);
       if (v && matches(where, v)) rows.push({ id: v.id, value: v.value });
     }
     return { status: "ok", tag: "SELECT", rows };
@@ -578,7 +589,7 @@ export class Store {
    */
   private *insertRow(txn: Txn, row: Row): Work {
     this.statementSnapshot(txn);
-    if (txn.sxact) this.ssi.conflictIn(txn.sxact, null);
+    if (txn.sxact) this.ssi.conflictIn(txn.sxact, [RELATION]);
     this.assignXid(txn);
     const mine = this.addVersion({ id: row.id, value: row.value, xmin: txn, cmin: txn.commandId });
     for (;;) {
@@ -607,7 +618,7 @@ export class Store {
       }
       break;
     }
-    if (txn.sxact) this.ssi.conflictIn(txn.sxact, row.id, false);
+    if (txn.sxact) this.ssi.conflictIn(txn.sxact, [indexKeyTarget(row.id)]);
     return { status: "ok", tag: "INSERT", count: 1 };
   }
 
@@ -618,7 +629,7 @@ export class Store {
     this.beforeRead(txn, where);
     let count = 0;
     for (const key of this.keysFor(where)) {
-      const seen = this.see(txn, key, snapshot);
+      const seen = this.see(txn, key, snapshot, where);
       if (!seen || !matches(where, seen)) continue;
       let target: Version = seen;
       let skip = false;
@@ -649,7 +660,7 @@ export class Store {
         }
       }
       if (skip) continue;
-      if (txn.sxact) this.ssi.conflictIn(txn.sxact, key);
+      if (txn.sxact) this.ssi.conflictIn(txn.sxact, [tupleTarget(target.versionId), RELATION]);
       this.assignXid(txn);
       target.xmax = txn;
       target.cmax = txn.commandId;

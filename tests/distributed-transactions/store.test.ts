@@ -229,6 +229,91 @@ describe("serializable snapshot isolation and inserts", () => {
   });
 });
 
+/**
+ * PostgreSQL's own isolation tests for SSI (src/test/isolation/specs and expected/*.out in the
+ * postgres repository), mapped onto the store's one table: every session begins SERIALIZABLE in
+ * its setup, then the steps run in the permutation's order; the expected output names the step
+ * that fails with "could not serialize access due to read/write dependencies among transactions".
+ */
+function permutation(
+  rows: Row[],
+  steps: Record<string, (store: Store) => Result>,
+  sessions: string[],
+  order: string[],
+): string[] {
+  const store = new Store(rows);
+  for (const session of sessions) store.begin(session, "serializable snapshot isolation");
+  const failed: string[] = [];
+  for (const name of order) {
+    const result = (steps[name] as (store: Store) => Result)(store);
+    expect(result.status, name).not.toBe("blocked");
+    if (result.status === "error") {
+      expect(result.code).toBe("40001");
+      failed.push(name);
+    }
+  }
+  return failed;
+}
+
+describe("PostgreSQL's isolation tests for SSI, on the store", () => {
+  it("simple-write-skew: any overlap of the two updates fails the transaction that commits second", () => {
+    // setup: test (i int primary key, t text) with (5, 'apple'), (7, 'pear'), (11, 'banana');
+    // apple, pear, banana are 1, 2, 3 here. Both updates scan the table (no index on t).
+    const rows = [
+      { id: 5, value: 1 },
+      { id: 7, value: 2 },
+      { id: 11, value: 3 },
+    ];
+    const apple = { kind: "const", value: 1 } as const;
+    const pear = { kind: "const", value: 2 } as const;
+    const steps: Record<string, (store: Store) => Result> = {
+      // UPDATE test SET t = 'apple' WHERE t = 'pear'
+      rwx1: (st) => st.updateWhere("s1", { kind: "valueEquals", value: 2 }, apple).result,
+      // UPDATE test SET t = 'pear' WHERE t = 'apple'
+      rwx2: (st) => st.updateWhere("s2", { kind: "valueEquals", value: 1 }, pear).result,
+      c1: (st) => st.commit("s1").result,
+      c2: (st) => st.commit("s2").result,
+    };
+    // expected/simple-write-skew.out: the ERROR follows the second COMMIT of each overlapping
+    // permutation, and no step of the two serial ones fails.
+    const expected: [string, string[]][] = [
+      ["rwx1 c1 rwx2 c2", []],
+      ["rwx1 rwx2 c1 c2", ["c2"]],
+      ["rwx1 rwx2 c2 c1", ["c1"]],
+      ["rwx2 rwx1 c1 c2", ["c2"]],
+      ["rwx2 rwx1 c2 c1", ["c1"]],
+      ["rwx2 c2 rwx1 c1", []],
+    ];
+    for (const [order, failing] of expected) {
+      expect(permutation(rows, steps, ["s1", "s2"], order.split(" ")), order).toEqual(failing);
+    }
+  });
+
+  it("multiple-row-versions: four transactions, and the write of the pivot fails", () => {
+    // setup: t (id int primary key, txt text) with ids 1 to 1000000; the lookups by id are index
+    // scans, which lock the tuples they return. Ids 1, 500000 and 1000000 are keys 1, 2 and 3
+    // here, and txt 'a' to 'd' the values 1 to 4.
+    const rows = [1, 2, 3].map((id) => ({ id, value: 0 }));
+    const steps: Record<string, (store: Store) => Result> = {
+      rx1: (st) => st.read("s1", 3).result,
+      wz1: (st) => st.write("s1", 1, 1).result,
+      c1: (st) => st.commit("s1").result,
+      wx2: (st) => st.write("s2", 3, 2).result,
+      c2: (st) => st.commit("s2").result,
+      wx3: (st) => st.write("s3", 3, 3).result,
+      ry3: (st) => st.read("s3", 2).result,
+      c3: (st) => st.commit("s3").result,
+      wy4: (st) => st.write("s4", 2, 4).result,
+      rz4: (st) => st.read("s4", 1).result,
+      c4: (st) => st.commit("s4").result,
+    };
+    // expected/multiple-row-versions.out: "step wz1: UPDATE t SET txt = 'a' WHERE id = 1;" is
+    // followed by the ERROR; every other step succeeds.
+    const order = "rx1 wx2 c2 wx3 ry3 wy4 rz4 c4 c3 wz1 c1".split(" ");
+    expect(permutation(rows, steps, ["s1", "s2", "s3", "s4"], order)).toEqual(["wz1"]);
+  });
+});
+
 describe("two-phase locking", () => {
   it("makes an insert that matches another transaction's predicate lock wait (no phantom)", () => {
     const store = new Store(ROWS);
