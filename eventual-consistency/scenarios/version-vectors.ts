@@ -13,13 +13,16 @@
  */
 
 import { decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import type { VectorClock } from "../../shared/clocks.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
+import { VectorReplica } from "../../shared/versions.js";
 import {
   applyChange,
   type CartChange,
   type CartMerge,
+  type CartValue,
   mergeCart,
   showCart,
   showValue,
@@ -45,6 +48,68 @@ const MERGE_LABEL: Record<CartMerge, string> = {
   union: "union of siblings",
   tombstones: "union minus tombstones",
 };
+
+// ---------------------------------------------------------------------------------------------
+// Figure 5-13, on one replica shared by two clients.
+
+/** A client of figure 5-13: what it last read (the replica's answer to its previous write). */
+interface FigureClient {
+  name: string;
+  context: VectorClock;
+  values: CartValue[];
+}
+
+function figure513(trace: Trace): string[][] {
+  trace.section(
+    "Figure 5-13: two clients, one replica, one shopping cart",
+    REF.capturingHappensBefore,
+  );
+  trace.note(
+    "Clients 1 and 2 both write through replica c1. As in the book, each write returns every sibling and the context to send with the next write; the client merges the siblings (a union: nothing is removed here) and adds its item. Each value keeps its dot (c1 and c1's counter for the write) apart from the context its client had read, and a write supersedes exactly the values whose dots its context covers.",
+    { ref: REF.capturingHappensBefore },
+  );
+  const replica = new VectorReplica<CartValue>("c1");
+  const one: FigureClient = { name: "client 1", context: {}, values: [] };
+  const two: FigureClient = { name: "client 2", context: {}, values: [] };
+  const add = (client: FigureClient, item: string) => {
+    const merged = mergeCart(client.values, "union");
+    const next = applyChange(merged, { kind: "add", item }, "union");
+    const sentWith = client.context;
+    replica.write({ writeId: `${client.name} adds ${item}`, ...next }, sentWith);
+    const written = replica.siblings.at(-1);
+    const answer = replica.read();
+    client.context = answer.context;
+    client.values = answer.values;
+    trace.note(
+      `${client.name} writes ${showCart(next.items)} with the context ${showVector(sentWith)}: c1 gives it the dot c1:${written?.dot.counter ?? "?"} and now holds ${replica.siblings.map((s) => `${showCart(s.value.items)} (dot c1:${s.dot.counter})`).join(" and ")}; it answers with the context ${showVector(answer.context)}`,
+      { node: "c1" },
+    );
+  };
+  add(one, "milk");
+  add(two, "eggs");
+  add(one, "flour");
+  add(two, "ham");
+  add(one, "bacon");
+  const final = replica.siblings.map((s) => [...s.value.items]);
+  const shown = final.map((items) => showCart(items)).join(" and ");
+  trace.note(
+    `c1 ends with two siblings, ${shown}, as in the book's figure. Eggs was written with the empty context, so it did not supersede milk (dot c1:1) though its own dot c1:2 is larger: with whole vectors and no dot apart, eggs' {c1: 2} would dominate milk's {c1: 1}, and milk would be dropped though client 2 never saw it. Likewise bacon, written with the context {c1: 3}, keeps client 2's ham (dot c1:4) beside it.`,
+    { level: "summary", ref: REF.versionVectors },
+  );
+  // By hand from the book's figure 5-13: the final siblings are [milk, flour, eggs, bacon] and
+  // [eggs, milk, ham], each sorted here.
+  const expected = [
+    ["bacon", "eggs", "flour", "milk"],
+    ["eggs", "ham", "milk"],
+  ];
+  const sortedFinal = final.map((items) => items.join()).sort();
+  trace.check(
+    "two clients on one replica: the siblings are the book's, [bacon, eggs, flour, milk] and [eggs, ham, milk]",
+    sortedFinal.join(" | ") === expected.map((items) => items.join()).join(" | "),
+    { detail: shown, ref: REF.capturingHappensBefore },
+  );
+  return final;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Scripted: a removal undone by the union of siblings, and kept by a tombstone.
@@ -311,6 +376,7 @@ export const versionVectors: Scenario<Options> = {
     ),
   ],
   run: ({ trace, seed }, options) => {
+    figure513(trace);
     scripted(trace, seed);
     randomRun(trace, seed, options);
   },

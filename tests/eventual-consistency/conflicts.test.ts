@@ -23,7 +23,9 @@ import {
 } from "../../eventual-consistency/conflicts/lww-run.js";
 import { eventualConsistency } from "../../eventual-consistency/main.js";
 import { hasCausalPairOnAKey } from "../../eventual-consistency/scenarios/last-write-wins.js";
+import { vcCompare } from "../../shared/clocks.js";
 import type { TraceEvent } from "../../shared/trace.js";
+import { VectorReplica } from "../../shared/versions.js";
 import { expectCompleted, expectNdjson, runInProcess } from "../shared/fixtures/cli.js";
 
 type Check = Extract<TraceEvent, { kind: "check" }>;
@@ -195,6 +197,43 @@ describe("the shopping cart's merge", () => {
       items: ["eggs"],
       removed: ["milk"],
     });
+  });
+});
+
+describe("figure 5-13 on one replica shared by two clients", () => {
+  // The book's five writes: each client sends the context its previous write returned and adds
+  // its item to the union of the siblings it got back. `wholeVectors` is the broken replica that
+  // drops every value whose whole vector the new one dominates (no dot kept apart).
+  function figure(wholeVectors: boolean): string[] {
+    const replica = new VectorReplica<string[]>("c1");
+    const seen = {
+      one: { context: {}, values: [] as string[][] },
+      two: { context: {}, values: [] as string[][] },
+    };
+    const add = (who: "one" | "two", item: string) => {
+      const cart = [...new Set([...seen[who].values.flat(), item])].sort();
+      replica.write(cart, seen[who].context);
+      const mine = replica.siblings.at(-1);
+      if (wholeVectors && mine !== undefined)
+        replica.siblings = replica.siblings.filter(
+          (v) => v === mine || vcCompare(v.clock, mine.clock) !== "before",
+        );
+      seen[who] = replica.read();
+    };
+    add("one", "milk");
+    add("two", "eggs");
+    add("one", "flour");
+    add("two", "ham");
+    add("one", "bacon");
+    return replica.siblings.map((v) => v.value.join()).sort();
+  }
+
+  it("ends with the book's two siblings, and a replica without dots does not", () => {
+    // By hand from the book's figure 5-13: [milk, flour, eggs, bacon] and [eggs, milk, ham].
+    const book = ["bacon,eggs,flour,milk", "eggs,ham,milk"];
+    expect(figure(false)).toEqual(book);
+    // Without dots, eggs ({c1: 2}) drops milk ({c1: 1}), which client 2 never saw.
+    expect(figure(true)).not.toEqual(book);
   });
 });
 
@@ -372,6 +411,7 @@ describe("the scenarios' checks", () => {
     expect(checks.find((c) => c.name.includes("stays out of the cart (tombstones"))?.held).toBe(
       true,
     );
+    expect(checks.find((c) => c.name.startsWith("two clients on one replica"))?.held).toBe(true);
     const none = await checksOf(["version-vectors", "--remove-ratio", "0"]);
     for (const c of none.filter((x) => x.name.startsWith("no removed item comes back")))
       expect(c.held).toBeNull();
