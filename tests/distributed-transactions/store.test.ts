@@ -289,6 +289,68 @@ describe("PostgreSQL's isolation tests for SSI, on the store", () => {
     }
   });
 
+  it("total-cash: all 20 permutations fail the step expected/total-cash.out names, and read its sums", () => {
+    // setup: accounts (accountid text primary key, balance numeric) with ('checking', 600),
+    // ('savings', 600): keys 1 and 2 here. Each session takes 200 from one account (a lookup by
+    // key) and sums both (a scan); SELECT SUM is computed here from the rows returned.
+    const rows = [
+      { id: 1, value: 600 },
+      { id: 2, value: 600 },
+    ];
+    const take = { kind: "add", delta: -200 } as const;
+    const sum = (result: Result) =>
+      result.status === "ok" ? (result.rows ?? []).reduce((a, r) => a + r.value, 0) : result.status;
+    const sums: Record<string, number | string> = {};
+    const steps: Record<string, (store: Store) => Result> = {
+      wx1: (st) => st.updateWhere("s1", { kind: "id", ids: [1] }, take).result,
+      rxy1: (st) => {
+        const result = st.readWhere("s1", { kind: "all" }).result;
+        sums.rxy1 = sum(result);
+        return result;
+      },
+      c1: (st) => st.commit("s1").result,
+      wy2: (st) => st.updateWhere("s2", { kind: "id", ids: [2] }, take).result,
+      rxy2: (st) => {
+        const result = st.readWhere("s2", { kind: "all" }).result;
+        sums.rxy2 = sum(result);
+        return result;
+      },
+      c2: (st) => st.commit("s2").result,
+    };
+    // Each line: the permutation, the step that fails (- for none), and the sums the two reads
+    // print in the expected output (error where the read is the step that fails).
+    const expected = `
+      wx1 rxy1 c1 wy2 rxy2 c2 | - | 1000 800
+      wx1 rxy1 wy2 c1 rxy2 c2 | rxy2 | 1000 error
+      wx1 rxy1 wy2 rxy2 c1 c2 | c2 | 1000 1000
+      wx1 rxy1 wy2 rxy2 c2 c1 | c1 | 1000 1000
+      wx1 wy2 rxy1 c1 rxy2 c2 | rxy2 | 1000 error
+      wx1 wy2 rxy1 rxy2 c1 c2 | c2 | 1000 1000
+      wx1 wy2 rxy1 rxy2 c2 c1 | c1 | 1000 1000
+      wx1 wy2 rxy2 rxy1 c1 c2 | c2 | 1000 1000
+      wx1 wy2 rxy2 rxy1 c2 c1 | c1 | 1000 1000
+      wx1 wy2 rxy2 c2 rxy1 c1 | rxy1 | error 1000
+      wy2 wx1 rxy1 c1 rxy2 c2 | rxy2 | 1000 error
+      wy2 wx1 rxy1 rxy2 c1 c2 | c2 | 1000 1000
+      wy2 wx1 rxy1 rxy2 c2 c1 | c1 | 1000 1000
+      wy2 wx1 rxy2 rxy1 c1 c2 | c2 | 1000 1000
+      wy2 wx1 rxy2 rxy1 c2 c1 | c1 | 1000 1000
+      wy2 wx1 rxy2 c2 rxy1 c1 | rxy1 | error 1000
+      wy2 rxy2 wx1 rxy1 c1 c2 | c2 | 1000 1000
+      wy2 rxy2 wx1 rxy1 c2 c1 | c1 | 1000 1000
+      wy2 rxy2 wx1 c2 rxy1 c1 | rxy1 | error 1000
+      wy2 rxy2 c2 wx1 rxy1 c1 | - | 800 1000`;
+    const lines = expected.trim().split("\n");
+    expect(lines).toHaveLength(20);
+    for (const line of lines) {
+      const [order = "", failing = "", printed = ""] = line.split("|").map((part) => part.trim());
+      const failed = permutation(rows, steps, ["s1", "s2"], order.split(" "));
+      expect(failed, order).toEqual(failing === "-" ? [] : [failing]);
+      const [rxy1, rxy2] = printed.split(" ");
+      expect([sums.rxy1, sums.rxy2].map(String), order).toEqual([rxy1, rxy2]);
+    }
+  });
+
   it("multiple-row-versions: four transactions, and the write of the pivot fails", () => {
     // setup: t (id int primary key, txt text) with ids 1 to 1000000; the lookups by id are index
     // scans, which lock the tuples they return. Ids 1, 500000 and 1000000 are keys 1, 2 and 3
