@@ -2,14 +2,16 @@
  * Version vectors and the shopping cart (DDIA ch. 5, "Detecting Concurrent Writes": "Merging
  * concurrently written values" and "Version vectors").
  *
- * 1. Scripted, on two replicas: client 1 removes milk while client 2, on the other replica, adds
+ * 1. The book's figure 5-13 on one replica shared by two clients: each value's dot, kept apart
+ *    from its context, lets a write with an older context keep a newer concurrent value.
+ * 2. Scripted, on two replicas: client 1 removes milk while client 2, on the other replica, adds
  *    eggs to a cart that still held milk. The version vectors show the two writes concurrent, so
  *    both replicas keep them as siblings. The application merges siblings by union, and milk comes
  *    back. The same script with tombstones: the removal leaves a marker and milk stays out.
- * 2. A random run (--replicas, --clients, --writes, --remove-ratio, --loss) under both merges,
- *    judged by an
- *    observer's happens-before: the converged siblings are exactly the writes no other write knew
- *    of; no added item is lost; and removed items come back under the union, never with tombstones.
+ * 3. A random run (--replicas, --clients, --writes, --remove-ratio, --loss) under both merges,
+ *    judged by an observer's happens-before: the converged siblings are exactly the writes no
+ *    other write knew of; no added item is lost; and removed items come back under the union,
+ *    never with tombstones.
  */
 
 import { decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
