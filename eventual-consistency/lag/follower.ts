@@ -1,9 +1,11 @@
 /**
  * A follower of one partition (DDIA ch. 5, "Leaders and Followers"; "Problems with Replication
  * Lag"): it appends the entries the leader ships, in LSN order, acknowledges the position it has
- * received, and applies each entry `lagMs` after receiving it, as a follower that is busy, or a
- * MySQL replica set up with a delay (MASTER_DELAY), applies its relay log behind the leader. Reads
- * see only what has been applied: that gap is the replication lag the book's anomalies live in.
+ * received, and applies each entry `lagMs` after receiving it, as a busy follower applies its
+ * relay log behind the leader. (MySQL's delayed replication, MASTER_DELAY, is close but counts its
+ * delay from the event's execution on the source, not from its arrival: MySQL 5.7 manual, "Delayed
+ * Replication".) Reads see only what has been applied: that gap is the replication lag the book's
+ * anomalies live in.
  *
  * A read may name a minimum position (`minLsn`): a follower that has not applied that far answers
  * Behind instead of a stale value, and the client goes elsewhere (DDIA ch. 5, "Reading Your Own
