@@ -512,7 +512,12 @@ describe("the scenario", () => {
   it("is deterministic: the same seed gives the same histories", () => {
     const { scripts, options } = configuration(7);
     const once = (s: readonly StoreScript[]) =>
-      JSON.stringify([runQuorumStore(s, options).history, runApStore(s, options).history]);
+      JSON.stringify([
+        runQuorumStore(s, options).history,
+        runApStore(s, options).history,
+        runMvStore(s, options).history,
+        [...runMvStore(s, options).siblingsRead],
+      ]);
     expect(once(scripts)).toBe(once(scripts));
   });
 });
