@@ -4,11 +4,14 @@
  *
  *   npm run bench                 everything
  *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability,
- *                                 consistency, raft, startup, largest
+ *                                 consistency, raft, crdts, gossip, startup, largest
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { dataModeling } from "../../data-modeling/main.js";
+import { reachablePayloads } from "../../eventual-consistency/crdts/payloads.js";
+import { runGossip, runSeeds } from "../../eventual-consistency/gossip/run.js";
+import { CRDTS } from "../../eventual-consistency/scenarios/crdts.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
 import { PartitionLog } from "../../message-queue/log.js";
 import { messageQueue } from "../../message-queue/main.js";
@@ -374,6 +377,61 @@ function consistency(): void {
   );
 }
 
+/** State-based merges per second: each CRDT's merge on payloads that share part of their history. */
+function crdts(): void {
+  console.log("\nCRDT merges per second (state-based), 8 replicas' payloads after 2,000 updates");
+  for (const crdt of CRDTS) {
+    const { payloads } = reachablePayloads(crdt, { seed: 1, replicas: 8, updates: 2_000 });
+    const merge = crdt.stateBased.merge;
+    let merges = 0;
+    let sink: unknown;
+    const start = performance.now();
+    while (performance.now() - start < 500) {
+      for (let i = 0; i < payloads.length; i++)
+        for (let j = 0; j < payloads.length; j++) {
+          sink = merge(payloads[i], payloads[j]);
+          merges++;
+        }
+    }
+    const seconds = (performance.now() - start) / 1000;
+    if (sink === undefined) throw new Error("no merge ran");
+    const size = Math.max(...payloads.map((p) => JSON.stringify(p).length));
+    line(
+      `  ${crdt.name} (payloads up to ${size.toLocaleString("en")} bytes as JSON)`,
+      `${Math.round(merges / seconds).toLocaleString("en")} merges/s`,
+    );
+  }
+}
+
+/** Rounds until every node knows, against log N: the mean over 10 seeds per size and mode. */
+function gossipRounds(): void {
+  console.log(
+    "\nGossip: rounds until every node knows (mean of 10 seeds, no faults), against log N",
+  );
+  for (const nodes of [10, 30, 100, 300, 1_000]) {
+    const cells = (["push", "pull", "push-pull"] as const).map((mode) => {
+      const rounds = runSeeds(1, 10).map(
+        (seed) =>
+          runGossip(Trace.silent(), {
+            seed,
+            nodes,
+            mode,
+            loss: 0,
+            crash: 0,
+            partitionRounds: 0,
+            stopAfterPushes: 0,
+          }).roundsToAll ?? Number.NaN,
+      );
+      return `${mode} ${(rounds.reduce((a, b) => a + b, 0) / rounds.length).toFixed(1)}`;
+    });
+    const log2 = Math.log2(nodes);
+    line(
+      `  N = ${nodes.toLocaleString("en")} (log2 N ${log2.toFixed(1)}, log2 N + ln N ${(log2 + Math.log(nodes)).toFixed(1)})`,
+      cells.join(", "),
+    );
+  }
+}
+
 const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 
 function raft(): void {
@@ -423,5 +481,7 @@ if (only === undefined || only === "cluster") endToEnd();
 if (only === undefined || only === "linearizability") linearizability();
 if (only === undefined || only === "consistency") consistency();
 if (only === undefined || only === "raft") raft();
+if (only === undefined || only === "crdts") crdts();
+if (only === undefined || only === "gossip") gossipRounds();
 if (only === undefined || only === "startup") startup();
 if (only === undefined || only === "largest") largestRuns();
