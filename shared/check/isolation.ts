@@ -510,9 +510,12 @@ function analyzeListAppend(a: Analysis): void {
     for (const r of checked) {
       const texts = r === longest ? order : r.values.map(elementText);
       const seen = new Set<string>();
+      const byPosition = trusted;
       texts.forEach((e, p) => {
-        const reader = trusted ? firstReaderBeyond(reads, p) : r.id;
+        // Found only when something is wrong, so looked up only then.
+        const readerOf = () => (byPosition ? firstReaderBeyond(reads, p) : r.id);
         if (seen.has(e)) {
+          const reader = readerOf();
           trusted = false;
           a.add(
             "duplicate-elements",
@@ -523,18 +526,21 @@ function analyzeListAppend(a: Analysis): void {
         }
         seen.add(e);
         const w = byElement.get(e);
-        if (w === undefined)
+        if (w === undefined) {
+          const reader = readerOf();
           a.add(
             "garbage-read",
             [reader],
             `${a.full(reader)} read ${e} in key ${key}, which no transaction appended`,
           );
-        else if (txns[w.id]?.outcome === "fail")
+        } else if (txns[w.id]?.outcome === "fail") {
+          const reader = readerOf();
           a.add(
             "G1a",
             [reader, w.id],
             `${a.full(reader)} read ${e} in key ${key}, appended by ${a.full(w.id)}, which aborted (aborted read)`,
           );
+        }
       });
     }
     if (!trusted) continue;
@@ -750,6 +756,14 @@ function analyzeRegisters(a: Analysis): void {
   lostUpdates(a, (t) => t.ops.filter((o) => o.f === "w").map((o) => o.key));
 
   // Version order per key: nil before every value, and writes follow reads.
+  const readThenWrote = new Map<string, [string, string][]>();
+  for (const t of txns) {
+    if (t.outcome !== "ok") continue;
+    for (const [key, read] of externalReads[t.id] ?? []) {
+      const wrote = finalWrites[t.id]?.get(key);
+      if (wrote !== undefined) entry(readThenWrote, key, () => []).push([read, wrote]);
+    }
+  }
   for (const [key, byValue] of writerOf) {
     const committedFinal = (v: string) => {
       const w = byValue.get(v);
@@ -763,14 +777,9 @@ function analyzeRegisters(a: Analysis): void {
     };
     for (const [v] of byValue) if (committedFinal(v) !== undefined) edge("nil", v);
     const wfr = new Map<string, Set<string>>();
-    for (const t of txns) {
-      if (t.outcome !== "ok") continue;
-      const read = externalReads[t.id]?.get(key);
-      const wrote = finalWrites[t.id]?.get(key);
-      if (read === undefined || wrote === undefined || read === "nil") continue;
-      if (committedFinal(read) === undefined) continue;
-      const s = entry(wfr, read, () => new Set());
-      s.add(wrote);
+    for (const [read, wrote] of readThenWrote.get(key) ?? []) {
+      if (read === "nil" || committedFinal(read) === undefined) continue;
+      entry(wfr, read, () => new Set()).add(wrote);
     }
     const cycle = versionCycle(wfr);
     if (cycle !== undefined) {

@@ -144,6 +144,30 @@ describe("planted anomalies, worked by hand", () => {
     expect(steps(single)).toEqual(["T2 rw :y T1", "T1 ww :x T2"]);
   });
 
+  it("a read of an element nobody appended is a garbage read, and an aborted one G1a, each naming the shortest read that shows it", () => {
+    // T1 appends 1 to :x and T2 appends 2, then aborts. T3 reads [1], T4 [1 2], T5 [1 2 9]:
+    // 2 is first shown by T4 (an aborted read), 9, appended by nobody, by T5. Every model is
+    // violated: a garbage read falls outside every Adya history.
+    const r = check(
+      [
+        "{:process 0, :type :ok, :f :txn, :value [[:append :x 1]]}",
+        "{:process 1, :type :fail, :f :txn, :value [[:append :x 2]]}",
+        "{:process 2, :type :ok, :f :txn, :value [[:r :x [1]]]}",
+        "{:process 3, :type :ok, :f :txn, :value [[:r :x [1 2]]]}",
+        "{:process 4, :type :ok, :f :txn, :value [[:r :x [1 2 9]]]}",
+      ].join("\n"),
+    );
+    expect(r.anomalies).toEqual(["G1a", "garbage-read"]);
+    expect(r.cases.map((c) => [c.name, c.transactions.map((id) => id + 1)])).toEqual([
+      ["G1a", [4, 2]],
+      ["garbage-read", [5]],
+    ]);
+    expect(holding(r)).toEqual([]);
+    // rw-register: a value nobody wrote.
+    const reg = check("{:process 0, :type :ok, :f :txn, :value [[:r :x 3]]}");
+    expect(reg.anomalies).toEqual(["garbage-read"]);
+  });
+
   it("in list-append, an intermediate read is also a G-single, as Elle reports it", () => {
     // T1 appends 1 then 2 to :x; T2 reads [1]: T1 wr T2 (T2 read T1's 1) and T2 rw T1 (T2
     // missed T1's 2). Elle's list_append_test expects [:G-single-item :G1b] of the same shape.
