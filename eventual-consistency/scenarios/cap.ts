@@ -388,7 +388,7 @@ export const cap: Scenario<Options> = {
     if (apSequential === true && ap.classification.models.linearizable === false)
       trace.note(
         "Why the AP store's history can be sequential though it is not linearizable: sequential consistency asks for one order of all the operations that keeps each client's own order, not real time. Each client here talks only to the replica beside it, which stamps every write above every timestamp it has seen and only ever moves a key to a higher timestamp, so along one client's operations timestamps only grow: read-your-writes and monotonic reads by construction, and often a history with one such order. Not always: a replica can take a write while an older write of another key has not reached it yet (a partition or a lost message delays it), and then no single order may exist (at the default flags, seeds 23 and 40 of seeds 1 to 40 are causal but not sequential). So this describes this history, not a promise of the store; with each operation sent to a replica at random instead (the consistency-models scenario's lww-any-replica), the same replicas do not promise even read-your-writes.",
-        { ref: REF.lamport },
+        { level: "summary", ref: REF.lamport },
       );
     else if (sequentialViolation !== undefined)
       trace.note(`AP, sequential: ${sequentialViolation.message}`);
