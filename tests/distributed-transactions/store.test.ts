@@ -416,7 +416,8 @@ type Op =
   | { kind: "readMod" }
   | { kind: "inc"; key: number }
   | { kind: "set"; key: number; value: number }
-  | { kind: "insert"; key: number; value: number };
+  | { kind: "insert"; key: number; value: number }
+  | { kind: "delete"; key: number };
 
 const isRead = (op: Op) => op.kind === "read" || op.kind === "readAll" || op.kind === "readMod";
 const MOD3 = { kind: "valueMod", modulus: 3, remainder: 0 } as const;
@@ -491,7 +492,9 @@ function interleave(
                 ? store.updateWhere(conn, { kind: "id", ids: [op.key] }, { kind: "add", delta: 1 })
                 : op.kind === "set"
                   ? store.write(conn, op.key, op.value)
-                  : store.insert(conn, op.key, op.value);
+                  : op.kind === "insert"
+                    ? store.insert(conn, op.key, op.value)
+                    : store.delete(conn, op.key);
       if (outcome.result.status === "blocked") s.blocked = true;
       else {
         record(t, outcome.result);
@@ -532,6 +535,8 @@ function serialMatches(run: Run, order: number[], rows: Row[]): boolean {
         // A committed insert found its key free; in this order it would not have.
         if (db.has(op.key)) return false;
         db.set(op.key, op.value);
+      } else if (op.kind === "delete") {
+        db.delete(op.key);
       } else if (db.has(op.key)) {
         db.set(op.key, op.kind === "inc" ? (db.get(op.key) as number) + 1 : op.value);
       }
@@ -563,11 +568,12 @@ const opOn = (keys: number) =>
       value: fc.integer({ min: 0, max: 99 }),
     }),
   );
-/** Adds predicate reads and inserts (of keys up to 5, some present, some not): phantoms. */
+/** Adds predicate reads, inserts (of keys up to 5, some present, some not) and deletes. */
 const opWithPhantoms = (keys: number) =>
   fc.oneof(
     opOn(keys),
     fc.record({ kind: fc.constant("readMod" as const) }),
+    fc.record({ kind: fc.constant("delete" as const), key: fc.integer({ min: 1, max: 5 }) }),
     fc.record({
       kind: fc.constant("insert" as const),
       key: fc.integer({ min: keys, max: 5 }),
