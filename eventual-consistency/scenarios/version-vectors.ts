@@ -326,15 +326,15 @@ function randomRun(trace: Trace, seed: number, options: Options): void {
     const n = tombstones.sameReplicaConcurrent;
     trace.note(
       n === 0
-        ? "In this run no write was concurrent with an earlier write taken by the same replica from another client."
-        : `With tombstones, ${plural(n, "write was", "writes were")} concurrent with an earlier write another client had made through the same replica: the case where a vector without a separate dot would let the later write silently replace the earlier. The check of the converged siblings below catches any write so replaced that no later write knew of.`,
-      { ref: REF.versionVectors },
+        ? "In the run with tombstones, no write was concurrent with an earlier write another client had made through the same replica."
+        : `In the run with tombstones, ${plural(n, "write was", "writes were")} concurrent with an earlier write another client had made through the same replica: the case where a vector without a separate dot would let the later write silently replace the earlier. The check of the converged siblings below catches any write so replaced that no later write knew of.`,
+      { level: "summary", ref: REF.versionVectors },
     );
   }
   const back = union.resurrected;
   if (back.length > 0)
     trace.note(
-      `Under the union, ${back.length} of the ${union.removed.length} removed items are back in the cart (${back.slice(0, 5).join(", ")}${back.length > 5 ? ", ..." : ""}): each was removed by a write concurrent with another write that still held it, and the union of their siblings put it back. With tombstones, ${tombstones.resurrected.length} are.`,
+      `Under the union, ${back.length === union.removed.length ? `${back.length === 1 ? "the one removed item is" : `all ${back.length} removed items are`}` : `${back.length} of the ${union.removed.length} removed items are`} back in the cart (${back.slice(0, 5).join(", ")}${back.length > 5 ? ", ..." : ""}): each was removed by a write concurrent with another write that still held it, and the union of their siblings put it back. With tombstones, ${tombstones.resurrected.length} are.`,
       { level: "summary", ref: REF.merging },
     );
   else
