@@ -305,9 +305,9 @@ Anomalies (Elle's names; Adya 1999), each explained in one sentence:
   G1a             a read of an aborted (:fail) transaction's write
   G1b             a read of a version its writer later overwrote (intermediate read)
   G1c             a cycle of ww and wr edges, at least one wr (circular information flow)
-  G-single        a cycle with exactly one rw edge (read skew)
+  G-single        a cycle with exactly one rw edge (read skew is one)
   G-nonadjacent   a cycle with two or more rw edges, no two in a row
-  G2-item         a cycle with two or more rw edges, two in a row (write skew)
+  G2-item         a cycle with two or more rw edges, two in a row (write skew is one)
   internal        a read that disagrees with its own transaction's earlier reads and writes
   future-read     a read of a value its own transaction writes only later
   duplicate-elements, incompatible-order, lost-update, cyclic-versions, garbage-read
