@@ -7,9 +7,12 @@
  *
  * Durable: the stored (timestamp, value) per key. Volatile: nothing.
  *
- * Left out: real systems with this design (Cassandra's lightweight reads at QUORUM come close)
- * also repair replicas in the background; here a replica catches up only when a later operation
- * on the key sends it an Update.
+ * Left out: background repair. Cassandra's reads at QUORUM come close to the reader's half (their
+ * blocking read repair writes the newest value back to the replicas the read touched before
+ * answering, for "monotonic quorum reads"; Cassandra docs, "Read repair"), but its writes take a
+ * timestamp from the coordinator or client instead of reading a quorum's first, and it also repairs
+ * replicas in the background (anti-entropy repair). Here a replica catches up only when a later
+ * operation on the key sends it an Update.
  */
 
 import type { Network } from "../network.js";
