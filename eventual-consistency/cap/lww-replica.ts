@@ -12,8 +12,8 @@
  * accepting replica had not heard of, which is the loss this scenario is about; with physical
  * clocks a skewed clock would also discard writes that came later (the book's figure 8-3), the
  * `last-write-wins` scenario's subject. A register workload is what LWW fits: the multi-value
- * register of the `crdts` and `version-vectors` scenarios keeps concurrent writes as siblings
- * instead, which no register checker can judge.
+ * register (mv-replica.ts, this scenario's third store, from the `crdts` scenario) keeps
+ * concurrent writes as siblings instead, which no register checker can judge.
  *
  * Propagation: after accepting a write the replica sends it to every other replica (Replicate),
  * once; one lost to the network or to a partition is left to anti-entropy (DDIA ch. 5, "Read
