@@ -8,11 +8,17 @@
  *   an operation: it times out (unavailable).
  * - AP: any replica answers its clients at once; replicas pass writes on and reconcile by
  *   anti-entropy, last write wins by Lamport timestamp (eventual-consistency/cap/lww-replica.ts).
+ * - AP with a CRDT: the same, each key a multi-value register (cap/mv-replica.ts, on the crdts
+ *   scenario's mv-register.ts): concurrent writes kept as siblings. The register checkers cannot
+ *   judge a read of several values; it is judged on every request answered, no acknowledged write
+ *   lost, and convergence.
  *
  * The story: the same operations, the partition cutting the sites 3 | 2 (for --replicas 5), then a
  * table side by side (answered on each side, latency, stale reads, lost writes, divergence and
  * convergence), the checker's verdict on each history (shared/check/consistency.ts), and the same
- * workload again without any partition, for the latency linearizability costs even then.
+ * workload again without any partition, for the latency linearizability costs even then. Under
+ * --break write-back and anti-entropy, a scripted run with fixed timings (cap/scripted.ts) shows
+ * the fault, which the random workload may not.
  */
 
 import { type Classification, classify, MODEL_NAMES } from "../../shared/check/consistency.js";
