@@ -240,9 +240,10 @@ function permutation(
   steps: Record<string, (store: Store) => Result>,
   sessions: string[],
   order: string[],
+  level: IsolationLevel = "serializable snapshot isolation",
 ): string[] {
   const store = new Store(rows);
-  for (const session of sessions) store.begin(session, "serializable snapshot isolation");
+  for (const session of sessions) store.begin(session, level);
   const failed: string[] = [];
   for (const name of order) {
     const result = (steps[name] as (store: Store) => Result)(store);
@@ -349,6 +350,49 @@ describe("PostgreSQL's isolation tests for SSI, on the store", () => {
       const [rxy1, rxy2] = printed.split(" ");
       expect([sums.rxy1, sums.rxy2].map(String), order).toEqual([rxy1, rxy2]);
     }
+  });
+
+  it("read-only-anomaly and read-only-anomaly-2: Fekete et al.'s read-only anomaly occurs at repeatable read, and SSI fails s2's write once s3 has read", () => {
+    // setup: bank_account (id text primary key, balance decimal) with ('X', 0), ('Y', 0): keys 1
+    // and 2 here. s3 reads both by key (id IN ('X', 'Y')).
+    const rows = [
+      { id: 1, value: 0 },
+      { id: 2, value: 0 },
+    ];
+    let s3read: Result | undefined;
+    const steps: Record<string, (store: Store) => Result> = {
+      s1ry: (st) => st.read("s1", 2).result,
+      s1wy: (st) => st.write("s1", 2, 20).result,
+      s1c: (st) => st.commit("s1").result,
+      s2rx: (st) => st.read("s2", 1).result,
+      s2ry: (st) => st.read("s2", 2).result,
+      s2wx: (st) => st.write("s2", 1, -11).result,
+      s2c: (st) => st.commit("s2").result,
+      s3r: (st) => {
+        s3read = st.readWhere("s3", { kind: "id", ids: [1, 2] }).result;
+        return s3read;
+      },
+      s3c: (st) => st.commit("s3").result,
+    };
+    const sessions = ["s1", "s2", "s3"];
+    // read-only-anomaly.out (REPEATABLE READ): no step fails and s3 reads X = 0, Y = 20, a state
+    // no serial order of s1 and s2 produces.
+    const anomaly = "s2rx s2ry s1ry s1wy s1c s3r s2wx s2c s3c".split(" ");
+    expect(permutation(rows, steps, sessions, anomaly, "snapshot isolation")).toEqual([]);
+    expect(s3read).toEqual(
+      ok("SELECT", {
+        rows: [
+          { id: 1, value: 0 },
+          { id: 2, value: 20 },
+        ],
+      }),
+    );
+    // read-only-anomaly-2.spec (SERIALIZABLE), from its comments: "without s3, s1 and s2 commit";
+    // "once s3 observes the data committed by s1, a cycle is created and s2 aborts".
+    const withoutS3 = "s2rx s2ry s1ry s1wy s1c s2wx s2c s3c".split(" ");
+    expect(permutation(rows, steps, sessions, withoutS3)).toEqual([]);
+    const withS3 = "s2rx s2ry s1ry s1wy s1c s3r s3c s2wx".split(" ");
+    expect(permutation(rows, steps, sessions, withS3)).toEqual(["s2wx"]);
   });
 
   it("multiple-row-versions: four transactions, and the write of the pivot fails", () => {
