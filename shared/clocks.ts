@@ -3,7 +3,9 @@
  *
  * - A physical clock per node reads `simTime * (1 + drift) + offset`: a time-of-day clock that
  *   may be skewed and may jump (an NTP step) but is only ever read, never trusted.
- * - A Lamport clock is a counter merged with `max` on receipt ("Lamport timestamps").
+ * - A Lamport clock is a counter that ticks on every event and, on receipt, moves past both its own
+ *   value and the received one (max + 1, as in Lamport 1978, where a receipt is itself an event;
+ *   DDIA ch. 9, "Lamport timestamps", takes the maximum and ticks on the next event: same order).
  * - A version vector (vector clock) is a counter per node; two of them compare as before, after,
  *   equal, or concurrent ("Detecting Concurrent Writes").
  */
