@@ -122,7 +122,13 @@ export const VARIANTS: Variant[] = [
 
 const isObserver = (client: string) => client.startsWith("observer");
 
-export function run(seed: number, scripts: ClientScript[], variant: Variant, options: Options) {
+export function run(
+  seed: number,
+  scripts: ClientScript[],
+  variant: Variant,
+  options: Options,
+  trace?: Trace,
+) {
   return runLagStore({
     seed,
     scripts,
@@ -133,6 +139,8 @@ export function run(seed: number, scripts: ClientScript[], variant: Variant, opt
     lagMs: lagOf(options.lagMs),
     loss: options.loss,
     duplicate: options.duplicate,
+    // --verbose and --json show the stories' messages (the trace keeps them only then).
+    trace: trace?.messages ? trace : undefined,
   });
 }
 
@@ -254,7 +262,7 @@ export const consistentPrefix: Scenario<Options> = {
     VARIANTS.forEach((variant, i) => {
       trace.section(`The conversation, ${variant.label}`, REF.consistentPrefix);
       trace.note(explain[i] as string);
-      const story = run(seed, STORY, variant, options);
+      const story = run(seed, STORY, variant, options, trace);
       narrateOperations(trace, story, [POONS, CAKE, OBSERVER], (r) =>
         r.op.process === OBSERVER &&
         r.op.key === QUESTION &&
@@ -278,7 +286,7 @@ export const consistentPrefix: Scenario<Options> = {
       `The same pattern with one writer: ${POONS} asks, then 5 ms after the question's write returns adds ${FOLLOW_UP} (partition ${byKey(FOLLOW_UP) + 1} by message); from 40 ms the observer reads the follow-up, then the question. The book's consistent prefix guarantee: "if a sequence of writes happens in a certain order, then anyone reading those writes will see them appear in the same order". An observer that sees the follow-up and then no question breaks it, and the checker calls that a monotonic-writes violation. In the third variant ${POONS}'s follow-up carries the question's position, as ${CAKE}'s answer did.`,
     );
     VARIANTS.forEach((variant, i) => {
-      const story = run(seed, FOLLOW_UP_STORY, variant, options);
+      const story = run(seed, FOLLOW_UP_STORY, variant, options, trace);
       trace.note(`${variant.label}:`, { level: "summary" });
       narrateOperations(trace, story, i === 0 ? [POONS, OBSERVER] : [OBSERVER]);
       const v = firstViolation(classify(story.history, { place }).violations, "monotonic-writes");

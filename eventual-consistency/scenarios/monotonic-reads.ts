@@ -145,7 +145,7 @@ export const monotonicReads: Scenario<Options> = {
     ),
     option(
       "--crash <count>",
-      "follower crashes (each followed by a restart) in each run",
+      "follower crashes in the longer run, each followed by a restart (0 also leaves out the story's one crash)",
       integer(0, 20),
       1,
     ),
@@ -183,6 +183,8 @@ export const monotonicReads: Scenario<Options> = {
         lagMs,
         ...faults,
         faultPlan: storyFaults,
+        // --verbose and --json show the story's messages (the trace keeps them only then).
+        trace: trace.messages ? trace : undefined,
       });
       const crashes = describeCrashes(run);
       if (crashes !== undefined) trace.note(crashes);

@@ -127,7 +127,16 @@ export const readYourWrites: Scenario<Options> = {
       });
     const kinds = variants(options.recentMs);
     const story = (policy: RoutingPolicy) =>
-      runLagStore({ seed, scripts: STORY, routing: policy, followers: 2, lagMs, ...faults });
+      runLagStore({
+        seed,
+        scripts: STORY,
+        routing: policy,
+        followers: 2,
+        lagMs,
+        ...faults,
+        // --verbose and --json show the story's messages (the trace keeps them only then).
+        trace: trace.messages ? trace : undefined,
+      });
     const explain = [
       "Every read goes to a follower chosen at random.",
       `First fix: for ${options.recentMs} ms after the user last sent a write, every read goes to the leader; later reads go to any follower (the book's example: "for one minute after the last update, make all reads from the leader").`,
