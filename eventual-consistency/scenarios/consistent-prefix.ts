@@ -283,7 +283,7 @@ export const consistentPrefix: Scenario<Options> = {
 
     trace.section(`Mr Poons's two messages: monotonic writes`, REF.consistentPrefix);
     trace.note(
-      `The same pattern with one writer: ${POONS} asks, then 5 ms after the question's write returns adds ${FOLLOW_UP} (partition ${byKey(FOLLOW_UP) + 1} by message); from 40 ms the observer reads the follow-up, then the question. The book's consistent prefix guarantee: "if a sequence of writes happens in a certain order, then anyone reading those writes will see them appear in the same order". An observer that sees the follow-up and then no question breaks it, and the checker calls that a monotonic-writes violation. In the third variant ${POONS}'s follow-up carries the question's position, as ${CAKE}'s answer did.`,
+      `The same pattern with one writer: ${POONS} asks, then 5 ms after the question's write returns adds ${FOLLOW_UP} (partition ${byKey(FOLLOW_UP) + 1} by message); from 40 ms the observer reads the follow-up, then the question. The book's consistent prefix guarantee: "if a sequence of writes happens in a certain order, then anyone reading those writes will see them appear in the same order". An observer that sees the follow-up and then no question breaks it, and the checker calls that a monotonic-writes violation. In the third variant ${POONS}'s follow-up carries the position of his question once its write is acknowledged, as ${CAKE}'s answer carries that of the question she read.`,
     );
     VARIANTS.forEach((variant, i) => {
       const story = run(seed, FOLLOW_UP_STORY, variant, options, trace);
