@@ -37,7 +37,7 @@
  *
  * Left out: command ids beyond "a statement does not see its own changes", subtransactions, SELECT
  * FOR UPDATE, heap order (rows come back and are visited in key order; PostgreSQL returns a scan
- * in physical order), and the conversion of a unique violation into a serialization failure.
+ * in physical order).
  */
 
 import { AssertionFailed, assert, unreachable } from "../../shared/assert.js";
@@ -585,7 +585,8 @@ export class Store {
    * checks the table's SIREAD locks), invisible to others but there for a concurrent scan to find;
    * then the primary key's unique check reads every other version of the key, committed or not
    * (a dirty snapshot), waits for a writer that has not finished, and fails with 23505 if a live
-   * row has the key; last, the index insertion checks the key's SIREAD locks.
+   * row has the key (after an SSI check, so 40001 comes first where it applies); last, the index
+   * insertion checks the key's SIREAD locks.
    */
   private *insertRow(txn: Txn, row: Row): Work {
     this.statementSnapshot(txn);
@@ -614,6 +615,9 @@ export class Store {
         continue;
       }
       if (live) {
+        // _bt_check_unique checks for SSI conflicts before it reports the violation, so that a
+        // serializable transaction that saw the key absent fails with 40001 instead.
+        if (txn.sxact) this.ssi.conflictIn(txn.sxact, [indexKeyTarget(row.id)]);
         throw new SqlError("23505", 'duplicate key value violates unique constraint "test_pkey"');
       }
       break;

@@ -6,7 +6,11 @@ import {
   type Result,
   type Row,
 } from "../../distributed-transactions/store/statements.js";
-import { Store, type StoreOptions } from "../../distributed-transactions/store/store.js";
+import {
+  type Outcome,
+  Store,
+  type StoreOptions,
+} from "../../distributed-transactions/store/store.js";
 import { AssertionFailed } from "../../shared/assert.js";
 import { Random } from "../../shared/random.js";
 
@@ -393,6 +397,45 @@ describe("PostgreSQL's isolation tests for SSI, on the store", () => {
     expect(permutation(rows, steps, sessions, withoutS3)).toEqual([]);
     const withS3 = "s2rx s2ry s1ry s1wy s1c s3r s3c s2wx".split(" ");
     expect(permutation(rows, steps, sessions, withS3)).toEqual(["s2wx"]);
+  });
+
+  it("read-write-unique: a serializable insert of a key it saw absent fails with 40001, not a unique violation", () => {
+    // setup: test (i integer primary key), empty; the reads scan the table.
+    const results: Record<string, Result> = {};
+    const run = (order: string) => {
+      const store = new Store([]);
+      store.begin("s1", "serializable snapshot isolation");
+      store.begin("s2", "serializable snapshot isolation");
+      const steps: Record<string, () => Outcome> = {
+        r1: () => store.readWhere("s1", { kind: "all" }),
+        w1: () => store.insert("s1", 42, 0),
+        c1: () => store.commit("s1"),
+        r2: () => store.readWhere("s2", { kind: "all" }),
+        w2: () => store.insert("s2", 42, 0),
+        c2: () => store.commit("s2"),
+      };
+      for (const name of order.split(" ")) {
+        const outcome = (steps[name] as () => Outcome)();
+        results[name] = outcome.result;
+        for (const f of outcome.finished)
+          results[`${f.conn === "s1" ? "w1" : "w2"} completed`] = f.result;
+      }
+    };
+    // expected/read-write-unique.out: "step w2: ... <waiting ...>", then after c1 "step w2:
+    // <... completed>" with the serialization failure, and c2 (a COMMIT of a failed transaction).
+    run("r1 r2 w1 w2 c1 c2");
+    expect(results.w2).toEqual({ status: "blocked", waitingFor: ["s1"] });
+    expect(results["w2 completed"]).toMatchObject({ status: "error", code: "40001" });
+    expect(results.c2).toEqual(ok("ROLLBACK"));
+    // "If the value is already visible before T2 begins, then a regular unique constraint
+    // violation should still be raised by T2."
+    run("r1 w1 c1 r2 w2 c2");
+    expect(results.r2).toEqual(ok("SELECT", { rows: [{ id: 42, value: 0 }] }));
+    expect(results.w2).toEqual({
+      status: "error",
+      code: "23505",
+      message: 'duplicate key value violates unique constraint "test_pkey"',
+    });
   });
 
   it("multiple-row-versions: four transactions, and the write of the pivot fails", () => {
