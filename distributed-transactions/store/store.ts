@@ -15,8 +15,9 @@
  *   version it had.
  * - snapshot isolation (PostgreSQL's REPEATABLE READ): one snapshot per transaction, taken at its
  *   first statement (not at BEGIN). A write to a row that a concurrent transaction has replaced or
- *   deleted waits for it, then fails with 40001 "could not serialize access due to concurrent
- *   update" if it committed: first-updater-wins (DDIA ch. 7, Preventing Lost Updates: Automatically
+ *   deleted fails with 40001, "could not serialize access due to concurrent update" (or "delete"),
+ *   once that transaction has committed, waiting for it first if it is still running; if it aborts,
+ *   the write goes on: first-updater-wins (DDIA ch. 7, Preventing Lost Updates: Automatically
  *   detecting lost updates).
  * - serializable snapshot isolation (PostgreSQL's SERIALIZABLE): snapshot isolation plus the
  *   rw-conflict tracking of `ssi.ts` (DDIA ch. 7, Serializable Snapshot Isolation (SSI)).
@@ -26,9 +27,10 @@
  *
  * Every wait is a transaction waiting for others to end, so one waits-for graph serves all levels;
  * a wait that closes a cycle is a deadlock, and the transaction that asked for it fails with 40P01
- * "deadlock detected" (DDIA ch. 7, Implementation of two-phase locking). PostgreSQL's victim is the
- * backend whose deadlock_timeout (1 s) runs out first while the cycle exists, which is this one
- * when the steps are more than a second apart, as Hermitage's typed steps are.
+ * "deadlock detected" (DDIA ch. 7, Implementation of two-phase locking). In PostgreSQL each waiting
+ * backend looks for a cycle once, deadlock_timeout (1 s) after it began to wait, and the first to
+ * find one is the victim: the one whose wait closed the cycle, when the steps are more than a
+ * second apart, as Hermitage's typed steps are.
  *
  * An error aborts the transaction at once, releasing its locks and waking its waiters, and
  * leaves the connection in PostgreSQL's failed state: later statements fail with 25P02 and COMMIT
