@@ -75,6 +75,46 @@ function logShows(model: ConsistencyModel, result: ReturnType<typeof runLagStore
   return false;
 }
 
+/**
+ * Whether an observer read an answer and then found no question, though the answer's writer had
+ * read that question before writing it (judged from who read what, not by the checker).
+ */
+function answerWithoutQuestion(result: ReturnType<typeof runLagStore>): boolean {
+  const sawQuestion = (answerKey: string) => {
+    const writer = result.writes.find((w) => w.op.key === answerKey)?.op;
+    const questionKey = answerKey.replace(/\/answer$/, "/question");
+    return result.reads.some(
+      (r) =>
+        writer !== undefined &&
+        r.op.process === writer.process &&
+        r.op.key === questionKey &&
+        r.op.outcome === "ok" &&
+        r.op.output !== null &&
+        r.op.returnTime <= writer.callTime,
+    );
+  };
+  const observers = new Set(
+    result.reads.filter((r) => r.op.process.startsWith("observer")).map((r) => r.op.process),
+  );
+  for (const observer of observers) {
+    const reads = result.reads
+      .filter((r) => r.op.process === observer && r.op.outcome === "ok")
+      .sort((a, b) => a.op.callTime - b.op.callTime);
+    const answered = new Set<string>();
+    for (const r of reads) {
+      if (r.op.key.endsWith("/answer") && r.op.output !== null && sawQuestion(r.op.key))
+        answered.add(r.op.key.replace(/\/answer$/, ""));
+      if (
+        r.op.key.endsWith("/question") &&
+        r.op.output === null &&
+        answered.has(r.op.key.replace(/\/question$/, ""))
+      )
+        return true;
+    }
+  }
+  return false;
+}
+
 /** The seeds (of SEEDS) on which the checker, or the run's log, finds `model` violated. */
 function violatingSeeds(
   model: ConsistencyModel,
@@ -304,7 +344,9 @@ describe("each session guarantee is violated without its fix and never with it, 
           loss,
           duplicate: loss,
         });
-        return classify(r.history).models["writes-follow-reads"] === false;
+        return (
+          classify(r.history).models["writes-follow-reads"] === false || answerWithoutQuestion(r)
+        );
       }).length;
     const [byMessage, byConversation, withDependencies] = VARIANTS as [
       (typeof VARIANTS)[number],
@@ -320,6 +362,19 @@ describe("each session guarantee is violated without its fix and never with it, 
     // routing without them) is partitioning by message again, and is caught.
     const ignored = { ...withDependencies, observer: byMessage.observer };
     expect(violating(ignored, 0)).toBeGreaterThan(10);
+    // The judge from who read what catches the broken variant by itself too.
+    const byLog = SEEDS.filter((seed) =>
+      answerWithoutQuestion(
+        runConversation(seed, conversations(3, 2), byMessage, {
+          conversations: 3,
+          observers: 2,
+          lagMs: 100,
+          loss: 0,
+          duplicate: 0,
+        }),
+      ),
+    );
+    expect(byLog.length).toBeGreaterThan(10);
   });
 
   it("consistent prefix with one writer: monotonic writes is violated partitioned by message, never by conversation or with dependencies", () => {
