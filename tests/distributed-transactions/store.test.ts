@@ -131,6 +131,21 @@ describe("snapshot isolation", () => {
     });
   });
 
+  it("fails a write to a row a concurrent transaction deleted with PostgreSQL's concurrent-delete message", () => {
+    // nodeModifyTable.c, TM_Deleted under a transaction snapshot.
+    const store = new Store(ROWS);
+    store.begin("A", "snapshot isolation");
+    store.begin("B", "snapshot isolation");
+    store.read("B", 1); // B's snapshot, taken before A deletes
+    store.delete("A", 1);
+    store.commit("A");
+    expect(store.write("B", 1, 11).result).toEqual({
+      status: "error",
+      code: "40001",
+      message: "could not serialize access due to concurrent delete",
+    });
+  });
+
   it("takes the snapshot at the first statement, not at BEGIN", () => {
     const store = new Store(ROWS);
     store.begin("A", "snapshot isolation");
