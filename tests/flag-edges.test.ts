@@ -14,24 +14,27 @@
  */
 import { describe, expect, it } from "vitest";
 import { dataModeling } from "../data-modeling/main.js";
+import { eventualConsistency } from "../eventual-consistency/main.js";
 import { messageQueue } from "../message-queue/main.js";
 import { replication } from "../replication/main.js";
 import { sharding } from "../sharding/main.js";
 import type { Concept } from "../shared/cli.js";
 import { largest as dataModelingLargest } from "./data-modeling/largest.js";
+import { largest as eventualConsistencyLargest } from "./eventual-consistency/largest.js";
 import { largest as messageQueueLargest } from "./message-queue/largest.js";
 import { largest as replicationLargest } from "./replication/largest.js";
 import { largest as shardingLargest } from "./sharding/largest.js";
 import { runInProcess } from "./shared/fixtures/cli.js";
 
-const cases = [sharding, dataModeling, replication, messageQueue].flatMap((concept: Concept) =>
-  concept.scenarios.flatMap((scenario) =>
-    (scenario.options ?? []).flatMap((option) => {
-      const min = /^(?:integer|number) (\S+) to /.exec(option.parser?.range ?? "")?.[1];
-      const flag = option.flags.split(" ")[0] as string;
-      return min === undefined ? [] : [{ concept, name: scenario.name, flag, min }];
-    }),
-  ),
+const cases = [sharding, dataModeling, replication, messageQueue, eventualConsistency].flatMap(
+  (concept: Concept) =>
+    concept.scenarios.flatMap((scenario) =>
+      (scenario.options ?? []).flatMap((option) => {
+        const min = /^(?:integer|number) (\S+) to /.exec(option.parser?.range ?? "")?.[1];
+        const flag = option.flags.split(" ")[0] as string;
+        return min === undefined ? [] : [{ concept, name: scenario.name, flag, min }];
+      }),
+    ),
 );
 
 /** A run at the edge of a range: completed as expected, or refused in one line. */
@@ -44,7 +47,7 @@ function expectCompletedOrRefused(result: { code: number; stdout: string; stderr
 }
 
 describe("every numeric flag at its smallest value", () => {
-  it("covers the flags of all four concepts", () => {
+  it("covers the flags of all five concepts", () => {
     expect(cases.length).toBeGreaterThan(80);
   });
 
@@ -53,19 +56,24 @@ describe("every numeric flag at its smallest value", () => {
   });
 });
 
-const probabilities = [sharding, dataModeling, replication, messageQueue].flatMap(
-  (concept: Concept) =>
-    concept.scenarios.flatMap((scenario) =>
-      (scenario.options ?? []).flatMap((option) => {
-        // "probability 0 to 1", or a decimal range narrowed below 1 ("number 0 to 0.9").
-        const range = option.parser?.range ?? "";
-        const max = /^probability 0 to 1$/.test(range)
-          ? "1"
-          : /^number 0 to (0\.\d+)$/.exec(range)?.[1];
-        const flag = option.flags.split(" ")[0] as string;
-        return max === undefined ? [] : [{ concept, name: scenario.name, flag, max }];
-      }),
-    ),
+const probabilities = [
+  sharding,
+  dataModeling,
+  replication,
+  messageQueue,
+  eventualConsistency,
+].flatMap((concept: Concept) =>
+  concept.scenarios.flatMap((scenario) =>
+    (scenario.options ?? []).flatMap((option) => {
+      // "probability 0 to 1", or a decimal range narrowed below 1 ("number 0 to 0.9").
+      const range = option.parser?.range ?? "";
+      const max = /^probability 0 to 1$/.test(range)
+        ? "1"
+        : /^number 0 to (0\.\d+)$/.exec(range)?.[1];
+      const flag = option.flags.split(" ")[0] as string;
+      return max === undefined ? [] : [{ concept, name: scenario.name, flag, max }];
+    }),
+  ),
 );
 
 describe("every probability flag at its largest value", () => {
@@ -86,6 +94,7 @@ const largestRuns = [
   { concept: dataModeling, runs: dataModelingLargest },
   { concept: replication, runs: replicationLargest },
   { concept: messageQueue, runs: messageQueueLargest },
+  { concept: eventualConsistency, runs: eventualConsistencyLargest },
 ];
 
 describe("each scenario with its size flags at their largest together", () => {

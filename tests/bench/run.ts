@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { dataModeling } from "../../data-modeling/main.js";
 import { reachablePayloads } from "../../eventual-consistency/crdts/payloads.js";
 import { runGossip, runSeeds } from "../../eventual-consistency/gossip/run.js";
+import { eventualConsistency } from "../../eventual-consistency/main.js";
 import { CRDTS } from "../../eventual-consistency/scenarios/crdts.js";
 import { runCluster } from "../../message-queue/cluster/run.js";
 import { PartitionLog } from "../../message-queue/log.js";
@@ -33,6 +34,7 @@ import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
 import { largest as dataModelingLargest } from "../data-modeling/largest.js";
+import { largest as eventualConsistencyLargest } from "../eventual-consistency/largest.js";
 import { largest as messageQueueLargest } from "../message-queue/largest.js";
 import { largest as replicationLargest } from "../replication/largest.js";
 import { largest as shardingLargest } from "../sharding/largest.js";
@@ -187,6 +189,7 @@ function largestRuns(): void {
     { concept: dataModeling, runs: dataModelingLargest },
     { concept: replication, runs: replicationLargest },
     { concept: messageQueue, runs: messageQueueLargest },
+    { concept: eventualConsistency, runs: eventualConsistencyLargest },
   ]) {
     for (const { args } of runs) {
       const seconds = wallSeconds(["--import", "tsx", `${concept.folder}/main.ts`, ...args]);
