@@ -24,7 +24,23 @@ export type Where =
   | { readonly kind: "all" }
   | { readonly kind: "id"; readonly ids: readonly number[] }
   | { readonly kind: "valueEquals"; readonly value: number }
-  | { readonly kind: "valueMod"; readonly modulus: number; readonly remainder: number };
+  | { readonly kind: "valueMod"; readonly modulus: number; readonly remainder: number }
+  | { readonly kind: "valueBelow"; readonly value: number }
+  | { readonly kind: "and"; readonly clauses: readonly Where[] };
+
+/**
+ * The keys a WHERE clause looks up, if it names them (`id = k`, `id in (...)`, or a conjunction
+ * with such a clause): the store then reads by key, as an index scan does, instead of scanning.
+ */
+export function lookupIds(where: Where): readonly number[] | null {
+  if (where.kind === "id") return where.ids;
+  if (where.kind !== "and") return null;
+  for (const clause of where.clauses) {
+    const ids = lookupIds(clause);
+    if (ids) return ids;
+  }
+  return null;
+}
 
 /** The SET clause of an UPDATE: a constant (`value = 11`) or an increment (`value = value + 10`). */
 export type SetValue =
@@ -114,6 +130,10 @@ export function matches(where: Where, row: Row): boolean {
     case "valueMod":
       // SQL's % keeps the sign of the dividend, as JavaScript's does.
       return row.value % where.modulus === where.remainder;
+    case "valueBelow":
+      return row.value < where.value;
+    case "and":
+      return where.clauses.every((clause) => matches(clause, row));
     default:
       return unreachable(where, "where clause");
   }
@@ -131,17 +151,23 @@ export function applySet(set: SetValue, value: number): number {
 }
 
 export function whereSql(where: Where): string {
+  return where.kind === "all" ? "" : ` where ${conditionSql(where)}`;
+}
+
+function conditionSql(where: Where): string {
   switch (where.kind) {
     case "all":
-      return "";
+      return "true";
     case "id":
-      return where.ids.length === 1
-        ? ` where id = ${where.ids[0]}`
-        : ` where id in (${where.ids.join(",")})`;
+      return where.ids.length === 1 ? `id = ${where.ids[0]}` : `id in (${where.ids.join(",")})`;
     case "valueEquals":
-      return ` where value = ${where.value}`;
+      return `value = ${where.value}`;
     case "valueMod":
-      return ` where value % ${where.modulus} = ${where.remainder}`;
+      return `value % ${where.modulus} = ${where.remainder}`;
+    case "valueBelow":
+      return `value < ${where.value}`;
+    case "and":
+      return where.clauses.map(conditionSql).join(" and ");
     default:
       return unreachable(where, "where clause");
   }

@@ -48,6 +48,7 @@ import { indexKeyTarget, newSxact, RELATION, Ssi, type Sxact, tupleTarget } from
 import {
   applySet,
   type IsolationLevel,
+  lookupIds,
   matches,
   type Result,
   type Row,
@@ -519,8 +520,9 @@ export class Store {
   }
 
   private keysFor(where: Where): number[] {
-    if (where.kind !== "id") return this.keysSorted;
-    return [...new Set(where.ids)].sort((a, b) => a - b).filter((k) => this.versions.has(k));
+    const ids = lookupIds(where);
+    if (!ids) return this.keysSorted;
+    return [...new Set(ids)].sort((a, b) => a - b).filter((k) => this.versions.has(k));
   }
 
   /**
@@ -542,7 +544,7 @@ export class Store {
       }
     }
     // A lookup by key locks the tuple it returns; a scan has locked the whole table already.
-    if (seen && txn.sxact && where.kind === "id")
+    if (seen && txn.sxact && lookupIds(where))
       this.ssi.siread(txn.sxact, tupleTarget(seen.versionId));
     return seen;
   }
@@ -550,8 +552,9 @@ export class Store {
   private beforeRead(txn: Txn, where: Where): void {
     if (!txn.sxact) return;
     this.ssi.beforeRead(txn.sxact);
-    if (where.kind !== "id") this.ssi.siread(txn.sxact, RELATION);
-    else for (const key of where.ids) this.ssi.siread(txn.sxact, indexKeyTarget(key));
+    const ids = lookupIds(where);
+    if (!ids) this.ssi.siread(txn.sxact, RELATION);
+    else for (const key of ids) this.ssi.siread(txn.sxact, indexKeyTarget(key));
   }
 
   // --- Statements -----------------------------------------------------------------------------
@@ -705,8 +708,9 @@ export class Store {
         for (const h of holders) blockers.add(h as Txn);
       };
       const readLocks = (where: Where) => {
-        if (where.kind === "id") {
-          for (const key of where.ids) {
+        const ids = lookupIds(where);
+        if (ids) {
+          for (const key of ids) {
             add(this.locks.sharedBlockers(txn, key));
             grants.push(() => this.locks.grantShared(txn, key));
           }
@@ -729,11 +733,11 @@ export class Store {
         case "update":
         case "delete": {
           const { where } = statement;
-          if (where.kind !== "id") readLocks(where);
-          const keys = where.kind === "id" ? [...new Set(where.ids)] : this.keysSorted;
-          for (const key of keys) {
+          const ids = lookupIds(where);
+          if (!ids) readLocks(where);
+          for (const key of ids ? [...new Set(ids)] : this.keysSorted) {
             const current = this.currentRow(txn, key);
-            if (where.kind !== "id" && (!current || !matches(where, current))) continue;
+            if (!ids && (!current || !matches(where, current))) continue;
             const rows = current ? [current] : [];
             if (current && statement.kind === "update") {
               rows.push({ id: key, value: applySet(statement.set, current.value) });

@@ -5,6 +5,7 @@ import {
   LEVELS,
   type Result,
   type Row,
+  type Where,
 } from "../../distributed-transactions/store/statements.js";
 import {
   type Outcome,
@@ -112,6 +113,77 @@ describe("read committed", () => {
     store.insert("A", 3, 30);
     expect(store.insert("B", 3, 31).result.status).toBe("blocked");
     expect(store.commit("A").finished[0]?.result).toMatchObject({ status: "error", code: "23505" });
+  });
+});
+
+describe("read committed against PostgreSQL's eval-plan-qual isolation test", () => {
+  it("follows update chains and re-checks the WHERE clause as in its first 14 permutations", () => {
+    // setup: accounts (accountid text primary key, balance numeric) with ('checking', 600),
+    // ('savings', 600): keys 1 and 2 here; sessions s1, s2 and s3 begin READ COMMITTED.
+    const checking = (where: Where = { kind: "id", ids: [1] }) => where;
+    const below = (value: number): Where => ({
+      kind: "and",
+      clauses: [
+        { kind: "id", ids: [1] },
+        { kind: "valueBelow", value },
+      ],
+    });
+    const add = (delta: number) => ({ kind: "add", delta }) as const;
+    const steps: Record<string, (store: Store) => Outcome> = {
+      wx1: (st) => st.updateWhere("s1", checking(), add(-200)),
+      wy1: (st) => st.updateWhere("s1", checking(), add(500)),
+      d1: (st) => st.deleteWhere("s1", below(1500)),
+      c1: (st) => st.commit("s1"),
+      r1: (st) => st.abort("s1"),
+      wx2: (st) => st.updateWhere("s2", checking(), add(450)),
+      wy2: (st) => st.updateWhere("s2", below(1000), add(1000)),
+      d2: (st) => st.deleteWhere("s2", checking()),
+      c2: (st) => st.commit("s2"),
+      r2: (st) => st.abort("s2"),
+      read: (st) => st.readWhere("s3", { kind: "all" }),
+    };
+    // From expected/eval-plan-qual.out: each UPDATE or DELETE with the rows it returned ("~"
+    // where it printed <waiting ...> first), then the final read (checking's balance, or "gone").
+    const expected = `
+      wx1 wx2 c1 c2 read | wx1 1, wx2 ~1 | 850
+      wy1 wy2 c1 c2 read | wy1 1, wy2 ~0 | 1100
+      wx1 wx2 r1 c2 read | wx1 1, wx2 ~1 | 1050
+      wy1 wy2 r1 c2 read | wy1 1, wy2 ~1 | 1600
+      wx1 d1 wx2 c1 c2 read | wx1 1, d1 1, wx2 ~0 | gone
+      wx2 d1 c2 c1 read | wx2 1, d1 ~1 | gone
+      wx2 wx2 d1 c2 c1 read | wx2 1, wx2 1, d1 ~0 | 1500
+      wx2 d2 d1 c2 c1 read | wx2 1, d2 1, d1 ~0 | gone
+      wx1 d1 wx2 r1 c2 read | wx1 1, d1 1, wx2 ~1 | 1050
+      wx2 d1 r2 c1 read | wx2 1, d1 ~1 | gone
+      wx2 wx2 d1 r2 c1 read | wx2 1, wx2 1, d1 ~1 | gone
+      wx2 d2 d1 r2 c1 read | wx2 1, d2 1, d1 ~1 | gone
+      d1 wx2 c1 c2 read | d1 1, wx2 ~0 | gone
+      d1 wx2 r1 c2 read | d1 1, wx2 ~1 | 1050`;
+    for (const line of expected.trim().split("\n")) {
+      const [order = "", writes = "", final = ""] = line.split("|").map((part) => part.trim());
+      const store = new Store([
+        { id: 1, value: 600 },
+        { id: 2, value: 600 },
+      ]);
+      for (const session of ["s1", "s2", "s3"]) store.begin(session, "read committed");
+      const seen: string[] = [];
+      let waiting: string | null = null;
+      let finalRead: Result | undefined;
+      for (const name of order.split(" ")) {
+        const outcome = (steps[name] as (store: Store) => Outcome)(store);
+        const count = (r: Result) => (r.status === "ok" ? r.count : r.status);
+        if (outcome.result.status === "blocked") waiting = name;
+        else if (name.startsWith("w") || name.startsWith("d"))
+          seen.push(`${name} ${count(outcome.result)}`);
+        for (const f of outcome.finished) seen.push(`${waiting} ~${count(f.result)}`);
+        if (name === "read") finalRead = outcome.result;
+      }
+      expect(seen.join(", "), order).toBe(writes);
+      const rows = finalRead?.status === "ok" ? finalRead.rows : undefined;
+      const balance = rows?.find((r) => r.id === 1)?.value;
+      expect(balance === undefined ? "gone" : String(balance), order).toBe(final);
+      expect(rows?.find((r) => r.id === 2)?.value, order).toBe(600);
+    }
   });
 });
 
