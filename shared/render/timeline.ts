@@ -16,6 +16,11 @@
  * they belong to different processes, as the linearizability checker takes them (concurrent),
  * and one after the other within a process, whose next operation follows its last.
  *
+ * A process has one row, unless it moved on from an operation that never returned (a client that
+ * gave up waiting): that operation's bar runs to the right edge, as it may still take effect, and
+ * the process's later operations go in a second row under the same name, so that no two bars
+ * share a row.
+ *
  * Labels: `w(x,1)` wrote 1 to x; `r(x)→1` read 1 from x (`→nil`: the initial value); a trailing
  * `?` marks an operation whose outcome is unknown (Jepsen's `info`: it never returned, so its bar
  * runs to the right edge), a trailing `✗` one that failed (it did not happen).
@@ -219,32 +224,49 @@ function draw(
   const lastColumn = x.at(-1) as number;
   const lines: string[] = [];
   for (const process of processes) {
-    const row: string[] = Array.from({ length: lastColumn + 1 }, () => " ");
-    ops.forEach((op, i) => {
-      if (op.process !== process) return;
+    // A row per lane: an operation goes into the first of its process's rows where the last bar
+    // ended left of its start. One row, unless the process moved on from an operation that never
+    // returned: that bar runs to the right edge, and the process's later ones go in a second row.
+    const lanes: { row: string[]; end: number }[] = [];
+    const own = ops
+      .map((op, i) => ({ op, i }))
+      .filter(({ op }) => op.process === process)
+      .sort(
+        (a, b) => (points.call[a.i] as number) - (points.call[b.i] as number) || a.op.id - b.op.id,
+      );
+    for (const { op, i } of own) {
       const from = x[points.call[i] as number] as number;
       const to = x[points.ret[i] as number] as number;
-      const open = !Number.isFinite(op.returnTime);
-      row[from] = row[from] === "┤" ? "┼" : "├";
+      let lane = lanes.find((l) => l.end < from);
+      if (lane === undefined) {
+        lane = { row: Array.from({ length: lastColumn + 1 }, () => " "), end: -1 };
+        lanes.push(lane);
+      }
+      const row = lane.row;
+      row[from] = "├";
       for (let c = from + 1; c < to; c++) row[c] = "─";
-      row[to] = open ? "╌" : "┤";
-      const label = [...(labels[i] as string)];
-      label.forEach((ch, k) => {
+      row[to] = Number.isFinite(op.returnTime) ? "┤" : "╌";
+      [...(labels[i] as string)].forEach((ch, k) => {
         row[from + 2 + k] = ch;
       });
-    });
-    lines.push(`${process.padEnd(nameWidth)}  ${row.join("").trimEnd()}`);
+      lane.end = to;
+    }
+    for (const lane of lanes)
+      lines.push(`${process.padEnd(nameWidth)}  ${lane.row.join("").trimEnd()}`);
   }
   const axisLength = lastColumn + 1;
   lines.push(`${" ".repeat(nameWidth)}  └${"─".repeat(Math.max(0, axisLength - 1))}${arrow}`);
   // Times under the axis, left to right, where each fits without touching the last.
   const ticks: string[] = Array.from({ length: axisLength + arrow.length }, () => " ");
   let free = 0;
+  let written: number | undefined;
   points.times.forEach((t, p) => {
-    if (!Number.isFinite(t)) return;
+    // A time is written once: two instants at one time (a completion and an invocation) share it.
+    if (!Number.isFinite(t) || t === written) return;
     const text = [...timeText(t)];
     const at = x[p] as number;
     if (at < free || at + text.length > ticks.length) return;
+    written = t;
     text.forEach((ch, k) => {
       ticks[at + k] = ch;
     });

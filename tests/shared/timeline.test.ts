@@ -55,19 +55,59 @@ function bars(row: string): { from: number; to: number }[] {
   return out;
 }
 
+/**
+ * Every row of a drawing before the axis, with the process it names. A process that moved on from
+ * an operation that never returned has a second row, under the same name, for that operation.
+ */
+function rowsOf(lines: readonly string[]): { name: string; row: string }[] {
+  const axis = lines.findIndex((l) => l.trimStart().startsWith("└"));
+  if (axis < 0) return [];
+  const nameWidth = [...(lines[axis] as string)].indexOf("└") - 2;
+  return lines
+    .slice(0, axis)
+    .map((row) => ({ name: [...row].slice(0, nameWidth).join("").trimEnd(), row }));
+}
+
+/** A process's bars, from all its rows, left to right. */
+function barsOf(lines: readonly string[], process: string): { from: number; to: number }[] {
+  return rowsOf(lines)
+    .filter((r) => r.name === process)
+    .flatMap((r) => bars(r.row))
+    .sort((a, b) => a.from - b.from);
+}
+
 /** Judges of a drawing, so each can be shown to reject a broken one. */
 const widthOk = (lines: readonly string[], width: number) =>
   lines.every((l) => columns(l) <= width);
+/** Rows in the order of `processes` (each process's rows together), one bar per operation. */
 function barsOk(lines: readonly string[], ops: readonly CheckedOp[], processes: string[]): boolean {
-  return processes.every((p, i) => {
-    const row = rows(lines, processes)[i] ?? "";
-    return row.startsWith(p) && bars(row).length === ops.filter((o) => o.process === p).length;
+  const names = rowsOf(lines).map((r) => r.name);
+  const order = names.filter((n, i) => n !== names[i - 1]);
+  return (
+    order.join("\n") === processes.join("\n") &&
+    processes.every((p) => barsOf(lines, p).length === ops.filter((o) => o.process === p).length)
+  );
+}
+/** No two bars in one row overlap: each bar's start is followed by its end before the next start. */
+function apartOk(lines: readonly string[]): boolean {
+  return rowsOf(lines).every((r) => {
+    let open = false;
+    for (const ch of r.row) {
+      if (ch === "├") {
+        if (open) return false;
+        open = true;
+      } else if (ch === "┤" || ch === "╌") {
+        if (!open) return false;
+        open = false;
+      }
+    }
+    return !open;
   });
 }
 /**
  * Real-time order: for a pair of operations where one returned strictly before the other was
- * invoked, the first's bar ends left of the second's start. Bars are matched to operations by
- * their process's invocation order.
+ * invoked, the first's bar ends left of where the second's begins. Bars are matched to operations
+ * by their process's invocation order.
  */
 function orderOk(
   lines: readonly string[],
@@ -75,14 +115,16 @@ function orderOk(
   processes: string[],
 ): boolean {
   const drawn = new Map<CheckedOp, { from: number; to: number }>();
-  processes.forEach((p, i) => {
-    const own = ops.filter((o) => o.process === p).sort((a, b) => a.callTime - b.callTime);
-    const found = bars(rows(lines, processes)[i] ?? "");
+  for (const p of processes) {
+    const own = ops
+      .filter((o) => o.process === p)
+      .sort((a, b) => a.callTime - b.callTime || a.id - b.id);
+    const found = barsOf(lines, p);
     own.forEach((o, k) => {
       const bar = found[k];
       if (bar) drawn.set(o, bar);
     });
-  });
+  }
   for (const a of ops)
     for (const b of ops) {
       if (!(a.returnTime < b.callTime)) continue;
@@ -148,6 +190,43 @@ describe("the timeline of a history", () => {
     expect(lines[1]).toContain("w(x,2)?");
   });
 
+  it("gives an operation that never returned a row of its own when its process moved on", () => {
+    // a's write never returns (a client that gave up waiting); a then reads over [10, 12]; b reads
+    // over [5, 7]. Width 60: names 1 wide, two spaces, "→ time" 6: bars have 51 columns (0 to 50).
+    // Needs: "w(x,1)?" is 7 characters, so its bar spans at least 7 + 2 + 1 = 10 columns;
+    // "r(x)→1" 6, so 9. At scale s the instants 0, 5, 7, 10, 12 and the unknown end fall at
+    // 0, 5s, max(7s, 5s + 9), 10s, max(12s, 10s + 9) and one more; the last must be under 51, so
+    // 10s + 9 <= 49: s = 4, columns 0, 20, 29, 40, 49, 50. The write's bar runs to column 50 (├ at
+    // 0, ─ at 1, its label at 2 to 8, ─ from 9 to 49, ╌ at 50); a's
+    // read, which starts at 40 while it is still open, goes in a second row named a.
+    const lines = renderTimeline(
+      [
+        op("a", "write", "x", 1, 0, 0, "info"),
+        op("b", "read", "x", 1, 5, 7),
+        op("a", "read", "x", 1, 10, 12),
+      ],
+      { width: 60 },
+    );
+    expect(lines).toEqual([
+      `a  ├─w(x,1)?${"─".repeat(41)}╌`,
+      `a  ${" ".repeat(40)}├─r(x)→1─┤`,
+      `b  ${" ".repeat(20)}├─r(x)→1─┤`,
+      `   └${"─".repeat(50)}→ time`,
+      // "12 ms" at column 49 is 2 past the end of "10 ms" (40 to 44): it fits.
+      "   0 ms                5 ms     7 ms       10 ms    12 ms",
+    ]);
+    expect(apartOk(lines)).toBe(true);
+  });
+
+  it("writes a time under the axis once, when a completion and an invocation share it", () => {
+    // Both operations are invoked and complete at 3 ms: two instants (the invocations, then the
+    // completions, drawn concurrent), one time.
+    const lines = renderTimeline([op("a", "write", "x", 1, 3, 3), op("b", "read", "x", 1, 3, 3)], {
+      width: 40,
+    });
+    expect(lines.at(-1)).toBe("   3 ms");
+  });
+
   it("shortens labels, then drops them, then says the history does not fit", () => {
     const ops = [
       op("a", "write", "x", "a-long-value", 0, 1),
@@ -189,6 +268,15 @@ describe("the timeline of a history", () => {
     );
     expect(barsOk(early, ops, ["a", "b"])).toBe(true);
     expect(orderOk(early, ops, ["a", "b"])).toBe(false);
+    // Two bars in one row, the later drawn over an open one (what this renderer drew before it
+    // gave such an operation a row of its own).
+    expect(
+      apartOk([
+        "a  ├─w(x,1)?───────────────────────────────├─r(x)→1─┤╌",
+        "b                      ├─r(x)→1─┤",
+        `   └${"─".repeat(50)}→ time`,
+      ]),
+    ).toBe(false);
   });
 
   it("over random histories and widths: within the width, one bar per operation, real time kept", () => {
@@ -205,12 +293,13 @@ describe("the timeline of a history", () => {
         { minLength: 1, maxLength: 10 },
       )
       .map((specs) => {
-        // Each process runs one operation at a time: the next starts `gap` after the last returned.
+        // Each process runs one operation at a time: the next starts `gap` after the last returned,
+        // or after the process gave up waiting for it (`duration` after its invocation), as the
+        // stores' clients do when every attempt goes unanswered (its outcome is then unknown).
         const free = new Map<string, number>();
         const ops: CheckedOp[] = [];
         specs.forEach((s, i) => {
           const start = (free.get(s.process) ?? 0) + s.gap;
-          if (!Number.isFinite(start)) return; // after an unknown outcome, nothing more
           const o = op(
             s.process,
             s.write ? "write" : "read",
@@ -221,7 +310,7 @@ describe("the timeline of a history", () => {
             s.outcome,
           );
           ops.push(o);
-          free.set(s.process, o.returnTime);
+          free.set(s.process, start + s.duration);
         });
         return ops;
       });
@@ -235,7 +324,7 @@ describe("the timeline of a history", () => {
             [...ops].sort((a, b) => a.callTime - b.callTime || a.id - b.id).map((o) => o.process),
           ),
         ];
-        return barsOk(lines, ops, processes) && orderOk(lines, ops, processes);
+        return barsOk(lines, ops, processes) && apartOk(lines) && orderOk(lines, ops, processes);
       }),
       { numRuns: 400 },
     );
