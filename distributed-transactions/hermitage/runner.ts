@@ -41,6 +41,8 @@ export interface StepRecord {
   queued: boolean;
   /** The statement blocked when it was sent. */
   blocked: boolean;
+  /** The connections whose transactions it waited for, when it blocked. */
+  waitedFor: readonly string[];
   /** The index of the step whose execution released it (blocked or queued), if any. */
   releasedBy: number | null;
   /** The final result; `blocked` if it never finished. */
@@ -86,6 +88,7 @@ export function runVariant(
     statement: statementOf(step, level),
     queued: false,
     blocked: false,
+    waitedFor: [],
     releasedBy: null,
     result: { status: "blocked", waitingFor: [] },
     finishedAt: -1,
@@ -105,6 +108,7 @@ export function runVariant(
     if (record.queued) record.releasedBy = by;
     if (outcome.result.status === "blocked") {
       record.blocked = true;
+      record.waitedFor = outcome.result.waitingFor;
       record.result = outcome.result;
       waiting.set(record.conn, index);
     } else {

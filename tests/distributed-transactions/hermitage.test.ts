@@ -129,6 +129,7 @@ describe("Hermitage's PostgreSQL cases on the simulated store", () => {
     // postgres.md: "update test set value = 11 where id = 1; -- T2, BLOCKS", then "commit; -- T1.
     // This unblocks T2, so T1's update is overwritten".
     expect(write2.blocked).toBe(true);
+    expect(write2.waitedFor).toEqual(["T1"]);
     expect(write2.releasedBy).toBe(6);
     expect(write2.result).toEqual({ status: "ok", tag: "UPDATE", count: 1 });
   });
