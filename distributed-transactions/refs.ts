@@ -1,0 +1,43 @@
+/** Where each idea is in the book (first-edition section titles). */
+export const REF = {
+  transactions: "DDIA ch. 7, Transactions",
+  acid: "DDIA ch. 7, The Meaning of ACID",
+  weakIsolation: "DDIA ch. 7, Weak Isolation Levels",
+  dirtyReads: "DDIA ch. 7, Read Committed: No dirty reads",
+  dirtyWrites: "DDIA ch. 7, Read Committed: No dirty writes",
+  readCommitted: "DDIA ch. 7, Read Committed: Implementing read committed",
+  snapshotIsolation: "DDIA ch. 7, Snapshot Isolation and Repeatable Read",
+  implementingSnapshots: "DDIA ch. 7, Snapshot Isolation: Implementing snapshot isolation",
+  visibility:
+    "DDIA ch. 7, Snapshot Isolation: Visibility rules for observing a consistent snapshot",
+  repeatableReadNaming: "DDIA ch. 7, Snapshot Isolation: Repeatable read and naming confusion",
+  lostUpdates: "DDIA ch. 7, Preventing Lost Updates",
+  atomicWrites: "DDIA ch. 7, Preventing Lost Updates: Atomic write operations",
+  explicitLocking: "DDIA ch. 7, Preventing Lost Updates: Explicit locking",
+  detectLostUpdates: "DDIA ch. 7, Preventing Lost Updates: Automatically detecting lost updates",
+  compareAndSet: "DDIA ch. 7, Preventing Lost Updates: Compare-and-set",
+  writeSkew: "DDIA ch. 7, Write Skew and Phantoms",
+  phantoms: "DDIA ch. 7, Write Skew and Phantoms: Phantoms causing write skew",
+  materializing: "DDIA ch. 7, Write Skew and Phantoms: Materializing conflicts",
+  serializability: "DDIA ch. 7, Serializability",
+  twoPhaseLocking: "DDIA ch. 7, Two-Phase Locking (2PL)",
+  implementing2PL: "DDIA ch. 7, Two-Phase Locking: Implementation of two-phase locking",
+  predicateLocks: "DDIA ch. 7, Two-Phase Locking: Predicate locks",
+  indexRangeLocks: "DDIA ch. 7, Two-Phase Locking: Index-range locks",
+  ssi: "DDIA ch. 7, Serializable Snapshot Isolation (SSI)",
+  staleReads: "DDIA ch. 7, Serializable Snapshot Isolation: Detecting stale MVCC reads",
+  writesAffectingReads:
+    "DDIA ch. 7, Serializable Snapshot Isolation: Detecting writes that affect prior reads",
+  atomicCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC)",
+  introduction2PC:
+    "DDIA ch. 9, Atomic Commit and Two-Phase Commit: Introduction to two-phase commit",
+  promises: "DDIA ch. 9, Atomic Commit and Two-Phase Commit: A system of promises",
+  coordinatorFailure: "DDIA ch. 9, Atomic Commit and Two-Phase Commit: Coordinator failure",
+  threePhaseCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit: Three-phase commit",
+  inPractice: "DDIA ch. 9, Distributed Transactions in Practice",
+  inDoubtLocks: "DDIA ch. 9, Distributed Transactions in Practice: Holding locks while in doubt",
+  coordinatorRecovery:
+    "DDIA ch. 9, Distributed Transactions in Practice: Recovering from coordinator failure",
+  limitations:
+    "DDIA ch. 9, Distributed Transactions in Practice: Limitations of distributed transactions",
+} as const;
