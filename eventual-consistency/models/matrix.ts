@@ -1,10 +1,12 @@
 /**
  * The consistency-models matrix: one row per history (or per store that produced it), one column
  * per model the checker decides (shared/check/consistency.ts), each cell "yes", "no" or
- * "undecided" (the checker's search ran out of steps). What a cell claims is only what the checker
- * found in that one history: "no" has a witness; "yes" for a memory model means an order exists
- * that explains this history, and for a session guarantee only that no witness was found within
- * one session. One history proves violations, never guarantees.
+ * "undecided" (the checker's search ran out of steps), or "–" when the history gives the model
+ * nothing to judge (`emptySubject`: no read completed, or none of the pattern a session guarantee
+ * looks at), where "yes" would say nothing. What a cell claims is only what the checker found in
+ * that one history: "no" has a witness; "yes" for a memory model means an order exists that
+ * explains this history, and for a session guarantee only that no witness was found within one
+ * session. One history proves violations, never guarantees.
  */
 
 import {
@@ -41,9 +43,11 @@ export const MODEL_TITLES: Readonly<Record<ConsistencyModel, string>> = {
 };
 
 export const MATRIX_CAPTION =
-  "linear. = linearizable, seq. = sequential, causal = causal memory, PRAM; the session guarantees: RYW = read-your-writes, MR = monotonic reads, MW = monotonic writes, WFR = writes-follow-reads. For a memory model, yes: an order explains this history; for a session guarantee, yes only means no witness within one session; no: the checker found a violation; undecided: the search ran out of steps. One history shows violations, never guarantees.";
+  "linear. = linearizable, seq. = sequential, causal = causal memory, PRAM; the session guarantees: RYW = read-your-writes, MR = monotonic reads, MW = monotonic writes, WFR = writes-follow-reads. For a memory model, yes: an order explains this history; for a session guarantee, yes only means no witness within one session; no: the checker found a violation; undecided: the search ran out of steps; –: the history gives the model nothing to judge (no read completed, or none after what the guarantee is about: the process's own write or read of the key, or another's write that followed a write or read of the key). One history shows violations, never guarantees.";
 
 export type Verdict = "yes" | "no" | "undecided";
+/** A cell of the matrix: a verdict, or "–" when the history gives the model nothing to judge. */
+export type MatrixCell = Verdict | "–";
 
 export function verdict(held: boolean | null): Verdict {
   return held === true ? "yes" : held === false ? "no" : "undecided";
@@ -53,8 +57,20 @@ export function matrixColumns(first: string): string[] {
   return [first, ...MODEL_NAMES.map((m) => MODEL_COLUMNS[m])];
 }
 
-export function matrixRow(name: string, c: Classification): Cell[] {
-  return [name, ...MODEL_NAMES.map((m) => verdict(c.models[m]))];
+/**
+ * A row of the matrix. With the history, a model it gives nothing to judge shows "–" unless the
+ * checker found it violated (which it cannot be: a violation is something judged).
+ */
+export function matrixRow(name: string, c: Classification, history?: readonly CheckedOp[]): Cell[] {
+  return [
+    name,
+    ...MODEL_NAMES.map((m): MatrixCell => {
+      const v = verdict(c.models[m]);
+      return v !== "no" && history !== undefined && emptySubject(history, m) !== undefined
+        ? "–"
+        : v;
+    }),
+  ];
 }
 
 /**
@@ -116,6 +132,32 @@ export function emptySubject(
         (op, i) => okRead(op) && list.slice(0, i).some((e) => e.key === op.key && counts(e)),
       ),
     );
+  /** The write a read returned the value of (values are unique per key), if any. */
+  const text = (v: unknown) => JSON.stringify(v) ?? "undefined";
+  const writer = new Map<string, CheckedOp>();
+  for (const op of history)
+    if (op.f === "write" && op.outcome !== "fail")
+      writer.set(`${op.key}\u0000${text(op.input)}`, op);
+  /**
+   * Some process p reads a value another process q wrote, after q's own earlier operation on a
+   * key x that `counts`, and p then reads x: the pattern monotonic writes and writes-follow-reads
+   * look at (shared/check/consistency.ts's header).
+   */
+  const readThroughOther = (counts: (op: CheckedOp) => boolean) =>
+    [...byProcess.values()].some((list) =>
+      list.some((r1, i) => {
+        if (!okRead(r1) || r1.output === null) return false;
+        const w2 = writer.get(`${r1.key}\u0000${text(r1.output)}`);
+        if (w2 === undefined || w2.process === r1.process) return false;
+        const before = (byProcess.get(w2.process) ?? []).filter(
+          (e) =>
+            e !== w2 && (e.callTime < w2.callTime || (e.callTime === w2.callTime && e.id < w2.id)),
+        );
+        return list
+          .slice(i + 1)
+          .some((r) => okRead(r) && before.some((e) => e.key === r.key && counts(e)));
+      }),
+    );
   switch (model) {
     case "read-your-writes":
       return readAfter((e) => e.f === "write" && e.outcome === "ok")
@@ -125,6 +167,14 @@ export function emptySubject(
       return readAfter((e) => okRead(e) && e.output !== null)
         ? undefined
         : "no read completed after a read of its own process that returned a value of its key";
+    case "monotonic-writes":
+      return readThroughOther((e) => e.f === "write" && e.outcome === "ok")
+        ? undefined
+        : "no process read a value whose writer had written its key before, and then read that key";
+    case "writes-follow-reads":
+      return readThroughOther((e) => okRead(e) && e.output !== null)
+        ? undefined
+        : "no process read a value whose writer had read a value of its key before, and then read that key";
     default:
       return history.some(okRead)
         ? undefined

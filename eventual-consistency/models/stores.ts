@@ -47,6 +47,11 @@ export interface Claim {
   designed: boolean;
   /** Why, in a few words, for the check's detail. */
   because: string;
+  /**
+   * For a model the store is built without: why it cannot break it with this many clients, if it
+   * cannot (then a history that keeps it shows nothing, and the check is not exercised).
+   */
+  unbreakable?: (clients: number) => string | undefined;
 }
 
 export interface StoreUnderTest {
@@ -176,6 +181,10 @@ export const STORES: readonly StoreUnderTest[] = [
         model: "linearizable",
         designed: false,
         because: "a replica answers before the others have the write",
+        unbreakable: (clients) =>
+          clients === 1
+            ? "one client, sending every operation to one replica, which holds every write it made: a single copy, which is linearizable whatever happens (--clients 2 or more)"
+            : undefined,
       },
       {
         model: "read-your-writes",

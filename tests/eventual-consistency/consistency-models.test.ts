@@ -40,29 +40,34 @@ describe("part 1: the classic histories", () => {
     classicHistories(trace);
     // Columns: linearizable, sequential, causal, PRAM, read-your-writes, monotonic reads,
     // monotonic writes, writes-follow-reads.
+    // A cell is "–" where the history gives the model nothing to judge: read-your-writes needs a
+    // read after its process's own write of the key, monotonic reads a read after its process's
+    // read of a value of the key, monotonic writes and writes-follow-reads a read of a value whose
+    // writer had written (or read a value of) a key before, followed by a read of that key.
     expect(tableRows(trace, "The classic histories")).toEqual([
       // Alice [2,6] and Bob [4,8] both overlap the write [0,10]: Bob's read at 4.5, the write
-      // at 5, Alice's read at 5.5 is inside every interval. Linearizable, so everything holds.
-      ["concurrent-reads", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes"],
+      // at 5, Alice's read at 5.5 is inside every interval. Linearizable. One operation per
+      // process: no session pattern can appear.
+      ["concurrent-reads", "yes", "yes", "yes", "yes", "–", "–", "–", "–"],
       // Bob's read [7,9] starts after Alice's returned (6): real time puts it after the write
       // she saw, yet it reads nil. Without real time: Bob, write, Alice. One operation per
-      // process, so no session pattern can appear.
-      ["figure-9-1", "no", "yes", "yes", "yes", "yes", "yes", "yes", "yes"],
+      // process again.
+      ["figure-9-1", "no", "yes", "yes", "yes", "–", "–", "–", "–"],
       // c: x=1 then y=nil; d: y=1 then x=nil. One total order would need x=1 before y=1 and
       // y=1 before x=1. Each reader's view can order the concurrent writes its own way: causal.
-      // Causal memory leaves no session witness (the checker's header).
-      ["iriw", "no", "no", "yes", "yes", "yes", "yes", "yes", "yes"],
+      // The readers write nothing and read each key once; each writer writes once.
+      ["iriw", "no", "no", "yes", "yes", "–", "–", "–", "–"],
       // cake read the question before answering: question → answer causally. The observer
       // reads the answer, then nil for the question: not causal; PRAM does not order writes of
-      // different processes, so it holds, and RYW, MR, MW (implied by PRAM per the header)
-      // have no witness. WFR is exactly this pattern.
-      ["question-and-answer", "no", "no", "no", "yes", "yes", "yes", "yes", "no"],
-      // The user writes, then reads nil: its own view has the write first. Not PRAM; only RYW
-      // among the sessions (nothing read before, nobody else wrote).
-      ["figure-5-3", "no", "no", "no", "no", "no", "yes", "yes", "yes"],
+      // different processes, so it holds. WFR is exactly this pattern; the observer wrote
+      // nothing and read each key once, and cake wrote nothing before the answer.
+      ["question-and-answer", "no", "no", "no", "yes", "–", "–", "–", "no"],
+      // The user writes, then reads nil: its own view has the write first. Not PRAM; RYW is the
+      // pattern, and nothing was read before.
+      ["figure-5-3", "no", "no", "no", "no", "no", "–", "–", "–"],
       // user-2345 reads "hi", then nil: its first read puts the write before the second. Not
-      // PRAM; only MR (it wrote nothing; one writer wrote one value; no read-then-write).
-      ["figure-5-4", "no", "no", "no", "no", "yes", "no", "yes", "yes"],
+      // PRAM; MR is the pattern: 2345 wrote nothing, 1234 wrote once and read nothing.
+      ["figure-5-4", "no", "no", "no", "no", "–", "no", "–", "–"],
     ]);
     const checks = trace.checks();
     expect(checks).toHaveLength(CLASSIC_HISTORIES.length);
@@ -312,6 +317,119 @@ describe("part 2: the stores on one workload", () => {
     expect(
       emptySubject([...noMr, op("c", "read", "x", null, 6, "fail")], "monotonic-reads"),
     ).toBeDefined();
+  });
+
+  it("the subjects of monotonic writes and writes-follow-reads, by hand; a matrix cell is never – where the checker found a violation", () => {
+    const op = (
+      id: number,
+      process: string,
+      f: "read" | "write",
+      key: string,
+      value: string | null,
+    ): CheckedOp => ({
+      id,
+      process,
+      f,
+      key,
+      input: f === "write" ? value : null,
+      output: f === "read" ? value : null,
+      outcome: "ok",
+      callTime: 2 * id,
+      returnTime: 2 * id + 1,
+    });
+    // q writes x=1 then y=1; p reads y=1 then x: the monotonic-writes pattern (p must see x=1).
+    // Without p's read of x, or with p reading y=1 only, there is nothing to judge.
+    const mw = [
+      op(0, "q", "write", "x", "1"),
+      op(1, "q", "write", "y", "1"),
+      op(2, "p", "read", "y", "1"),
+    ];
+    expect(emptySubject(mw, "monotonic-writes")).toBeDefined();
+    expect(
+      emptySubject([...mw, op(3, "p", "read", "x", null)], "monotonic-writes"),
+    ).toBeUndefined();
+    // Its writes-follow-reads subject: q reads x=1 (written by r) before writing y=1.
+    expect(
+      emptySubject([...mw, op(3, "p", "read", "x", null)], "writes-follow-reads"),
+    ).toBeDefined();
+    const wfr = [
+      op(0, "r", "write", "x", "1"),
+      op(1, "q", "read", "x", "1"),
+      op(2, "q", "write", "y", "1"),
+      op(3, "p", "read", "y", "1"),
+      op(4, "p", "read", "x", null),
+    ];
+    expect(emptySubject(wfr, "writes-follow-reads")).toBeUndefined();
+    expect(emptySubject(wfr, "monotonic-writes")).toBeDefined();
+    // The checker finds that one violated, and the row says no, not –.
+    const row = matrixRow("wfr", classify(wfr, {}), wfr);
+    expect(row[8]).toBe("no");
+    // A broken classification calling the other session guarantees violated: "no" shows even
+    // where the subject is empty (a "–" never hides a violation).
+    const c = classify(wfr, {});
+    const broken = { ...c, models: { ...c.models, "monotonic-writes": false } };
+    expect(matrixRow("wfr", broken, wfr)[7]).toBe("no");
+    expect(matrixRow("wfr", c, wfr)[7]).toBe("–");
+  });
+
+  it("with one client the own-replica LWW store is linearizable at every seed, so its check is not exercised; a store that can break it is still reported", () => {
+    const one = (seed: number) => ({ ...small(seed), clients: 1 });
+    for (const seed of SEEDS) {
+      const [r] = runStores(seed, one(seed), [store("lww-own-replica")]).results;
+      expect(r?.classification.models.linearizable, `${replay(seed)} --clients 1`).toBe(true);
+      const trace = new Trace({ messages: false });
+      storeHistories(trace, seed, one(seed), [store("lww-own-replica")]);
+      const check = trace
+        .checks()
+        .find((c) => c.name === "the lww-own-replica store's history is linearizable");
+      expect(check?.held, `${replay(seed)} --clients 1`).toBe(null);
+    }
+    // With two clients, on two replicas, it is broken on some seed: the rule is about one client.
+    expect(
+      SEEDS.some(
+        (seed) =>
+          runStores(seed, { ...small(seed), clients: 2 }, [store("lww-own-replica")]).results[0]
+            ?.classification.models.linearizable === false,
+      ),
+    ).toBe(true);
+    // The same claims on a store that sends each operation anywhere: broken with one client,
+    // and reported violated, not "not exercised".
+    const roaming: StoreUnderTest = {
+      ...store("lww-own-replica"),
+      run: store("lww-any-replica").run,
+    };
+    const caught = SEEDS.filter((seed) => {
+      const trace = new Trace({ messages: false });
+      storeHistories(trace, seed, one(seed), [roaming]);
+      return trace
+        .checks()
+        .some(
+          (c) =>
+            c.name === "the lww-own-replica store's history is linearizable" && c.held === false,
+        );
+    });
+    expect(caught.length).toBeGreaterThan(0);
+  });
+
+  it("a memory model the checker left undecided is reported violated when a weaker one is", () => {
+    // A checker that gives up on linearizability: the sequential violation it finds implies it.
+    const givesUp = (ops: readonly CheckedOp[], options: ClassifyOptions): Classification => {
+      const c = classify(ops, options);
+      return { ...c, models: { ...c.models, linearizable: null } };
+    };
+    const seed = SEEDS.find(
+      (s) =>
+        runStores(s, small(s), [store("lww-any-replica")]).results[0]?.classification.models
+          .sequential === false,
+    ) as number;
+    expect(seed).toBeDefined();
+    const trace = new Trace({ messages: false });
+    storeHistories(trace, seed, small(seed), [store("lww-any-replica")], givesUp);
+    const check = trace
+      .checks()
+      .find((c) => c.name === "the lww-any-replica store's history is linearizable");
+    expect(check?.held).toBe(false);
+    expect(check?.detail).toMatch(/but not sequential consistency, which it implies/);
   });
 
   it("is deterministic: one seed, one set of histories", () => {
