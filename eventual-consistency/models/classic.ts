@@ -78,7 +78,7 @@ export const CLASSIC_HISTORIES: readonly ClassicHistory[] = [
       op(2, "bob", "read", "score", null, 4, 8),
     ],
     holds: ALL,
-    why: "Both reads overlap the write, and each other: the write may take effect at any instant between its invocation and its completion, so one order puts Bob's read just before it and Alice's just after, within every operation's interval. Linearizable, and so every weaker model.",
+    why: "Both reads overlap the write, and each other: the write may take effect at any instant between its invocation and its completion, so one order puts Bob's read just before it and Alice's just after, within every operation's interval (the book's figure 9-2). Linearizable, and so every weaker model.",
   },
   {
     // The same, but Bob invokes his read at 7, after Alice's returned at 6. Alice's read must take
@@ -135,7 +135,7 @@ export const CLASSIC_HISTORIES: readonly ClassicHistory[] = [
       op(4, "observer", "read", "question", null, 16, 18),
     ],
     holds: ["pram", "read-your-writes", "monotonic-reads", "monotonic-writes"],
-    why: "Mrs. Cake read the question before writing her answer, so the question happened before the answer: the answer is causally dependent on it. The observer sees the answer and then no question, which causal memory forbids. PRAM (Lipton and Sandberg 1988) keeps only each process's own order, and the two writes come from different processes, so it allows it. Of the session guarantees, writes-follow-reads is the one broken: the observer saw a write made after a read of the question, and then did not see the question.",
+    why: "Mrs. Cake read the question before writing her answer, so the question happened before the answer: the answer is causally dependent on it. The observer sees the answer and then no question (the book's figure 5-5), which causal memory forbids. PRAM (Lipton and Sandberg 1988) keeps only each process's own order, and the two writes come from different processes, so it allows it. Of the session patterns, writes-follow-reads is the one shown: the observer saw a write made after a read of the question, and then did not see the question. (Terry et al. state the guarantee on servers: a server that has the answer has the question. The observer's second read may have gone to a server with neither, so in their terms it takes writes-follow-reads for Mrs. Cake's session and monotonic reads for the observer's, together, to rule this history out.)",
   },
   {
     // The user's own write precedes its read in its program order, so every view of the user
