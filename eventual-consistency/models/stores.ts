@@ -29,6 +29,7 @@
 
 import type { ConsistencyModel } from "../../shared/check/consistency.js";
 import type { CheckedOp } from "../../shared/check/linearizability.js";
+import type { Trace } from "../../shared/trace.js";
 import { runApStore, runQuorumStore } from "../cap/run.js";
 import { runLagStore } from "../lag/store.js";
 import { REF } from "../refs.js";
@@ -38,6 +39,8 @@ import { runLwwAnyReplica } from "./lww-any-replica.js";
 export interface StoreRunOptions {
   seed: number;
   loss: number;
+  /** Where the run's message events go (--verbose, --json); none: a silent trace. */
+  trace?: Trace;
 }
 
 /** What the scenario claims of a store's history, checked with `trace.check`. */
@@ -88,6 +91,7 @@ export const STORES: readonly StoreUnderTest[] = [
         replicas: REPLICAS,
         latencyMs: SITE_LATENCY_MS,
         loss: o.loss,
+        trace: o.trace,
       }).history,
   },
   {
@@ -114,6 +118,7 @@ export const STORES: readonly StoreUnderTest[] = [
         followers: FOLLOWER_LAG_MS.length,
         lagMs: (_, follower) => FOLLOWER_LAG_MS[follower] as number,
         loss: o.loss,
+        trace: o.trace,
       }).history,
   },
   {
@@ -141,6 +146,7 @@ export const STORES: readonly StoreUnderTest[] = [
         followers: FOLLOWER_LAG_MS.length,
         lagMs: (_, follower) => FOLLOWER_LAG_MS[follower] as number,
         loss: o.loss,
+        trace: o.trace,
       }).history,
   },
   {
@@ -170,6 +176,7 @@ export const STORES: readonly StoreUnderTest[] = [
         replicas: REPLICAS,
         latencyMs: SITE_LATENCY_MS,
         loss: o.loss,
+        trace: o.trace,
       }),
   },
   {
@@ -205,6 +212,7 @@ export const STORES: readonly StoreUnderTest[] = [
         replicas: REPLICAS,
         latencyMs: SITE_LATENCY_MS,
         loss: o.loss,
+        trace: o.trace,
       }).history,
   },
 ];

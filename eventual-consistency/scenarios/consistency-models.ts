@@ -139,6 +139,8 @@ export function runStores(
   options: Options,
   stores: readonly StoreUnderTest[] = STORES,
   checker: Classifier = classify,
+  /** A trace that keeps messages (--verbose, --json): each store's run shows its messages there. */
+  trace?: Trace,
 ): { scripts: ClientScript[]; results: StoreResult[] } {
   const scripts = planRegisterWorkload(new Random(seed).fork("workload"), {
     clients: options.clients,
@@ -148,7 +150,9 @@ export function runStores(
     thinkMsMax: THINK_MS_MAX,
   });
   const results = stores.map((store) => {
-    const history = store.run(scripts, { seed, loss: options.loss });
+    if (trace !== undefined)
+      trace.note(`The ${store.name} store's run, message by message (its clock starts at 0):`);
+    const history = store.run(scripts, { seed, loss: options.loss, trace });
     return {
       store,
       history,
@@ -173,7 +177,8 @@ export function storeHistories(
     `The workload (seed ${seed}): ${options.clients === 1 ? "1 client, a user's session," : `${options.clients} clients, each a user's session,`} running ${options.operations === 1 ? "1 operation" : `${options.operations} operations one at a time`} on ${options.keys} key${options.keys === 1 ? "" : "s"}, each operation a write with probability ${WRITE_RATIO} (every value written once) and each preceded by a pause of up to ${THINK_MS_MAX} ms. Every store runs these same scripts on its own simulated network, ${options.loss === 0 ? "losing no message" : `each message lost with probability ${options.loss}`}; a client retries what gets no answer, and an operation that never gets one is recorded with an unknown outcome (a write) or as failed (a read).`,
   );
   for (const store of stores) trace.note(`${store.name}: ${store.how}`, { ref: store.ref });
-  const { results } = runStores(seed, options, stores, checker);
+  // --verbose and --json show each store's messages (the trace keeps them only then).
+  const { results } = runStores(seed, options, stores, checker, trace.messages ? trace : undefined);
   trace.table(
     `Which models each store's history satisfies (seed ${seed})`,
     matrixColumns("store"),
