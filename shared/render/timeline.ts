@@ -41,9 +41,6 @@ export interface TimelineOptions {
   time?: (time: number) => string;
 }
 
-/** The narrowest drawing this renderer attempts. */
-export const TIMELINE_WIDTH_MIN = 20;
-
 /** A value as a label shows it: nil for null, text as it is, anything else as JSON. */
 export function valueText(value: unknown): string {
   if (value === null || value === undefined) return "nil";
@@ -71,7 +68,8 @@ export function operationLabel(op: CheckedOp): string {
  * when not even bare bars fit, one line says so.
  */
 export function renderTimeline(ops: readonly CheckedOp[], options: TimelineOptions): string[] {
-  const width = Math.max(TIMELINE_WIDTH_MIN, Math.floor(options.width));
+  // Never wider than asked: too narrow a width gets the one-line refusal, cut to fit.
+  const width = Math.max(0, Math.floor(options.width));
   if (ops.length === 0) return ["(no operations)"];
   const labelOf = options.label ?? operationLabel;
   const timeText = options.time ?? ((t: number) => `${formatTime(t)} ms`);

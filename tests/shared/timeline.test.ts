@@ -245,6 +245,9 @@ describe("the timeline of a history", () => {
     // Its sentence, "(30 operations at 60 instants do not fit in 20 columns)", cut to 20.
     expect(refused[0]).toBe("(30 operations at 6…");
     expect(widthOk(refused, 20)).toBe(true);
+    // Narrower than any drawing: the refusal still fits the width asked for (it was drawn 20
+    // wide whatever the width, before).
+    expect(renderTimeline(ops, { width: 8 })).toEqual(["(2 oper…"]);
   });
 
   it("the judges reject broken drawings", () => {
@@ -315,10 +318,10 @@ describe("the timeline of a history", () => {
         return ops;
       });
     fc.assert(
-      fc.property(history, fc.integer({ min: 20, max: 120 }), (ops, width) => {
+      fc.property(history, fc.integer({ min: 1, max: 120 }), (ops, width) => {
         const lines = renderTimeline(ops, { width });
         if (!widthOk(lines, width)) return false;
-        if (lines.length === 1 && lines[0]?.startsWith("(")) return true; // did not fit: said so
+        if (lines.length === 1) return true; // did not fit: said so in one line (a drawing has an axis)
         const processes = [
           ...new Set(
             [...ops].sort((a, b) => a.callTime - b.callTime || a.id - b.id).map((o) => o.process),
