@@ -249,6 +249,8 @@ function draw(
       });
       lane.end = to;
     }
+    // A process named in `options.processes` with no operation here keeps its (empty) row.
+    if (lanes.length === 0) lines.push(process.padEnd(nameWidth).trimEnd());
     for (const lane of lanes)
       lines.push(`${process.padEnd(nameWidth)}  ${lane.row.join("").trimEnd()}`);
   }

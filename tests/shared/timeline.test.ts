@@ -218,6 +218,15 @@ describe("the timeline of a history", () => {
     expect(apartOk(lines)).toBe(true);
   });
 
+  it("keeps a row for a process named in the options that has no operation", () => {
+    const lines = renderTimeline([op("a", "write", "x", 1, 0, 10)], {
+      width: 40,
+      processes: ["a", "observer"],
+    });
+    expect(lines[1]).toBe("observer");
+    expect(lines[2]?.trimStart().startsWith("└")).toBe(true);
+  });
+
   it("writes a time under the axis once, when a completion and an invocation share it", () => {
     // Both operations are invoked and complete at 3 ms: two instants (the invocations, then the
     // completions, drawn concurrent), one time.
