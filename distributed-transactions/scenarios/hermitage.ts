@@ -1,11 +1,447 @@
-import type { Scenario } from "../../shared/cli.js";
+/**
+ * `hermitage`: Martin Kleppmann's Hermitage tests for PostgreSQL (github.com/ept/hermitage,
+ * postgres.md), replayed step by step on the simulated store at each isolation level (DDIA ch. 7,
+ * Weak Isolation Levels; Serializability). Each case is an anomaly in Adya's and Bailis et al.'s
+ * names: G0 (dirty write), G1a, G1b, G1c (dirty reads), OTV, PMP, P4 (lost update), G-single (read
+ * skew), G2-item and G2 (write skew).
+ *
+ * The story:
+ *   1. per level, one line per variant: which step blocked, which failed with which SQLSTATE, and
+ *      whether the anomaly occurred (`--level`, `--case` narrow it);
+ *   2. every step of the lost update (P4) and of write skew (G2-item) at every level, or of the
+ *      case `--case` names: the SQL, the connection, and what the step returned;
+ *   3. the isolation matrix (a `table` event titled `isolation matrix`), checked against
+ *      PostgreSQL's published rows of Hermitage's table, and two-phase locking against the book;
+ *   4. with `--postgres [URL]`, the same steps on a real PostgreSQL, each step's simulated and real
+ *      outcome side by side, and checks that they agree.
+ */
 
-/** Placeholder: the engineer building this scenario replaces this file. */
-export const hermitage: Scenario<Record<string, never>> = {
-  name: "hermitage",
-  summary: "(not built yet)",
-  options: [],
-  run: ({ trace }) => {
-    trace.note("not built yet");
+import {
+  choice,
+  type OptionSpec,
+  type Parser,
+  type Scenario,
+  UsageError,
+} from "../../shared/cli.js";
+import type { Cell, Trace } from "../../shared/trace.js";
+import { CASE_IDS, CASES, type CaseId, type HermitageCase } from "../hermitage/cases.js";
+import { HERMITAGE_TABLE_SOURCE, publishedRow } from "../hermitage/published.js";
+import {
+  type CaseOutcome,
+  runCase,
+  runHermitage,
+  type StepRecord,
+  type VariantOutcome,
+} from "../hermitage/runner.js";
+import { compareVariant, outcomeText } from "../postgres/compare.js";
+import { PostgresSession, PostgresUnavailable, type RealCaseOutcome } from "../postgres/runner.js";
+import { REF } from "../refs.js";
+import { type IsolationLevel, LEVELS, POSTGRES_LEVEL } from "../store/statements.js";
+import type { StoreOptions } from "../store/store.js";
+
+const LEVEL_CHOICES = [
+  "all",
+  "read-committed",
+  "snapshot-isolation",
+  "serializable-snapshot-isolation",
+  "two-phase-locking",
+] as const;
+type LevelChoice = (typeof LEVEL_CHOICES)[number];
+const CASE_CHOICES = ["all", ...CASE_IDS] as const;
+type CaseChoice = (typeof CASE_CHOICES)[number];
+
+export interface HermitageFlags {
+  case: CaseChoice;
+  level: LevelChoice;
+  variant: Variant;
+  /** false: no PostgreSQL; true: the PG environment variables; a string: that URL. */
+  postgres: boolean | string;
+}
+
+const VARIANTS = ["correct", "no-first-updater-wins", "no-rw-conflict-tracking"] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** The store each variant runs: the correct one, or one with a safeguard of a level removed. */
+const STORE_OPTIONS: Record<Variant, StoreOptions> = {
+  correct: {},
+  "no-first-updater-wins": { firstUpdaterWins: false },
+  "no-rw-conflict-tracking": { rwConflictTracking: false },
+};
+
+/** The cases whose every step the default run prints: the two the book tells at length. */
+const INSTRUCTIVE: readonly CaseId[] = ["P4", "G2-item"];
+
+const postgresUrl: Parser<string> = {
+  range:
+    "a postgres:// URL; without one, PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE as node-postgres reads them",
+  parse: (value) => {
+    if (!/^postgres(ql)?:\/\/\S+$/.test(value))
+      throw new UsageError(`--postgres must be a postgres:// URL, not '${value}'`);
+    return value;
   },
 };
+
+const levelsOf = (choice: LevelChoice): IsolationLevel[] =>
+  choice === "all" ? [...LEVELS] : [choice.replaceAll("-", " ") as IsolationLevel];
+
+const casesOf = (choice: CaseChoice): HermitageCase[] =>
+  choice === "all" ? [...CASES] : CASES.filter((c) => c.id === choice);
+
+/** `snapshot isolation (PostgreSQL: repeatable read)`. */
+function levelTitle(level: IsolationLevel): string {
+  const postgres = POSTGRES_LEVEL[level];
+  return postgres === null
+    ? `${level} (no PostgreSQL level)`
+    : `${level} (PostgreSQL: ${postgres})`;
+}
+
+/** How each level of the store decides, in a sentence (the store's header has the details). */
+const LEVEL_NOTE: Record<IsolationLevel, { text: string; ref: string }> = {
+  "read committed": {
+    text: "Each statement reads the latest committed versions; a write to a row another running transaction has written waits until that transaction commits or aborts.",
+    ref: REF.readCommitted,
+  },
+  "snapshot isolation": {
+    text: "Each transaction reads one snapshot, taken at its first statement; a write to a row a concurrent transaction has changed waits for it, then fails with 40001 if it committed (the first updater wins).",
+    ref: REF.snapshotIsolation,
+  },
+  "serializable snapshot isolation": {
+    text: "Snapshot isolation, plus tracking of which transaction read a row version another then replaced (rw-antidependencies): when one transaction has such a dependency coming in and another going out (PostgreSQL's dangerous structure), one of the transactions involved fails with 40001.",
+    ref: REF.ssi,
+  },
+  "two-phase locking": {
+    text: "Shared locks for reads, exclusive locks for writes, predicate locks for predicate reads, all held until commit or abort; a wait that closes a cycle is a deadlock and fails with 40P01.",
+    ref: REF.twoPhaseLocking,
+  },
+};
+
+/** `step 4 (T2 update)`: steps count from 1, as the printed steps do. */
+function stepName(step: StepRecord): string {
+  return `step ${step.index + 1} (${step.conn} ${step.statement.kind})`;
+}
+
+/** What a variant's run did, in one line: the steps that blocked or failed, and the verdict. */
+function variantSummary(variant: VariantOutcome): string {
+  const events: string[] = [];
+  for (const step of variant.steps) {
+    const failed = step.result.status === "error" ? step.result.code : null;
+    if (step.blocked) {
+      const waited = `${stepName(step)} blocks on ${step.waitedFor.join(", ")}`;
+      if (step.releasedBy === null) events.push(`${waited} and never finishes`);
+      else if (failed)
+        events.push(`${waited}; step ${step.releasedBy + 1} releases it with ${failed}`);
+      else events.push(`${waited} until step ${step.releasedBy + 1}`);
+    } else if (failed) {
+      events.push(`${stepName(step)} fails with ${failed}`);
+    }
+  }
+  const what = events.length === 0 ? "no step blocks or fails" : events.join("; ");
+  return variant.verdict === "occurs" ? `${what}. Occurs: ${variant.reasoning}` : what;
+}
+
+function summaries(
+  trace: Trace,
+  levels: readonly IsolationLevel[],
+  cases: HermitageCase[],
+  store: StoreOptions,
+) {
+  trace.section("Each case at each level, in one line per variant", REF.weakIsolation);
+  trace.note(
+    "Steps count from 1 in the order Hermitage types them. A blocked step waits for the transactions on the connections named; a step that fails names PostgreSQL's SQLSTATE: 40001 serialization_failure, 40P01 deadlock_detected, 25P02 in_failed_sql_transaction.",
+  );
+  for (const level of levels) {
+    trace.note(`${levelTitle(level)}: ${LEVEL_NOTE[level].text}`, { ref: LEVEL_NOTE[level].ref });
+    const rows: Cell[][] = [];
+    for (const hermitageCase of cases) {
+      const outcome = runCase(hermitageCase, level, store);
+      for (const variant of outcome.variants) {
+        rows.push([hermitageCase.id, variant.name, variant.verdict, variantSummary(variant)]);
+      }
+    }
+    trace.table(`at ${levelTitle(level)}`, ["case", "variant", "anomaly", "what happened"], rows);
+  }
+}
+
+/** One line per step: the connection, the SQL, and what it returned. */
+function stepRows(variant: VariantOutcome): Cell[][] {
+  return variant.steps.map((step) => {
+    const released = variant.steps
+      .filter((other) => other.releasedBy === step.index && other.index !== step.index)
+      .map((other) => `step ${other.index + 1}`);
+    const outcome = outcomeText(step, true);
+    return [
+      step.index + 1,
+      step.conn,
+      step.sql,
+      released.length === 0 ? outcome : `${outcome}; releases ${released.join(", ")}`,
+    ];
+  });
+}
+
+const CASE_NOTE: Partial<Record<CaseId, { text: string; ref: string }>> = {
+  P4: {
+    text: "The lost update: both transactions read row 1, then both set it to 11, as two read-modify-write cycles would. Watch which update waits, and whether it goes through once the other transaction ends, or fails.",
+    ref: REF.lostUpdates,
+  },
+  "G2-item": {
+    text: "Write skew: both transactions read rows 1 and 2, then each updates the row the other did not. They write different rows, so row write locks alone never make one wait for the other; only a level that tracks or locks what each transaction read can see that no serial order explains both.",
+    ref: REF.writeSkew,
+  },
+};
+
+function fullSteps(
+  trace: Trace,
+  levels: readonly IsolationLevel[],
+  cases: HermitageCase[],
+  store: StoreOptions,
+) {
+  for (const hermitageCase of cases) {
+    const note = CASE_NOTE[hermitageCase.id];
+    trace.section(
+      `Every step of ${hermitageCase.id}, ${hermitageCase.title}`,
+      note?.ref ?? REF.weakIsolation,
+    );
+    if (note) trace.note(note.text, { ref: note.ref });
+    for (const level of levels) {
+      const outcome = runCase(hermitageCase, level, store);
+      for (const variant of outcome.variants) {
+        trace.table(
+          `${hermitageCase.id} ${variant.name} at ${levelTitle(level)}: ${variant.verdict}`,
+          ["step", "conn", "SQL", "result"],
+          stepRows(variant),
+          `from postgres.md: ${variant.source}`,
+        );
+      }
+    }
+  }
+}
+
+/** The matrix of every case at every level, and the checks of it against Hermitage and the book. */
+function matrix(trace: Trace, variant: Variant) {
+  const store = STORE_OPTIONS[variant];
+  const broken = variant !== "correct";
+  if (broken) {
+    trace.note(
+      `This run's store is broken on purpose (--variant ${variant}): the check against Hermitage's published rows is expected to fail, and the cells that differ are the anomalies the missing safeguard was there to prevent.`,
+      { ref: variant === "no-first-updater-wins" ? REF.detectLostUpdates : REF.ssi },
+    );
+  }
+  trace.section("The isolation matrix", REF.weakIsolation);
+  const rows = LEVELS.map((level) => ({ level, outcomes: runHermitage(level, store) }));
+  trace.table(
+    "isolation matrix",
+    ["level", ...CASE_IDS],
+    rows.map(({ level, outcomes }) => [level, ...outcomes.map((o) => o.verdict)]),
+    "prevented: no variant of the case shows the anomaly; occurs: some variant does. PostgreSQL's read committed, repeatable read (snapshot isolation) and serializable (serializable snapshot isolation); two-phase locking is the store's own.",
+  );
+  const differences: string[] = [];
+  for (const { level, outcomes } of rows) {
+    const published = publishedRow(level);
+    if (published === undefined) continue;
+    for (const outcome of outcomes) {
+      if (outcome.verdict !== published[outcome.id]) {
+        differences.push(
+          `${outcome.id} at ${level}: ${outcome.verdict}, published ${published[outcome.id]}`,
+        );
+      }
+    }
+  }
+  trace.check(
+    "read committed, snapshot isolation and SSI reproduce PostgreSQL's rows of Hermitage's table",
+    differences.length === 0,
+    {
+      detail:
+        differences.length === 0
+          ? `all 30 cells as in ${HERMITAGE_TABLE_SOURCE}`
+          : differences.join("; "),
+      ref: REF.weakIsolation,
+      expected: !broken,
+    },
+  );
+  const twoPhase = rows.find((r) => r.level === "two-phase locking")?.outcomes ?? [];
+  const occurring = twoPhase.filter((o) => o.verdict === "occurs").map((o) => o.id);
+  trace.check("two-phase locking prevents every anomaly", occurring.length === 0, {
+    detail:
+      occurring.length === 0
+        ? "2PL is serializable, and none of the ten anomalies can happen in a serializable history"
+        : `occurs: ${occurring.join(", ")}`,
+    ref: REF.twoPhaseLocking,
+  });
+}
+
+/** Connects first, so that a missing server is one line of error before the run prints anything. */
+async function openSession(url: string | undefined): Promise<PostgresSession> {
+  try {
+    return await PostgresSession.open(url);
+  } catch (error) {
+    if (error instanceof PostgresUnavailable) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function onPostgres(
+  trace: Trace,
+  session: PostgresSession,
+  levels: readonly IsolationLevel[],
+  cases: HermitageCase[],
+  variant: Variant,
+) {
+  const store = STORE_OPTIONS[variant];
+  const postgresLevels = levels.filter((level) => POSTGRES_LEVEL[level] !== null);
+  const agreement = "every step's simulated outcome is PostgreSQL's";
+  if (postgresLevels.length === 0) {
+    trace.notExercised(
+      agreement,
+      "two-phase locking has no PostgreSQL level: there is nothing to compare",
+    );
+    return;
+  }
+  {
+    const version = `PostgreSQL ${session.serverVersion.split(" ")[0]}`;
+    trace.section(`The same steps on ${version}`, REF.weakIsolation);
+    trace.note(
+      `Each connection T1, T2, T3 is a node-postgres client with a backend of its own, each transaction begins with the level's "begin isolation level ...", and Hermitage's setup runs before each variant in a schema made for this run. A step PostgreSQL makes wait is left pending while the next step goes out on another connection: after each step the run asks the server pg_blocking_pids() of every pending backend, so a blocked step is one PostgreSQL reports waiting for a lock, not one that was merely slow. Rows are compared sorted by id, errors by SQLSTATE.`,
+    );
+    const differences: string[] = [];
+    let compared = 0;
+    const realRows: Cell[][] = [];
+    const publishedDifferences: string[] = [];
+    for (const level of postgresLevels) {
+      const real: RealCaseOutcome[] = [];
+      for (const hermitageCase of cases) {
+        const simulated: CaseOutcome = runCase(hermitageCase, level, store);
+        const outcome = await session.runCase(hermitageCase, level);
+        real.push(outcome);
+        outcome.variants.forEach((realVariant, i) => {
+          const simVariant = simulated.variants[i] as VariantOutcome;
+          const comparisons = compareVariant(simVariant, realVariant);
+          compared += comparisons.length;
+          for (const c of comparisons.filter((c) => !c.agree)) {
+            differences.push(
+              `${hermitageCase.id} ${simVariant.name} at ${level}, step ${c.index + 1}: simulated ${c.simulated}, PostgreSQL ${c.real}`,
+            );
+          }
+          trace.table(
+            `${hermitageCase.id} ${simVariant.name} at ${levelTitle(level)}: simulated ${simVariant.verdict}, ${version} ${realVariant.verdict}`,
+            ["step", "conn", "SQL sent to PostgreSQL", "simulated", "PostgreSQL", "same"],
+            comparisons.map((c) => [
+              c.index + 1,
+              c.conn,
+              c.realSql,
+              c.simulated,
+              c.real,
+              c.agree ? "yes" : "NO",
+            ]),
+          );
+        });
+        const published = publishedRow(level)?.[hermitageCase.id];
+        if (published !== undefined && published !== outcome.verdict) {
+          publishedDifferences.push(
+            `${hermitageCase.id} at ${level}: ${outcome.verdict}, published ${published}`,
+          );
+        }
+      }
+      realRows.push([POSTGRES_LEVEL[level] as string, ...real.map((o) => o.verdict)]);
+    }
+    trace.table(
+      `isolation matrix on ${version}`,
+      ["PostgreSQL level", ...cases.map((c) => c.id)],
+      realRows,
+      "judged from PostgreSQL's results by the same judges as the simulated matrix",
+    );
+    trace.check(agreement, differences.length === 0, {
+      expected: variant === "correct",
+      detail:
+        differences.length === 0
+          ? `${compared} steps at ${postgresLevels.map((l) => POSTGRES_LEVEL[l]).join(", ")} on ${version}: rows, blocking, releasing step and SQLSTATE all agree`
+          : `${differences.length} of ${compared} steps differ: ${differences.slice(0, 5).join("; ")}`,
+      ref: REF.weakIsolation,
+    });
+    trace.check(
+      `${version} reproduces its rows of Hermitage's table`,
+      publishedDifferences.length === 0,
+      {
+        detail:
+          publishedDifferences.length === 0
+            ? `${realRows.length * cases.length} cells as in ${HERMITAGE_TABLE_SOURCE}`
+            : publishedDifferences.join("; "),
+        ref: REF.weakIsolation,
+      },
+    );
+  }
+}
+
+const options: OptionSpec[] = [
+  {
+    flags: "--case <name>",
+    description: "replay every step of this case only",
+    parser: choice(CASE_CHOICES),
+    default: "all",
+  },
+  {
+    flags: "--level <level>",
+    description: "replay the steps at this level only",
+    parser: choice(LEVEL_CHOICES),
+    default: "all",
+  },
+  {
+    flags: "--variant <name>",
+    description:
+      "correct, or a broken store: no-first-updater-wins (snapshot isolation, and SSI built on it, let a write overwrite a row a concurrent transaction changed and committed), no-rw-conflict-tracking (SSI without its rw-antidependency tracking, which is snapshot isolation)",
+    parser: choice(VARIANTS),
+    default: "correct",
+  },
+  {
+    flags: "--postgres [url]",
+    description: "also run the same steps on a real PostgreSQL and compare them step by step",
+    parser: postgresUrl,
+    default: false,
+  },
+];
+
+export const hermitage: Scenario<HermitageFlags> = {
+  name: "hermitage",
+  summary:
+    "Kleppmann's Hermitage tests for PostgreSQL, step by step at each isolation level, ending with the isolation matrix; with --postgres, the same steps on a real PostgreSQL side by side",
+  options,
+  run: async ({ trace }, flags) => {
+    const levels = levelsOf(flags.level);
+    const cases = casesOf(flags.case);
+    const session =
+      flags.postgres === false
+        ? null
+        : await openSession(flags.postgres === true ? undefined : flags.postgres);
+    try {
+      story(trace, flags, levels, cases);
+      if (session !== null) await onPostgres(trace, session, levels, cases, flags.variant);
+    } finally {
+      await session?.close();
+    }
+  },
+};
+
+function story(
+  trace: Trace,
+  flags: HermitageFlags,
+  levels: readonly IsolationLevel[],
+  cases: HermitageCase[],
+) {
+  const store = STORE_OPTIONS[flags.variant];
+  trace.section("Hermitage: testing the I in ACID", REF.weakIsolation);
+  trace.note(
+    "Hermitage (Martin Kleppmann's background research for the book) probes what each database's isolation levels really prevent, by typing the same transactions into two or three connections in a fixed order. Each test starts from `create table test (id int primary key, value int); insert into test (id, value) values (1, 10), (2, 20);`. Here the connections T1, T2, T3 send PostgreSQL's tests, as postgres.md types them, to the simulated store, each transaction begun at the level under test.",
+    { ref: REF.weakIsolation },
+  );
+  if (flags.case === "all") {
+    summaries(trace, levels, cases, store);
+    fullSteps(
+      trace,
+      levels,
+      CASES.filter((c) => INSTRUCTIVE.includes(c.id)),
+      store,
+    );
+  } else {
+    fullSteps(trace, levels, cases, store);
+  }
+  matrix(trace, flags.variant);
+}
