@@ -72,9 +72,23 @@ export const POSTGRES_LEVEL: Record<IsolationLevel, string | null> = {
 
 export type Statement =
   | { readonly kind: "begin"; readonly level: IsolationLevel }
-  | { readonly kind: "select"; readonly where: Where }
+  | {
+      readonly kind: "select";
+      readonly where: Where;
+      /**
+       * `select ... for update`: lock each row returned, as an UPDATE would, without changing it
+       * (DDIA ch. 7, Preventing Lost Updates: Explicit locking).
+       */
+      readonly forUpdate?: boolean;
+    }
   | { readonly kind: "insert"; readonly row: Row }
-  | { readonly kind: "update"; readonly where: Where; readonly set: SetValue }
+  | {
+      readonly kind: "update";
+      readonly where: Where;
+      readonly set: SetValue;
+      /** `returning *`: the result carries the new versions of the rows changed. */
+      readonly returning?: boolean;
+    }
   | { readonly kind: "delete"; readonly where: Where }
   | { readonly kind: "commit" }
   | { readonly kind: "abort" };
@@ -96,7 +110,7 @@ export type Result =
   | {
       readonly status: "ok";
       readonly tag: CommandTag;
-      /** The rows a SELECT returned, in key order. */
+      /** The rows a SELECT (or an UPDATE ... RETURNING) returned, in key order. */
       readonly rows?: readonly Row[];
       /** How many rows an INSERT, UPDATE or DELETE changed (PostgreSQL's command tag count). */
       readonly count?: number;
@@ -195,11 +209,11 @@ export function sqlOf(statement: Statement): string {
         : `begin; set transaction isolation level ${level};`;
     }
     case "select":
-      return `select * from test${whereSql(statement.where)};`;
+      return `select * from test${whereSql(statement.where)}${statement.forUpdate ? " for update" : ""};`;
     case "insert":
       return `insert into test (id, value) values (${statement.row.id}, ${statement.row.value});`;
     case "update":
-      return `update test set ${setSql(statement.set)}${whereSql(statement.where)};`;
+      return `update test set ${setSql(statement.set)}${whereSql(statement.where)}${statement.returning ? " returning *" : ""};`;
     case "delete":
       return `delete from test${whereSql(statement.where)};`;
     case "commit":

@@ -25,6 +25,13 @@
  *   ch. 7, Two-Phase Locking (2PL)); reads see the latest committed version, which the locks keep
  *   from changing until the reader ends.
  *
+ * - `select ... for update` locks each row it returns as an UPDATE would (waiting, re-checking,
+ *   failing with 40001 under snapshot isolation when a concurrent transaction has committed an
+ *   update of the row) but writes no version: the lock is an xmax that only locks (PostgreSQL's
+ *   HEAP_XMAX_LOCK_ONLY), held to the end of the transaction; once the locker ends, the row is
+ *   current again and a later writer goes on without a serialization failure (DDIA ch. 7,
+ *   Preventing Lost Updates: Explicit locking). Under two-phase locking it takes exclusive locks.
+ *
  * Every wait is a transaction waiting for others to end, so one waits-for graph serves all levels;
  * a wait that closes a cycle is a deadlock, and the transaction that asked for it fails with 40P01
  * "deadlock detected" (DDIA ch. 7, Implementation of two-phase locking). In PostgreSQL each waiting
@@ -37,8 +44,8 @@
  * ends it as a rollback. A statement sent outside a transaction runs in its own transaction at
  * read committed and commits by itself (PostgreSQL's autocommit with its default level).
  *
- * Left out: command ids beyond "a statement does not see its own changes", subtransactions, SELECT
- * FOR UPDATE, heap order (rows come back and are visited in key order; PostgreSQL returns a scan
+ * Left out: command ids beyond "a statement does not see its own changes", subtransactions, the
+ * weaker row locks (FOR SHARE, FOR NO KEY UPDATE: FOR UPDATE is the only one), heap order (rows come back and are visited in key order; PostgreSQL returns a scan
  * in physical order).
  */
 
@@ -69,6 +76,11 @@ interface Version {
   readonly cmin: number;
   /** The transaction that replaced or deleted it (its row lock while that one runs). */
   xmax: Txn | null;
+  /**
+   * The xmax only locks the row (`select ... for update`) and replaced nothing: PostgreSQL's
+   * HEAP_XMAX_LOCK_ONLY. The version stays current whatever becomes of the locker.
+   */
+  lockOnly: boolean;
   cmax: number;
   /** The version an UPDATE replaced it with (PostgreSQL's t_ctid); null when deleted or newest. */
   next: Version | null;
@@ -137,6 +149,19 @@ export interface StoreOptions {
   /** Broken variant: SSI without rw-conflict tracking, which is snapshot isolation. */
   readonly rwConflictTracking?: boolean;
   /**
+   * Broken variant: read uncommitted, as the book describes it (DDIA ch. 7, Read Committed: it
+   * prevents dirty writes but not dirty reads). A read committed transaction's SELECT sees the
+   * newest version of each row, committed or not. (PostgreSQL's own READ UNCOMMITTED behaves as
+   * read committed.)
+   */
+  readonly readUncommitted?: boolean;
+  /**
+   * Row write locks (default true). Off is a broken variant with no protection from dirty writes
+   * (DDIA ch. 7, Read Committed: No dirty writes): a write to a row another running transaction
+   * has written does not wait for it, and goes on top of its uncommitted version.
+   */
+  readonly rowWriteLocks?: boolean;
+  /**
    * Clean up (default true): VACUUM dead row versions and release finished serializable
    * transactions no running one can conflict with. Off, nothing is ever dropped: slower, and, as a
    * test checks, with the same results.
@@ -157,6 +182,8 @@ export class Store {
   private readonly ssi: Ssi;
   private readonly firstUpdaterWins: boolean;
   private readonly cleanup: boolean;
+  private readonly readUncommitted: boolean;
+  private readonly rowWriteLocks: boolean;
   private readonly running = new Set<Txn>();
   private nextXid = 3;
   private commits = 0;
@@ -168,6 +195,8 @@ export class Store {
   constructor(rows: readonly Row[] = [], options: StoreOptions = {}) {
     this.firstUpdaterWins = options.firstUpdaterWins ?? true;
     this.cleanup = options.cleanup ?? true;
+    this.readUncommitted = options.readUncommitted ?? false;
+    this.rowWriteLocks = options.rowWriteLocks ?? true;
     this.ssi = new Ssi(options.rwConflictTracking ?? true);
     // The rows are loaded by one committed transaction, as Hermitage's setup inserts them.
     const setup = new Txn("setup", "read committed", true);
@@ -190,6 +219,14 @@ export class Store {
   }
   readWhere(conn: string, where: Where): Outcome {
     return this.execute(conn, { kind: "select", where });
+  }
+  /** `select * from test where id = k for update`: read the row and lock it until the end. */
+  readForUpdate(conn: string, key: number): Outcome {
+    return this.execute(conn, {
+      kind: "select",
+      where: { kind: "id", ids: [key] },
+      forUpdate: true,
+    });
   }
   /** `update test set value = v where id = k`: changes nothing if there is no row k. */
   write(conn: string, key: number, value: number): Outcome {
@@ -426,6 +463,7 @@ export class Store {
       versionId: this.versionCount++,
       ...v,
       xmax: null,
+      lockOnly: false,
       cmax: 0,
       next: null,
     };
@@ -455,7 +493,7 @@ export class Store {
     const live = list.filter((v) => {
       if (v.xmin.status === "aborted") return false;
       const d = v.xmax;
-      return !(d !== null && d.commitSeq !== null && d.commitSeq <= horizon);
+      return !(d !== null && !v.lockOnly && d.commitSeq !== null && d.commitSeq <= horizon);
     });
     if (live.length < list.length) this.versions.set(key, live);
     return live;
@@ -470,9 +508,18 @@ export class Store {
     const created = v.xmin === txn ? v.cmin < txn.commandId : this.inSnapshot(v.xmin, snapshot);
     if (!created) return false;
     const d = v.xmax;
-    if (d === null || d.status === "aborted") return true;
+    if (d === null || d.status === "aborted" || v.lockOnly) return true;
     if (d === txn) return v.cmax >= txn.commandId;
     return !this.inSnapshot(d, snapshot);
+  }
+
+  /** The broken read uncommitted: the newest version not aborted, committed or not. */
+  private visibleDirty(v: Version, txn: Txn): boolean {
+    const created = v.xmin === txn ? v.cmin < txn.commandId : v.xmin.status !== "aborted";
+    if (!created) return false;
+    const d = v.xmax;
+    if (d === null || d.status === "aborted" || v.lockOnly) return true;
+    return d === txn && v.cmax >= txn.commandId;
   }
 
   private latestCommitted(key: number): Version | undefined {
@@ -481,7 +528,7 @@ export class Store {
       const v = list[i] as Version;
       if (v.xmin.status !== "committed") continue;
       const d = v.xmax;
-      if (d !== null && d.status === "committed") return undefined;
+      if (d !== null && d.status === "committed" && !v.lockOnly) return undefined;
       return v;
     }
     return undefined;
@@ -529,15 +576,27 @@ export class Store {
    * The version of `key` the transaction sees, after SSI's checks on every version it looks at
    * (PostgreSQL checks each tuple a scan examines, visible or not).
    */
-  private see(txn: Txn, key: number, snapshot: number, where: Where): Version | undefined {
+  private see(
+    txn: Txn,
+    key: number,
+    snapshot: number,
+    where: Where,
+    dirty = false,
+  ): Version | undefined {
     let seen: Version | undefined;
     for (const v of this.vacuum(key)) {
-      const isVisible = this.visible(v, txn, snapshot);
+      const isVisible = dirty ? this.visibleDirty(v, txn) : this.visible(v, txn, snapshot);
       if (isVisible) seen = v;
       if (txn.sxact) {
         // HeapCheckForSerializableConflictOut: a visible version replaced or deleted by someone
-        // else, or an invisible one written by someone else.
-        const other = isVisible ? v.xmax : v.xmin.status === "aborted" ? null : v.xmin;
+        // else, or an invisible one written by someone else. A row lock is not a write.
+        const other = isVisible
+          ? v.lockOnly
+            ? null
+            : v.xmax
+          : v.xmin.status === "aborted"
+            ? null
+            : v.xmin;
         if (other && other !== txn && other.status !== "aborted" && other.sxact) {
           this.ssi.conflictOut(txn.sxact, other.sxact);
         }
@@ -563,7 +622,9 @@ export class Store {
     if (txn.level === "two-phase locking") yield* this.lock(txn, statement);
     switch (statement.kind) {
       case "select":
-        return this.select(txn, statement.where);
+        return statement.forUpdate
+          ? yield* this.modify(txn, statement)
+          : this.select(txn, statement.where);
       case "insert":
         return yield* this.insertRow(txn, statement.row);
       case "update":
@@ -578,8 +639,9 @@ export class Store {
     const snapshot = this.statementSnapshot(txn);
     this.beforeRead(txn, where);
     const rows: Row[] = [];
+    const dirty = this.readUncommitted && txn.level === "read committed";
     for (const key of this.keysFor(where)) {
-      const v = this.see(txn, key, snapshot, where);
+      const v = this.see(txn, key, snapshot, where, dirty);
       if (v && matches(where, v)) rows.push({ id: v.id, value: v.value });
     }
     return { status: "ok", tag: "SELECT", rows };
@@ -609,7 +671,7 @@ export class Store {
           break;
         }
         const d = v.xmax;
-        if (d === null || d.status === "aborted") live = true;
+        if (d === null || d.status === "aborted" || v.lockOnly) live = true;
         else if (d !== txn && d.status === "running") {
           waitFor = d;
           break;
@@ -631,12 +693,20 @@ export class Store {
     return { status: "ok", tag: "INSERT", count: 1 };
   }
 
-  /** UPDATE and DELETE: find the rows, lock each (waiting if need be), write. */
-  private *modify(txn: Txn, statement: Extract<Statement, { kind: "update" | "delete" }>): Work {
+  /**
+   * UPDATE, DELETE and SELECT ... FOR UPDATE: find the rows, lock each (waiting if need be), then
+   * write a new version, mark the row deleted, or only lock it (PostgreSQL's heap_lock_tuple, which
+   * waits and re-checks exactly as an update does).
+   */
+  private *modify(
+    txn: Txn,
+    statement: Extract<Statement, { kind: "update" | "delete" | "select" }>,
+  ): Work {
     const { where } = statement;
     const snapshot = this.statementSnapshot(txn);
     this.beforeRead(txn, where);
     let count = 0;
+    const rows: Row[] = [];
     for (const key of this.keysFor(where)) {
       const seen = this.see(txn, key, snapshot, where);
       if (!seen || !matches(where, seen)) continue;
@@ -646,13 +716,26 @@ export class Store {
         const holder = target.xmax;
         if (holder === null || holder.status === "aborted") break;
         if (holder === txn) {
-          skip = true; // this very statement already changed the row
+          // Our own row lock; otherwise this very statement already changed the row.
+          if (!target.lockOnly) skip = true;
           break;
         }
         if (holder.status === "running") {
+          if (!this.rowWriteLocks) {
+            // The broken variant writes on top of the other's uncommitted version.
+            if (target.lockOnly) break;
+            if (target.next === null) {
+              skip = true;
+              break;
+            }
+            target = target.next;
+            continue;
+          }
           yield [holder];
           continue;
         }
+        // A committed locker that changed nothing leaves the row current: no conflict.
+        if (target.lockOnly) break;
         // The holder committed after our snapshot was taken.
         if (txn.level !== "read committed" && this.firstUpdaterWins) {
           throw new SqlError("40001", target.next ? CONCURRENT_UPDATE : CONCURRENT_DELETE);
@@ -669,9 +752,20 @@ export class Store {
         }
       }
       if (skip) continue;
-      if (txn.sxact) this.ssi.conflictIn(txn.sxact, [tupleTarget(target.versionId), RELATION]);
       this.assignXid(txn);
+      if (statement.kind === "select") {
+        // A row lock only: SSI does not count it as a write (it is not one).
+        if (target.xmax !== txn) {
+          target.xmax = txn;
+          target.lockOnly = true;
+          target.cmax = txn.commandId;
+        }
+        rows.push({ id: target.id, value: target.value });
+        continue;
+      }
+      if (txn.sxact) this.ssi.conflictIn(txn.sxact, [tupleTarget(target.versionId), RELATION]);
       target.xmax = txn;
+      target.lockOnly = false;
       target.cmax = txn.commandId;
       if (statement.kind === "update") {
         // Read committed computes the new value from the newest version; the broken snapshot
@@ -683,10 +777,15 @@ export class Store {
           xmin: txn,
           cmin: txn.commandId,
         });
+        rows.push({ id: key, value: target.next.value });
       }
       count++;
     }
-    return { status: "ok", tag: statement.kind === "update" ? "UPDATE" : "DELETE", count };
+    if (statement.kind === "select") return { status: "ok", tag: "SELECT", rows };
+    const tag = statement.kind === "update" ? "UPDATE" : "DELETE";
+    return statement.kind === "update" && statement.returning
+      ? { status: "ok", tag, count, rows }
+      : { status: "ok", tag, count };
   }
 
   private assignXid(txn: Txn): void {
@@ -724,15 +823,18 @@ export class Store {
         grants.push(() => this.locks.grantExclusive(txn, key));
       };
       switch (statement.kind) {
-        case "select":
-          readLocks(statement.where);
-          break;
         case "insert":
           writeLock(statement.row.id, [statement.row]);
           break;
+        case "select":
         case "update":
         case "delete": {
           const { where } = statement;
+          // A plain read takes shared locks; FOR UPDATE takes exclusive ones, as a write does.
+          if (statement.kind === "select" && !statement.forUpdate) {
+            readLocks(where);
+            break;
+          }
           const ids = lookupIds(where);
           if (!ids) readLocks(where);
           for (const key of ids ? [...new Set(ids)] : this.keysSorted) {
