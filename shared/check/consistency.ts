@@ -1098,6 +1098,17 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
   }
   if (shortcuts && models.causal === true) models.pram = true;
   else record("pram", perProcess(ctx, "pram"));
+  if (shortcuts) {
+    // A model left undecided is violated when a weaker one is: each implies the next.
+    for (const [i, m] of MEMORY_MODELS.entries()) {
+      if (models[m] !== null) continue;
+      const weaker = MEMORY_MODELS.slice(i + 1).find((w) => models[w] === false);
+      if (weaker === undefined) continue;
+      const at = undecided.findIndex((u) => u.model === m);
+      if (at >= 0) undecided.splice(at, 1);
+      record(m, implied(m, weaker));
+    }
+  }
   let session: ReturnType<typeof sessions> | undefined;
   for (const m of SESSION_MODELS) {
     const impliedByPram = m !== "writes-follow-reads" && models.pram === true;
