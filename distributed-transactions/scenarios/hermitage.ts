@@ -374,13 +374,14 @@ async function onPostgres(
 const options: OptionSpec[] = [
   {
     flags: "--case <name>",
-    description: "replay every step of this case only",
+    description:
+      "the case whose every step to replay (all: one line per variant of every case, and every step of P4 and G2-item)",
     parser: choice(CASE_CHOICES),
     default: "all",
   },
   {
     flags: "--level <level>",
-    description: "replay the steps at this level only",
+    description: "the level to replay the steps at (the isolation matrix always has every level)",
     parser: choice(LEVEL_CHOICES),
     default: "all",
   },
