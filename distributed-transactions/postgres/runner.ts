@@ -3,29 +3,28 @@
  * the simulated store can be set beside what PostgreSQL does (DDIA ch. 7, Weak Isolation Levels;
  * github.com/ept/hermitage, postgres.md).
  *
- * Each Hermitage connection (T1, T2, T3) is a node-postgres `Client`, one backend each. A run makes
- * its own schema (`hermitage_<pid>_<random>`), so that runs on one database do not collide, and
- * drops it at the end; before each variant Hermitage's setup is run in it:
+ * Each Hermitage connection (T1, T2, T3) is a node-postgres `Client`, one backend each. A run
+ * makes its own schema (`hermitage_<pid of its watching backend>`), so that runs on one database
+ * do not collide, and drops it at the end; before each variant Hermitage's setup is run in it:
  *
  *   create table test (id int primary key, value int);
  *   insert into test (id, value) values (1, 10), (2, 20);
  *
  * Steps are sent in order. A step that blocks in PostgreSQL cannot be awaited: it is sent, and the
  * run goes on with the next step on another connection while its promise is pending. Whether a
- * pending statement is blocked is not guessed from a delay: after each step the run asks the server,
- * through a fifth connection, `pg_blocking_pids(pid)` of every pending backend (PostgreSQL docs,
- * "System Information Functions"), and moves on only once every pending statement has either
- * finished or waits for a lock held by one of the other connections. So a slow statement is never
- * taken for a blocked one, and a released statement is credited to the step that released it. A
- * wait cycle (a deadlock) is left to PostgreSQL's detector, which runs deadlock_timeout (1 s by
- * default) after a backend began to wait: the run waits for it to abort one of them before it
- * moves on, as the simulated store aborts the statement that closed the cycle at once.
+ * pending statement is blocked is not guessed from a delay: after each step the run asks the
+ * server, through a fourth connection, `pg_blocking_pids(pid)` of every pending backend (PostgreSQL
+ * docs, "System Information Functions"), and moves on only once every pending statement has either
+ * finished or waits for a lock, in two polls in a row. So a slow statement is never taken for a
+ * blocked one, and a released statement is credited to the step after which it finished. A wait
+ * cycle (a deadlock) is left to PostgreSQL's detector, which runs deadlock_timeout (1 s by default)
+ * after a backend began to wait: the run waits for it to fail one of them before it moves on, as
+ * the simulated store fails at once the statement that closed the cycle.
  *
  * This is real I/O with real time, outside every simulation: it never runs in the deterministic
  * scenarios unless `--postgres` is given.
  */
 
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { assert } from "../../shared/assert.js";
 import {
@@ -96,8 +95,6 @@ export class PostgresUnavailable extends Error {
 const SETTLE_LIMIT_MS = 10_000;
 const POLL_MS = 5;
 const CONNECT_TIMEOUT_MS = 5_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `url`: a postgres:// URL, or undefined for the PG environment variables, as `pg` reads them. */
 function clientFor(url: string | undefined): pg.Client {
@@ -199,11 +196,16 @@ export class PostgresSession {
 
   static async open(url: string | undefined): Promise<PostgresSession> {
     const admin = await connect(url);
-    const schema = `hermitage_${process.pid}_${randomBytes(4).toString("hex")}`;
     const conns = new Map<Conn, pg.Client>();
     const pids = new Map<number, Conn>();
+    // Named after the watching backend's pid, which no other live session on the server has; a
+    // schema of that name can only be left over from a run that died, and is dropped.
+    let schema = "";
     try {
       const version = await admin.query("show server_version");
+      const pid = await admin.query("select pg_backend_pid() as pid");
+      schema = `hermitage_${Number(pid.rows[0].pid)}`;
+      await admin.query(`drop schema if exists ${schema} cascade`);
       await admin.query(`create schema ${schema}`);
       await admin.query(`set search_path to ${schema}`);
       for (const name of ["T1", "T2", "T3"] as const) {
@@ -221,7 +223,8 @@ export class PostgresSession {
         String(version.rows[0].server_version),
       );
     } catch (error) {
-      await admin.query(`drop schema if exists ${schema} cascade`).catch(() => {});
+      if (schema !== "")
+        await admin.query(`drop schema if exists ${schema} cascade`).catch(() => {});
       for (const client of conns.values()) await client.end().catch(() => {});
       await admin.end().catch(() => {});
       throw error;
@@ -282,7 +285,9 @@ export class PostgresSession {
       } else {
         stableRounds = 0;
       }
-      await sleep(POLL_MS);
+      // The pause between polls is the server's (pg_sleep): this module keeps no timers of its
+      // own, as no file in a concept folder does (tests/shared/determinism.test.ts).
+      await this.admin.query("select pg_sleep($1)", [POLL_MS / 1000]);
     }
     throw new Error(
       `a statement neither finished nor waited for a lock within ${SETTLE_LIMIT_MS} ms: ${pending
