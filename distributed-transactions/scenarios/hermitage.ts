@@ -58,14 +58,27 @@ export interface HermitageFlags {
   postgres: boolean | string;
 }
 
-const VARIANTS = ["correct", "no-first-updater-wins", "no-rw-conflict-tracking"] as const;
+const VARIANTS = [
+  "correct",
+  "read-uncommitted",
+  "no-first-updater-wins",
+  "no-rw-conflict-tracking",
+] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /** The store each variant runs: the correct one, or one with a safeguard of a level removed. */
 const STORE_OPTIONS: Record<Variant, StoreOptions> = {
   correct: {},
+  "read-uncommitted": { readUncommitted: true },
   "no-first-updater-wins": { firstUpdaterWins: false },
   "no-rw-conflict-tracking": { rwConflictTracking: false },
+};
+
+const VARIANT_REF: Record<Variant, string> = {
+  correct: REF.weakIsolation,
+  "read-uncommitted": REF.dirtyReads,
+  "no-first-updater-wins": REF.detectLostUpdates,
+  "no-rw-conflict-tracking": REF.ssi,
 };
 
 /** The cases whose every step the default run prints: the two the book tells at length. */
@@ -223,7 +236,7 @@ function matrix(trace: Trace, variant: Variant) {
   if (broken) {
     trace.note(
       `This run's store is broken on purpose (--variant ${variant}): the check against Hermitage's published rows is expected to fail, and the cells that differ are the anomalies the missing safeguard was there to prevent.`,
-      { ref: variant === "no-first-updater-wins" ? REF.detectLostUpdates : REF.ssi },
+      { ref: VARIANT_REF[variant] },
     );
   }
   trace.section("The isolation matrix", REF.weakIsolation);
@@ -388,7 +401,7 @@ const options: OptionSpec[] = [
   {
     flags: "--variant <name>",
     description:
-      "correct, or a broken store: no-first-updater-wins (snapshot isolation, and SSI built on it, let a write overwrite a row a concurrent transaction changed and committed), no-rw-conflict-tracking (SSI without its rw-antidependency tracking, which is snapshot isolation)",
+      "correct, or a broken store: read-uncommitted (read committed reads the newest version of each row, committed or not), no-first-updater-wins (snapshot isolation, and SSI built on it, let a write overwrite a row a concurrent transaction changed and committed), no-rw-conflict-tracking (SSI without its rw-antidependency tracking, which is snapshot isolation)",
     parser: choice(VARIANTS),
     default: "correct",
   },

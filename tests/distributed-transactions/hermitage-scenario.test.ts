@@ -96,6 +96,20 @@ describe("hermitage scenario", () => {
     expect(check?.detail).toContain("P4 at snapshot isolation: occurs, published prevented");
   });
 
+  it("reports the published rows violated when read committed reads uncommitted data", async () => {
+    const events = expectNdjson(
+      await runInProcess(concept, ["hermitage", "--json", "--variant", "read-uncommitted"]),
+    );
+    expect(checks(events).find((c) => c.name === HERMITAGE_CHECK)).toMatchObject({
+      held: false,
+      expected: false,
+    });
+    // Dirty reads (DDIA ch. 7, Read Committed: No dirty reads) are what G1a (a read of an aborted
+    // write), G1b (of an intermediate one) and G1c (each reads the other's uncommitted write) show.
+    const rc = matrixOf(events).rows.find((r) => r[0] === "read committed");
+    expect(rc?.slice(2, 5)).toEqual([O, O, O]);
+  });
+
   it("reports the published rows violated on SSI without rw-conflict tracking", async () => {
     const events = expectNdjson(
       await runInProcess(concept, ["hermitage", "--json", "--variant", "no-rw-conflict-tracking"]),
