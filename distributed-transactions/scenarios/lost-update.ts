@@ -55,7 +55,7 @@ const increment = (delta: number): Statement => ({
   returning: true,
 });
 
-function valueOf(result: Result | { status: "queued" } | undefined): number | null {
+function valueRead(result: Result | { status: "queued" } | undefined): number | null {
   return result?.status === "ok" && result.rows?.length === 1
     ? (result.rows[0]?.value ?? null)
     : null;
@@ -77,12 +77,12 @@ interface Variant {
 function readModifyWrite(s: Session, level: IsolationLevel, forUpdate: boolean): void {
   s.begin("alice", level);
   s.begin("bob", level);
-  const a = valueOf(s.exec("alice", forUpdate ? readForUpdate : read));
+  const a = valueRead(s.exec("alice", forUpdate ? readForUpdate : read));
   const bRead = s.exec("bob", forUpdate ? readForUpdate : read);
   if (a !== null) s.exec("alice", writeBack(a + 1));
   s.commit("alice");
   // Bob's FOR UPDATE waited for Alice; the session holds his next statements until it returns.
-  const b = valueOf(bRead) ?? valueOf(s.lastResult("bob"));
+  const b = valueRead(bRead) ?? valueRead(s.lastResult("bob"));
   if (b !== null) s.exec("bob", writeBack(b + 2));
   s.commit("bob");
 }
@@ -151,14 +151,14 @@ const VARIANTS: readonly Variant[] = [
     play: (s) => {
       s.begin("alice", "snapshot isolation");
       s.begin("bob", "snapshot isolation");
-      const a = valueOf(s.exec("alice", read));
-      const b = valueOf(s.exec("bob", read));
+      const a = valueRead(s.exec("alice", read));
+      const b = valueRead(s.exec("bob", read));
       if (a !== null) s.exec("alice", writeBack(a + 1));
       if (b !== null) s.exec("bob", writeBack(b + 2));
       s.commit("alice");
       s.rollback("bob");
       s.begin("bob", "snapshot isolation");
-      const again = valueOf(s.exec("bob", read));
+      const again = valueRead(s.exec("bob", read));
       if (again !== null) s.exec("bob", writeBack(again + 2));
       s.commit("bob");
     },
@@ -168,8 +168,8 @@ const VARIANTS: readonly Variant[] = [
 function compareAndSetRun(s: Session, level: IsolationLevel): void {
   s.begin("alice", level);
   s.begin("bob", level);
-  const a = valueOf(s.exec("alice", read));
-  const b = valueOf(s.exec("bob", read));
+  const a = valueRead(s.exec("alice", read));
+  const b = valueRead(s.exec("bob", read));
   if (a !== null) s.exec("alice", compareAndSet(a, a + 1));
   if (b !== null) s.exec("bob", compareAndSet(b, b + 2));
   s.commit("alice");
@@ -178,7 +178,7 @@ function compareAndSetRun(s: Session, level: IsolationLevel): void {
   // An UPDATE that found the value changed matched no row: the client reads again and retries.
   if (changed?.status === "ok" && changed.count === 0) {
     s.begin("bob", level);
-    const again = valueOf(s.exec("bob", read));
+    const again = valueRead(s.exec("bob", read));
     if (again !== null) s.exec("bob", compareAndSet(again, again + 2));
     s.commit("bob");
   }
@@ -189,7 +189,7 @@ export function runVariant(trace: Trace, variant: Variant, narrate = true) {
   const s = new Session(trace, [{ id: 1, value: START }], variant.store ?? {}, name, narrate);
   variant.play(s);
   s.begin("observer", "read committed");
-  const final = valueOf(s.exec("observer", read));
+  const final = valueRead(s.exec("observer", read));
   s.commit("observer");
   // The increments that committed: each client's last committed transaction wrote one.
   const committed = s.endings.filter((e) => e.outcome === "ok" && e.conn in DELTA);
