@@ -29,7 +29,13 @@ import { SimNode } from "../../shared/node.js";
 import type { TwoPhaseCommitMessage, Write } from "./messages.js";
 
 export type ParticipantLogRecord =
-  | { readonly kind: "prepared"; readonly txid: string; readonly writes: readonly Write[] }
+  | {
+      readonly kind: "prepared";
+      readonly txid: string;
+      readonly writes: readonly Write[];
+      /** When it was written (simulated time), so that a restarted node knows how long it has been in doubt. */
+      readonly atMs: number;
+    }
   | { readonly kind: "committed"; readonly txid: string; readonly heuristic: boolean }
   | { readonly kind: "aborted"; readonly txid: string; readonly heuristic: boolean }
   | { readonly kind: "local"; readonly id: string; readonly key: string; readonly delta: number };
@@ -64,7 +70,7 @@ type Waiter =
 interface ParticipantVolatile {
   /** Decided transactions (rebuilt from the log). */
   decided: Map<string, "committed" | "aborted">;
-  /** Prepared, undecided transactions: in doubt. Value: when this incarnation learned it. */
+  /** Prepared, undecided transactions: in doubt since their prepared record was written. */
   inDoubt: Map<string, { writes: readonly Write[]; sinceMs: number }>;
   /** Row locks: key → the transaction holding it. */
   locks: Map<string, string>;
@@ -175,20 +181,20 @@ export class Participant extends SimNode<
 
   protected override onRecover(): void {
     const v = this.volatile;
-    const prepared = new Map<string, readonly Write[]>();
+    const prepared = new Map<string, { writes: readonly Write[]; atMs: number }>();
     for (const record of this.durable.log) {
-      if (record.kind === "prepared") prepared.set(record.txid, record.writes);
+      if (record.kind === "prepared") prepared.set(record.txid, record);
       else if (record.kind === "committed" || record.kind === "aborted") {
         v.decided.set(record.txid, record.kind);
         prepared.delete(record.txid);
       }
     }
-    for (const [txid, writes] of prepared) {
+    for (const [txid, { writes, atMs }] of prepared) {
       for (const w of writes) {
         assert(!v.locks.has(w.key), `${this.id}: two prepared transactions lock ${w.key}`);
         v.locks.set(w.key, txid);
       }
-      v.inDoubt.set(txid, { writes, sinceMs: this.sim.now });
+      v.inDoubt.set(txid, { writes, sinceMs: atMs });
       this.note(
         `recovers ${txid} from its log: prepared, no decision, so it is in doubt; it takes the locks on ${writes.map((w) => w.key).join(", ")} again and asks the coordinator for the outcome`,
       );
@@ -249,7 +255,7 @@ export class Participant extends SimNode<
     this.beforeVote(w.txid, true);
     if (this.crashed) return undefined;
     // The promise: the write set and its locks are on disk before the vote leaves.
-    this.durable.log.push({ kind: "prepared", txid: w.txid, writes: w.writes });
+    this.durable.log.push({ kind: "prepared", txid: w.txid, writes: w.writes, atMs: this.sim.now });
     for (const x of w.writes) v.locks.set(x.key, w.txid);
     v.inDoubt.set(w.txid, { writes: w.writes, sinceMs: this.sim.now });
     this.note(
