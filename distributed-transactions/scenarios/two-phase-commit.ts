@@ -156,6 +156,10 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
     ),
   ],
   run: ({ trace, seed }, options) => {
+    trace.note(
+      "On a single node, a transaction commits when its commit record reaches the disk. Across nodes it is not enough to send each node a commit request and let it commit on its own: one may commit while another aborts (a constraint violation, a lost request, a crash), and a committed transaction cannot be retracted. Two-phase commit makes them all commit or all abort.",
+      { level: "summary", ref: REF.singleToDistributed },
+    );
     story(trace, seed, {
       title: "Both participants vote yes",
       ref: REF.introduction,
@@ -202,6 +206,14 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
       expect: "committed",
     });
     narrateBlocked(trace, blocked, downMs);
+    trace.note(
+      "The coordinator here runs on one node and is not replicated: while it is down, every participant that voted yes keeps its locks, so it is a single point of failure for the whole system.",
+      { level: "summary", ref: REF.limitations },
+    );
+    trace.note(
+      "That is why 2PC is called a blocking atomic commit protocol. Three-phase commit avoids blocking only by assuming bounded network delay and bounded response times: with unbounded delays and process pauses, a participant cannot tell a crashed coordinator from a slow one, and a timeout is no proof.",
+      { level: "summary", ref: REF.threePhaseCommit },
+    );
     story(trace, seed, {
       title: "The coordinator crashes before its commit record is on disk",
       ref: REF.coordinatorFailure,
