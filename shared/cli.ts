@@ -200,8 +200,12 @@ export interface Scenario<O = Record<string, unknown>> {
   options?: OptionSpec[];
   /** May be async: scenarios that load an engine (sql.js compiles WebAssembly) await it. */
   run: (context: ScenarioContext, options: O & CommonOptions) => void | Promise<void>;
-  /** Checks that span several flags (`--min-insync` at most `--replication-factor`): a message, or undefined. */
-  validate?: (options: O) => string | undefined;
+  /**
+   * Checks that span several flags (`--min-insync` at most `--replication-factor`), or that need
+   * the outside world (a server to connect to): a message, or undefined. Run before anything is
+   * printed, so a refusal is the one line on stderr and nothing on stdout.
+   */
+  validate?: (options: O) => string | undefined | Promise<string | undefined>;
 }
 
 export interface Concept {
@@ -306,7 +310,7 @@ export async function runCli(
   ) => {
     const common = commandOptions as unknown as CommonOptions;
     for (const name of names) {
-      const problem = concept.scenarios
+      const problem = await concept.scenarios
         .find((s) => s.name === name)
         ?.validate?.(commandOptions as never);
       if (problem !== undefined) throw new UsageError(problem);

@@ -418,6 +418,19 @@ export const hermitage: Scenario<HermitageFlags> = {
   summary:
     "Kleppmann's Hermitage tests for PostgreSQL, step by step at each isolation level, ending with the isolation matrix; with --postgres, the same steps on a real PostgreSQL side by side",
   options,
+  // The server is tried before anything is printed: unreachable, the run is one line on stderr.
+  validate: async (flags) => {
+    if (flags.postgres === false) return undefined;
+    try {
+      await (
+        await PostgresSession.open(flags.postgres === true ? undefined : flags.postgres)
+      ).close();
+      return undefined;
+    } catch (error) {
+      if (error instanceof PostgresUnavailable) return error.message;
+      throw error;
+    }
+  },
   run: async ({ trace }, flags) => {
     const levels = levelsOf(flags.level);
     const cases = casesOf(flags.case);
