@@ -51,13 +51,13 @@ function valueRead(result: Result | Queued | undefined): number | null {
     : null;
 }
 
-interface ReadVariant {
+export interface ReadVariant {
   readonly title: string;
   readonly store: StoreOptions;
   readonly broken: boolean;
 }
 
-const READ_VARIANTS: readonly ReadVariant[] = [
+export const READ_VARIANTS: readonly ReadVariant[] = [
   { title: "Read committed", store: {}, broken: false },
   {
     title: "Read uncommitted (a broken store: reads see uncommitted versions)",
@@ -96,13 +96,13 @@ export function figure74(
   return { session: s, before, after };
 }
 
-interface WriteVariant {
+export interface WriteVariant {
   readonly title: string;
   readonly store: StoreOptions;
   readonly broken: boolean;
 }
 
-const WRITE_VARIANTS: readonly WriteVariant[] = [
+export const WRITE_VARIANTS: readonly WriteVariant[] = [
   { title: "Read committed", store: {}, broken: false },
   {
     title: "No row write locks (a broken store)",

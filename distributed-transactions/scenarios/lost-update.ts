@@ -62,7 +62,7 @@ function valueRead(result: Result | { status: "queued" } | undefined): number | 
 }
 
 /** A fix, or the bug: how the two clients run, on which store. */
-interface Variant {
+export interface Variant {
   readonly title: string;
   readonly ref: string;
   readonly level: IsolationLevel;
@@ -87,7 +87,7 @@ function readModifyWrite(s: Session, level: IsolationLevel, forUpdate: boolean):
   s.commit("bob");
 }
 
-const VARIANTS: readonly Variant[] = [
+export const VARIANTS: readonly Variant[] = [
   {
     title: "Read-modify-write under read committed",
     ref: REF.lostUpdates,

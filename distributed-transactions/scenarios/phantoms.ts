@@ -50,7 +50,7 @@ const lockSlot: Statement = {
 };
 const ABSENT = { absent: [BOOKING.alice, BOOKING.bob] };
 
-interface Variant {
+export interface Variant {
   readonly title: string;
   readonly level: IsolationLevel;
   readonly materialized: boolean;
@@ -59,7 +59,7 @@ interface Variant {
   readonly narration: string;
 }
 
-const VARIANTS: readonly Variant[] = [
+export const VARIANTS: readonly Variant[] = [
   {
     title: "Snapshot isolation",
     level: "snapshot isolation",

@@ -43,7 +43,7 @@ const goOffCall = (doctor: Doctor): Statement => ({
   returning: true,
 });
 
-interface Variant {
+export interface Variant {
   readonly title: string;
   readonly level: IsolationLevel;
   readonly forUpdate: boolean;
@@ -52,7 +52,7 @@ interface Variant {
   readonly narration: string;
 }
 
-const VARIANTS: readonly Variant[] = [
+export const VARIANTS: readonly Variant[] = [
   {
     title: "Read committed",
     level: "read committed",
