@@ -163,7 +163,7 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
     story(trace, seed, {
       title: "Both participants vote yes",
       ref: REF.introduction,
-      intro: `The order T1 reserves 2 of item-a on p1 and takes 30 from balance-x on p2 (every shard starts with 50 of each item and 1000 in each balance). Phase 1: the coordinator sends each participant a Prepare with its writes; a participant that can commit writes the writes and its locks to disk and only then votes yes. Phase 2: once every vote is yes, the coordinator writes its decision to its log (a forced write, ${LOG_WRITE_MS} ms here): that is the commit point, and only then does any participant hear Commit. It resends Commit every ${RETRY_MS} ms until each participant acknowledges.`,
+      intro: `The order T1 reserves 2 of item-a on p1 and takes 30 from balance-x on p2 (every shard starts with 50 of each item and 1000 in each balance). Phase 1: the coordinator sends each participant a Prepare with its writes; a participant that can commit writes its write set and its locks to disk and only then votes yes. Phase 2: once every vote is yes, the coordinator writes its decision to its log (a forced write, ${LOG_WRITE_MS} ms here): that is the commit point, and only then does any participant hear Commit. It resends Commit every ${RETRY_MS} ms to any participant that has not acknowledged it.`,
       expect: "committed",
     });
     story(trace, seed, {
