@@ -4,11 +4,14 @@
  *
  *   npm run bench                 everything
  *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability,
- *                                 consistency, raft, crdts, gossip, startup, largest
+ *                                 consistency, raft, crdts, gossip, transactions, startup,
+ *                                 largest
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { dataModeling } from "../../data-modeling/main.js";
+import { type IsolationLevel, LEVELS } from "../../distributed-transactions/store/statements.js";
+import { Store } from "../../distributed-transactions/store/store.js";
 import { reachablePayloads } from "../../eventual-consistency/crdts/payloads.js";
 import { runGossip, runSeeds } from "../../eventual-consistency/gossip/run.js";
 import { eventualConsistency } from "../../eventual-consistency/main.js";
@@ -22,6 +25,7 @@ import { sharding } from "../../sharding/main.js";
 import { randomKeys } from "../../sharding/measure.js";
 import { ConsistentHashRing, JumpHash } from "../../sharding/placement.js";
 import { classify } from "../../shared/check/consistency.js";
+import { checkIsolation, parseIsolationHistory } from "../../shared/check/isolation.js";
 import {
   casRegisterModel,
   checkLinearizable,
@@ -44,6 +48,7 @@ import {
   porcupineHistory,
   porcupineVerdicts,
 } from "../shared/fixtures/histories.js";
+import { randomSerialListAppend } from "../shared/fixtures/isolation/histories.js";
 import { Gossiper, type TestMessage } from "../shared/fixtures/nodes.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -435,6 +440,87 @@ function gossipRounds(): void {
   }
 }
 
+/**
+ * Issue 12: transactions per second of the store at each level on a contended workload of 8
+ * connections (16 rows; each transaction reads two random rows and increments a third, statement
+ * by statement, the connections interleaved at random; a blocked connection waits for its release),
+ * and the isolation checker's time on a 10,000-transaction list-append history.
+ */
+function transactions(): void {
+  console.log(
+    "\nThe store, 8 connections, 16 rows, transactions of 2 reads and 1 increment (20,000 each level)",
+  );
+  for (const level of LEVELS) {
+    const { committed, aborted, seconds } = contendedStore(level, 20_000);
+    line(
+      `  ${level}`,
+      `${Math.round((committed + aborted) / seconds).toLocaleString("en")} transactions/s (${committed.toLocaleString("en")} committed, ${aborted.toLocaleString("en")} aborted)`,
+    );
+  }
+  console.log("\nIsolation checker, 10,000 list-append transactions (serial, Elle-shaped keys)");
+  const text = randomSerialListAppend(new Random(1), 10_000);
+  const start = performance.now();
+  const history = parseIsolationHistory(text);
+  const parsed = performance.now();
+  const result = checkIsolation(history);
+  const done = performance.now();
+  line("  reading the EDN", `${((parsed - start) / 1000).toFixed(2)} s`);
+  line(
+    "  checking",
+    `${((done - parsed) / 1000).toFixed(2)} s (${result.anomalies.length === 0 ? "no anomaly" : result.anomalies.join(", ")})`,
+  );
+}
+
+function contendedStore(level: IsolationLevel, transactions: number) {
+  const conns = 8;
+  const random = new Random(1);
+  const store = new Store(Array.from({ length: 16 }, (_, i) => ({ id: i + 1, value: 0 })));
+  const state = Array.from({ length: conns }, () => ({
+    ops: 0,
+    begun: false,
+    failed: false,
+    blocked: false,
+  }));
+  let committed = 0;
+  let aborted = 0;
+  const start = performance.now();
+  while (committed + aborted < transactions) {
+    const ready = state.flatMap((s, i) => (s.blocked ? [] : [i]));
+    const i = random.pick(ready);
+    const s = state[i] as (typeof state)[number];
+    const conn = `c${i}`;
+    let outcome: ReturnType<Store["execute"]>;
+    if (!s.begun) {
+      outcome = store.begin(conn, level);
+      Object.assign(s, { begun: true, ops: 0, failed: false });
+    } else if (s.failed || s.ops >= 3) {
+      outcome = s.failed ? store.abort(conn) : store.commit(conn);
+      const ok = !s.failed && outcome.result.status !== "error";
+      if (ok) committed++;
+      else aborted++;
+      s.begun = false;
+    } else {
+      const key = random.int(1, 16);
+      outcome =
+        s.ops < 2
+          ? store.read(conn, key)
+          : store.updateWhere(conn, { kind: "id", ids: [key] }, { kind: "add", delta: 1 });
+      if (outcome.result.status === "blocked") s.blocked = true;
+      else {
+        if (outcome.result.status === "error") s.failed = true;
+        s.ops++;
+      }
+    }
+    for (const f of outcome.finished) {
+      const t = state[Number(f.conn.slice(1))] as (typeof state)[number];
+      t.blocked = false;
+      if (f.result.status === "error") t.failed = true;
+      t.ops++;
+    }
+  }
+  return { committed, aborted, seconds: (performance.now() - start) / 1000 };
+}
+
 const NO_FAULTS = { loss: 0, duplicate: 0, crash: 0, partition: 0 };
 
 function raft(): void {
@@ -486,5 +572,6 @@ if (only === undefined || only === "consistency") consistency();
 if (only === undefined || only === "raft") raft();
 if (only === undefined || only === "crdts") crdts();
 if (only === undefined || only === "gossip") gossipRounds();
+if (only === undefined || only === "transactions") transactions();
 if (only === undefined || only === "startup") startup();
 if (only === undefined || only === "largest") largestRuns();
