@@ -168,7 +168,7 @@ export function reportWorkloads(
   variants: readonly WorkloadVariant[],
   shape: Shape = "increments",
 ): void {
-  const name = `random ${shapeName}: each level's history shows none of the anomalies the level proscribes`;
+  const name = `random ${shapeName}: each level that is not broken shows none of the anomalies it proscribes`;
   if (transactions === 0) {
     trace.notExercised(name, "--transactions 0: no random transactions were run");
     return;
@@ -193,7 +193,7 @@ export function reportWorkloads(
     "what the isolation checker found",
     ["variant", "committed", "not committed (SQLSTATE or rollback)", "anomalies"],
     rows,
-    "Anomalies by Elle's names (shared/check/README.md): G1a aborted read, G1b intermediate read, G-single read skew, G2-item write skew, lost-update. The broken variants are not judged here: a few transactions may not show their anomaly.",
+    "Anomalies by Elle's names (shared/check/README.md): G1a aborted read, G1b intermediate read, G-single a cycle with one rw edge (read skew is one), G2-item a cycle with two rw edges in a row (write skew is one), internal a read that disagrees with its own transaction's earlier reads and writes, lost-update two committed transactions that read one version of a key and both wrote it. The broken variants are tabulated, not judged: a few transactions may not show their anomaly.",
   );
   if (judged === 0) trace.notExercised(name, "no transaction committed at any level judged");
   else
