@@ -3,6 +3,7 @@
  * messages in and messages out, the book's failures as scripted runs, atomicity over 500 seeds
  * with crashes and message loss, and each broken variant caught by the same checks.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { twoPhaseCommit } from "../../distributed-transactions/scenarios/two-phase-commit.js";
 import { Coordinator } from "../../distributed-transactions/two-phase-commit/coordinator.js";
@@ -396,6 +397,29 @@ describe("atomicity", () => {
         outcomesOf(runTwoPhaseCommit(Trace.silent(), scripted([crash], "correct", seed))),
       ).toEqual({ p1: "committed", p2: "committed" });
     }
+  });
+
+  it("property (fast-check): any seed, shard count, loss, duplication and crash count keeps atomicity; the same property fails on the heuristic variant", () => {
+    const atomic = (variant: TwoPhaseCommitVariant) =>
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 2, max: 5 }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.double({ min: 0, max: 0.3, noNaN: true }),
+        fc.integer({ min: 1, max: 6 }),
+        (seed, participants, loss, duplicate, crash) => {
+          const r = runTwoPhaseCommit(Trace.silent(), {
+            seed,
+            participants,
+            variant,
+            transactions: 8,
+            faults: { loss, duplicate, crash, partition: 0 },
+          });
+          return r.notAtomic.length === 0 && r.settled && r.inDoubtAtEnd.length === 0;
+        },
+      );
+    fc.assert(atomic("correct"), { numRuns: 150, seed: 12 });
+    expect(fc.check(atomic("heuristic"), { numRuns: 150, seed: 12 }).failed).toBe(true);
   });
 
   it("is deterministic: the same seed gives the same trace", () => {
