@@ -242,6 +242,13 @@ function storeChecks(trace: Trace, r: StoreResult, options: Options): void {
       claim.model === "pram"
         ? `the ${r.store.name} store's history is ${claim.model === "pram" ? "PRAM" : claim.model}`
         : `the ${r.store.name} store's history has no ${MODEL_TITLES[claim.model]} witness`;
+    // A session guarantee is cited where the book describes it; a memory model where the store is.
+    const ref =
+      claim.model === "read-your-writes"
+        ? REF.readYourWrites
+        : claim.model === "monotonic-reads"
+          ? REF.monotonicReads
+          : r.store.ref;
     let held = r.classification.models[claim.model];
     let detail = claim.because;
     // Undecided, but a weaker memory model is violated: then so is this one.
@@ -255,19 +262,19 @@ function storeChecks(trace: Trace, r: StoreResult, options: Options): void {
     // A violation is always reported; a hold only when the history could have broken the model.
     const empty = held === false ? undefined : emptySubject(r.history, claim.model);
     const cannot = held === false ? undefined : claim.unbreakable?.(options.clients);
-    if (empty !== undefined) trace.notExercised(name, empty, { ref: r.store.ref });
-    else if (cannot !== undefined) trace.notExercised(name, cannot, { ref: r.store.ref });
+    if (empty !== undefined) trace.notExercised(name, empty, { ref });
+    else if (cannot !== undefined) trace.notExercised(name, cannot, { ref });
     else if (held === null)
       trace.notExercised(
         name,
         `the checker could not decide it within ${steps(options.maxSteps)} (--max-steps)`,
-        { ref: r.store.ref },
+        { ref },
       );
     else
       trace.check(name, held, {
         expected: claim.designed,
         detail,
-        ref: r.store.ref,
+        ref,
       });
   }
 }
