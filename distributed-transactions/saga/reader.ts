@@ -3,7 +3,8 @@
  * while sagas run. What it reads is what any other application would see between a saga's
  * steps: a saga commits each step at once, so there is no isolation between sagas and readers.
  *
- * State: the reads it got back (volatile; a crash loses them, and a lost answer is no read).
+ * State: the reads it got back. It never crashes here (the fault plan leaves it out); a lost
+ * answer is simply no read.
  */
 
 import { assert } from "../../shared/assert.js";

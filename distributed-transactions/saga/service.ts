@@ -9,6 +9,9 @@
  *
  * Messages: ReserveStock and ChargePayment (fail if the row would fall below zero), ReleaseStock
  * (a compensation: never fails), Read (answers the value and the LSN it reflects).
+ *
+ * Left out: concurrency control between requests (each is applied whole, one at a time, in the
+ * order it arrives), expiry of the remembered results, and reservations with a deadline.
  */
 
 import { assert, unreachable } from "../../shared/assert.js";

@@ -14,6 +14,10 @@
  * coordinator (QueryOutcome) until it hears: "the only way 2PC can complete is by waiting for the
  * coordinator to recover" (DDIA ch. 9, "Coordinator failure").
  *
+ * PostgreSQL's PREPARE TRANSACTION is the prepare step: the transaction's state is stored on disk
+ * (a state file in pg_twophase), its locks are taken again after a restart, pg_prepared_xacts lists
+ * it with the time it was prepared, and COMMIT PREPARED or ROLLBACK PREPARED ends it.
+ *
  * The broken variant `heuristic` decides an in-doubt transaction on its own after a timeout, as
  * the "heuristic decisions" of XA implementations do (DDIA ch. 9, "Recovering from coordinator
  * failure"): that breaks atomicity whenever it guesses unlike the coordinator.
