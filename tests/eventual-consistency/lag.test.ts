@@ -479,6 +479,13 @@ describe("the scenarios", () => {
     ]);
     expect(out).toContain("not exercised");
     expect(out).not.toContain("✔");
+    // Without crashes but with loss, reads still time out and fail over: the failover check is
+    // judged, not dismissed as "no follower crashed, so no read had to fail over" (it once was).
+    const lossy = await cli(["monotonic-reads", "--crash", "0", "--loss", "0.3", "--quiet"]);
+    expect(lossy.out).toMatch(
+      /✔ one follower by user id, failing over at the user's position: every read is answered: \d+ reads, all answered; [1-9]\d* reads sent again/,
+    );
+    expect(lossy.out).not.toContain("no read had to fail over");
   });
 
   it("mark a session guarantee held only when neither the log nor the checker shows it broken", async () => {
