@@ -23,7 +23,7 @@
  *   carries, per partition); every write carries them, and a read on a partition goes only to a
  *   replica that has applied at least the session's position there ("Consistent Prefix Reads":
  *   "algorithms that explicitly keep track of causal dependencies").
- * - `leader`: every read from the leader (Mrs Cake, who must see the question to answer it); with
+ * - `leader`: every read from the leader (Mrs. Cake, who must see the question to answer it); with
  *   `dependencies`, the session tracks and carries them as `causal` does.
  *
  * A request that gets no answer within the timeout is sent again (a write to the same leader with

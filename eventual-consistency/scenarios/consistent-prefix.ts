@@ -1,14 +1,14 @@
 /**
  * Consistent prefix reads (DDIA ch. 5, "Problems with Replication Lag: Consistent Prefix Reads",
- * figure 5-5): Mr Poons asks a question, Mrs Cake reads it and answers, and the two messages are
+ * figure 5-5): Mr. Poons asks a question, Mrs. Cake reads it and answers, and the two messages are
  * stored on two partitions, each with its own leader and followers. Partition 1 replicates slowly,
  * so an observer reading from followers sees the answer before the question. The book's two
  * fixes, on the same story and seed: put causally related writes on one partition, or keep track
- * of causal dependencies ("The 'happens-before' relationship and concurrency"): Mrs Cake's answer
+ * of causal dependencies ("The 'happens-before' relationship and concurrency"): Mrs. Cake's answer
  * carries the position of the question she read, and a reader that has seen the answer reads the
  * question only from a replica at that position.
  *
- * The checker names this anomaly writes-follow-reads (Terry et al. 1994): Mrs Cake's write follows
+ * The checker names this anomaly writes-follow-reads (Terry et al. 1994): Mrs. Cake's write follows
  * her read of the question, so whoever reads her answer must see the question too.
  */
 
@@ -71,7 +71,7 @@ export const STORY: ClientScript[] = [
 const FOLLOW_UP = `${CONVERSATION}/follow-up`;
 
 /**
- * Monotonic writes: Mr Poons asks, then adds a follow-up 5 ms later; the observer reads the
+ * Monotonic writes: Mr. Poons asks, then adds a follow-up 5 ms later; the observer reads the
  * follow-up, then the question.
  */
 export const FOLLOW_UP_STORY: ClientScript[] = [
@@ -231,7 +231,7 @@ const convicted = (verdict: Classification) =>
 export const consistentPrefix: Scenario<Options> = {
   name: "consistent-prefix",
   summary:
-    "Mr Poons's question and Mrs Cake's answer on two partitions: an observer sees the answer first; fixed by one partition per conversation, or by carrying causal dependencies",
+    "Mr. Poons's question and Mrs. Cake's answer on two partitions: an observer sees the answer first; fixed by one partition per conversation, or by carrying causal dependencies",
   options: [
     option("--conversations <count>", "conversations in the longer run", integer(1, 100), 20),
     option("--observers <count>", "observers in the longer run", integer(1, 5), 3),
@@ -281,7 +281,7 @@ export const consistentPrefix: Scenario<Options> = {
       narrateVerdict(trace, story);
     });
 
-    trace.section(`Mr Poons's two messages: monotonic writes`, REF.consistentPrefix);
+    trace.section(`Mr. Poons's two messages: monotonic writes`, REF.consistentPrefix);
     trace.note(
       `The same pattern with one writer: ${POONS} asks, then 5 ms after the question's write returns adds ${FOLLOW_UP} (partition ${byKey(FOLLOW_UP) + 1} by message); from 40 ms the observer reads the follow-up, then the question. The book's consistent prefix guarantee: "if a sequence of writes happens in a certain order, then anyone reading those writes will see them appear in the same order". An observer that sees the follow-up and then no question breaks it, and the checker calls that a monotonic-writes violation. In the third variant ${POONS}'s follow-up carries the position of his question once its write is acknowledged, as ${CAKE}'s answer carries that of the question she read.`,
     );

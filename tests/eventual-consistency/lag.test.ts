@@ -378,7 +378,7 @@ describe("each session guarantee is violated without its fix and never with it, 
   });
 
   it("consistent prefix with one writer: monotonic writes is violated partitioned by message, never by conversation or with dependencies", () => {
-    // Mr Poons writes the question (partition 1, 100 ms lag) and then a follow-up (partition 2,
+    // Mr. Poons writes the question (partition 1, 100 ms lag) and then a follow-up (partition 2,
     // 10 ms); the observer reads the follow-up at about 40 ms, when partition 2's followers have
     // applied it (by about 40 ms at the latest) and partition 1's cannot have the question (not
     // before 100 ms): so nearly every seed shows it, the rest only where the follow-up is not yet
@@ -411,7 +411,7 @@ describe("each session guarantee is violated without its fix and never with it, 
     // Seed 1 at the scenario's defaults: the observer reads the answer (mrs-cake:0), then the
     // question and gets nil. Worked by hand: the observer wrote nothing, so read-your-writes has
     // nothing to judge; its reads of each key never go from a value back to nil, so monotonic
-    // reads holds; Mr Poons and Mrs Cake write once each, so monotonic writes has no pattern. Mrs
+    // reads holds; Mr. Poons and Mrs. Cake write once each, so monotonic writes has no pattern. Mrs
     // Cake read the question before writing the answer, so the answer follows the question in
     // causal order, and the observer's nil for the question after reading the answer breaks
     // writes-follow-reads and causal memory. PRAM holds: the observer's view need not order Mrs
