@@ -156,7 +156,7 @@ function figure83(trace: Trace, seed: number): void {
 function figure83Lamport(trace: Trace, seed: number): void {
   trace.section("The same with Lamport timestamps", REF.lamport);
   trace.note(
-    "Each node keeps a counter: it ticks on every write and, on receiving a timestamp, jumps past it (max + 1, as in Lamport's paper, where a receipt is itself an event; the book's node moves its counter to the maximum, and its next write's tick moves past it: the order is the same). A timestamp is (counter, node id), ties broken by the node id. Same clients, same delays.",
+    "Each node keeps a counter: it ticks on every write and, on receiving a timestamp, jumps past it (max + 1, as in Lamport's paper, where a receipt is itself an event; the book's node moves its counter to the maximum, and its next write's tick moves past it: either way a write's timestamp is above every timestamp its node has seen, so both are consistent with causality, though they may order concurrent writes differently). A timestamp is (counter, node id), ties broken by the node id. Same clients, same delays.",
     { ref: REF.lamport },
   );
   const run = figureCluster(trace, seed, "lamport");
