@@ -63,9 +63,8 @@ export function operationLabel(op: CheckedOp): string {
 
 /**
  * The timeline of `ops` in at most `options.width` columns per line. When the operations do not fit
- * with their labels, the `─` after each label goes, then the labels are shortened (ending in `…`, down to three characters) and then
- * dropped;
- * when not even bare bars fit, one line says so.
+ * with their labels, the `─` after each label goes, then the labels are shortened (ending in `…`,
+ * down to three characters), then dropped; when not even bare bars fit, one line says so.
  */
 export function renderTimeline(ops: readonly CheckedOp[], options: TimelineOptions): string[] {
   // Never wider than asked: too narrow a width gets the one-line refusal, cut to fit.
