@@ -152,15 +152,13 @@ export class TextRenderer {
         }
         if (event.held) {
           const mark = event.expected ? c.green("✔") : c.red("✔");
-          const note = event.expected
-            ? ""
-            : c.yellow("  (this variant can violate it; this run did not)");
+          const note = event.expected ? "" : c.yellow("  (may be violated here; this run did not)");
           return [`${mark} ${event.name}${detail}${note}${ref}`];
         }
         const mark = c.red("✘");
         const note = event.expected
           ? c.red.bold("  (VIOLATED)")
-          : c.yellow("  (violated, as expected of this variant)");
+          : c.yellow("  (violated, as expected)");
         return [`${mark} ${event.name}${detail}${note}${ref}`];
       }
       case "table":

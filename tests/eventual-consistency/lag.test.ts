@@ -491,7 +491,7 @@ describe("the scenarios", () => {
   it("mark a session guarantee held only when neither the log nor the checker shows it broken", async () => {
     // At --crash 20 --lag-ms 0 (seed 1) the naive failover's longer run has one read that went back
     // by the log while the checker convicts no user: a check judged by the checker alone printed ✔
-    // there ("this variant can violate it; this run did not"), which this test refuses.
+    // there ("may be violated here; this run did not"), which this test refuses.
     for (const argv of [
       ["monotonic-reads", "--crash", "20", "--lag-ms", "0"],
       ["monotonic-reads", "--users", "3", "--operations", "40"],
