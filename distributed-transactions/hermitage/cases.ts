@@ -68,6 +68,8 @@ export interface Variant {
   readonly name: string;
   /** The heading in postgres.md the steps come from. */
   readonly source: string;
+  /** postgres.md's heading for the same steps at another level (its ending may differ: see above). */
+  readonly alsoPublished?: Partial<Record<IsolationLevel, string>>;
   readonly steps: readonly Step[];
   /** Does the anomaly occur in this run? */
   readonly occurs: (run: RunView) => boolean;
@@ -384,6 +386,9 @@ const PMP: HermitageCase = {
     {
       name: "read predicate",
       source: 'Postgres "read committed" does not prevent Predicate-Many-Preceders (PMP)',
+      alsoPublished: {
+        [SI]: 'Postgres "repeatable read" prevents Predicate-Many-Preceders (PMP)',
+      },
       steps: [
         begin("T1"),
         begin("T2"),
@@ -413,6 +418,9 @@ const PMP: HermitageCase = {
       name: "write predicate",
       source:
         'Postgres "read committed" does not prevent Predicate-Many-Preceders (PMP) for write predicates -- example from Postgres documentation',
+      alsoPublished: {
+        [SI]: 'Postgres "repeatable read" prevents Predicate-Many-Preceders (PMP) for write predicates -- example from Postgres documentation',
+      },
       steps: [
         begin("T1"),
         begin("T2"),
@@ -461,6 +469,7 @@ const P4: HermitageCase = {
     {
       name: "lost update",
       source: 'Postgres "read committed" does not prevent Lost Update (P4)',
+      alsoPublished: { [SI]: 'Postgres "repeatable read" prevents Lost Update (P4)' },
       steps: [
         begin("T1"),
         begin("T2"),
@@ -510,6 +519,7 @@ const GSingle: HermitageCase = {
     {
       name: "read skew",
       source: 'Postgres "read committed" does not prevent Read Skew (G-single)',
+      alsoPublished: { [SI]: 'Postgres "repeatable read" prevents Read Skew (G-single)' },
       steps: [
         begin("T1"),
         begin("T2"),
@@ -606,6 +616,7 @@ const G2Item: HermitageCase = {
     {
       name: "write skew",
       source: 'Postgres "repeatable read" does not prevent Write Skew (G2-item)',
+      alsoPublished: { [SSI]: 'Postgres "serializable" prevents Write Skew (G2-item)' },
       steps: [
         begin("T1"),
         begin("T2"),
@@ -649,6 +660,7 @@ const G2: HermitageCase = {
     {
       name: "write skew on predicate read",
       source: 'Postgres "repeatable read" does not prevent Anti-Dependency Cycles (G2)',
+      alsoPublished: { [SSI]: 'Postgres "serializable" prevents Anti-Dependency Cycles (G2)' },
       steps: [
         begin("T1"),
         begin("T2"),
@@ -724,7 +736,7 @@ const G2: HermitageCase = {
         committed(run.result("commit3")) &&
         changedOne(run.result("write1")),
       reasoning:
-        "T1 reads 2 => 20 before T2, T3 reads T2's 25 and T1's row 1 before T1 writes it, and T1's write succeeds",
+        "T1 reads 2 => 20 before T2, T3 reads T2's 25 and T1's row 1 before T1 writes it, and T1's write succeeds, so T1 could commit (Hermitage's script then aborts it)",
     },
   ],
 };

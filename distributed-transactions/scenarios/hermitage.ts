@@ -24,7 +24,13 @@ import {
   UsageError,
 } from "../../shared/cli.js";
 import type { Cell, Trace } from "../../shared/trace.js";
-import { CASE_IDS, CASES, type CaseId, type HermitageCase } from "../hermitage/cases.js";
+import {
+  CASE_IDS,
+  CASES,
+  type CaseId,
+  type HermitageCase,
+  type Variant as HermitageVariant,
+} from "../hermitage/cases.js";
 import { HERMITAGE_TABLE_SOURCE, publishedRow } from "../hermitage/published.js";
 import {
   type CaseOutcome,
@@ -74,11 +80,40 @@ const STORE_OPTIONS: Record<Variant, StoreOptions> = {
   "no-rw-conflict-tracking": { rwConflictTracking: false },
 };
 
+/** What each broken variant removes, as the --help text says it. */
+const VARIANT_WHAT: Record<Variant, string> = {
+  correct: "nothing",
+  "read-uncommitted": "read committed reads the newest version of each row, committed or not",
+  "no-first-updater-wins":
+    "snapshot isolation, and SSI built on it, let a write overwrite a row a concurrent transaction changed and committed",
+  "no-rw-conflict-tracking":
+    "SSI without its rw-antidependency tracking, which is snapshot isolation",
+};
+
 const VARIANT_REF: Record<Variant, string> = {
   correct: REF.weakIsolation,
   "read-uncommitted": REF.dirtyReads,
   "no-first-updater-wins": REF.detectLostUpdates,
   "no-rw-conflict-tracking": REF.ssi,
+};
+
+/** What a broken variant makes of the levels it changes, said in place of the level's own note. */
+const BROKEN_LEVEL_NOTE: Record<Variant, Partial<Record<IsolationLevel, string>>> = {
+  correct: {},
+  "read-uncommitted": {
+    "read committed":
+      "Broken on purpose (--variant read-uncommitted): each SELECT reads the newest version of each row, committed or not; a write still waits for a running transaction that wrote the row.",
+  },
+  "no-first-updater-wins": {
+    "snapshot isolation":
+      "Broken on purpose (--variant no-first-updater-wins): one snapshot per transaction, but a write to a row that a concurrent transaction has changed goes through (after waiting for that transaction if it is still running) instead of failing with 40001 once that transaction has committed.",
+    "serializable snapshot isolation":
+      "Broken on purpose (--variant no-first-updater-wins): the snapshot isolation under it lets a write to a row that a concurrent transaction has changed and committed go through; the rw-antidependency tracking is still there.",
+  },
+  "no-rw-conflict-tracking": {
+    "serializable snapshot isolation":
+      "Broken on purpose (--variant no-rw-conflict-tracking): no rw-antidependency is tracked, so this level is snapshot isolation and fails nothing that snapshot isolation lets through.",
+  },
 };
 
 /** The cases whose every step the default run prints: the two the book tells at length. */
@@ -119,7 +154,7 @@ const LEVEL_NOTE: Record<IsolationLevel, { text: string; ref: string }> = {
     ref: REF.snapshotIsolation,
   },
   "serializable snapshot isolation": {
-    text: "Snapshot isolation, plus tracking of which transaction read a row version another then replaced (rw-antidependencies): when one transaction has such a dependency coming in and another going out (PostgreSQL's dangerous structure), one of the transactions involved fails with 40001.",
+    text: "Snapshot isolation, plus tracking of rw-antidependencies (a transaction read a row version that a concurrent one replaced, or did not see a row a concurrent one wrote). Two in a row, Tin -rw-> Tpivot -rw-> Tout, are PostgreSQL's dangerous structure: PostgreSQL fails one of its transactions that has not committed with 40001, and only once Tout has committed first, before Tpivot and Tin (and, if Tin is read-only, before Tin took its snapshot). The failure comes at the statement that completes these conditions if its own transaction is the one to go, otherwise at the victim's next statement or COMMIT.",
     ref: REF.ssi,
   },
   "two-phase locking": {
@@ -156,14 +191,18 @@ function summaries(
   trace: Trace,
   levels: readonly IsolationLevel[],
   cases: HermitageCase[],
-  store: StoreOptions,
+  variant: Variant,
 ) {
+  const store = STORE_OPTIONS[variant];
   trace.section("Each case at each level, in one line per variant", REF.weakIsolation);
   trace.note(
     "Steps count from 1 in the order Hermitage types them. A blocked step waits for the transactions on the connections named; a step that fails names PostgreSQL's SQLSTATE: 40001 serialization_failure, 40P01 deadlock_detected, 25P02 in_failed_sql_transaction.",
   );
   for (const level of levels) {
-    trace.note(`${levelTitle(level)}: ${LEVEL_NOTE[level].text}`, { ref: LEVEL_NOTE[level].ref });
+    const broken = BROKEN_LEVEL_NOTE[variant][level];
+    trace.note(`${levelTitle(level)}: ${broken ?? LEVEL_NOTE[level].text}`, {
+      ref: broken === undefined ? LEVEL_NOTE[level].ref : VARIANT_REF[variant],
+    });
     const rows: Cell[][] = [];
     for (const hermitageCase of cases) {
       const outcome = runCase(hermitageCase, level, store);
@@ -202,6 +241,26 @@ const CASE_NOTE: Partial<Record<CaseId, { text: string; ref: string }>> = {
   },
 };
 
+/**
+ * Where the steps come from, and what postgres.md says of them at this level: its heading for the
+ * level when it has one (the lost update's heading at repeatable read is not its heading at read
+ * committed), else the heading the steps were taken from and the fact that it has none here.
+ */
+function postgresMdCaption(variant: HermitageVariant, level: IsolationLevel): string {
+  const postgres = POSTGRES_LEVEL[level];
+  const heading =
+    postgres === null
+      ? undefined
+      : (variant.alsoPublished?.[level] ??
+        (variant.source.includes(`"${postgres}"`) ? variant.source : undefined));
+  if (heading !== undefined) return `postgres.md at ${postgres}: ${heading}`;
+  const why =
+    postgres === null
+      ? "two-phase locking is not a PostgreSQL level"
+      : `postgres.md does not run them at ${postgres}`;
+  return `steps from postgres.md, under: ${variant.source} (${why})`;
+}
+
 function fullSteps(
   trace: Trace,
   levels: readonly IsolationLevel[],
@@ -217,14 +276,14 @@ function fullSteps(
     if (note) trace.note(note.text, { ref: note.ref });
     for (const level of levels) {
       const outcome = runCase(hermitageCase, level, store);
-      for (const variant of outcome.variants) {
+      outcome.variants.forEach((variant, i) => {
         trace.table(
           `${hermitageCase.id} ${variant.name} at ${levelTitle(level)}: ${variant.verdict}`,
           ["step", "conn", "SQL", "result"],
           stepRows(variant),
-          `from postgres.md: ${variant.source}`,
+          postgresMdCaption(hermitageCase.variants[i] as HermitageVariant, level),
         );
-      }
+      });
     }
   }
 }
@@ -233,12 +292,6 @@ function fullSteps(
 function matrix(trace: Trace, variant: Variant) {
   const store = STORE_OPTIONS[variant];
   const broken = variant !== "correct";
-  if (broken) {
-    trace.note(
-      `This run's store is broken on purpose (--variant ${variant}): the check against Hermitage's published rows is expected to fail, and the cells that differ are the anomalies the missing safeguard was there to prevent.`,
-      { ref: VARIANT_REF[variant] },
-    );
-  }
   trace.section("The isolation matrix", REF.weakIsolation);
   const rows = LEVELS.map((level) => ({ level, outcomes: runHermitage(level, store) }));
   trace.table(
@@ -400,8 +453,9 @@ const options: OptionSpec[] = [
   },
   {
     flags: "--variant <name>",
-    description:
-      "correct, or a broken store: read-uncommitted (read committed reads the newest version of each row, committed or not), no-first-updater-wins (snapshot isolation, and SSI built on it, let a write overwrite a row a concurrent transaction changed and committed), no-rw-conflict-tracking (SSI without its rw-antidependency tracking, which is snapshot isolation)",
+    description: `correct, or a broken store: ${VARIANTS.filter((v) => v !== "correct")
+      .map((v) => `${v} (${VARIANT_WHAT[v]})`)
+      .join(", ")}`,
     parser: choice(VARIANTS),
     default: "correct",
   },
@@ -459,8 +513,14 @@ function story(
     "Hermitage (Martin Kleppmann's background research for the book) probes what each database's isolation levels really prevent, by typing the same transactions into two or three connections in a fixed order. Each test starts from `create table test (id int primary key, value int); insert into test (id, value) values (1, 10), (2, 20);`. Here the connections T1, T2, T3 send PostgreSQL's tests, as postgres.md types them, to the simulated store, each transaction begun at the level under test.",
     { ref: REF.weakIsolation },
   );
+  if (flags.variant !== "correct") {
+    trace.note(
+      `This run's store is broken on purpose (--variant ${flags.variant}): ${VARIANT_WHAT[flags.variant]}. The check against Hermitage's published rows at the end is expected to fail, and the cells that differ are the anomalies the missing safeguard was there to prevent.`,
+      { ref: VARIANT_REF[flags.variant] },
+    );
+  }
   if (flags.case === "all") {
-    summaries(trace, levels, cases, store);
+    summaries(trace, levels, cases, flags.variant);
     fullSteps(
       trace,
       levels,

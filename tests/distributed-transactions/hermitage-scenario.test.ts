@@ -151,6 +151,48 @@ describe("hermitage scenario", () => {
     ]);
     expect(rows[6]?.[3]).toBe("COMMIT; releases step 6");
     expect(rows[7]?.[3]).toBe("ROLLBACK");
+    // The caption quotes postgres.md's heading for these steps at repeatable read, not the one it
+    // gives them at read committed ("does not prevent"): copied from postgres.md by hand.
+    expect(steps[0]?.caption).toBe(
+      'postgres.md at repeatable read: Postgres "repeatable read" prevents Lost Update (P4)',
+    );
+  });
+
+  it("says where postgres.md has no heading for the steps at a level, and 2PL is not PostgreSQL's", async () => {
+    const events = expectNdjson(
+      await runInProcess(concept, ["hermitage", "--json", "--case", "P4"]),
+    );
+    const captions = tables(events)
+      .filter((t) => t.title !== "isolation matrix")
+      .map((t) => t.caption);
+    // postgres.md has the lost update at read committed and repeatable read only.
+    expect(captions).toEqual([
+      'postgres.md at read committed: Postgres "read committed" does not prevent Lost Update (P4)',
+      'postgres.md at repeatable read: Postgres "repeatable read" prevents Lost Update (P4)',
+      'steps from postgres.md, under: Postgres "read committed" does not prevent Lost Update (P4) (postgres.md does not run them at serializable)',
+      'steps from postgres.md, under: Postgres "read committed" does not prevent Lost Update (P4) (two-phase locking is not a PostgreSQL level)',
+    ]);
+  });
+
+  it("describes a broken level as broken, not with the correct level's sentence", async () => {
+    const notes = (events: TraceEvent[]) =>
+      events.filter((e): e is Extract<TraceEvent, { kind: "note" }> => e.kind === "note");
+    const correct = notes(expectNdjson(await runInProcess(concept, ["hermitage", "--json"])));
+    const rcNote = (e: Extract<TraceEvent, { kind: "note" }>) =>
+      e.text.startsWith("read committed (PostgreSQL: read committed): ");
+    expect(correct.find(rcNote)?.text).toContain("reads the latest committed versions");
+    const broken = notes(
+      expectNdjson(
+        await runInProcess(concept, ["hermitage", "--json", "--variant", "read-uncommitted"]),
+      ),
+    );
+    const text = broken.find(rcNote)?.text ?? "";
+    expect(text).toContain("Broken on purpose (--variant read-uncommitted)");
+    expect(text).not.toContain("latest committed");
+    // The run says it is broken before the first table, not only before the matrix.
+    expect(broken.findIndex((e) => e.text.startsWith("This run's store is broken"))).toBeLessThan(
+      broken.findIndex(rcNote),
+    );
   });
 
   it("prints the same trace twice", async () => {
