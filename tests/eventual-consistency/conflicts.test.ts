@@ -300,6 +300,28 @@ describe("version vectors over the network", () => {
     );
   });
 
+  it("with one client even the union keeps removed items out (the scenario then expects its check to hold); with two it does not", () => {
+    // One client writes each change after the last returned, with the context it read: every write
+    // knows of every earlier one, so there is never a second sibling for the union to bring back.
+    for (const seed of seeds(10)) {
+      const r = runCart({
+        ...base,
+        replicas: 2,
+        clients: 1,
+        removeRatio: 0.5,
+        merge: "union",
+        seed,
+      });
+      expect(r.removed.length, `seed ${seed}`).toBeGreaterThan(0);
+      expect(r.resurrected, `seed ${seed}`).toEqual([]);
+    }
+    // The same assertion fails with a second client on the same seeds: concurrent writes appear.
+    const two = seeds(10).map((seed) =>
+      runCart({ ...base, replicas: 2, clients: 2, removeRatio: 0.5, merge: "union", seed }),
+    );
+    expect(two.some((r) => r.resurrected.length > 0)).toBe(true);
+  });
+
   it("a replica that compares whole vectors, as before dots were kept apart, is caught losing a write from one of two clients sharing it", () => {
     // Its two clients on c1 read the same siblings and write one after the other: the second
     // write's vector dominates the first's, so the first is replaced though no one saw it.
