@@ -5,7 +5,10 @@
  *
  * Each Hermitage connection (T1, T2, T3) is a node-postgres `Client`, one backend each. A run
  * makes its own schema (`hermitage_<pid of its watching backend>`), so that runs on one database
- * do not collide, and drops it at the end; before each variant Hermitage's setup is run in it:
+ * do not collide, and drops it at the end, and drops the schemas of runs that died before they
+ * could (named after a pid no live backend has). The connections turn off lock_timeout,
+ * statement_timeout and idle_in_transaction_session_timeout, which a role may set and which would
+ * fail a waiting step. Before each variant Hermitage's setup is run in the schema:
  *
  *   create table test (id int primary key, value int);
  *   insert into test (id, value) values (1, 10), (2, 20);
@@ -17,9 +20,10 @@
  * docs, "System Information Functions"), and moves on only once every pending statement has either
  * finished or waits for a lock, in two polls in a row. So a slow statement is never taken for a
  * blocked one, and a released statement is credited to the step after which it finished. A wait
- * cycle (a deadlock) is left to PostgreSQL's detector, which runs deadlock_timeout (1 s by default)
- * after a backend began to wait: the run waits for it to fail one of them before it moves on, as
- * the simulated store fails at once the statement that closed the cycle.
+ * cycle (a deadlock) is left to PostgreSQL's detector, which runs deadlock_timeout (1 s by default;
+ * the run reads the server's) after a backend began to wait: the run waits for it to fail one of
+ * them before it moves on. (None of Hermitage's cases deadlocks at PostgreSQL's levels; the store's
+ * two-phase locking, which does, is never sent to PostgreSQL.)
  *
  * This is real I/O with real time, outside every simulation: it never runs in the deterministic
  * scenarios unless `--postgres` is given.
@@ -91,10 +95,22 @@ export class PostgresUnavailable extends Error {
   override name = "PostgresUnavailable";
 }
 
-/** How long a pending statement may stay neither finished nor blocked before the run gives up. */
+/**
+ * How long, by the server's clock, a pending statement may stay neither finished nor blocked
+ * before the run gives up; while the waits form a cycle the run also allows the server's
+ * deadlock_timeout, after which PostgreSQL's detector breaks it.
+ */
 const SETTLE_LIMIT_MS = 10_000;
 const POLL_MS = 5;
 const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Settings a role or database may have changed that would fail a step PostgreSQL makes wait, or a
+ * transaction Hermitage leaves open between steps (SQLSTATE 55P03, 57014, 25P03): off for the
+ * run's connections, so that only the steps decide what happens.
+ */
+const SESSION_SETTINGS =
+  "set lock_timeout = 0; set statement_timeout = 0; set idle_in_transaction_session_timeout = 0";
 
 /** `url`: a postgres:// URL, or undefined for the PG environment variables, as `pg` reads them. */
 function clientFor(url: string | undefined): pg.Client {
@@ -192,6 +208,8 @@ export class PostgresSession {
     private readonly pids: Map<number, Conn>,
     readonly schema: string,
     readonly serverVersion: string,
+    /** The server's deadlock_timeout, in ms: how long a cycle of waits lasts before it is broken. */
+    private readonly deadlockTimeoutMs: number,
   ) {}
 
   static async open(url: string | undefined): Promise<PostgresSession> {
@@ -203,14 +221,29 @@ export class PostgresSession {
     let schema = "";
     try {
       const version = await admin.query("show server_version");
+      const deadlock = await admin.query(
+        "select setting::int as ms from pg_settings where name = 'deadlock_timeout'",
+      );
       const pid = await admin.query("select pg_backend_pid() as pid");
+      await admin.query(SESSION_SETTINGS);
       schema = `hermitage_${Number(pid.rows[0].pid)}`;
+      // Schemas of runs that died (killed, or lost their connection) before dropping theirs: each
+      // is named after a backend that no longer exists. One this role may not drop is left alone.
+      const leftovers = await admin.query(
+        `select nspname from pg_namespace
+          where nspname ~ '^hermitage_[0-9]+$'
+            and substr(nspname, 11)::bigint not in (select pid from pg_stat_activity)`,
+      );
+      for (const row of leftovers.rows as { nspname: string }[]) {
+        await admin.query(`drop schema if exists ${row.nspname} cascade`).catch(() => {});
+      }
       await admin.query(`drop schema if exists ${schema} cascade`);
       await admin.query(`create schema ${schema}`);
       await admin.query(`set search_path to ${schema}`);
       for (const name of ["T1", "T2", "T3"] as const) {
         const client = await connect(url);
         conns.set(name, client);
+        await client.query(SESSION_SETTINGS);
         await client.query(`set search_path to ${schema}`);
         const pid = await client.query("select pg_backend_pid() as pid");
         pids.set(Number(pid.rows[0].pid), name);
@@ -221,6 +254,7 @@ export class PostgresSession {
         pids,
         schema,
         String(version.rows[0].server_version),
+        Number(deadlock.rows[0]?.ms ?? 1000),
       );
     } catch (error) {
       if (schema !== "")
@@ -273,7 +307,11 @@ export class PostgresSession {
    */
   private async settle(pending: readonly Pending[]): Promise<Map<Conn, string[]>> {
     let stableRounds = 0;
-    for (let waitedMs = 0; waitedMs < SETTLE_LIMIT_MS; waitedMs += POLL_MS) {
+    const limitMs = SETTLE_LIMIT_MS + this.deadlockTimeoutMs;
+    // Time is the server's clock (clock_timestamp, pg_sleep): this module keeps no timers of its
+    // own, as no file in a concept folder does (tests/shared/determinism.test.ts).
+    const startMs = await this.serverMs(0);
+    for (let nowMs = startMs; nowMs - startMs < limitMs; ) {
       const open = pending.filter((p) => !p.done);
       if (open.length === 0) return new Map();
       const blockers = await this.blockers(open.map((p) => p.record.conn));
@@ -285,16 +323,23 @@ export class PostgresSession {
       } else {
         stableRounds = 0;
       }
-      // The pause between polls is the server's (pg_sleep): this module keeps no timers of its
-      // own, as no file in a concept folder does (tests/shared/determinism.test.ts).
-      await this.admin.query("select pg_sleep($1)", [POLL_MS / 1000]);
+      nowMs = await this.serverMs(POLL_MS);
     }
     throw new Error(
-      `a statement neither finished nor waited for a lock within ${SETTLE_LIMIT_MS} ms: ${pending
+      `a statement neither finished nor waited for a lock within ${limitMs} ms: ${pending
         .filter((p) => !p.done)
         .map((p) => `${p.record.conn} ${p.record.sql}`)
         .join("; ")}`,
     );
+  }
+
+  /** The server's clock in ms, after sleeping `sleepMs` there. */
+  private async serverMs(sleepMs: number): Promise<number> {
+    const answer = await this.admin.query(
+      "select extract(epoch from clock_timestamp()) * 1000 as ms from pg_sleep($1)",
+      [sleepMs / 1000],
+    );
+    return Number(answer.rows[0].ms);
   }
 
   /** Hermitage's setup, in this run's schema: a fresh table `test` with rows 1 => 10 and 2 => 20. */

@@ -104,6 +104,52 @@ describe.skipIf(SKIP)("Hermitage on PostgreSQL, step by step against the simulat
     }, 60_000);
   }
 
+  it("is not cut short by timeouts the role or database sets: lock_timeout, statement_timeout", async () => {
+    // The same server, with timeouts a DBA might set for the role (here through the startup
+    // packet's options, as PGOPTIONS would): a blocked step would fail with 55P03 after 1 ms, and
+    // T2's update in the lost update waits for T1 far longer than that. The session turns them off.
+    const env = process.env;
+    const url = `postgres://${encodeURIComponent(env.PGUSER ?? "")}:${encodeURIComponent(env.PGPASSWORD ?? "")}@${env.PGHOST ?? "localhost"}:${env.PGPORT ?? 5432}/${env.PGDATABASE ?? ""}?options=${encodeURIComponent("-c lock_timeout=1 -c statement_timeout=1000")}`;
+    open(); // fails with the server's message when there is none
+    const timed = await PostgresSession.open(url);
+    try {
+      const p4 = CASES.filter((c) => c.id === "P4");
+      for (const level of LEVELS) {
+        const real = await timed.runCase(p4[0] as (typeof CASES)[number], level);
+        const simulated = runCase(p4[0] as (typeof CASES)[number], level);
+        const differ = compareVariant(
+          simulated.variants[0] as VariantOutcome,
+          real.variants[0] as NonNullable<(typeof real.variants)[0]>,
+        ).filter((c) => !c.agree);
+        expect(differ, level).toEqual([]);
+      }
+    } finally {
+      await timed.close();
+    }
+  }, 30_000);
+
+  it("drops the schema a dead run left behind, and only that", async () => {
+    // A schema named after a backend pid no session has (pids are below 2^22 on Linux) is one a
+    // run left when it died; a new session drops it. The running session's own schema stays.
+    const session = open();
+    const pg = await import("pg");
+    const client = new pg.default.Client();
+    await client.connect();
+    try {
+      await client.query("create schema if not exists hermitage_999999999");
+      const other = await PostgresSession.open(undefined);
+      await other.close();
+      const left = await client.query(
+        "select nspname from pg_namespace where nspname in ('hermitage_999999999', $1)",
+        [session.schema],
+      );
+      expect(left.rows.map((r) => r.nspname)).toEqual([session.schema]);
+    } finally {
+      await client.query("drop schema if exists hermitage_999999999 cascade");
+      await client.end();
+    }
+  }, 30_000);
+
   it("catches a simulation that differs from PostgreSQL: snapshot isolation without first-updater-wins", async () => {
     // PostgreSQL's repeatable read fails T2's update with 40001 once T1 commits (postgres.md, Lost
     // Update); the broken store lets it through, and the comparison must say so at that step.
