@@ -414,6 +414,21 @@ describe("the scenarios' checks", () => {
     for (const c of random) expect(c.held).toBeNull();
   });
 
+  it("last-write-wins at --replicas 1: the clock without merge on receipt is then one counter, correct: its vanish check is expected to hold, and does", async () => {
+    // One replica takes every write and ticks its one counter for each: a later write always gets
+    // a larger timestamp. The same broken clock on three replicas loses writes on some seeds.
+    const base = { kind: "lamport-no-merge" as const, writes: 60, keys: 2, skewMs: 0, loss: 0.2 };
+    for (const seed of seeds(10)) expect(vanishedOf({ ...base, replicas: 1, seed })).toBe(0);
+    expect(seeds(10).some((seed) => vanishedOf({ ...base, replicas: 3, seed }) > 0)).toBe(true);
+    const checks = await checksOf(["last-write-wins", "--replicas", "1", "--writes", "200"]);
+    expect(
+      checks.find(
+        (c) =>
+          c.name === "no acknowledged write vanished (Lamport without merge on receipt (broken))",
+      ),
+    ).toMatchObject({ held: true, expected: true });
+  });
+
   it("last-write-wins at --skew-ms 0: the physical clocks' vanish check is expected to hold, and does", async () => {
     const checks = await checksOf(["last-write-wins", "--skew-ms", "0", "--writes", "200"]);
     expect(
