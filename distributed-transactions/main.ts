@@ -11,14 +11,25 @@ import { hermitage } from "./scenarios/hermitage.js";
 import { lostUpdate } from "./scenarios/lost-update.js";
 import { phantoms } from "./scenarios/phantoms.js";
 import { readSkew } from "./scenarios/read-skew.js";
+import { saga } from "./scenarios/saga.js";
+import { twoPhaseCommit } from "./scenarios/two-phase-commit.js";
 import { writeSkew } from "./scenarios/write-skew.js";
 
 export const distributedTransactions: Concept = {
   folder: "distributed-transactions",
   description:
     "Transactions: isolation levels step by step as PostgreSQL runs them, the anomalies each allows, and atomic commit across nodes (DDIA chapters 7 and 9).",
-  scenarios: [dirtyReadsAndWrites, readSkew, lostUpdate, writeSkew, phantoms, hermitage],
-  tour: ["write-skew", "hermitage"],
+  scenarios: [
+    dirtyReadsAndWrites,
+    readSkew,
+    lostUpdate,
+    writeSkew,
+    phantoms,
+    hermitage,
+    twoPhaseCommit,
+    saga,
+  ],
+  tour: ["write-skew", "hermitage", "two-phase-commit"],
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) main(distributedTransactions);

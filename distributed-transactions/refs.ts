@@ -29,15 +29,23 @@ export const REF = {
   writesAffectingReads:
     "DDIA ch. 7, Serializable Snapshot Isolation: Detecting writes that affect prior reads",
   atomicCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC)",
-  introduction2PC:
-    "DDIA ch. 9, Atomic Commit and Two-Phase Commit: Introduction to two-phase commit",
-  promises: "DDIA ch. 9, Atomic Commit and Two-Phase Commit: A system of promises",
-  coordinatorFailure: "DDIA ch. 9, Atomic Commit and Two-Phase Commit: Coordinator failure",
-  threePhaseCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit: Three-phase commit",
+  singleToDistributed:
+    "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): From single-node to distributed atomic commit",
+  introduction:
+    "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): Introduction to two-phase commit",
+  promises: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): A system of promises",
+  coordinatorFailure: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): Coordinator failure",
+  threePhaseCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): Three-phase commit",
   inPractice: "DDIA ch. 9, Distributed Transactions in Practice",
-  inDoubtLocks: "DDIA ch. 9, Distributed Transactions in Practice: Holding locks while in doubt",
-  coordinatorRecovery:
+  holdingLocks: "DDIA ch. 9, Distributed Transactions in Practice: Holding locks while in doubt",
+  recovering:
     "DDIA ch. 9, Distributed Transactions in Practice: Recovering from coordinator failure",
   limitations:
     "DDIA ch. 9, Distributed Transactions in Practice: Limitations of distributed transactions",
+  /** A saga's compensating transactions: the book mentions them under atomic commit. */
+  compensating:
+    "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): From single-node to distributed atomic commit",
+  idempotence: "DDIA ch. 11, Fault Tolerance: Idempotence",
+  /** Not the book: the paper that named sagas. */
+  sagas: "Garcia-Molina and Salem, Sagas (SIGMOD 1987)",
 } as const;

@@ -18,6 +18,7 @@
 
 import { choice, integer, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
 import type { Trace } from "../../shared/trace.js";
+import { REF } from "../refs.js";
 import { SEND_MS } from "../saga/email.js";
 import type { SagaVariant } from "../saga/orchestrator.js";
 import { READ_EVERY_MS } from "../saga/reader.js";
@@ -28,16 +29,6 @@ import {
   STOCK_ROWS,
   type TimedOrder,
 } from "../saga/run.js";
-
-/** The sections and works this scenario cites, for the lead's refs.ts. */
-export const SAGA_REF = {
-  compensating:
-    "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): From single-node to distributed atomic commit",
-  sagas: "Garcia-Molina and Salem, Sagas (SIGMOD 1987)",
-  dirtyReads: "DDIA ch. 7, Weak Isolation Levels: Read Committed (No dirty reads)",
-  idempotence: "DDIA ch. 11, Fault Tolerance: Idempotence",
-} as const;
-const REF = SAGA_REF;
 
 export const SAGA_VARIANTS = ["correct", "no-compensation"] as const;
 

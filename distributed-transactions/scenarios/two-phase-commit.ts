@@ -20,6 +20,7 @@
 
 import { choice, integer, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
 import type { Trace } from "../../shared/trace.js";
+import { REF } from "../refs.js";
 import { LOG_WRITE_MS, RETRY_MS, VOTE_TIMEOUT_MS } from "../two-phase-commit/coordinator.js";
 import type { Write } from "../two-phase-commit/messages.js";
 import { HEURISTIC_TIMEOUT_MS, QUERY_INTERVAL_MS } from "../two-phase-commit/participant.js";
@@ -30,25 +31,6 @@ import {
   type TwoPhaseCommitResult,
   type TwoPhaseCommitVariant,
 } from "../two-phase-commit/run.js";
-
-/** The book's sections this scenario cites (first edition titles), for the lead's refs.ts. */
-export const TWO_PHASE_COMMIT_REF = {
-  atomicCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC)",
-  singleToDistributed:
-    "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): From single-node to distributed atomic commit",
-  introduction:
-    "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): Introduction to two-phase commit",
-  promises: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): A system of promises",
-  coordinatorFailure: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): Coordinator failure",
-  threePhaseCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): Three-phase commit",
-  inPractice: "DDIA ch. 9, Distributed Transactions in Practice",
-  holdingLocks: "DDIA ch. 9, Distributed Transactions in Practice: Holding locks while in doubt",
-  recovering:
-    "DDIA ch. 9, Distributed Transactions in Practice: Recovering from coordinator failure",
-  limitations:
-    "DDIA ch. 9, Distributed Transactions in Practice: Limitations of distributed transactions",
-} as const;
-const REF = TWO_PHASE_COMMIT_REF;
 
 export const VARIANTS = ["correct", "decision-before-log", "heuristic"] as const;
 
