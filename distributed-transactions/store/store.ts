@@ -162,6 +162,12 @@ export interface StoreOptions {
    */
   readonly rowWriteLocks?: boolean;
   /**
+   * Read locks under two-phase locking (default true). Off is a broken variant: reads take no
+   * shared lock and no predicate lock, so only writes lock, and a reader no longer blocks a writer
+   * (DDIA ch. 7, Two-Phase Locking (2PL): in 2PL readers block writers, and writers readers).
+   */
+  readonly twoPhaseReadLocks?: boolean;
+  /**
    * Clean up (default true): VACUUM dead row versions and release finished serializable
    * transactions no running one can conflict with. Off, nothing is ever dropped: slower, and, as a
    * test checks, with the same results.
@@ -184,6 +190,7 @@ export class Store {
   private readonly cleanup: boolean;
   private readonly readUncommitted: boolean;
   private readonly rowWriteLocks: boolean;
+  private readonly twoPhaseReadLocks: boolean;
   private readonly running = new Set<Txn>();
   private nextXid = 3;
   private commits = 0;
@@ -197,6 +204,7 @@ export class Store {
     this.cleanup = options.cleanup ?? true;
     this.readUncommitted = options.readUncommitted ?? false;
     this.rowWriteLocks = options.rowWriteLocks ?? true;
+    this.twoPhaseReadLocks = options.twoPhaseReadLocks ?? true;
     this.ssi = new Ssi(options.rwConflictTracking ?? true);
     // The rows are loaded by one committed transaction, as Hermitage's setup inserts them.
     const setup = new Txn("setup", "read committed", true);
@@ -807,6 +815,7 @@ export class Store {
         for (const h of holders) blockers.add(h as Txn);
       };
       const readLocks = (where: Where) => {
+        if (!this.twoPhaseReadLocks) return;
         const ids = lookupIds(where);
         if (ids) {
           for (const key of ids) {
