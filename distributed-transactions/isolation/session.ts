@@ -59,6 +59,17 @@ export interface StepOptions {
   readonly absent?: readonly number[];
 }
 
+/** One step as it went: queued behind a waiting statement, blocked when sent, its final result. */
+export interface StepRecord {
+  readonly step: number;
+  readonly conn: string;
+  readonly statement: Statement;
+  queued: boolean;
+  blocked: boolean;
+  /** null while it waits (or if it never finished). */
+  result: Result | null;
+}
+
 /** A statement queued behind a waiting one on its connection: its result comes later. */
 export interface Queued {
   readonly status: "queued";
@@ -70,12 +81,16 @@ export type Namer = (conn: string) => string;
 
 export class Session {
   readonly store: Store;
+  /** The rows the run started from (a replay elsewhere loads them first). */
+  readonly initialRows: readonly Row[];
   private readonly events: HistoryEvent[] = [];
   private readonly open = new Map<string, OpenTxn>();
   private readonly processes = new Map<string, number>();
   /** The statement a blocked connection is waiting on, with its step number and options. */
   private readonly waiting = new Map<string, { step: number; options: StepOptions }>();
-  private steps = 0;
+  /** Every step in the order it was sent, with how it went: for replaying it elsewhere. */
+  private readonly log: StepRecord[] = [];
+  private stepCount = 0;
   private readonly queues = new Map<
     string,
     { statement: Statement; options: StepOptions; step: number }[]
@@ -101,6 +116,7 @@ export class Session {
     private readonly narrate = true,
   ) {
     this.store = new Store(rows, storeOptions);
+    this.initialRows = rows;
     // The rows are loaded by one committed transaction: the history's first, which writes them.
     const setup = rows.map((r) => ({ f: "w" as const, key: r.id, value: r.value }));
     this.processes.set("setup", 0);
@@ -116,10 +132,12 @@ export class Session {
    * node-postgres queues queries on a busy client; its result then is `queued`.
    */
   exec(conn: string, statement: Statement, options: StepOptions = {}): Result | Queued {
-    const step = ++this.steps;
+    const step = ++this.stepCount;
+    this.log.push({ step, conn, statement, queued: false, blocked: false, result: null });
     const queue = this.queues.get(conn) ?? [];
     if (this.store.isBlocked(conn) || queue.length > 0) {
       queue.push({ statement, options, step });
+      (this.log[step - 1] as StepRecord).queued = true;
       this.queues.set(conn, queue);
       if (this.narrate)
         this.trace.note(`${step}. ${sqlOf(statement)}  → queued: the connection is still waiting`, {
@@ -143,7 +161,11 @@ export class Session {
     const { result } = outcome;
     this.say(conn, text, result);
     this.afterStatement(conn, statement, result, options, txnBefore);
-    if (result.status === "blocked") this.waiting.set(conn, { step, options });
+    const record = this.log[step - 1] as StepRecord;
+    if (result.status === "blocked") {
+      this.waiting.set(conn, { step, options });
+      record.blocked = true;
+    } else record.result = result;
     this.released(conn, statement, step, outcome.finished);
     return result;
   }
@@ -178,6 +200,11 @@ export class Session {
     return this.last.get(conn);
   }
 
+  /** The steps sent so far, in order: each one's connection, statement, and how it went. */
+  steps(): readonly StepRecord[] {
+    return this.log;
+  }
+
   isBlocked(conn: string): boolean {
     return this.store.isBlocked(conn);
   }
@@ -192,6 +219,7 @@ export class Session {
     for (const f of finished) {
       const waited = this.waiting.get(f.conn);
       this.waiting.delete(f.conn);
+      if (waited) (this.log[waited.step - 1] as StepRecord).result = f.result;
       const how =
         statement.kind === "commit" || statement.kind === "abort"
           ? `${this.name(by)}'s ${this.endedAs(by, statement)}`
