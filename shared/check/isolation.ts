@@ -27,7 +27,11 @@
  *   prefix of another, or an element twice) gets no ww or rw edges at all.
  * - rw-register: only two facts order versions: nil (the initial state) precedes every written
  *   value, and a committed transaction that read v and then wrote v' installed v' after v (what
- *   Elle calls "writes follow reads"). wr edges come straight from the reads, since each value is
+ *   Elle calls "writes follow reads", `wfr-keys?`, an option in Elle; here on unless
+ *   `writesFollowReads: false`). The second is an assumption: it holds when versions are ordered
+ *   as their writers commit and v's writer had committed when v was read; a dirty read can break
+ *   it and make a cycle appear that the history does not have (fixture
+ *   wfr-dirty-read-register.edn). wr edges come straight from the reads, since each value is
  *   written once. An rw edge goes from a reader of v to the writer of any v' known to follow v,
  *   unless the reader also wrote the key. Everything else is left unordered: fewer edges, so fewer
  *   cycles found, never a cycle that is not there.
@@ -336,13 +340,28 @@ interface Reason {
   after?: string;
   /** rw to an append no read shows: it came after the read, not necessarily right after. */
   later?: boolean;
+  /** rw-register: the order of the two versions is known because `to` read one, then wrote the other. */
+  writesFollowReads?: boolean;
+}
+
+export interface IsolationOptions {
+  /**
+   * rw-register: a committed transaction that read v and then wrote v' installed v' after v
+   * (Elle's `wfr-keys?`). True unless told otherwise; it holds when versions are ordered as their
+   * writers commit and no read is dirty (a read of a version whose writer had not yet committed
+   * can see its writer commit after the reader, so the reader's write comes first).
+   */
+  writesFollowReads?: boolean;
 }
 
 class Analysis {
   readonly graph: DependencyGraph;
   readonly reasons = new Map<number, Reason>();
   readonly cases: AnomalyCase[] = [];
-  constructor(readonly history: IsolationHistory) {
+  constructor(
+    readonly history: IsolationHistory,
+    readonly options: IsolationOptions = {},
+  ) {
     this.graph = new DependencyGraph(history.transactions.length);
   }
 
@@ -390,8 +409,12 @@ class Analysis {
 }
 
 /** Check a history: anomalies, models, and a sentence for each case. */
-export function checkIsolation(history: IsolationHistory, searchBudget?: number): IsolationResult {
-  const analysis = new Analysis(history);
+export function checkIsolation(
+  history: IsolationHistory,
+  searchBudget?: number,
+  options: IsolationOptions = {},
+): IsolationResult {
+  const analysis = new Analysis(history, options);
   if (history.form === "list-append") analyzeListAppend(analysis);
   else analyzeRegisters(analysis);
   // Whether each class of cycle exists is decided exactly; a search that gave up leaves Elle's
@@ -416,6 +439,7 @@ export function checkIsolation(history: IsolationHistory, searchBudget?: number)
       [],
       "a cycle exists through a transaction that read a key and then wrote it, where no read shows whether its write or another's came first: an edge that is ww or rw, so the cycle's class is unknown, but no serial order exists",
     );
+  dropRedundantCycleExists(analysis);
   const anomalies = [...new Set(analysis.cases.map((c) => c.name))].sort();
   const models = Object.fromEntries(
     MODEL_NAMES.map((m) => [m, !anomalies.some((a) => PROSCRIBED[m].includes(a))]),
@@ -428,6 +452,22 @@ export function checkIsolation(history: IsolationHistory, searchBudget?: number)
     cases: analysis.cases,
     graph: analysis.graph,
   };
+}
+
+/**
+ * As Elle's remove-redundant-cycle-exists (txn.clj): a "-cycle-exists" case says only that some
+ * cycle rules a model out, so it is dropped when the other anomalies already rule out every model
+ * that proscribes it (a lost update and the cycle of unknown class it makes, say). The verdicts do
+ * not change.
+ */
+function dropRedundantCycleExists(a: Analysis): void {
+  const isFallback = (name: AnomalyName) => name.endsWith("-cycle-exists");
+  const others = new Set(a.cases.filter((c) => !isFallback(c.name)).map((c) => c.name));
+  const ruledOut = (m: ModelName) => PROSCRIBED[m].some((n) => others.has(n));
+  const redundant = (name: AnomalyName) =>
+    MODEL_NAMES.every((m) => !PROSCRIBED[m].includes(name) || ruledOut(m));
+  const kept = a.cases.filter((c) => !isFallback(c.name) || !redundant(c.name));
+  a.cases.splice(0, a.cases.length, ...kept);
 }
 
 function list(value: Edn): Edn[] {
@@ -758,7 +798,7 @@ function analyzeRegisters(a: Analysis): void {
   // Version order per key: nil before every value, and writes follow reads.
   const readThenWrote = new Map<string, [string, string][]>();
   for (const t of txns) {
-    if (t.outcome !== "ok") continue;
+    if (t.outcome !== "ok" || a.options.writesFollowReads === false) continue;
     for (const [key, read] of externalReads[t.id] ?? []) {
       const wrote = finalWrites[t.id]?.get(key);
       if (wrote !== undefined) entry(readThenWrote, key, () => []).push([read, wrote]);
@@ -799,9 +839,11 @@ function analyzeRegisters(a: Analysis): void {
         const w2 = committedFinal(v2);
         if (w2 === undefined) continue;
         const w1 = v1 === "nil" ? undefined : committedFinal(v1);
-        if (w1 !== undefined) a.link(w1, w2, "ww", { key, before: v1, after: v2 });
+        // Every order but nil's comes from writes following reads: w2 read v1, then wrote v2.
+        const reason = { key, before: v1, after: v2, writesFollowReads: v1 !== "nil" };
+        if (w1 !== undefined) a.link(w1, w2, "ww", reason);
         for (const r of readers.get(v1) ?? [])
-          if (!finalWrites[r]?.has(key)) a.link(r, w2, "rw", { key, before: v1, after: v2 });
+          if (!finalWrites[r]?.has(key)) a.link(r, w2, "rw", reason);
           else a.linkUncertain(r, w2);
       }
   }
@@ -863,7 +905,9 @@ function explainCycle(a: Analysis, cycle: FoundCycle): AnomalyCase {
       case "ww":
         return appends
           ? `${f} appended ${r.before} to key ${r.key} and ${t} appended ${r.after} after it (ww)`
-          : `${f} wrote ${r.before} to key ${r.key} and ${t} wrote ${r.after} after it in the version order (ww)`;
+          : r.writesFollowReads
+            ? `${f} wrote ${r.before} to key ${r.key} and ${t} read it and then wrote ${r.after} (ww, writes following reads)`
+            : `${f} wrote ${r.before} to key ${r.key} and ${t} wrote ${r.after} after it in the version order (ww)`;
       case "wr":
         return appends
           ? `${f} appended ${r.after} to key ${r.key} and ${t} read it as the last element (wr)`
@@ -871,7 +915,9 @@ function explainCycle(a: Analysis, cycle: FoundCycle): AnomalyCase {
       case "rw":
         if (appends)
           return `${f} read key ${r.key} ${r.before === undefined ? "empty" : `ending at ${r.before}`}, missing the ${r.after} that ${t} appended ${r.later ? "after it" : "next"} (rw)`;
-        return `${f} read key ${r.key} = ${r.before} and ${t} wrote ${r.after} after it in the version order (rw)`;
+        return r.writesFollowReads
+          ? `${f} read key ${r.key} = ${r.before} and ${t} read ${r.before} too and then wrote ${r.after} (rw, writes following reads)`
+          : `${f} read key ${r.key} = ${r.before} and ${t} wrote ${r.after} after it in the version order (rw)`;
     }
     return EDGE_MEANING[type];
   });

@@ -293,6 +293,10 @@ are dropped. A model the search cannot decide within --max-steps is reported und
         .argParser(choice([...ISOLATION_MODELS]).parse)
         .default("serializable"),
     )
+    .option(
+      "--no-wfr",
+      "rw-register: do not assume that a transaction's write of a key follows the version it read (Elle's wfr-keys?, which a dirty read can break)",
+    )
     .argument(
       "<files...>",
       "history files: :f :txn operations whose :value is [[:append k v] [:r k [..]]] or [[:w k v] [:r k v]]",
@@ -319,12 +323,14 @@ Models and what they proscribe (shared/check/README.md has the sources):
   snapshot-isolation  also G-single, G-nonadjacent, internal, lost updates
   serializable        all of them
 
-No anomaly found is not a proof: the version order is inferred only where the reads show it.`,
+No anomaly found is not a proof: the version order is inferred only where the reads show it.
+In rw-register histories a transaction that read v and then wrote v' is taken to have written
+v' after v, which a read of an uncommitted version can make false: --no-wfr drops that inference.`,
     )
     .action((files: string[], options: IsolationOptions) => {
       const parsed = files.map((file) => ({ file, history: readIsolationHistory(file) }));
       for (const { file, history } of parsed) {
-        const result = checkIsolation(history);
+        const result = checkIsolation(history, undefined, { writesFollowReads: options.wfr });
         if (!result.models[options.model]) exitCode = EXIT_VIOLATION;
         write(
           options.json
@@ -446,6 +452,8 @@ interface ConsistencyOptions {
 interface IsolationOptions {
   json: boolean;
   model: IsolationModel;
+  /** False with --no-wfr. */
+  wfr: boolean;
 }
 
 interface CheckOptions {
