@@ -124,6 +124,24 @@ describe("hermitage scenario", () => {
     expect(ssi?.slice(-2)).toEqual([O, O]);
   });
 
+  it("reports two-phase locking violated when its reads take no locks, and PostgreSQL's rows still held", async () => {
+    const events = expectNdjson(
+      await runInProcess(concept, ["hermitage", "--json", "--variant", "no-read-locks"]),
+    );
+    const byName = new Map(checks(events).map((c) => [c.name, c]));
+    expect(byName.get("two-phase locking prevents every anomaly")).toMatchObject({
+      held: false,
+      expected: false,
+    });
+    expect(byName.get(HERMITAGE_CHECK)).toMatchObject({ held: true, expected: true });
+    // Without shared locks nothing stops T2 from reading row 1 while T1 updates it, so both
+    // read 10 and the second update, waiting only for T1's exclusive lock, overwrites the first:
+    // the lost update (DDIA ch. 7, Two-Phase Locking (2PL): readers block writers).
+    const twoPhase = matrixOf(events).rows.find((r) => r[0] === "two-phase locking");
+    expect(twoPhase?.[EXPECTED_MATRIX.columns.indexOf("P4")]).toBe(O);
+    expect(twoPhase?.[EXPECTED_MATRIX.columns.indexOf("G2-item")]).toBe(O);
+  });
+
   it("replays every step of the case and level asked for, one row per step", async () => {
     const events = expectNdjson(
       await runInProcess(concept, [

@@ -148,6 +148,15 @@ describe("Hermitage's PostgreSQL cases on the simulated store", () => {
     expect(run.steps[7]?.result).toEqual({ status: "ok", tag: "ROLLBACK" });
   });
 
+  it("catches two-phase locking without read locks: the lost update and write skew occur", () => {
+    // Reads that lock nothing let both transactions read row 1 (or rows 1 and 2) before either
+    // writes; write locks alone then only serialize the writes (DDIA ch. 7, Two-Phase Locking).
+    const broken = matrix("two-phase locking", { twoPhaseReadLocks: false });
+    expect(broken.P4).toBe("occurs");
+    expect(broken["G2-item"]).toBe("occurs");
+    expect(broken).not.toEqual(expected("two-phase locking"));
+  });
+
   it("catches snapshot isolation without first-updater-wins: the lost update occurs", () => {
     const broken = matrix("snapshot isolation", { firstUpdaterWins: false });
     expect(broken.P4).toBe("occurs");
