@@ -143,7 +143,7 @@ function figure83(trace: Trace, seed: number): void {
     { level: "summary", ref: REF.timestampOrdering },
   );
   trace.check(
-    "B's increment, which causally followed A's write, survives (physical clocks)",
+    "physical clocks: B's increment, which causally followed A's write, survives",
     survived,
     {
       expected: false,
@@ -178,7 +178,7 @@ function figure83Lamport(trace: Trace, seed: number): void {
     { level: "summary", ref: REF.lamport },
   );
   trace.check(
-    "B's increment, which causally followed A's write, survives (Lamport timestamps)",
+    "Lamport timestamps: B's increment, which causally followed A's write, survives",
     bWins,
     {
       detail: holdings(run),
@@ -283,7 +283,7 @@ function vanishCheck(
   expected: boolean,
   ref: string,
 ): void {
-  const name = `no acknowledged write vanished (${KIND_LABEL[kind]})`;
+  const name = `${KIND_LABEL[kind]}: no acknowledged write vanished`;
   if (!result.converged) {
     trace.notExercised(name, "the replicas did not converge, so there is no final value to judge", {
       ref,
@@ -387,10 +387,10 @@ function randomRuns(trace: Trace, seed: number, options: Options): void {
     ["lamport", lamport],
   ] as const) {
     if (options.replicas === 1)
-      trace.notExercised(`${name} (${KIND_LABEL[kind]})`, "one replica: nothing to converge", {
+      trace.notExercised(`${KIND_LABEL[kind]}: ${name}`, "one replica: nothing to converge", {
         ref: REF.lastWriteWins,
       });
-    else trace.check(`${name} (${KIND_LABEL[kind]})`, result.converged, { ref: REF.lastWriteWins });
+    else trace.check(`${KIND_LABEL[kind]}: ${name}`, result.converged, { ref: REF.lastWriteWins });
   }
 }
 

@@ -182,7 +182,7 @@ function scripted(trace: Trace, seed: number): void {
     { level: "summary", ref: REF.merging },
   );
   trace.check(
-    "milk, removed by client 1, stays out of the cart (union of siblings)",
+    "union of siblings: milk, removed by client 1, stays out of the cart",
     !union.includes("milk"),
     {
       expected: false,
@@ -202,7 +202,7 @@ function scripted(trace: Trace, seed: number): void {
     ref: REF.merging,
   });
   trace.check(
-    "milk, removed by client 1, stays out of the cart (tombstones)",
+    "tombstones: milk, removed by client 1, stays out of the cart",
     !tombstones.includes("milk") && tombstones.includes("eggs") && tombstones.includes("ham"),
     { detail: showCart(tombstones), ref: REF.merging },
   );
@@ -228,23 +228,23 @@ function row(merge: CartMerge, r: CartResult): (string | number)[] {
 function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options): void {
   const label = MERGE_LABEL[merge];
   trace.check(
-    `the replicas converge: every replica holds the same siblings (${label})`,
+    `${label}: the replicas converge: every replica holds the same siblings`,
     r.converged,
     { ref: REF.versionVectors },
   );
   if (!r.converged) {
     const why = "the replicas did not converge, so there is no final cart to judge";
     trace.notExercised(
-      `the converged siblings are exactly the writes no other write knew of (${label})`,
+      `${label}: the converged siblings are exactly the writes no other write knew of`,
       why,
       { ref: REF.versionVectors },
     );
-    trace.notExercised(`no added item is lost (${label})`, why, { ref: REF.merging });
-    trace.notExercised(`no removed item comes back (${label})`, why, { ref: REF.merging });
+    trace.notExercised(`${label}: no added item is lost`, why, { ref: REF.merging });
+    trace.notExercised(`${label}: no removed item comes back`, why, { ref: REF.merging });
     return;
   }
   trace.check(
-    `the converged siblings are exactly the writes no other write knew of (${label})`,
+    `${label}: the converged siblings are exactly the writes no other write knew of`,
     r.siblings.join() === r.maximal.join(),
     {
       detail: `siblings ${r.siblings.join(", ")}; writes no other write knew of ${r.maximal.join(", ")}`,
@@ -253,11 +253,11 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
   );
   const keptAdds = r.added.length - r.removed.length;
   if (keptAdds === 0)
-    trace.notExercised(`no added item is lost (${label})`, "every item added was removed later", {
+    trace.notExercised(`${label}: no added item is lost`, "every item added was removed later", {
       ref: REF.merging,
     });
   else
-    trace.check(`no added item is lost (${label})`, r.lost.length === 0, {
+    trace.check(`${label}: no added item is lost`, r.lost.length === 0, {
       detail:
         r.lost.length === 0
           ? `${plural(keptAdds, "item", "items")} added and never removed, all in the cart`
@@ -266,7 +266,7 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
     });
   if (r.removed.length === 0)
     trace.notExercised(
-      `no removed item comes back (${label})`,
+      `${label}: no removed item comes back`,
       options.removeRatio === 0
         ? "--remove-ratio 0: no item was removed"
         : "no item was removed in this run",
@@ -276,7 +276,7 @@ function checks(trace: Trace, merge: CartMerge, r: CartResult, options: Options)
     // One client makes every write after the last, knowing of it: no two writes are concurrent,
     // so there are never two siblings for the union to merge, and even it must keep removals.
     const oneWriter = options.clients === 1;
-    trace.check(`no removed item comes back (${label})`, r.resurrected.length === 0, {
+    trace.check(`${label}: no removed item comes back`, r.resurrected.length === 0, {
       expected: merge === "tombstones" || oneWriter,
       detail:
         r.resurrected.length === 0
