@@ -144,8 +144,16 @@ const postgresUrl: Parser<string> = {
   },
 };
 
+/** The store's level each --level choice names ("two-phase locking" keeps its hyphen). */
+const LEVEL_OF: Record<Exclude<LevelChoice, "all">, IsolationLevel> = {
+  "read-committed": "read committed",
+  "snapshot-isolation": "snapshot isolation",
+  "serializable-snapshot-isolation": "serializable snapshot isolation",
+  "two-phase-locking": "two-phase locking",
+};
+
 const levelsOf = (choice: LevelChoice): IsolationLevel[] =>
-  choice === "all" ? [...LEVELS] : [choice.replaceAll("-", " ") as IsolationLevel];
+  choice === "all" ? [...LEVELS] : [LEVEL_OF[choice]];
 
 const casesOf = (choice: CaseChoice): HermitageCase[] =>
   choice === "all" ? [...CASES] : CASES.filter((c) => c.id === choice);

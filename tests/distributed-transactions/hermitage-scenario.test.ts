@@ -213,6 +213,42 @@ describe("hermitage scenario", () => {
     );
   });
 
+  it("replays the steps at each level --level names, two-phase locking included", async () => {
+    // --level two-phase-locking once ran a level named "two phase locking", which the store does
+    // not have: its BEGIN read "set transaction isolation level undefined" and nothing blocked.
+    // Under 2PL, G1c's reads wait for the other's exclusive lock and the second closes a cycle
+    // (DDIA ch. 7, Two-Phase Locking (2PL)): step 5 blocks, step 6 fails with 40P01.
+    const events = expectNdjson(
+      await runInProcess(concept, [
+        "hermitage",
+        "--json",
+        "--case",
+        "G1c",
+        "--level",
+        "two-phase-locking",
+      ]),
+    );
+    const steps = tables(events).filter((t) => t.title !== "isolation matrix");
+    expect(steps.map((t) => t.title)).toEqual([
+      "G1c circular information flow at two-phase locking (no PostgreSQL level): prevented",
+    ]);
+    expect(steps[0]?.rows[4]?.[3]).toBe("blocks on T2, step 6 releases it: 2 => 20");
+    expect(steps[0]?.rows[5]?.[3]).toBe("ERROR 40P01: deadlock detected; releases step 5");
+    for (const level of [
+      "read-committed",
+      "snapshot-isolation",
+      "serializable-snapshot-isolation",
+    ]) {
+      const run = expectNdjson(
+        await runInProcess(concept, ["hermitage", "--json", "--case", "G0", "--level", level]),
+      );
+      const titles = tables(run).map((t) => t.title);
+      expect(titles.some((t) => t.includes(`at ${level.replaceAll("-", " ")} (PostgreSQL: `))).toBe(
+        true,
+      );
+    }
+  });
+
   it("prints the same trace twice", async () => {
     const a = await runInProcess(concept, ["hermitage"]);
     const b = await runInProcess(concept, ["hermitage"]);
