@@ -560,7 +560,7 @@ function analyzeListAppend(a: Analysis): void {
           a.add(
             "duplicate-elements",
             [reader],
-            `${a.full(reader)} read key ${key} with ${e} twice, though it was appended once`,
+            `${a.full(reader)} read key ${key} with ${e} twice, though ${byElement.has(e) ? "it was appended once" : "no transaction appended it"}`,
           );
           return;
         }

@@ -168,6 +168,21 @@ describe("planted anomalies, worked by hand", () => {
     // rw-register: a value nobody wrote.
     const reg = check("{:process 0, :type :ok, :f :txn, :value [[:r :x 3]]}");
     expect(reg.anomalies).toEqual(["garbage-read"]);
+    // An element read twice says whether anybody appended it: 7 was appended by nobody (a
+    // garbage read too), 1 once.
+    const twice = (appended: number) =>
+      check(
+        [
+          `{:process 0, :type :ok, :f :txn, :value [[:append :x ${appended}]]}`,
+          "{:process 1, :type :ok, :f :txn, :value [[:r :x [7 7]]]}",
+        ].join("\n"),
+      ).cases.find((c) => c.name === "duplicate-elements")?.explanation;
+    expect(twice(1)).toBe(
+      "T2 (process 1, line 2) read key :x with 7 twice, though no transaction appended it",
+    );
+    expect(twice(7)).toBe(
+      "T2 (process 1, line 2) read key :x with 7 twice, though it was appended once",
+    );
   });
 
   it("in list-append, an intermediate read is also a G-single, as Elle reports it", () => {
