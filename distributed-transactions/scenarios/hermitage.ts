@@ -169,11 +169,11 @@ function levelTitle(level: IsolationLevel): string {
 /** How each level of the store decides, in a sentence (the store's header has the details). */
 const LEVEL_NOTE: Record<IsolationLevel, { text: string; ref: string }> = {
   "read committed": {
-    text: "Each statement reads the latest committed versions; a write to a row another running transaction has written waits until that transaction commits or aborts.",
+    text: "Each statement reads the latest committed versions; a write to a row another running transaction has written waits until that transaction commits or aborts, then, if it committed, goes on with the row's newest version if that still matches the statement's WHERE clause (PostgreSQL's EvalPlanQual).",
     ref: REF.readCommitted,
   },
   "snapshot isolation": {
-    text: "Each transaction reads one snapshot, taken at its first statement; a write to a row a concurrent transaction has changed waits for it, then fails with 40001 if it committed (the first updater wins).",
+    text: "Each transaction reads one snapshot, taken at its first statement; a write to a row that a concurrent transaction has changed fails with 40001 once that transaction has committed, waiting for it first if it is still running, and goes on if it aborts (the first updater wins).",
     ref: REF.snapshotIsolation,
   },
   "serializable snapshot isolation": {
@@ -181,7 +181,7 @@ const LEVEL_NOTE: Record<IsolationLevel, { text: string; ref: string }> = {
     ref: REF.ssi,
   },
   "two-phase locking": {
-    text: "Shared locks for reads, exclusive locks for writes, predicate locks for predicate reads, all held until commit or abort; a wait that closes a cycle is a deadlock and fails with 40P01.",
+    text: "Shared locks for reads (a lookup by key locks the key, whether or not a row has it), exclusive locks for writes, predicate locks for predicate reads, all held until commit or abort; a statement whose wait would close a cycle in the waits-for graph is the deadlock's victim and fails with 40P01, PostgreSQL's deadlock_detected.",
     ref: REF.twoPhaseLocking,
   },
 };
