@@ -191,7 +191,7 @@ function stepName(step: StepRecord): string {
   return `step ${step.index + 1} (${step.conn} ${step.statement.kind})`;
 }
 
-/** What a variant's run did, in one line: the steps that blocked or failed, and the verdict. */
+/** What a variant's run did, in one line: the steps that blocked or failed. */
 function variantSummary(variant: VariantOutcome): string {
   const events: string[] = [];
   for (const step of variant.steps) {
@@ -206,8 +206,7 @@ function variantSummary(variant: VariantOutcome): string {
       events.push(`${stepName(step)} fails with ${failed}`);
     }
   }
-  const what = events.length === 0 ? "no step blocks or fails" : events.join("; ");
-  return variant.verdict === "occurs" ? `${what}. Occurs: ${variant.reasoning}` : what;
+  return events.length === 0 ? "no step blocks or fails" : events.join("; ");
 }
 
 function summaries(
@@ -227,13 +226,18 @@ function summaries(
       ref: broken === undefined ? LEVEL_NOTE[level].ref : VARIANT_REF[variant],
     });
     const rows: Cell[][] = [];
+    const why: string[] = [];
     for (const hermitageCase of cases) {
       const outcome = runCase(hermitageCase, level, store);
       for (const variant of outcome.variants) {
         rows.push([hermitageCase.id, variant.name, variant.verdict, variantSummary(variant)]);
+        if (variant.verdict === "occurs")
+          why.push(`${hermitageCase.id} ${variant.name}: ${variant.reasoning}.`);
       }
     }
     trace.table(`at ${levelTitle(level)}`, ["case", "variant", "anomaly", "what happened"], rows);
+    // The judges' reasons, below the table so that its lines stay short enough to read.
+    if (why.length > 0) trace.note(`Why each anomaly occurs here: ${why.join(" ")}`);
   }
 }
 
