@@ -481,6 +481,12 @@ function elementText(value: Edn | undefined): string {
     : ednString(value ?? null);
 }
 
+/** A list in a sentence: whole when short, else its first and last four elements and its length. */
+function listText(texts: readonly string[]): string {
+  if (texts.length <= 12) return `[${texts.join(" ")}]`;
+  return `[${texts.slice(0, 4).join(" ")} … ${texts.slice(-4).join(" ")}] (${texts.length} elements)`;
+}
+
 function sameElement(x: Edn | undefined, y: Edn | undefined): boolean {
   return x === y || (typeof x !== "number" && elementText(x) === elementText(y));
 }
@@ -534,12 +540,13 @@ function analyzeListAppend(a: Analysis): void {
     const order = (longest?.values ?? []).map(elementText);
     let trusted = true;
     for (const r of reads) {
-      if (r.values.every((v, j) => sameElement(v, longest?.values[j]))) continue;
+      const differ = r.values.findIndex((v, j) => !sameElement(v, longest?.values[j]));
+      if (differ === -1) continue;
       trusted = false;
       a.add(
         "incompatible-order",
         [r.id, longest?.id as number].sort((x, y) => x - y),
-        `${a.full(r.id)} read key ${key} as [${r.values.map(elementText).join(" ")}] and ${a.full(longest?.id as number)} as [${order.join(" ")}]: the first is not a prefix of the second, so no one order of appends explains both`,
+        `${a.full(r.id)} read key ${key} as ${listText(r.values.map(elementText))} and ${a.full(longest?.id as number)} as ${listText(order)}: element ${differ + 1} is ${elementText(r.values[differ])} in the first and ${order[differ]} in the second, so the first is not a prefix of the second, and no one order of appends explains both`,
       );
       break;
     }
@@ -650,11 +657,11 @@ function internalListAppend(a: Analysis, t: Transaction): void {
         (state.known ? state.elements.length === read.length : offset >= 0) &&
         state.elements.every((x, i) => sameElement(read[offset + i], x));
       if (!ok) {
-        const texts = state.elements.map(elementText).join(" ");
+        const texts = state.elements.map(elementText);
         a.add(
           "internal",
           [t.id],
-          `${a.full(t.id)} read key ${op.key} as [${read.map(elementText).join(" ")}], though its own earlier reads and appends say it holds ${state.known ? `[${texts}]` : `[... ${texts}]`}`,
+          `${a.full(t.id)} read key ${op.key} as ${listText(read.map(elementText))}, though its own earlier reads and appends say it holds ${state.known ? listText(texts) : `[... ${texts.join(" ")}]`}`,
         );
       }
     }
@@ -696,7 +703,7 @@ function lostUpdates(a: Analysis, writtenKeys: (t: Transaction) => string[]): vo
         key: op.key,
         version:
           a.history.form === "list-append"
-            ? `[${values.map(elementText).join(" ")}]`
+            ? listText(values.map(elementText))
             : ednString(op.value),
         ids: [] as number[],
       }));

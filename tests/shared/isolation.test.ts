@@ -266,6 +266,21 @@ describe("planted anomalies, worked by hand", () => {
     expect(holding(both)).toEqual([RC, RU]);
   });
 
+  it("a sentence shows a long list by its ends and length, and says where two orders part", () => {
+    // T1 reads :x as 1..20; T2 as 1..9 then 11, 10: the 10th element is 11 for T2 and 10 for
+    // T1. T1's list is longer than 12 elements, so it shows 1 2 3 4, then 17 18 19 20, and 20.
+    const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    const r = check(
+      [
+        `{:process 0, :type :ok, :f :txn, :value [[:r :x [${upTo(20).join(" ")}]]]}`,
+        `{:process 1, :type :ok, :f :txn, :value [[:r :x [${upTo(9).join(" ")} 11 10]]]}`,
+      ].join("\n"),
+    );
+    expect(r.cases.find((c) => c.name === "incompatible-order")?.explanation).toBe(
+      "T2 (process 1, line 2) read key :x as [1 2 3 4 5 6 7 8 9 11 10] and T1 (process 0, line 1) as [1 2 3 4 … 17 18 19 20] (20 elements): element 10 is 11 in the first and 10 in the second, so the first is not a prefix of the second, and no one order of appends explains both",
+    );
+  });
+
   it("verdicts do not depend on the search budget: with none, a cycle known to exist is named as Elle's -cycle-exists", () => {
     for (const [file] of EXPECTED) {
       const full = fixture(file);
