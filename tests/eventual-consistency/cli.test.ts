@@ -15,6 +15,9 @@ import {
 
 const run = (argv: string[]) => runInProcess(eventualConsistency, argv);
 const names = eventualConsistency.scenarios.map((s) => s.name);
+// gossip's default run (225 runs up to N = 1,000) takes 2 to 3 s of CPU alone, more than vitest's
+// 5 s default on the shared 2-core machine when run twice or under load.
+const SLOW = 30_000;
 
 describe("every scenario", () => {
   it("the nine scenarios of issue 11 are there", () => {
@@ -33,11 +36,15 @@ describe("every scenario", () => {
     );
   });
 
-  it.each(names)("%s runs, narrates, ends with its checks, and exits 0", async (name) => {
-    const result = await run([name]);
-    expectCompleted(result);
-    expect(result.stdout).toMatch(/✔/);
-  });
+  it.each(names)(
+    "%s runs, narrates, ends with its checks, and exits 0",
+    async (name) => {
+      const result = await run([name]);
+      expectCompleted(result);
+      expect(result.stdout).toMatch(/✔/);
+    },
+    SLOW,
+  );
 
   it.each(names)(
     "%s --json prints one parsable event per line, and ends with a summary",
@@ -45,13 +52,18 @@ describe("every scenario", () => {
       const events = expectNdjson(await run([name, "--json", "--seed", "2"]));
       expect(events.at(-1)?.kind).toBe("summary");
     },
+    SLOW,
   );
 
-  it.each(names)("%s: the same seed prints the same trace", async (name) => {
-    const first = await run([name, "--seed", "7", "--no-color"]);
-    const second = await run([name, "--seed", "7", "--no-color"]);
-    expect(second.stdout).toBe(first.stdout);
-  });
+  it.each(names)(
+    "%s: the same seed prints the same trace",
+    async (name) => {
+      const first = await run([name, "--seed", "7", "--no-color"]);
+      const second = await run([name, "--seed", "7", "--no-color"]);
+      expect(second.stdout).toBe(first.stdout);
+    },
+    SLOW,
+  );
 });
 
 describe("bad input", () => {
