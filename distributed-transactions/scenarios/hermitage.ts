@@ -177,7 +177,7 @@ const LEVEL_NOTE: Record<IsolationLevel, { text: string; ref: string }> = {
     ref: REF.snapshotIsolation,
   },
   "serializable snapshot isolation": {
-    text: "Snapshot isolation, plus tracking of rw-antidependencies (a transaction read a row version that a concurrent one replaced, or did not see a row a concurrent one wrote). Two in a row, Tin -rw-> Tpivot -rw-> Tout, are PostgreSQL's dangerous structure (Tin may be Tout itself, as in write skew): PostgreSQL fails one of its transactions that has not committed with 40001, and only once Tout has committed before Tpivot and before Tin (and, if Tin is read-only, before Tin took its snapshot). The failure comes at the statement that completes these conditions if its own transaction is the one to go, otherwise at the victim's next statement or COMMIT.",
+    text: "Snapshot isolation, plus tracking of rw-antidependencies (a transaction read a row version that a concurrent one replaced, or did not see a row a concurrent one wrote). Two in a row, Tin -rw-> Tpivot -rw-> Tout, are PostgreSQL's dangerous structure (Tin may be Tout itself, as in write skew): PostgreSQL fails one of its transactions that has not committed with 40001, and only once Tout has committed first, before the structure's other transactions (and, if Tin is another, read-only transaction, before Tin took its snapshot). The failure comes at the statement that completes these conditions if its own transaction is the one to go, otherwise at the victim's next statement or COMMIT.",
     ref: REF.ssi,
   },
   "two-phase locking": {
