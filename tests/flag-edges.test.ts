@@ -14,27 +14,35 @@
  */
 import { describe, expect, it } from "vitest";
 import { dataModeling } from "../data-modeling/main.js";
+import { distributedTransactions } from "../distributed-transactions/main.js";
 import { eventualConsistency } from "../eventual-consistency/main.js";
 import { messageQueue } from "../message-queue/main.js";
 import { replication } from "../replication/main.js";
 import { sharding } from "../sharding/main.js";
 import type { Concept } from "../shared/cli.js";
 import { largest as dataModelingLargest } from "./data-modeling/largest.js";
+import { largest as distributedTransactionsLargest } from "./distributed-transactions/largest.js";
 import { largest as eventualConsistencyLargest } from "./eventual-consistency/largest.js";
 import { largest as messageQueueLargest } from "./message-queue/largest.js";
 import { largest as replicationLargest } from "./replication/largest.js";
 import { largest as shardingLargest } from "./sharding/largest.js";
 import { runInProcess } from "./shared/fixtures/cli.js";
 
-const cases = [sharding, dataModeling, replication, messageQueue, eventualConsistency].flatMap(
-  (concept: Concept) =>
-    concept.scenarios.flatMap((scenario) =>
-      (scenario.options ?? []).flatMap((option) => {
-        const min = /^(?:integer|number) (\S+) to /.exec(option.parser?.range ?? "")?.[1];
-        const flag = option.flags.split(" ")[0] as string;
-        return min === undefined ? [] : [{ concept, name: scenario.name, flag, min }];
-      }),
-    ),
+const cases = [
+  sharding,
+  dataModeling,
+  replication,
+  messageQueue,
+  eventualConsistency,
+  distributedTransactions,
+].flatMap((concept: Concept) =>
+  concept.scenarios.flatMap((scenario) =>
+    (scenario.options ?? []).flatMap((option) => {
+      const min = /^(?:integer|number) (\S+) to /.exec(option.parser?.range ?? "")?.[1];
+      const flag = option.flags.split(" ")[0] as string;
+      return min === undefined ? [] : [{ concept, name: scenario.name, flag, min }];
+    }),
+  ),
 );
 
 /** A run at the edge of a range: completed as expected, or refused in one line. */
@@ -47,7 +55,7 @@ function expectCompletedOrRefused(result: { code: number; stdout: string; stderr
 }
 
 describe("every numeric flag at its smallest value", () => {
-  it("covers the flags of all five concepts", () => {
+  it("covers the flags of all six concepts", () => {
     expect(cases.length).toBeGreaterThan(80);
   });
 
@@ -95,6 +103,7 @@ const largestRuns = [
   { concept: replication, runs: replicationLargest },
   { concept: messageQueue, runs: messageQueueLargest },
   { concept: eventualConsistency, runs: eventualConsistencyLargest },
+  { concept: distributedTransactions, runs: distributedTransactionsLargest },
 ];
 
 describe("each scenario with its size flags at their largest together", () => {

@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { dataModeling } from "../../data-modeling/main.js";
+import { distributedTransactions } from "../../distributed-transactions/main.js";
 import { type IsolationLevel, LEVELS } from "../../distributed-transactions/store/statements.js";
 import { Store } from "../../distributed-transactions/store/store.js";
 import { reachablePayloads } from "../../eventual-consistency/crdts/payloads.js";
@@ -38,6 +39,7 @@ import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
 import { largest as dataModelingLargest } from "../data-modeling/largest.js";
+import { largest as distributedTransactionsLargest } from "../distributed-transactions/largest.js";
 import { largest as eventualConsistencyLargest } from "../eventual-consistency/largest.js";
 import { largest as messageQueueLargest } from "../message-queue/largest.js";
 import { largest as replicationLargest } from "../replication/largest.js";
@@ -195,6 +197,7 @@ function largestRuns(): void {
     { concept: replication, runs: replicationLargest },
     { concept: messageQueue, runs: messageQueueLargest },
     { concept: eventualConsistency, runs: eventualConsistencyLargest },
+    { concept: distributedTransactions, runs: distributedTransactionsLargest },
   ]) {
     for (const { args } of runs) {
       const seconds = wallSeconds(["--import", "tsx", `${concept.folder}/main.ts`, ...args]);
