@@ -23,7 +23,11 @@ import type { Trace } from "../../shared/trace.js";
 import { REF } from "../refs.js";
 import { LOG_WRITE_MS, RETRY_MS, VOTE_TIMEOUT_MS } from "../two-phase-commit/coordinator.js";
 import type { Write } from "../two-phase-commit/messages.js";
-import { HEURISTIC_TIMEOUT_MS, QUERY_INTERVAL_MS } from "../two-phase-commit/participant.js";
+import {
+  HEURISTIC_TIMEOUT_MS,
+  type HeuristicGuess,
+  QUERY_INTERVAL_MS,
+} from "../two-phase-commit/participant.js";
 import {
   type Order,
   runTwoPhaseCommit,
@@ -72,6 +76,8 @@ function story(
     balanceDelta?: number;
     crashes?: readonly ScriptedCrash[];
     variant?: TwoPhaseCommitVariant;
+    /** Under the heuristic variant: who decides on its own, and which way. */
+    guesses?: Readonly<Record<string, HeuristicGuess>>;
     /** What every participant must have done with T1 in this story. */
     expect: "committed" | "aborted";
   },
@@ -87,6 +93,7 @@ function story(
     faults: NO_FAULTS,
     orders: [order(options.balanceDelta)],
     crashes: options.crashes ?? [],
+    ...(options.guesses === undefined ? {} : { guesses: options.guesses }),
   });
   const t = result.transactions[0];
   const broken = variant !== "correct";
@@ -189,17 +196,17 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
     });
     narrateBlocked(trace, blocked, downMs);
     trace.note(
-      "The coordinator here runs on one node and is not replicated: while it is down, every participant that voted yes keeps its locks, so it is a single point of failure for the whole system.",
+      "The coordinator here runs on one node and is not replicated: while it is down, every participant that voted yes and has not heard the decision keeps its locks, so it is a single point of failure for the whole system.",
       { level: "summary", ref: REF.limitations },
     );
     trace.note(
-      "That is why 2PC is called a blocking atomic commit protocol. Three-phase commit avoids blocking only by assuming bounded network delay and bounded response times: with unbounded delays and process pauses, a participant cannot tell a crashed coordinator from a slow one, and a timeout is no proof.",
+      "Because it can get stuck waiting for the coordinator to recover, 2PC is called a blocking atomic commit protocol. Three-phase commit was proposed as a nonblocking alternative, but it assumes bounded network delay and bounded response times; with unbounded network delay and process pauses it cannot guarantee atomicity. Nonblocking atomic commit needs a perfect failure detector, and a timeout is not one: a request can time out because of the network while no node has crashed.",
       { level: "summary", ref: REF.threePhaseCommit },
     );
     story(trace, seed, {
       title: "The coordinator crashes before its commit record is on disk",
       ref: REF.coordinatorFailure,
-      intro: `The coordinator crashes as the last yes vote arrives, before its commit record reaches the disk, and stays down ${downMs} ms. The decision never reached the disk. The participants are in doubt, asking every ${QUERY_INTERVAL_MS} ms; when the coordinator restarts, its log has no commit record for T1, so it answers Abort (presumed abort): "any transactions that don't have a commit record in the coordinator's log are aborted".`,
+      intro: `The coordinator crashes as the last yes vote arrives, before its commit record reaches the disk, and stays down ${downMs} ms. The decision never reached the disk. The participants are in doubt, asking every ${QUERY_INTERVAL_MS} ms; when the coordinator restarts, its log has no commit record for T1, so it answers Abort. This is presumed abort, and the book's recovery rule: "Any transactions that don't have a commit record in the coordinator's log are aborted."`,
       crashes: [{ node: "coordinator", point: "votes-collected", txid: "T1", downMs }],
       expect: "aborted",
     });
@@ -212,15 +219,26 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
         crashes: [{ node: "coordinator", point: "decision-sent", txid: "T1", downMs }],
         expect: "committed",
       });
-    if (options.variant === "heuristic")
+    if (options.variant === "heuristic") {
       story(trace, seed, {
-        title: "Broken: a participant in doubt decides on its own",
+        title: "Broken: a participant in doubt aborts what the coordinator committed",
         ref: REF.recovering,
-        intro: `Here a participant that has been in doubt for ${HEURISTIC_TIMEOUT_MS} ms aborts on its own, to free its locks: the book's "heuristic decision", where "heuristic here is a euphemism for probably breaking atomicity". The coordinator commits T1, sends Commit to p1 and crashes before sending it to p2, and stays down ${downMs} ms.`,
+        intro: `Here p2, once it has been in doubt for at least ${HEURISTIC_TIMEOUT_MS} ms (it looks each time it would ask the coordinator again, every ${QUERY_INTERVAL_MS} ms), decides on its own to free its locks, and aborts: the book's "heuristic decision", where "heuristic here is a euphemism for probably breaking atomicity". The coordinator commits T1, sends Commit to p1 and crashes before sending it to p2, and stays down ${downMs} ms.`,
         variant: "heuristic",
+        guesses: { p2: "abort" },
         crashes: [{ node: "coordinator", point: "decision-sent", txid: "T1", downMs }],
         expect: "committed",
       });
+      story(trace, seed, {
+        title: "Broken: a participant in doubt commits what the coordinator aborts",
+        ref: REF.recovering,
+        intro: `A heuristic decision may go either way: a participant may "unilaterally decide to abort or commit an in-doubt transaction". Here p1, once in doubt for at least ${HEURISTIC_TIMEOUT_MS} ms, commits on its own; p2 waits, as 2PC requires. The coordinator crashes as the last yes vote arrives, before its commit record is on disk, and stays down ${downMs} ms; on restart it has no commit record for T1 and answers Abort.`,
+        variant: "heuristic",
+        guesses: { p1: "commit" },
+        crashes: [{ node: "coordinator", point: "votes-collected", txid: "T1", downMs }],
+        expect: "aborted",
+      });
+    }
     randomRun(trace, seed, options);
   },
 };
@@ -238,14 +256,17 @@ function narrateBlocked(trace: Trace, r: TwoPhaseCommitResult, downMs: number): 
   trace.note(
     wait === undefined
       ? `L1 was not blocked: ${local.outcome} at once.`
-      : `L1 waited ${((finished ?? r.endMs) - wait.fromMs).toFixed(0)} ms for the lock on ${wait.key}: from ${wait.fromMs.toFixed(0)} ms until ${finished === undefined ? "the end of the run" : `${finished.toFixed(0)} ms`}, when T1's Commit reached p1 from the restarted coordinator. While a transaction is in doubt its locks stay held, and the rows it touched are unavailable to everyone else.`,
+      : `L1 waited ${((finished ?? r.endMs) - wait.fromMs).toFixed(0)} ms for the lock on ${wait.key}: from ${wait.fromMs.toFixed(0)} ms until ${finished === undefined ? "the end of the run" : `${finished.toFixed(0)} ms`}, when T1's Commit reached p1 from the restarted coordinator. While a transaction is in doubt its locks stay held: no other transaction can write the rows it wrote (in some databases, not even read them).`,
     { level: "summary", ref: REF.holdingLocks },
   );
   trace.check(
     name,
     wait !== undefined && finished !== undefined && finished >= crashAtMs + downMs,
     {
-      detail: wait === undefined ? "L1 did not wait" : `blocked from ${wait.fromMs.toFixed(0)} ms`,
+      detail:
+        wait === undefined
+          ? "L1 did not wait"
+          : `blocked from ${wait.fromMs.toFixed(0)} ms ${finished === undefined ? "to the end of the run" : `to ${finished.toFixed(0)} ms (${(finished - wait.fromMs).toFixed(0)} ms)`}; the coordinator was down from ${crashAtMs.toFixed(0)} to ${(crashAtMs + downMs).toFixed(0)} ms`,
       ref: REF.holdingLocks,
     },
   );
@@ -290,7 +311,8 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
       ["committed at every participant", everywhere("committed")],
       ["aborted at every participant", everywhere("aborted")],
       ["committed at some, aborted at others", r.notAtomic.length],
-      ["heuristic decisions", r.heuristicDecisions],
+      ["heuristic commits", r.heuristicCommits],
+      ["heuristic aborts", r.heuristicDecisions - r.heuristicCommits],
       ["Prepares that waited for a lock", waited.length],
       ["longest wait (ms)", Math.round(longest)],
       ["in doubt at the end", r.inDoubtAtEnd.length],
@@ -299,20 +321,30 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
   );
   for (const t of r.notAtomic.slice(0, 5))
     trace.note(
-      `${t.txid} is not atomic: ${[...t.outcomes].map(([q, o]) => `${q} ${o}`).join(", ")}${t.heuristic ? " (a heuristic decision)" : ""}.`,
+      `${t.txid} is not atomic: ${[...t.outcomes].map(([q, o]) => `${q} ${o}`).join(", ")}${t.onTheirOwn.length > 0 ? ` (${t.onTheirOwn.join(" and ")} decided on ${t.onTheirOwn.length === 1 ? "its" : "their"} own: a heuristic decision)` : ""}.`,
       { level: "summary", ref: REF.recovering },
     );
   const correct = options.variant === "correct";
   const atomicity = "atomicity: every transaction committed at all its participants or at none";
+  // A transaction no participant logged anything about (every Prepare lost, or the shards down)
+  // is trivially "all or none": only those some participant prepared, committed or aborted count.
+  const judged = r.transactions.filter((t) =>
+    [...t.outcomes.values()].some((o) => o !== "no record"),
+  );
   if (r.transactions.length === 0)
     trace.notExercised(atomicity, "no order began: the coordinator was down for every one");
+  else if (judged.length === 0)
+    trace.notExercised(
+      atomicity,
+      "no participant logged anything about any transaction: no Prepare reached a live participant",
+    );
   else
     trace.check(atomicity, r.notAtomic.length === 0, {
       expected: correct,
-      detail: `${r.transactions.length} transaction${r.transactions.length === 1 ? "" : "s"}, ${r.notAtomic.length} not atomic`,
+      detail: `${judged.length} transaction${judged.length === 1 ? "" : "s"} reached a participant's log, ${r.notAtomic.length} not atomic`,
       ref: REF.atomicCommit,
     });
-  const doubt = "nothing stays in doubt once the coordinator has recovered";
+  const doubt = "nothing stays in doubt once the faults stop and every node is up";
   if (r.prepared === 0)
     trace.notExercised(doubt, "no participant voted yes, so none was ever in doubt");
   else
@@ -320,6 +352,35 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
       detail: r.settled
         ? `${r.prepared} prepared, ${r.inDoubtAtEnd.length} in doubt at the end`
         : `${r.inDoubtAtEnd.length} still in doubt 10 s after the faults stopped`,
+      ref: REF.coordinatorFailure,
+    });
+  // The book's claim: the recovering coordinator reads its log and resolves what was in doubt.
+  const recovered = "what was in doubt when the coordinator restarted was resolved";
+  const atRestart = [
+    ...new Map(
+      r.coordinatorRecoveries
+        .flatMap((c) => c.inDoubt)
+        .map((d) => [`${d.participant}/${d.txid}`, d]),
+    ).values(),
+  ];
+  const unresolved = atRestart.filter((d) =>
+    r.inDoubtAtEnd.some((e) => e.participant === d.participant && e.txid === d.txid),
+  );
+  if (r.coordinatorRecoveries.length === 0)
+    trace.notExercised(recovered, "the coordinator did not crash in this run");
+  else if (atRestart.length === 0)
+    trace.notExercised(
+      recovered,
+      `the coordinator restarted ${r.coordinatorRecoveries.length === 1 ? "once" : `${r.coordinatorRecoveries.length} times`} with no participant in doubt`,
+    );
+  else
+    trace.check(recovered, unresolved.length === 0, {
+      detail: `in doubt when it restarted (${r.coordinatorRecoveries.length === 1 ? "once" : `${r.coordinatorRecoveries.length} times`}): ${atRestart
+        .slice(0, 4)
+        .map((d) => `${d.txid} at ${d.participant}`)
+        .join(
+          ", ",
+        )}${atRestart.length > 4 ? ` and ${atRestart.length - 4} more` : ""}; ${unresolved.length === 0 ? "none" : unresolved.length} still in doubt at the end`,
       ref: REF.coordinatorFailure,
     });
 }

@@ -11,16 +11,22 @@
  * Messages: Prepare (vote yes only after the prepared record is on disk: from then on it has
  * promised to commit if told to, and can no longer abort on its own), Commit and Abort (apply or
  * discard, release the locks, Ack). A participant in doubt, prepared with no decision, asks the
- * coordinator (QueryOutcome) until it hears: "the only way 2PC can complete is by waiting for the
- * coordinator to recover" (DDIA ch. 9, "Coordinator failure").
+ * coordinator (QueryOutcome) until it hears: "The only way 2PC can complete is by waiting for the
+ * coordinator to recover." (DDIA ch. 9, "Coordinator failure").
  *
  * PostgreSQL's PREPARE TRANSACTION is the prepare step: the transaction's state is stored on disk
- * (a state file in pg_twophase), its locks are taken again after a restart, pg_prepared_xacts lists
- * it with the time it was prepared, and COMMIT PREPARED or ROLLBACK PREPARED ends it.
+ * (in the WAL, and copied to a state file in pg_twophase if it is still prepared at a checkpoint),
+ * its locks are taken again after a restart, pg_prepared_xacts lists it with the time it was
+ * prepared, and COMMIT PREPARED or ROLLBACK PREPARED, from any session, ends it. PostgreSQL never
+ * decides a prepared transaction on its own: one the coordinator has forgotten (an orphaned
+ * in-doubt transaction) holds its locks until an administrator runs one of those two commands.
  *
  * The broken variant `heuristic` decides an in-doubt transaction on its own after a timeout, as
  * the "heuristic decisions" of XA implementations do (DDIA ch. 9, "Recovering from coordinator
- * failure"): that breaks atomicity whenever it guesses unlike the coordinator.
+ * failure": a participant may "unilaterally decide to abort or commit an in-doubt transaction").
+ * It commits or aborts, as its `guess` option says or, without one, by a coin from its own seeded
+ * stream: so it breaks atomicity both ways, committing what the coordinator aborted (presumed
+ * abort after a crash before the commit record) and aborting what the coordinator committed.
  *
  * Left out: the store's isolation levels (a write set is locked whole, exclusive locks only),
  * reads, deadlock detection (a Prepare blocked too long is aborted by the coordinator's vote
@@ -50,6 +56,9 @@ export interface ParticipantDurable {
 }
 
 export type ParticipantVariant = "correct" | "heuristic";
+
+/** What the heuristic variant decides on its own: always one way, or by a seeded coin. */
+export type HeuristicGuess = "commit" | "abort" | "coin";
 
 /** How often an in-doubt participant asks the coordinator for the outcome. */
 export const QUERY_INTERVAL_MS = 60;
@@ -97,15 +106,24 @@ export class Participant extends SimNode<
 > {
   readonly coordinator: string;
   readonly variant: ParticipantVariant;
+  readonly guess: HeuristicGuess;
+  /** The heuristic variant's coin, a stream of its own so that it moves nothing else. */
+  private readonly coin = this.random.fork("heuristic");
 
   constructor(
     id: string,
     net: Network<TwoPhaseCommitMessage>,
-    options: { coordinator: string; rows: Record<string, number>; variant: ParticipantVariant },
+    options: {
+      coordinator: string;
+      rows: Record<string, number>;
+      variant: ParticipantVariant;
+      guess?: HeuristicGuess;
+    },
   ) {
     super(id, net, { rows: { ...options.rows }, log: [] });
     this.coordinator = options.coordinator;
     this.variant = options.variant;
+    this.guess = options.guess ?? "coin";
   }
 
   protected initialVolatile(): ParticipantVolatile {
@@ -158,12 +176,11 @@ export class Participant extends SimNode<
     if (doubt === undefined) return;
     if (this.variant === "heuristic" && this.sim.now - doubt.sinceMs >= HEURISTIC_TIMEOUT_MS) {
       // The broken variant: an "emergency escape hatch" that breaks the promise made by voting yes.
-      // It rolls back, to free the locks; a heuristic commit would break atomicity just as well
-      // whenever the coordinator decided to abort.
+      const commit = this.guess === "coin" ? this.coin.chance(0.5) : this.guess === "commit";
       this.note(
-        `in doubt about ${txid} for ${(this.sim.now - doubt.sinceMs).toFixed(0)} ms: aborts it on its own and releases its locks (a heuristic decision)`,
+        `in doubt about ${txid} for ${(this.sim.now - doubt.sinceMs).toFixed(0)} ms: ${commit ? "commits" : "aborts"} it on its own and releases its locks (a heuristic decision)`,
       );
-      this.decide(txid, "aborted", true);
+      this.decide(txid, commit ? "committed" : "aborted", true);
       return;
     }
     this.send(this.coordinator, { type: "QueryOutcome", txid });

@@ -13,7 +13,12 @@ import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
 import { Coordinator, type CoordinatorVariant } from "./coordinator.js";
 import type { TwoPhaseCommitMessage, Write } from "./messages.js";
-import { Participant, type ParticipantVariant, type Wait } from "./participant.js";
+import {
+  type HeuristicGuess,
+  Participant,
+  type ParticipantVariant,
+  type Wait,
+} from "./participant.js";
 
 export type TwoPhaseCommitVariant = "correct" | "decision-before-log" | "heuristic";
 
@@ -59,6 +64,11 @@ export interface TwoPhaseCommitOptions {
   orders?: readonly Order[];
   crashes?: readonly ScriptedCrash[];
   rows?: Record<string, number>;
+  /**
+   * Under the heuristic variant, which participants decide on their own and how; without it,
+   * every participant does, by a seeded coin.
+   */
+  guesses?: Readonly<Record<string, HeuristicGuess>>;
 }
 
 export type ParticipantOutcome = "committed" | "aborted" | "in doubt" | "no record";
@@ -67,6 +77,8 @@ export interface TransactionOutcome {
   readonly txid: string;
   readonly outcomes: ReadonlyMap<string, ParticipantOutcome>;
   readonly heuristic: boolean;
+  /** The participants that decided on their own (the heuristic variant). */
+  readonly onTheirOwn: readonly string[];
 }
 
 export interface LocalOutcome {
@@ -88,6 +100,13 @@ export interface TwoPhaseCommitResult {
   waits: Wait[];
   locals: LocalOutcome[];
   heuristicDecisions: number;
+  /** Of those, how many committed. */
+  heuristicCommits: number;
+  /**
+   * Each time the coordinator restarted: what was in doubt at a participant then (from their
+   * logs), so that a check can ask whether all of it was resolved.
+   */
+  coordinatorRecoveries: { atMs: number; inDoubt: { participant: string; txid: string }[] }[];
   /** Prepared records written, over every participant: how often a participant was in doubt. */
   prepared: number;
   /** When the faults stopped, and when the last participant left doubt (or the limit). */
@@ -142,6 +161,19 @@ export function runTwoPhaseCommit(
   const participants: Participant[] = [];
   const scripted = options.crashes ?? [];
 
+  const coordinatorRecoveries: TwoPhaseCommitResult["coordinatorRecoveries"] = [];
+  // What is in doubt, read from the participants' durable logs: prepared with no decision.
+  const inDoubt = () =>
+    participants.flatMap((p) => {
+      const log = p.durable.log;
+      return log.flatMap((r) =>
+        r.kind === "prepared" &&
+        !log.some((d) => (d.kind === "committed" || d.kind === "aborted") && d.txid === r.txid)
+          ? [{ participant: p.id, txid: r.txid }]
+          : [],
+      );
+    });
+
   const strike = (node: Participant | Coordinator, point: CrashPoint, txid: string) => {
     const crash = scripted.find((c) => c.node === node.id && c.point === point && c.txid === txid);
     if (crash === undefined || crashedAtMs.has(`${crash.node}/${crash.point}/${crash.txid}`))
@@ -170,6 +202,10 @@ export function runTwoPhaseCommit(
     }
     protected override commitPoint(txid: string): void {
       strike(this, "commit-point", txid);
+    }
+    protected override onRecover(): void {
+      coordinatorRecoveries.push({ atMs: sim.now, inDoubt: inDoubt() });
+      super.onRecover();
     }
     override send(to: string, msg: TwoPhaseCommitMessage): void {
       super.send(to, msg);
@@ -202,8 +238,10 @@ export function runTwoPhaseCommit(
 
   const coordinatorVariant: CoordinatorVariant =
     options.variant === "decision-before-log" ? "decision-before-log" : "correct";
-  const participantVariant: ParticipantVariant =
-    options.variant === "heuristic" ? "heuristic" : "correct";
+  const participantVariant = (id: string): ParticipantVariant =>
+    options.variant === "heuristic" && (options.guesses === undefined || id in options.guesses)
+      ? "heuristic"
+      : "correct";
   const coordinator = net.add(
     new RunCoordinator(COORDINATOR, net, { variant: coordinatorVariant }),
   );
@@ -213,7 +251,8 @@ export function runTwoPhaseCommit(
         new RunParticipant(`p${i}`, net, {
           coordinator: COORDINATOR,
           rows: options.rows ?? initialRows(),
-          variant: participantVariant,
+          variant: participantVariant(`p${i}`),
+          guess: options.guesses?.[`p${i}`] ?? "coin",
         }),
       ),
     );
@@ -241,16 +280,6 @@ export function runTwoPhaseCommit(
   sim.run(faultsEndMs);
   net.loss = 0;
   net.duplicate = 0;
-  const inDoubt = () =>
-    participants.flatMap((p) => {
-      const log = p.durable.log;
-      return log.flatMap((r) =>
-        r.kind === "prepared" &&
-        !log.some((d) => (d.kind === "committed" || d.kind === "aborted") && d.txid === r.txid)
-          ? [{ participant: p.id, txid: r.txid }]
-          : [],
-      );
-    });
   const settledNow = () =>
     !coordinator.crashed &&
     coordinator.inProgress().length === 0 &&
@@ -261,6 +290,7 @@ export function runTwoPhaseCommit(
   const transactions: TransactionOutcome[] = begun.map((order) => {
     const outcomes = new Map<string, ParticipantOutcome>();
     let heuristic = false;
+    const onTheirOwn: string[] = [];
     for (const id of order.writes.keys()) {
       const log = participants.find((p) => p.id === id)?.durable.log ?? [];
       let outcome: ParticipantOutcome = "no record";
@@ -272,11 +302,12 @@ export function runTwoPhaseCommit(
           if (outcome === "committed" || outcome === "aborted") break;
           outcome = r.kind;
           heuristic ||= r.heuristic;
+          if (r.heuristic) onTheirOwn.push(id);
         }
       }
       outcomes.set(id, outcome);
     }
-    return { txid: order.txid, outcomes, heuristic };
+    return { txid: order.txid, outcomes, heuristic, onTheirOwn };
   });
   const notAtomic = transactions.filter((t) => {
     const values = [...t.outcomes.values()];
@@ -297,6 +328,11 @@ export function runTwoPhaseCommit(
           .length,
       0,
     ),
+    heuristicCommits: participants.reduce(
+      (n, p) => n + p.durable.log.filter((r) => r.kind === "committed" && r.heuristic).length,
+      0,
+    ),
+    coordinatorRecoveries,
     prepared: participants.reduce(
       (n, p) => n + p.durable.log.filter((r) => r.kind === "prepared").length,
       0,

@@ -281,7 +281,10 @@ describe("the failures the book names, one run each", () => {
     // 50 in stock, T1 takes 2, L1 adds 5: 53, and L1 came after T1's commit.
     expect(r.rows.get("p1")?.["item-a"]).toBe(53);
     // Under the heuristic variant p1 stops waiting after its timeout and frees the lock itself.
-    const h = runTwoPhaseCommit(Trace.silent(), scripted([crash], "heuristic"));
+    const h = runTwoPhaseCommit(Trace.silent(), {
+      ...scripted([crash], "heuristic"),
+      guesses: { p1: "abort", p2: "abort" },
+    });
     expect(h.locals.find((l) => l.id === "L1")?.finishedAtMs).toBeLessThan(crashedAt + 500);
     // Both guessed abort, against the coordinator's logged commit; the participants happen to
     // agree with each other, so the atomicity check (read from their logs) holds here: a
@@ -305,6 +308,9 @@ describe("atomicity", () => {
     let committed = 0;
     let aborted = 0;
     let inDoubtOnce = 0;
+    // Seeds where the coordinator restarted while some participant was in doubt: there the
+    // empty in-doubt list at the end says the recovering coordinator resolved it.
+    let coordinatorRecoveredWithDoubt = 0;
     for (let seed = 1; seed <= 500; seed++) {
       const r = runTwoPhaseCommit(Trace.silent(), {
         seed,
@@ -322,12 +328,15 @@ describe("atomicity", () => {
         else aborted++;
       }
       inDoubtOnce += r.prepared;
+      if (r.coordinatorRecoveries.some((c) => c.inDoubt.length > 0))
+        coordinatorRecoveredWithDoubt++;
     }
     expect(failures).toEqual([]);
     // The check had something to judge: both outcomes, and many participants in doubt.
     expect(committed).toBeGreaterThan(500);
     expect(aborted).toBeGreaterThan(500);
     expect(inDoubtOnce).toBeGreaterThan(1000);
+    expect(coordinatorRecoveredWithDoubt).toBeGreaterThan(50);
   });
 
   it("catches decision-before-log on some seeds (Commit out, crash before the record is on disk, a Commit lost)", () => {
@@ -384,7 +393,10 @@ describe("atomicity", () => {
         downMs: 500,
       };
       for (const variant of ["decision-before-log", "heuristic"] as const) {
-        const r = runTwoPhaseCommit(Trace.silent(), scripted([crash], variant, seed));
+        const r = runTwoPhaseCommit(Trace.silent(), {
+          ...scripted([crash], variant, seed),
+          guesses: { p2: "abort" },
+        });
         // p1 got Commit before the crash; p2 never did, and heard Abort (presumed abort, no record
         // on disk) or aborted on its own (heuristic).
         expect(outcomesOf(r), `${variant} seed ${seed}`).toEqual({
@@ -397,6 +409,79 @@ describe("atomicity", () => {
         outcomesOf(runTwoPhaseCommit(Trace.silent(), scripted([crash], "correct", seed))),
       ).toEqual({ p1: "committed", p2: "committed" });
     }
+  });
+
+  it("a heuristic commit breaks atomicity too: the coordinator crashed before its commit record, so it presumes abort", () => {
+    // Both vote yes; the coordinator crashes as the last vote arrives, with no commit record on
+    // disk, so on restart it answers Abort (DDIA: "Any transactions that don't have a commit
+    // record in the coordinator's log are aborted"). p1 commits on its own meanwhile.
+    const crash: ScriptedCrash = {
+      node: "coordinator",
+      point: "votes-collected",
+      txid: "T1",
+      downMs: 500,
+    };
+    for (let seed = 1; seed <= 5; seed++) {
+      const h = runTwoPhaseCommit(Trace.silent(), {
+        ...scripted([crash], "heuristic", seed),
+        guesses: { p1: "commit" },
+      });
+      expect(outcomesOf(h), `seed ${seed}`).toEqual({ p1: "committed", p2: "aborted" });
+      expect(h.notAtomic.map((t) => t.onTheirOwn)).toEqual([["p1"]]);
+      expect(h.heuristicCommits).toBe(1);
+      // The correct participants wait for the coordinator and both abort.
+      expect(
+        outcomesOf(runTwoPhaseCommit(Trace.silent(), scripted([crash], "correct", seed))),
+      ).toEqual({ p1: "aborted", p2: "aborted" });
+    }
+  });
+
+  it("the heuristic variant's seeded coin breaks atomicity both ways over seeds: committing what was aborted and aborting what was committed", () => {
+    let wrongCommit = 0;
+    let wrongAbort = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const r = runTwoPhaseCommit(Trace.silent(), {
+        seed,
+        participants: 3,
+        variant: "heuristic",
+        transactions: 10,
+        faults: faultsOf(seed),
+      });
+      for (const t of r.notAtomic)
+        for (const p of t.onTheirOwn) {
+          if (t.outcomes.get(p) === "committed") wrongCommit++;
+          else wrongAbort++;
+        }
+    }
+    expect(wrongCommit).toBeGreaterThan(0);
+    expect(wrongAbort).toBeGreaterThan(0);
+  });
+
+  it("nothing stays in doubt once the coordinator has recovered; it stays in doubt while the coordinator is down (the check's predicate fails)", () => {
+    const crash = (downMs: number): ScriptedCrash => ({
+      node: "coordinator",
+      point: "commit-point",
+      txid: "T1",
+      downMs,
+    });
+    const back = runTwoPhaseCommit(Trace.silent(), scripted([crash(500)]));
+    // Both voted yes before the crash (the commit point comes after every vote): both were in
+    // doubt when it restarted, and neither is at the end.
+    expect(back.coordinatorRecoveries.map((c) => c.inDoubt)).toEqual([
+      [
+        { participant: "p1", txid: "T1" },
+        { participant: "p2", txid: "T1" },
+      ],
+    ]);
+    expect(back.settled && back.inDoubtAtEnd.length === 0).toBe(true);
+    // Down longer than the run waits (10 s after the faults stop): an orphan, still in doubt.
+    const gone = runTwoPhaseCommit(Trace.silent(), scripted([crash(20_000)]));
+    expect(gone.settled).toBe(false);
+    expect(gone.inDoubtAtEnd).toEqual([
+      { participant: "p1", txid: "T1" },
+      { participant: "p2", txid: "T1" },
+    ]);
+    expect(gone.coordinatorRecoveries).toEqual([]);
   });
 
   it("property (fast-check): any seed, shard count, loss, duplication and crash count keeps atomicity; the same property fails on the heuristic variant", () => {
@@ -463,6 +548,21 @@ describe("the scenario", () => {
       expect(r.stdout).toMatch(/✘ Broken: .* p1 committed, p2 aborted {2}\(violated, as expected/);
     },
   );
+
+  it("judges the coordinator's recovery only when it restarted with something in doubt", async () => {
+    // Seed 1's default plan crashes p1 and p2, never the coordinator (its fault line says so).
+    const quiet = await run(["--quiet"]);
+    expect(quiet.stdout).toMatch(/Faults: .*crash p1 at .*crash p2 at/);
+    expect(quiet.stdout).not.toMatch(/crash coordinator/);
+    expect(quiet.stdout).toMatch(
+      /○ what was in doubt when the coordinator restarted was resolved: the coordinator did not crash/,
+    );
+    const crashes = await run(["--quiet", "--crash", "20"]);
+    expect(crashes.stdout).toMatch(/crash coordinator at/);
+    expect(crashes.stdout).toMatch(
+      /✔ what was in doubt when the coordinator restarted was resolved: in doubt when it restarted/,
+    );
+  });
 
   it("a run where no participant ever votes yes reports 'nothing stays in doubt' as not exercised", async () => {
     const r = await run(["--transactions", "1", "--loss", "1", "--crash", "0", "--quiet"]);
