@@ -4,7 +4,8 @@
  * SQL, the connection (T1, T2, T3) that sends it, the statement the simulated store runs, and
  * what Hermitage's comment says the step does at the level it was published for.
  *
- * Each anomaly (DDIA ch. 7, Weak Isolation Levels; Adya's and Bailis et al.'s names) has one or
+ * Each anomaly (DDIA ch. 7, Weak Isolation Levels; named as Hermitage names them: Adya's
+ * definitions as extended by Bailis et al., and Berenson et al.'s P4) has one or
  * more variants, as postgres.md has: PMP with a read predicate and with a write predicate, read
  * skew (G-single) with items, with predicate dependencies and with a write predicate, G2 with two
  * transactions and with Fekete et al.'s three. Where postgres.md gives the same steps at two levels

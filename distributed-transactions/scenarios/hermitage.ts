@@ -1,9 +1,10 @@
 /**
  * `hermitage`: Martin Kleppmann's Hermitage tests for PostgreSQL (github.com/ept/hermitage,
  * postgres.md), replayed step by step on the simulated store at each isolation level (DDIA ch. 7,
- * Weak Isolation Levels; Serializability). Each case is an anomaly in Adya's and Bailis et al.'s
- * names: G0 (dirty write), G1a, G1b, G1c (dirty reads), OTV, PMP, P4 (lost update), G-single (read
- * skew), G2-item and G2 (write skew).
+ * Weak Isolation Levels; Serializability). Each case is an anomaly named as Hermitage names it
+ * (Adya's definitions as extended by Bailis et al.; P4 is Berenson et al.'s): G0 (dirty write),
+ * G1a, G1b, G1c (dirty reads), OTV, PMP, P4 (lost update), G-single (read skew), G2-item and G2
+ * (write skew).
  *
  * The story:
  *   1. per level, one line per variant: which step blocked, which failed with which SQLSTATE, and
