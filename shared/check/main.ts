@@ -465,6 +465,11 @@ interface CheckOptions {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // A reader that stops early (`| head`) closes the pipe: stop quietly, as the concepts' CLIs do.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   process.exitCode = runChecker(
     process.argv.slice(2),
     (s) => process.stdout.write(s),
