@@ -14,7 +14,11 @@
  * real proportions where the width allows; a bar is never shorter than its label. Operations
  * that touch in time (one invoked at the instant another returned) are drawn overlapping when
  * they belong to different processes, as the linearizability checker takes them (concurrent),
- * and one after the other within a process, whose next operation follows its last.
+ * and one after the other within a process, whose next operation follows its last. One order of
+ * the instants cannot always show both: when a process invokes its next operation at the instant
+ * its last returned, that return is drawn before every invocation of that instant, so another
+ * process's operation invoked then is drawn after it, although the checker takes the two as
+ * concurrent.
  *
  * A process has one row, unless it moved on from an operation that never returned (a client that
  * gave up waiting): that operation's bar runs to the right edge, as it may still take effect, and
