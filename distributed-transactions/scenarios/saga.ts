@@ -5,10 +5,10 @@
  * the earlier steps, newest first.
  *
  * The first edition of DDIA does not, as far as we could check, use the word "saga"; it names the
- * idea in one sentence: "the effects of a committed transaction [can] later be undone by another,
- * compensating transaction", which from the database's point of view is a separate transaction,
- * so "any cross-transaction correctness requirements are the application's problem" (ch. 9, "From
- * single-node to distributed atomic commit"). The story shows both halves of that sentence:
+ * idea in one sentence: "It is possible for the effects of a committed transaction to later be
+ * undone by another, compensating transaction. However, from the database's point of view this is
+ * a separate transaction, and thus any cross-transaction correctness requirements are the
+ * application's problem." (ch. 9, "From single-node to distributed atomic commit"). The story shows both halves of that sentence:
  *   1. an order that completes;
  *   2. an order whose payment fails: a reader sees the stock reserved for it in between (no
  *      isolation), then the compensation restores the rows, while the email it sent stays sent;
@@ -126,7 +126,7 @@ export const saga: Scenario<SagaFlags> = {
   run: ({ trace, seed }, options) => {
     trace.section("An order as a saga: every step commits", REF.sagas);
     trace.note(
-      `Customer x orders 2 of item-a at 10. The orchestrator runs three local transactions, one after another, each committed at once on its own service: reserve the stock, email the customer (the mail server takes ${SEND_MS} ms), take the payment. The stock service starts with ${rowsText(STOCK_ROWS)}, the payment service with ${rowsText(PAYMENT_ROWS)}. The orchestrator writes where each saga stands to its saga log before each request, and every request carries an id, so that a retry is applied once.`,
+      `Customer x orders 2 of item-a at 10. The orchestrator runs three steps, one after another, each done at once on its own service: reserve the stock (a local transaction), email the customer (the mail server takes ${SEND_MS} ms), take the payment (a local transaction). The stock service starts with ${rowsText(STOCK_ROWS)}, the payment service with ${rowsText(PAYMENT_ROWS)}. The orchestrator writes where each saga stands to its saga log before each request, and every request carries an id, so that a retry is applied once.`,
       { ref: REF.idempotence },
     );
     const done = runSaga(trace, {
@@ -140,8 +140,12 @@ export const saga: Scenario<SagaFlags> = {
       "the order completed: 2 of item-a reserved, 20 charged, 1 email",
       done.sagas[0]?.status === "completed" &&
         done.rows["item-a"] === 18 &&
-        done.rows["balance-x"] === 280,
-      { detail: rowsText(done.rows), ref: REF.sagas },
+        done.rows["balance-x"] === 280 &&
+        done.outbox.length === 1,
+      {
+        detail: `${rowsText(done.rows)}; ${done.outbox.length} email${done.outbox.length === 1 ? "" : "s"}`,
+        ref: REF.sagas,
+      },
     );
 
     const failing: TimedOrder = {
@@ -189,7 +193,7 @@ export const saga: Scenario<SagaFlags> = {
       REF.sagas,
     );
     trace.note(
-      `Customers x and y order items at random; y's balance is small, so many of y's payments fail${options.variant === "correct" ? " and their sagas are compensated" : ", and this orchestrator leaves their earlier steps in place"}. The reader polls the stock throughout the fault window. The checks read the services' own rows, logs and outbox, not the orchestrator's saga log.`,
+      `Customers x and y order items at random; y's balance is small, so y's payments often fail${options.variant === "correct" ? " and their sagas are compensated" : ", and this orchestrator leaves their earlier steps in place"}. The reader polls the stock throughout the fault window. The checks read the services' own rows, logs and outbox, not the orchestrator's saga log.`,
       { level: "summary" },
     );
     const r = runSaga(trace, {
@@ -256,7 +260,7 @@ function narrateStory(trace: Trace, r: SagaRunResult): void {
   trace.note(
     first === undefined || last === undefined
       ? "The reader read no stock reserved for S1."
-      : `From ${first.read.atMs.toFixed(0)} to ${last.read.atMs.toFixed(0)} ms the reader got item-a = ${first.read.value} (${seen.length} read${seen.length === 1 ? "" : "s"}): stock reserved for S1, ${s.released ? "an order that was then cancelled. Seen as one transaction, the order exposed a write that was then undone: what the book calls a dirty read, which read committed forbids inside one database." : "an order whose payment failed and whose reservation is never released."}`,
+      : `From ${first.read.atMs.toFixed(0)} to ${last.read.atMs.toFixed(0)} ms the reader got item-a = ${first.read.value} (${seen.length} read${seen.length === 1 ? "" : "s"}): stock reserved for S1, ${s.released ? 'an order that was then cancelled. Every one of those reads saw a committed write, so none is a dirty read in the database\'s sense; but taken as one transaction, the order showed the reader a write it later undid, the harm the book gives for dirty reads: "a transaction may see data that is later rolled back". Inside one database read committed prevents that; a saga has no isolation between its steps.' : "an order whose payment failed and whose reservation is never released."}`,
     { level: "summary", ref: REF.dirtyReads },
   );
   trace.note(
