@@ -55,6 +55,7 @@ import { indexKeyTarget, newSxact, RELATION, Ssi, type Sxact, tupleTarget } from
 import {
   applySet,
   type IsolationLevel,
+  LEVELS,
   lookupIds,
   matches,
   type Result,
@@ -314,6 +315,8 @@ export class Store {
     switch (statement.kind) {
       case "begin": {
         assert(conn.txn === null, `connection ${connName}: a transaction is already in progress`);
+        // A level the store does not have would silently run as none of them.
+        assert(LEVELS.includes(statement.level), `no isolation level '${statement.level}'`);
         conn.txn = this.start(connName, statement.level, false);
         conn.failed = false;
         return { status: "ok", tag: "BEGIN" };

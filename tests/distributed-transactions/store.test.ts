@@ -21,6 +21,20 @@ const ROWS: Row[] = [
 ];
 const ok = (tag: string, extra: object = {}) => ({ status: "ok", tag, ...extra });
 
+describe("begin", () => {
+  it("refuses a level the store does not have, rather than running none of them", () => {
+    // "two phase locking" (no hyphen) once reached the store from the hermitage scenario's --level
+    // and ran without any of two-phase locking's locks.
+    const store = new Store(ROWS);
+    expect(() =>
+      store.execute("T1", { kind: "begin", level: "two phase locking" as IsolationLevel }),
+    ).toThrow(AssertionFailed);
+    for (const level of LEVELS) {
+      expect(new Store(ROWS).execute("T1", { kind: "begin", level }).result).toEqual(ok("BEGIN"));
+    }
+  });
+});
+
 describe("read committed", () => {
   it("never shows an uncommitted write, and a second writer waits for the row lock", () => {
     const store = new Store(ROWS);
