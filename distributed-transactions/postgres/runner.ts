@@ -148,7 +148,7 @@ async function connect(url: string | undefined): Promise<pg.Client> {
       /timeout/i.test(e.message ?? "")
     ) {
       throw new PostgresUnavailable(
-        `no PostgreSQL at ${server} (${e.code ?? "timeout"}); start one with: sudo pg_ctlcluster 15 main start (or .ci/run --postgres-only), or give --postgres postgres://user:pass@host/db`,
+        `no PostgreSQL at ${server} (${e.code ?? "timeout"}); start one with: eval "$(.ci/run --postgres-only)" (or sudo pg_ctlcluster <version> main start), or give --postgres postgres://user:pass@host/db`,
       );
     }
     throw new PostgresUnavailable(

@@ -267,7 +267,7 @@ describe("hermitage scenario", () => {
     const lines = run.stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
-      `error: no PostgreSQL at 127.0.0.1:${port} (ECONNREFUSED); start one with: sudo pg_ctlcluster 15 main start (or .ci/run --postgres-only), or give --postgres postgres://user:pass@host/db`,
+      `error: no PostgreSQL at 127.0.0.1:${port} (ECONNREFUSED); start one with: eval "$(.ci/run --postgres-only)" (or sudo pg_ctlcluster <version> main start), or give --postgres postgres://user:pass@host/db`,
     );
     // The connection is tried before anything is printed: stdout stays empty.
     expect(run.stdout).toBe("");
