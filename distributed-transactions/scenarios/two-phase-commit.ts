@@ -294,11 +294,15 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
       partition: 0,
     },
   });
+  const heard = (t: (typeof r.transactions)[number]) =>
+    [...t.outcomes.values()].some((v) => v !== "no record");
   const everywhere = (o: string) =>
-    r.transactions.filter((t) =>
-      [...t.outcomes.values()].every((v) =>
-        o === "committed" ? v === "committed" : v === "aborted" || v === "no record",
-      ),
+    r.transactions.filter(
+      (t) =>
+        heard(t) &&
+        [...t.outcomes.values()].every((v) =>
+          o === "committed" ? v === "committed" : v === "aborted" || v === "no record",
+        ),
     ).length;
   const waited = r.waits.filter((w) => w.toMs !== undefined);
   const longest = waited.reduce((m, w) => Math.max(m, (w.toMs ?? 0) - w.fromMs), 0);
@@ -309,7 +313,11 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
       ["orders", options.transactions],
       ["not begun (the coordinator was down)", r.notBegun.length],
       ["committed at every participant", everywhere("committed")],
-      ["aborted at every participant", everywhere("aborted")],
+      ["aborted at every participant (that heard of it)", everywhere("aborted")],
+      [
+        "heard of by no participant (presumed aborted)",
+        r.transactions.filter((t) => !heard(t)).length,
+      ],
       ["committed at some, aborted at others", r.notAtomic.length],
       ["heuristic commits", r.heuristicCommits],
       ["heuristic aborts", r.heuristicDecisions - r.heuristicCommits],
@@ -328,15 +336,13 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
   const atomicity = "atomicity: every transaction committed at all its participants or at none";
   // A transaction no participant logged anything about (every Prepare lost, or the shards down)
   // is trivially "all or none": only those some participant prepared, committed or aborted count.
-  const judged = r.transactions.filter((t) =>
-    [...t.outcomes.values()].some((o) => o !== "no record"),
-  );
+  const judged = r.transactions.filter(heard);
   if (r.transactions.length === 0)
     trace.notExercised(atomicity, "no order began: the coordinator was down for every one");
   else if (judged.length === 0)
     trace.notExercised(
       atomicity,
-      "no participant logged anything about any transaction: no Prepare reached a live participant",
+      "no participant's log mentions any transaction: every message to a participant was lost, or forgotten by the coordinator in a crash (it logs no abort)",
     );
   else
     trace.check(atomicity, r.notAtomic.length === 0, {

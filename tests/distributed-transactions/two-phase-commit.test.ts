@@ -564,6 +564,23 @@ describe("the scenario", () => {
     );
   });
 
+  it("a run where no participant's log mentions any transaction reports atomicity as not exercised, not ✔", async () => {
+    // --loss 1 loses every message until the faults stop; at seed 1 the plan's two coordinator
+    // crashes make it forget every abort it was resending (aborts are not logged).
+    const r = await run(["--loss", "1", "--crash", "5", "--quiet"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/○ atomicity: .*: no participant's log mentions any transaction/);
+    const row = (label: string) =>
+      Number(r.stdout.match(new RegExp(`${label.replace(/[()]/g, "\\$&")}\\s+(\\d+)`))?.[1]);
+    // The default --transactions is 20 (and a failed match would give NaN, which equals NaN).
+    expect(row("orders")).toBe(20);
+    // Every order either never began or was heard of by no participant.
+    expect(
+      row("not begun (the coordinator was down)") +
+        row("heard of by no participant (presumed aborted)"),
+    ).toBe(row("orders"));
+  });
+
   it("a run where no participant ever votes yes reports 'nothing stays in doubt' as not exercised", async () => {
     const r = await run(["--transactions", "1", "--loss", "1", "--crash", "0", "--quiet"]);
     expect(r.code).toBe(0);
