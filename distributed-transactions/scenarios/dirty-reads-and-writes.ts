@@ -150,11 +150,12 @@ export const dirtyReadsAndWrites: Scenario<Record<string, never>> = {
     );
     for (const variant of READ_VARIANTS) {
       trace.section(`${variant.title}: user 1 commits`, REF.dirtyReads);
-      const { before, after } = figure74(trace, variant.store, "commit");
+      const { session, before, after } = figure74(trace, variant.store, "commit");
       trace.note(
         `User 2 read x = ${before ?? "?"} while user 1's write was uncommitted, and x = ${after ?? "?"} after it committed.`,
         { level: "summary" },
       );
+      reportJudgement(trace, "this run's history", session.judge());
       trace.check(
         `${variant.title}: user 2 does not see user 1's uncommitted x = 3`,
         before === 2,
@@ -162,7 +163,7 @@ export const dirtyReadsAndWrites: Scenario<Record<string, never>> = {
       );
     }
     trace.note(
-      "User 2's read of 3 before user 1 committed is not, by itself, an anomaly the checker can name: Adya's definitions judge a history by its committed transactions, and in the read uncommitted run both of user 2's reads are explained by the serial order user 1, then user 2. A dirty read shows when the writer rolls back (G1a, aborted read) or overwrites what was read (G1b, intermediate read).",
+      "This check judges when user 2 read, which the history does not record: it has each transaction's reads, not when each was made. So the checker cannot name user 2's read of 3 before user 1 committed. Adya's phenomena for dirty reads are about what was read: a write whose transaction aborted (G1a, aborted read) or that its own transaction later overwrote (G1b, intermediate read). User 1 committed 3 and never overwrote it, and the serial order user 1, then user 2 explains both of user 2's reads of 3. In the read committed run, user 2 read 2 and then 3 within one transaction: a non-repeatable read (Elle's internal), which read committed allows.",
     );
     for (const variant of READ_VARIANTS) {
       trace.section(`${variant.title}: user 1 rolls back`, REF.dirtyReads);
