@@ -150,6 +150,9 @@ export const phantoms: Scenario<Options> = {
     trace.note(
       "Alice and Bob each run: select * from test where value = 12; and, if it returns nothing, insert their booking (ids 2 and 3, value 12). Booking 1, at 10:00, is not in the way.",
     );
+    trace.note(
+      "How the checker sees a check: its history (Elle's rw-register form) has reads of keys, not of predicates, so a check that did not return booking 2 or 3 is recorded as reading that row absent (nil). That is what the check saw: rows 2 and 3 are only ever written as noon bookings, so a check that missed one saw no row there. A cycle through these reads is named G2-item; over the predicate itself, Adya calls it G2 (an anti-dependency cycle with a predicate read).",
+    );
     for (const variant of VARIANTS) {
       trace.section(`${variant.title}: ${levelName(variant.level)}`, variant.ref);
       trace.note(variant.narration);
@@ -174,7 +177,7 @@ export const phantoms: Scenario<Options> = {
         exportHistory(trace, options.exportHistory, session, "snapshot isolation's run");
     }
     trace.note(
-      "A write in one transaction changed the result of a search query in another: a phantom. Snapshot isolation avoids phantoms in read-only queries, but not in read-write transactions like these; materializing conflicts is a last resort, as it lets a concurrency control mechanism leak into the data model (DDIA ch. 7).",
+      "Each insert changed what the other's check would have returned: the book calls that effect a phantom. A snapshot keeps a read-only transaction from seeing phantoms; in a transaction that decides on what it read and then writes, they cause write skew, as here. The book prefers serializable isolation, and keeps materializing conflicts for when nothing else is possible: it is error-prone, and it lets concurrency control leak into the application's data model (DDIA ch. 7).",
       { level: "summary", ref: REF.phantoms },
     );
   },
