@@ -152,7 +152,7 @@ export function abortedText(aborted: Readonly<Record<string, number>>): string {
   const parts = Object.entries(aborted)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([code, n]) => `${n} ${code}`);
-  return parts.length === 0 ? "0" : parts.join(", ");
+  return parts.length === 0 ? "none" : parts.join(", ");
 }
 
 /**
@@ -164,16 +164,24 @@ export function reportWorkloads(
   trace: Trace,
   seed: number,
   transactions: number,
-  shapeName: string,
+  /** What one transaction of the workload is, singular and plural ("read-modify-write(s)"). */
+  noun: readonly [string, string],
   variants: readonly WorkloadVariant[],
   shape: Shape = "increments",
+  /** A sentence on what each transaction does, printed under the heading. */
+  about = "",
 ): void {
-  const name = `random ${shapeName}: each level that is not broken shows none of the anomalies it proscribes`;
+  const name = `random ${noun[1]}: each level that is not broken shows none of the anomalies it proscribes`;
   if (transactions === 0) {
     trace.notExercised(name, "--transactions 0: no random transactions were run");
     return;
   }
-  trace.section(`${transactions} random ${shapeName} from 4 connections, at each level`);
+  // Transaction t runs on connection t mod 4: fewer than 4 transactions use fewer connections.
+  const connections = Math.min(transactions, CONNECTIONS.length);
+  trace.section(
+    `${transactions} random ${transactions === 1 ? noun[0] : noun[1]} on ${connections} connection${connections === 1 ? "" : "s"}, at each level`,
+  );
+  if (about !== "") trace.note(about);
   const rows: (string | number)[][] = [];
   const failures: string[] = [];
   let judged = 0;
@@ -195,7 +203,12 @@ export function reportWorkloads(
     rows,
     "Anomalies by Elle's names (shared/check/README.md): G1a aborted read, G1b intermediate read, G-single a cycle with one rw edge (read skew is one), G2-item a cycle with two rw edges in a row (write skew is one), internal a read that disagrees with its own transaction's earlier reads and writes, lost-update two committed transactions that read one version of a key and both wrote it. The broken variants are tabulated, not judged: a few transactions may not show their anomaly.",
   );
-  if (judged === 0) trace.notExercised(name, "no transaction committed at any level judged");
+  if (transactions === 1)
+    trace.notExercised(
+      name,
+      "--transactions 1: the one transaction runs alone, with no other to conflict with, so no level's guarantee is put to the test",
+    );
+  else if (judged === 0) trace.notExercised(name, "no transaction committed at any level judged");
   else
     trace.check(
       name,

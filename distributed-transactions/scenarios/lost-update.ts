@@ -10,7 +10,7 @@
  * The counter is row 1 of `test (id, value)`, starting at 42 as in figure 7-1. Alice adds 1 and
  * Bob adds 2: distinct increments make every value written distinct, which the history needs
  * (the checker reads which write a read saw from its value, as Elle does). Then `--transactions N`
- * runs random increments from several connections at every level and at the broken variants,
+ * runs random read-modify-writes from several connections at every level and at the broken variants,
  * and tabulates what the checker found.
  */
 
@@ -205,16 +205,16 @@ export const lostUpdate: Scenario<Options> = {
   options: [
     option(
       "--transactions <count>",
-      "random increments run at every level and broken variant after the story (0: none)",
+      "random read-modify-write transactions run at every level and broken variant after the story (0: none)",
       integer(0, 500),
       60,
     ),
     exportHistoryOption,
   ],
   run: ({ trace, seed }, options) => {
-    trace.section("Lost updates: two increments of a counter at 42", REF.lostUpdates);
+    trace.section("Lost updates: two increments of a counter at 42 (figure 7-1)", REF.lostUpdates);
     trace.note(
-      "Alice adds 1 and Bob adds 2 (different increments, so that every value written is distinct and the history shows whose write each read saw). Both should count: 45.",
+      "In figure 7-1 both clients add 1, and both write 43. Here Alice adds 1 and Bob adds 2, so that no two writes in these runs put the same value: the isolation checker knows which write a read saw only from the value read, as Elle does. Both increments should count: 45.",
     );
     for (const variant of VARIANTS) {
       trace.section(`${variant.title}: ${levelName(variant.level)}`, variant.ref);
@@ -252,6 +252,14 @@ export const lostUpdate: Scenario<Options> = {
       if (variant === VARIANTS[0])
         exportHistory(trace, options.exportHistory, session, "the first run");
     }
-    reportWorkloads(trace, seed, options.transactions, "increments", WORKLOAD_VARIANTS);
+    reportWorkloads(
+      trace,
+      seed,
+      options.transactions,
+      ["read-modify-write", "read-modify-writes"],
+      WORKLOAD_VARIANTS,
+      "increments",
+      "Each transaction reads one of 3 rows and writes it back, as an increment does, but with a fresh value rather than the value read plus one, so that no two writes put the same value and the checker can tell which write each read saw; each rolls back instead of committing with probability 1/8.",
+    );
   },
 };

@@ -194,6 +194,14 @@ export const writeSkew: Scenario<Options> = {
       "Write skew is neither a dirty write nor a lost update: the two transactions update different objects, each on a premise (two on call) that the other's write makes false. Only serializable isolation, or locks the application takes on the rows its decision depends on, prevents it.",
       { level: "summary", ref: REF.writeSkew },
     );
-    reportWorkloads(trace, seed, options.transactions, "transactions", WORKLOAD_VARIANTS, "mixed");
+    reportWorkloads(
+      trace,
+      seed,
+      options.transactions,
+      ["transaction", "transactions"],
+      WORKLOAD_VARIANTS,
+      "mixed",
+      "Each transaction runs 1 to 4 operations on rows 1 to 3, each a read, a read-modify-write, a blind write or a scan of the table, writing fresh values so that the checker can tell which write each read saw; each rolls back instead of committing with probability 1/8.",
+    );
   },
 };
