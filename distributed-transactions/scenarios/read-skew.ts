@@ -90,7 +90,7 @@ export const readSkew: Scenario<Options> = {
       REF.snapshotIsolation,
     );
     trace.note(
-      "Alice has $500 in account 1 and $500 in account 2 (rows id 1 and 2). She reads account 1, a transfer of $100 from account 2 to account 1 commits, then she reads account 2.",
+      "Alice has $500 in account 1 and $500 in account 2 (rows id 1 and 2). She reads account 1, a transfer of $100 from account 2 to account 1 commits, then she reads account 2. The transfer first reads both balances, a step figure 7-6 does not show: the checker orders a row's versions by what a transaction read before it wrote the row (writes follow reads), so without that read the history would not show that Alice's first read missed the transfer's write.",
     );
     for (const level of LEVELS_SHOWN) {
       trace.section(`At ${levelName(level)}`);
