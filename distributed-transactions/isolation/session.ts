@@ -223,7 +223,7 @@ export class Session {
       const how =
         statement.kind === "commit" || statement.kind === "abort"
           ? `${this.name(by)}'s ${this.endedAs(by, statement)}`
-          : `${this.name(by)}'s step ${step}`;
+          : `${this.name(by)}'s step ${step}${this.failures.has(by) ? ", whose error aborted that transaction and released its locks" : ""}`;
       this.say(
         f.conn,
         `   step ${waited?.step ?? "?"} (${sqlOf(f.statement)}) released by ${how}`,
