@@ -139,7 +139,7 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
     ),
     option(
       "--variant <name>",
-      "correct, or a broken variant: decision-before-log (Commit sent before the commit record is on disk), heuristic (a participant in doubt decides on its own)",
+      "correct, or a broken variant: decision-before-log (Commit sent before the commit record is on disk), heuristic (a participant in doubt too long commits or aborts on its own)",
       choice(VARIANTS),
       "correct",
     ),
