@@ -14,7 +14,9 @@
  *      until the coordinator recovers from its log;
  *   6. the coordinator crashes after the votes, before its commit record is on disk: on recovery
  *      it presumes abort;
- *   7. under --variant decision-before-log or heuristic, the broken variant's own story;
+ *   7. under --variant decision-before-log, its story; under --variant heuristic, two: a
+ *      participant in doubt aborts what the coordinator committed, and one commits what the
+ *      coordinator (crashed before its commit record) aborts;
  *   8. random orders under --loss and --crash, judged by the atomicity check.
  */
 
@@ -362,16 +364,8 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
     });
   // The book's claim: the recovering coordinator reads its log and resolves what was in doubt.
   const recovered = "what was in doubt when the coordinator restarted was resolved";
-  const atRestart = [
-    ...new Map(
-      r.coordinatorRecoveries
-        .flatMap((c) => c.inDoubt)
-        .map((d) => [`${d.participant}/${d.txid}`, d]),
-    ).values(),
-  ];
-  const unresolved = atRestart.filter((d) =>
-    r.inDoubtAtEnd.some((e) => e.participant === d.participant && e.txid === d.txid),
-  );
+  const atRestart = r.inDoubtAtCoordinatorRestart;
+  const unresolved = r.unresolvedAfterCoordinatorRestart;
   if (r.coordinatorRecoveries.length === 0)
     trace.notExercised(recovered, "the coordinator did not crash in this run");
   else if (atRestart.length === 0)

@@ -107,6 +107,10 @@ export interface TwoPhaseCommitResult {
    * logs), so that a check can ask whether all of it was resolved.
    */
   coordinatorRecoveries: { atMs: number; inDoubt: { participant: string; txid: string }[] }[];
+  /** Everything in doubt at some restart of the coordinator (each pair once)... */
+  inDoubtAtCoordinatorRestart: { participant: string; txid: string }[];
+  /** ...and those of them still in doubt at the end. */
+  unresolvedAfterCoordinatorRestart: { participant: string; txid: string }[];
   /** Prepared records written, over every participant: how often a participant was in doubt. */
   prepared: number;
   /** When the faults stopped, and when the last participant left doubt (or the limit). */
@@ -314,6 +318,13 @@ export function runTwoPhaseCommit(
     return values.includes("committed") && values.some((v) => v === "aborted" || v === "no record");
   });
   const inDoubtAtEnd = inDoubt();
+  const inDoubtAtCoordinatorRestart = [
+    ...new Map(
+      coordinatorRecoveries
+        .flatMap((c) => c.inDoubt)
+        .map((d) => [`${d.participant}/${d.txid}`, d] as const),
+    ).values(),
+  ];
   return {
     transactions,
     notBegun,
@@ -333,6 +344,10 @@ export function runTwoPhaseCommit(
       0,
     ),
     coordinatorRecoveries,
+    inDoubtAtCoordinatorRestart,
+    unresolvedAfterCoordinatorRestart: inDoubtAtCoordinatorRestart.filter((d) =>
+      inDoubtAtEnd.some((e) => e.participant === d.participant && e.txid === d.txid),
+    ),
     prepared: participants.reduce(
       (n, p) => n + p.durable.log.filter((r) => r.kind === "prepared").length,
       0,

@@ -457,7 +457,7 @@ describe("atomicity", () => {
     expect(wrongAbort).toBeGreaterThan(0);
   });
 
-  it("nothing stays in doubt once the coordinator has recovered; it stays in doubt while the coordinator is down (the check's predicate fails)", () => {
+  it("nothing stays in doubt once the coordinator has recovered; it stays in doubt while the coordinator, or a participant, is down (the checks' predicates fail)", () => {
     const crash = (downMs: number): ScriptedCrash => ({
       node: "coordinator",
       point: "commit-point",
@@ -482,6 +482,19 @@ describe("atomicity", () => {
       { participant: "p2", txid: "T1" },
     ]);
     expect(gone.coordinatorRecoveries).toEqual([]);
+    // The restart check's own subject: the coordinator restarts at 520 ms with both in doubt, but
+    // p2, which crashed just after its yes vote, stays down past the end of the run: its T1 is
+    // still in doubt, and the check's list of unresolved pairs names it.
+    const p2Gone = runTwoPhaseCommit(
+      Trace.silent(),
+      scripted([crash(500), { node: "p2", point: "after-vote", txid: "T1", downMs: 20_000 }]),
+    );
+    expect(p2Gone.inDoubtAtCoordinatorRestart).toEqual([
+      { participant: "p1", txid: "T1" },
+      { participant: "p2", txid: "T1" },
+    ]);
+    expect(p2Gone.unresolvedAfterCoordinatorRestart).toEqual([{ participant: "p2", txid: "T1" }]);
+    expect(back.unresolvedAfterCoordinatorRestart).toEqual([]);
   });
 
   it("property (fast-check): any seed, shard count, loss, duplication and crash count keeps atomicity; the same property fails on the heuristic variant", () => {
