@@ -34,6 +34,18 @@ export function reportJudgement(trace: Trace, what: string, judgement: Judgement
   if (result.cases.length > max) trace.note(`  (and ${result.cases.length - max} more)`);
 }
 
+/**
+ * Whether some transaction read a key and later wrote one: in the rw-register form that read is
+ * what orders a row's versions (writes follow reads), so without one the checker has no order
+ * between two writes to find a write cycle (G0) or a lost update in.
+ */
+export function readBeforeWrite(result: IsolationResult): boolean {
+  return result.transactions.some((t) => {
+    const firstRead = t.ops.findIndex((o) => o.f === "r");
+    return firstRead >= 0 && t.ops.slice(firstRead).some((o) => o.f === "w");
+  });
+}
+
 export function has(result: IsolationResult, ...names: AnomalyName[]): boolean {
   return names.some((n) => result.anomalies.includes(n));
 }

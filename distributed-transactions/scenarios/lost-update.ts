@@ -16,7 +16,13 @@
 
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import type { Trace } from "../../shared/trace.js";
-import { exportHistory, exportHistoryOption, has, reportJudgement } from "../isolation/report.js";
+import {
+  exportHistory,
+  exportHistoryOption,
+  has,
+  readBeforeWrite,
+  reportJudgement,
+} from "../isolation/report.js";
 import { levelName, Session } from "../isolation/session.js";
 import { reportWorkloads, WORKLOAD_VARIANTS } from "../isolation/workload.js";
 import { REF } from "../refs.js";
@@ -233,11 +239,7 @@ export const lostUpdate: Scenario<Options> = {
         final === expected,
         expectation,
       );
-      const readBeforeWrite = judgement.result.transactions.some((t) => {
-        const firstRead = t.ops.findIndex((o) => o.f === "r");
-        return firstRead >= 0 && t.ops.slice(firstRead).some((o) => o.f === "w");
-      });
-      if (readBeforeWrite)
+      if (readBeforeWrite(judgement.result))
         trace.check(
           `${variant.title}: the isolation checker finds no lost update`,
           !lost,

@@ -206,6 +206,20 @@ describe("the command line", () => {
     expect(random.map((e) => e.held)).toEqual([null]);
   });
 
+  it("figure 7-5's blind writes leave the G0 check not exercised, never held", async () => {
+    // By hand: Alice and Bob only write (update ... set value = const), the setup only writes and
+    // the observer only reads, so no transaction reads a row before writing it: the checker has no
+    // order between two writes of a row (shared/check/isolation.ts: nil first, writes follow reads).
+    const { code, out } = await cli(["dirty-reads-and-writes", "--json"]);
+    expect(code).toBe(0);
+    const g0 = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; name?: string; held?: boolean | null })
+      .filter((e) => e.kind === "check" && e.name?.includes("(G0)"));
+    expect(g0.map((e) => e.held)).toEqual([null, null]);
+  });
+
   it("--transactions 1 leaves the random-workload check not exercised (one transaction alone); 2 judges it", async () => {
     const randomChecks = async (name: string, n: string) => {
       const { code, out } = await cli([name, "--json", "--transactions", n]);
