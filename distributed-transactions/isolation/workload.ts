@@ -201,7 +201,7 @@ export function reportWorkloads(
     "what the isolation checker found",
     ["variant", "committed", "not committed (SQLSTATE or rollback)", "anomalies"],
     rows,
-    "Anomalies by Elle's names (shared/check/README.md): G1a aborted read, G1b intermediate read, G-single a cycle with one rw edge (read skew is one), G2-item a cycle with two rw edges in a row (write skew is one), internal a read that disagrees with its own transaction's earlier reads and writes, lost-update two committed transactions that read one version of a key and both wrote it. The broken variants are tabulated, not judged: a few transactions may not show their anomaly.",
+    "Anomalies by Elle's names (shared/check/README.md): G0 a cycle of ww edges only (write cycle), G1a aborted read, G1b intermediate read, G1c a cycle of ww and wr edges with a wr edge (circular information flow), G-single a cycle with exactly one rw edge (read skew is one), G-nonadjacent a cycle with two or more rw edges, no two in a row, G2-item a cycle with two or more rw edges, two of them in a row (write skew is one), internal a read that disagrees with its own transaction's earlier reads and writes, lost-update two committed transactions that read one version of a key and both wrote it. The broken variants are tabulated, not judged: a few transactions may not show their anomaly.",
   );
   if (transactions === 1)
     trace.notExercised(
