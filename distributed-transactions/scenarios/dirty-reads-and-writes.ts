@@ -163,7 +163,7 @@ export const dirtyReadsAndWrites: Scenario<Record<string, never>> = {
       );
     }
     trace.note(
-      "This check judges when user 2 read, which the history does not record: it has each transaction's reads, not when each was made. So the checker cannot name user 2's read of 3 before user 1 committed. Adya's phenomena for dirty reads are about what was read: a write whose transaction aborted (G1a, aborted read) or that its own transaction later overwrote (G1b, intermediate read). User 1 committed 3 and never overwrote it, and the serial order user 1, then user 2 explains both of user 2's reads of 3. In the read committed run, user 2 read 2 and then 3 within one transaction: a non-repeatable read (Elle's internal), which read committed allows.",
+      "This check judges when user 2 read, which the history does not record: it has each transaction's reads and when the transaction began and ended, not when each read was made. So the checker cannot name user 2's read of 3 before user 1 committed. The book's rule (see only committed data) is, like Berenson et al.'s P1, about when a read happens; Adya's phenomena, which the checker implements, are about what was read: a write whose transaction aborted (G1a, aborted read) or that its own transaction later overwrote (G1b, intermediate read). User 1 committed 3 and never overwrote it, and the serial order user 1, then user 2 explains both of user 2's reads of 3. In the read committed run, user 2 read 2 and then 3 within one transaction: a non-repeatable read (Elle's internal), which read committed allows.",
     );
     for (const variant of READ_VARIANTS) {
       trace.section(`${variant.title}: user 1 rolls back`, REF.dirtyReads);
