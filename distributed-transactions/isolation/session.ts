@@ -107,6 +107,8 @@ export class Session {
     code: string;
   }[] = [];
 
+  private readonly readsUncommitted: boolean;
+
   constructor(
     private readonly trace: Trace,
     rows: readonly Row[],
@@ -116,6 +118,7 @@ export class Session {
     private readonly narrate = true,
   ) {
     this.store = new Store(rows, storeOptions);
+    this.readsUncommitted = storeOptions.readUncommitted === true;
     this.initialRows = rows;
     // The rows are loaded by one committed transaction: the history's first, which writes them.
     const setup = rows.map((r) => ({ f: "w" as const, key: r.id, value: r.value }));
@@ -333,10 +336,18 @@ export class Session {
       .concat("\n");
   }
 
-  /** Judge the history with the isolation checker, as `shared/check/main.ts isolation` would. */
+  /**
+   * Judge the history with the isolation checker, as `shared/check/main.ts isolation` would. A
+   * store that reads uncommitted versions breaks the checker's assumption that a transaction's
+   * write of a key follows the version it read (a dirty read's writer may commit after the
+   * reader), so for it the checker runs without that assumption (`--no-wfr`), lest it report a
+   * cycle the history does not have.
+   */
   judge(): Judgement {
     const history = parseIsolationHistory(this.historyEdn());
-    const result = checkIsolation(history);
+    const result = checkIsolation(history, undefined, {
+      writesFollowReads: !this.readsUncommitted,
+    });
     // The checker names transactions T1, T2... in the order of their completion lines.
     const completions = this.events.filter((e) => e.type !== "invoke");
     const legend = completions.map(
