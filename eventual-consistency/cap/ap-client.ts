@@ -14,7 +14,12 @@ import type { ScriptedOperation } from "../../shared/quorum/abd-client.js";
 import type { ClientMessage } from "./messages.js";
 
 export interface ApClientConfig {
-  replica: string;
+  /**
+   * The replica every operation goes to (the one beside the client); or a list, and then each
+   * operation goes to one picked at random from it, as behind a load balancer that keeps no
+   * session (the consistency-models scenario's `lww-any-replica`).
+   */
+  replica: string | readonly string[];
   retryMs: number;
   timeoutMs: number;
   script: readonly ScriptedOperation[];
@@ -25,7 +30,9 @@ export interface ApClientConfig {
 
 /** M: the store's messages; the client sends and receives only the ClientMessage ones. */
 export class ApClient<M extends { type: string } = ClientMessage> extends SimNode<M, null, null> {
-  private current: { op: CheckedOp; planned: ScriptedOperation; requestId: string } | undefined;
+  private current:
+    | { op: CheckedOp; planned: ScriptedOperation; requestId: string; replica: string }
+    | undefined;
   private next = 0;
   done = false;
 
@@ -71,7 +78,13 @@ export class ApClient<M extends { type: string } = ClientMessage> extends SimNod
       input: planned.f === "write" ? planned.value : null,
       callTime: this.sim.now,
     });
-    this.current = { op, planned, requestId: `${this.id}-${n}` };
+    const { replica } = this.config;
+    this.current = {
+      op,
+      planned,
+      requestId: `${this.id}-${n}`,
+      replica: typeof replica === "string" ? replica : this.random.pick(replica),
+    };
     this.setTimer("timeout", this.config.timeoutMs);
     this.request();
   }
@@ -84,7 +97,7 @@ export class ApClient<M extends { type: string } = ClientMessage> extends SimNod
       c.planned.f === "write"
         ? { type: "Write", requestId: c.requestId, key, value: value as string }
         : { type: "Read", requestId: c.requestId, key };
-    this.send(this.config.replica, msg as unknown as M);
+    this.send(c.replica, msg as unknown as M);
     this.setTimer("retry", this.config.retryMs);
   }
 

@@ -7,10 +7,10 @@
  * replica that took its last write, or to the one it last read from: the book's replication-lag
  * anomalies come back, now without a leader.
  *
- * The client sends each operation to one replica and, when a request or its reply is lost, sends
- * it again to the same replica every `retryMs` (the replica answers a resent request from its
- * record of replies, so a write is applied once); it gives up after `timeoutMs` (a write as
- * `info`, a read as `fail`).
+ * The client is cap's `ApClient` given the list of replicas: it sends each operation to one picked
+ * at random and, when a request or its reply is lost, sends it again to the same replica every
+ * `retryMs` (the replica answers a resent request from its record of replies, so a write is
+ * applied once); it gives up after `timeoutMs` (a write as `info`, a read as `fail`).
  *
  * Latency: the replicas are `latencyMs` apart (each link in [latencyMs / 2, 3 × latencyMs / 2]),
  * as the sites of cap/run.ts are, and every client is as near to every replica as a cap client is
@@ -20,109 +20,14 @@
  */
 
 import { assert } from "../../shared/assert.js";
-import { type CheckedOp, recordCall, recordReturn } from "../../shared/check/linearizability.js";
+import type { CheckedOp } from "../../shared/check/linearizability.js";
 import { Network } from "../../shared/network.js";
-import { SimNode } from "../../shared/node.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace } from "../../shared/trace.js";
+import { ApClient } from "../cap/ap-client.js";
 import { LwwReplica } from "../cap/lww-replica.js";
 import type { ApMessage } from "../cap/messages.js";
-import type { ClientScript, PlannedOperation } from "../workload.js";
-
-export interface AnyReplicaClientConfig {
-  replicas: readonly string[];
-  retryMs: number;
-  timeoutMs: number;
-  script: readonly PlannedOperation[];
-  history: CheckedOp[];
-}
-
-/** One user's session, without session state: each operation to a replica picked at random. */
-export class AnyReplicaClient extends SimNode<ApMessage, null, null> {
-  private current:
-    | { op: CheckedOp; planned: PlannedOperation; requestId: string; replica: string }
-    | undefined;
-  private next = 0;
-  done = false;
-
-  constructor(
-    id: string,
-    net: Network<ApMessage>,
-    readonly config: AnyReplicaClientConfig,
-  ) {
-    super(id, net, null);
-  }
-
-  protected initialVolatile(): null {
-    return null;
-  }
-
-  protected override onStart(): void {
-    this.pause();
-  }
-
-  private pause(): void {
-    const planned = this.config.script[this.next];
-    if (planned === undefined) {
-      this.done = true;
-      return;
-    }
-    this.setTimer("think", planned.thinkMs);
-  }
-
-  override onTimer(name: string): void {
-    if (name === "think") this.invoke();
-    else if (name === "retry") this.request();
-    else if (name === "timeout" && this.current !== undefined)
-      this.finish(this.current.planned.f === "write" ? "info" : "fail", null);
-  }
-
-  private invoke(): void {
-    const n = this.next++;
-    const planned = this.config.script[n] as PlannedOperation;
-    const op = recordCall(this.config.history, {
-      process: this.id,
-      f: planned.f,
-      key: planned.key,
-      input: planned.f === "write" ? planned.value : null,
-      callTime: this.sim.now,
-    });
-    const replica = this.random.pick(this.config.replicas);
-    this.current = { op, planned, requestId: `${this.id}-${n}`, replica };
-    this.setTimer("timeout", this.config.timeoutMs);
-    this.request();
-  }
-
-  private request(): void {
-    const c = this.current;
-    if (c === undefined) return;
-    const { key, value } = c.planned;
-    this.send(
-      c.replica,
-      c.planned.f === "write"
-        ? { type: "Write", requestId: c.requestId, key, value: value as string }
-        : { type: "Read", requestId: c.requestId, key },
-    );
-    this.setTimer("retry", this.config.retryMs);
-  }
-
-  onMessage(_from: string, msg: ApMessage): void {
-    const c = this.current;
-    if (c === undefined || !("requestId" in msg) || msg.requestId !== c.requestId) return;
-    if (msg.type === "ReadReply") this.finish("ok", msg.value);
-    else if (msg.type === "WriteAck") this.finish("ok", null);
-  }
-
-  private finish(outcome: "ok" | "fail" | "info", value: string | null): void {
-    const c = this.current;
-    if (c === undefined) return;
-    if (outcome !== "info") recordReturn(c.op, outcome, this.sim.now, value);
-    this.cancelTimer("retry");
-    this.cancelTimer("timeout");
-    this.current = undefined;
-    this.pause();
-  }
-}
+import type { ClientScript } from "../workload.js";
 
 /** A client's link to a replica, as cap/run.ts's link between a client and the replica beside it. */
 const LOCAL_LATENCY = { latencyMsMin: 0.2, latencyMsMax: 1 };
@@ -165,8 +70,8 @@ export function runLwwAnyReplica(
   const timeoutMs = 200 * options.latencyMs;
   const clients = scripts.map((s) =>
     net.add(
-      new AnyReplicaClient(s.client, net, {
-        replicas: replicaIds,
+      new ApClient(s.client, net, {
+        replica: replicaIds,
         retryMs,
         timeoutMs,
         script: s.operations,
@@ -174,6 +79,7 @@ export function runLwwAnyReplica(
       }),
     ),
   );
+  for (const c of clients) c.begin();
   // Each operation ends by its timeout at the latest: a bound on the run, past which is a bug.
   const opsMax = Math.max(0, ...scripts.map((s) => s.operations.length));
   const thinkMax = Math.max(0, ...scripts.flatMap((s) => s.operations.map((o) => o.thinkMs)));
