@@ -15,6 +15,7 @@ import {
   type IsolationLevel,
   LEVELS,
   type Result,
+  type Row,
   type Statement,
   sqlOf,
 } from "../store/statements.js";
@@ -49,6 +50,12 @@ export interface StepRecord {
   result: Result;
   /** When it finished, in the order of completion across the run (-1: never). */
   finishedAt: number;
+  /**
+   * An UPDATE that succeeded: the rows it wrote, with their new values, as `update ... returning *`
+   * would return them (the isolation checker's history records each write with its value; the
+   * step's `result` stays what Hermitage's SQL returns, a count).
+   */
+  written?: readonly Row[];
 }
 
 export interface VariantOutcome {
@@ -99,12 +106,20 @@ export function runVariant(
 
   const finish = (index: number, result: Result) => {
     const record = records[index] as StepRecord;
+    if (record.statement.kind === "update" && result.status === "ok") {
+      const { rows, ...rest } = result;
+      record.written = rows ?? [];
+      result = rest;
+    }
     record.result = result;
     record.finishedAt = finishedCount++;
   };
   const send = (index: number, by: number) => {
     const record = records[index] as StepRecord;
-    const outcome: Outcome = store.execute(record.conn, record.statement);
+    // An UPDATE is sent with RETURNING, so that the history knows the values it wrote.
+    const { statement } = record;
+    const sent = statement.kind === "update" ? { ...statement, returning: true } : statement;
+    const outcome: Outcome = store.execute(record.conn, sent);
     if (record.queued) record.releasedBy = by;
     if (outcome.result.status === "blocked") {
       record.blocked = true;

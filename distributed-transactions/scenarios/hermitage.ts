@@ -32,6 +32,13 @@ import {
   type HermitageCase,
   type Variant as HermitageVariant,
 } from "../hermitage/cases.js";
+import {
+  checkerCell,
+  LEVEL_MODEL,
+  proscribedFound,
+  type VariantHistory,
+  variantHistory,
+} from "../hermitage/history.js";
 import { HERMITAGE_TABLE_SOURCE, publishedRow } from "../hermitage/published.js";
 import {
   type CaseOutcome,
@@ -219,7 +226,7 @@ function summaries(
   const store = STORE_OPTIONS[variant];
   trace.section("Each case at each level, in one line per variant", REF.weakIsolation);
   trace.note(
-    "Steps count from 1 in the order Hermitage types them. A blocked step waits for the transactions on the connections named; a step that fails names PostgreSQL's SQLSTATE: 40001 serialization_failure, 40P01 deadlock_detected, 25P02 in_failed_sql_transaction.",
+    "Steps count from 1 in the order Hermitage types them. A blocked step waits for the transactions on the connections named; a step that fails names PostgreSQL's SQLSTATE: 40001 serialization_failure, 40P01 deadlock_detected, 25P02 in_failed_sql_transaction. `anomaly` is the case's own judge; `checker` is what the isolation checker (shared/check/isolation.ts) finds in the run's history, Elle's rw-register form: the setup insert as the first committed transaction, each SELECT's rows as reads (a row it did not return as read absent only where every value ever written to that row matches its WHERE clause and no row was deleted, else left out), each UPDATE's and INSERT's rows as writes with the values written, DELETEs left out (the form has no deletion), each transaction :ok if it committed, :fail if not.",
   );
   for (const level of levels) {
     const broken = BROKEN_LEVEL_NOTE[variant][level];
@@ -228,18 +235,72 @@ function summaries(
     });
     const rows: Cell[][] = [];
     const why: string[] = [];
+    const differ: string[] = [];
     for (const hermitageCase of cases) {
       const outcome = runCase(hermitageCase, level, store);
       for (const variant of outcome.variants) {
-        rows.push([hermitageCase.id, variant.name, variant.verdict, variantSummary(variant)]);
+        const history = variantHistory(variant, store.readUncommitted === true);
+        rows.push([
+          hermitageCase.id,
+          variant.name,
+          variant.verdict,
+          checkerCell(history),
+          variantSummary(variant),
+        ]);
         if (variant.verdict === "occurs")
           why.push(`${hermitageCase.id} ${variant.name}: ${variant.reasoning}.`);
+        const difference = whyTheyDiffer(variant, history, store);
+        if (difference !== null) differ.push(`${hermitageCase.id} ${variant.name}: ${difference}.`);
       }
     }
-    trace.table(`at ${levelTitle(level)}`, ["case", "variant", "anomaly", "what happened"], rows);
+    trace.table(
+      `at ${levelTitle(level)}`,
+      ["case", "variant", "anomaly", "checker", "what happened"],
+      rows,
+    );
     // The judges' reasons, below the table so that its lines stay short enough to read.
     if (why.length > 0) trace.note(`Why each anomaly occurs here: ${why.join(" ")}`);
+    if (differ.length > 0)
+      trace.note(
+        `Where the isolation checker (on each run's history, Elle's rw-register form) and Hermitage's judge differ here: ${differ.join(" ")}`,
+        { ref: REF.weakIsolation },
+      );
   }
+}
+
+/**
+ * Why the checker's finding and the case's judge differ on one run, or null if they do not (both
+ * see an anomaly, or neither does). Each reason is read off the run's history.
+ */
+function whyTheyDiffer(
+  variant: VariantOutcome,
+  history: VariantHistory,
+  store: StoreOptions,
+): string | null {
+  const found = history.result.anomalies;
+  const occurs = variant.verdict === "occurs";
+  if (occurs === found.length > 0) return null;
+  if (!occurs) {
+    if (found.every((a) => a === "internal"))
+      return "the checker's internal is a transaction that read one row twice and got two different values, a non-repeatable read, which is not the anomaly this case tests";
+    return `the checker finds ${found.join(", ")}, which is not the anomaly this case tests`;
+  }
+  const reasons: string[] = [];
+  if (history.omitted.length > 0)
+    reasons.push(
+      `the history, which has no deletions and no predicates, leaves out ${history.omitted.join(" and ")}`,
+    );
+  if (history.uncommitted.length > 0)
+    reasons.push(
+      `${[...new Set(history.uncommitted)].join(" and ")} did not commit, and the checker draws no dependency to or from a transaction that did not commit, while the judge asks what its statements did`,
+    );
+  if (store.readUncommitted === true && reasons.length === 0)
+    reasons.push(
+      "this store reads uncommitted versions, so the checker runs without assuming that a write follows the version its transaction read, and then nothing tells it in which order a row's written values were installed: no rw edge, so no cycle through one",
+    );
+  if (reasons.length === 0)
+    reasons.push("the history shows no dependency cycle the checker can infer");
+  return `Hermitage's judge sees the anomaly and the checker finds none, because ${reasons.join("; and ")}. That is a limit of what the checker can infer from a history, not a disagreement about the outcome`;
 }
 
 /** One line per step: the connection, the SQL, and what it returned. */
@@ -289,11 +350,29 @@ function postgresMdCaption(variant: HermitageVariant, level: IsolationLevel): st
   return `steps from postgres.md, under: ${variant.source} (${why})`;
 }
 
+/** The history the checker read, and its sentences: with --case, where there is room. */
+function explainHistory(trace: Trace, history: VariantHistory) {
+  const ops = history.edn
+    .trim()
+    .split("\n")
+    .filter((line) => !line.startsWith("{:type :invoke"))
+    .map((line) =>
+      line.replace(/^\{:type :(\w+), :f :txn, :value (\[.*\]), :process.*$/, "$2 :$1"),
+    );
+  trace.note(
+    `The history the isolation checker read, one completed transaction each (in the checker's names: ${history.legend.join(", ")}): ${ops.join("; ")}.${
+      history.omitted.length > 0 ? ` Left out: ${history.omitted.join("; ")}.` : ""
+    }`,
+  );
+  for (const c of history.result.cases) trace.note(`  checker, ${c.name}: ${c.explanation}`);
+}
+
 function fullSteps(
   trace: Trace,
   levels: readonly IsolationLevel[],
   cases: HermitageCase[],
   store: StoreOptions,
+  explain: boolean,
 ) {
   for (const hermitageCase of cases) {
     const note = CASE_NOTE[hermitageCase.id];
@@ -305,12 +384,14 @@ function fullSteps(
     for (const level of levels) {
       const outcome = runCase(hermitageCase, level, store);
       outcome.variants.forEach((variant, i) => {
+        const history = variantHistory(variant, store.readUncommitted === true);
         trace.table(
-          `${hermitageCase.id} ${variant.name} at ${levelTitle(level)}: ${variant.verdict}`,
+          `${hermitageCase.id} ${variant.name} at ${levelTitle(level)}: ${variant.verdict}; checker: ${checkerCell(history)}`,
           ["step", "conn", "SQL", "result"],
           stepRows(variant),
           postgresMdCaption(hermitageCase.variants[i] as HermitageVariant, level),
         );
+        if (explain) explainHistory(trace, history);
       });
     }
   }
@@ -351,6 +432,31 @@ function matrix(trace: Trace, variant: Variant) {
           : differences.join("; "),
       ref: REF.weakIsolation,
       expected: !brokenPostgres,
+    },
+  );
+  // The checker on every run's history: nothing the level proscribes (Adya's mapping).
+  const proscribed: string[] = [];
+  for (const { level, outcomes } of rows)
+    for (const outcome of outcomes)
+      for (const v of outcome.variants) {
+        const history = variantHistory(v, store.readUncommitted === true);
+        if (proscribedFound(history, level))
+          proscribed.push(
+            `${outcome.id} ${v.name} at ${level}: ${history.result.anomalies.join(", ")}, which ${LEVEL_MODEL[level]} proscribes`,
+          );
+      }
+  trace.check(
+    "the isolation checker finds no anomaly that the level proscribes in any run at PostgreSQL's levels and two-phase locking",
+    proscribed.length === 0,
+    {
+      detail:
+        proscribed.length === 0
+          ? `every variant's history at every level, each level judged as ${LEVELS.map((l) => `${l} → ${LEVEL_MODEL[l]}`).join(", ")} (Adya's mapping)`
+          : proscribed.join("; "),
+      ref: REF.weakIsolation,
+      // Each broken store lets through, on some run, an anomaly its level proscribes and the
+      // checker can see (tests/distributed-transactions/hermitage-scenario.test.ts).
+      expected: variant === "correct",
     },
   );
   const twoPhase = rows.find((r) => r.level === "two-phase locking")?.outcomes ?? [];
@@ -560,9 +666,10 @@ function story(
       levels,
       CASES.filter((c) => INSTRUCTIVE.includes(c.id)),
       store,
+      false,
     );
   } else {
-    fullSteps(trace, levels, cases, store);
+    fullSteps(trace, levels, cases, store, true);
   }
   matrix(trace, flags.variant);
 }

@@ -54,6 +54,8 @@ const matrixOf = (events: TraceEvent[]) => {
 };
 const HERMITAGE_CHECK =
   "read committed, snapshot isolation and SSI reproduce PostgreSQL's rows of Hermitage's table";
+const CHECKER_CHECK =
+  "the isolation checker finds no anomaly that the level proscribes in any run at PostgreSQL's levels and two-phase locking";
 
 /** A TCP port nothing listens on: bound by the OS, then released. */
 async function unusedPort(): Promise<number> {
@@ -80,6 +82,16 @@ describe("hermitage scenario", () => {
       expected: true,
     });
     expect(checks(events).every((c) => c.held === true)).toBe(true);
+    expect(byName.get(CHECKER_CHECK)).toMatchObject({ held: true, expected: true });
+    // Each level's table has the checker's column beside the case's judge. At read committed, P4's
+    // two transactions both read row 1 as 10 and both write it and commit: Elle's lost-update, by
+    // its definition (two committed transactions read the same version of a key, then write it).
+    const rc = tables(events).find(
+      (t) => t.title === "at read committed (PostgreSQL: read committed)",
+    );
+    expect(rc?.columns).toEqual(["case", "variant", "anomaly", "checker", "what happened"]);
+    const p4 = rc?.rows.find((r) => r[0] === "P4");
+    expect(p4?.slice(2, 4)).toEqual([O, "lost-update"]);
   });
 
   it("reports the published rows violated on a store without first-updater-wins, and the run still exits 0", async () => {
@@ -94,6 +106,13 @@ describe("hermitage scenario", () => {
     const si = matrixOf(events).rows.find((r) => r[0] === "snapshot isolation");
     expect(si?.[EXPECTED_MATRIX.columns.indexOf("P4")]).toBe(O);
     expect(check?.detail).toContain("P4 at snapshot isolation: occurs, published prevented");
+    // The checker sees the same lost update in P4's history, which snapshot isolation proscribes
+    // (Berenson et al.; Elle's consistency models): its check fails where it should.
+    const checker = checks(events).find((c) => c.name === CHECKER_CHECK);
+    expect(checker).toMatchObject({ held: false, expected: false });
+    expect(checker?.detail).toContain(
+      "P4 lost update at snapshot isolation: lost-update, which snapshot-isolation proscribes",
+    );
   });
 
   it("reports the published rows violated when read committed reads uncommitted data", async () => {
@@ -108,6 +127,11 @@ describe("hermitage scenario", () => {
     // write), G1b (of an intermediate one) and G1c (each reads the other's uncommitted write) show.
     const rc = matrixOf(events).rows.find((r) => r[0] === "read committed");
     expect(rc?.slice(2, 5)).toEqual([O, O, O]);
+    // In G1a's history T2 reads row 1 = 101, which only the aborted T1 wrote: Adya's G1a, which
+    // read committed proscribes.
+    const checker = checks(events).find((c) => c.name === CHECKER_CHECK);
+    expect(checker).toMatchObject({ held: false, expected: false });
+    expect(checker?.detail).toContain("G1a aborted read at read committed: G1a");
   });
 
   it("reports the published rows violated on SSI without rw-conflict tracking", async () => {
@@ -122,6 +146,13 @@ describe("hermitage scenario", () => {
     // Skew and Phantoms): G2-item and G2 occur at that row.
     const ssi = matrixOf(events).rows.find((r) => r[0] === "serializable snapshot isolation");
     expect(ssi?.slice(-2)).toEqual([O, O]);
+    // Both transactions read rows 1 and 2 and each writes one: T1 -rw-> T2 and T2 -rw-> T1, a
+    // G2-item cycle, which serializable proscribes.
+    const checker = checks(events).find((c) => c.name === CHECKER_CHECK);
+    expect(checker).toMatchObject({ held: false, expected: false });
+    expect(checker?.detail).toContain(
+      "G2-item write skew at serializable snapshot isolation: G2-item, which serializable proscribes",
+    );
   });
 
   it("reports two-phase locking violated when its reads take no locks, and PostgreSQL's rows still held", async () => {
@@ -140,6 +171,11 @@ describe("hermitage scenario", () => {
     const twoPhase = matrixOf(events).rows.find((r) => r[0] === "two-phase locking");
     expect(twoPhase?.[EXPECTED_MATRIX.columns.indexOf("P4")]).toBe(O);
     expect(twoPhase?.[EXPECTED_MATRIX.columns.indexOf("G2-item")]).toBe(O);
+    const checker = byName.get(CHECKER_CHECK);
+    expect(checker).toMatchObject({ held: false, expected: false });
+    expect(checker?.detail).toContain(
+      "P4 lost update at two-phase locking: lost-update, which serializable proscribes",
+    );
   });
 
   it("replays every step of the case and level asked for, one row per step", async () => {
@@ -155,7 +191,9 @@ describe("hermitage scenario", () => {
     );
     const steps = tables(events).filter((t) => t.title !== "isolation matrix");
     expect(steps.map((t) => t.title)).toEqual([
-      "P4 lost update at snapshot isolation (PostgreSQL: repeatable read): prevented",
+      // The checker: T2's update fails with 40001, so T2 is :fail and only T1 read and wrote
+      // row 1: no two committed transactions to form a cycle or a lost update.
+      "P4 lost update at snapshot isolation (PostgreSQL: repeatable read): prevented; checker: none found",
     ]);
     // postgres.md, "repeatable read" and Lost Update (P4): T2's update BLOCKS, and T1's commit makes
     // it fail with "could not serialize access due to concurrent update" (SQLSTATE 40001).
@@ -230,7 +268,8 @@ describe("hermitage scenario", () => {
     );
     const steps = tables(events).filter((t) => t.title !== "isolation matrix");
     expect(steps.map((t) => t.title)).toEqual([
-      "G1c circular information flow at two-phase locking (no PostgreSQL level): prevented",
+      // T2's read is the deadlock's victim (:fail); T1 reads 2 => 20: no cycle for the checker.
+      "G1c circular information flow at two-phase locking (no PostgreSQL level): prevented; checker: none found",
     ]);
     expect(steps[0]?.rows[4]?.[3]).toBe("blocks on T2, step 6 releases it: 2 => 20");
     expect(steps[0]?.rows[5]?.[3]).toBe("ERROR 40P01: deadlock detected; releases step 5");

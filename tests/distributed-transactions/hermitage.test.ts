@@ -6,6 +6,12 @@ import {
   type RunView,
 } from "../../distributed-transactions/hermitage/cases.js";
 import {
+  checkerCell,
+  LEVEL_MODEL,
+  proscribedFound,
+  variantHistory,
+} from "../../distributed-transactions/hermitage/history.js";
+import {
   isolationMatrix,
   runHermitage,
   runVariant,
@@ -20,6 +26,7 @@ import {
   type Row,
   sqlOf,
 } from "../../distributed-transactions/store/statements.js";
+import type { StoreOptions } from "../../distributed-transactions/store/store.js";
 
 /**
  * PostgreSQL's row of Hermitage's summary table (github.com/ept/hermitage, README.md, commit
@@ -290,5 +297,98 @@ describe("the judges", () => {
     for (const row of matrixRows) {
       expect(row.slice(1)).toEqual(PUBLISHED[row[0] as IsolationLevel]);
     }
+  });
+});
+
+/** The history of one variant of a case run at a level, judged by the isolation checker. */
+function historyOf(id: CaseId, name: string, level: IsolationLevel, options: StoreOptions = {}) {
+  const hermitageCase = CASES.find((c) => c.id === id);
+  const variant = hermitageCase?.variants.find((v) => v.name === name);
+  if (!variant) throw new Error(`no ${id} ${name}`);
+  return variantHistory(runVariant(variant, level, options), options.readUncommitted === true);
+}
+
+describe("each Hermitage run as a history for the isolation checker", () => {
+  it("records P4 at read committed as two transactions that read row 1 as 10 and both write it: lost-update", () => {
+    // By hand from postgres.md's steps: setup writes 1 => 10, 2 => 20; T1 and T2 each read row 1
+    // (10) and set it to 11, and both commit (read committed lets T2's update go on after T1's
+    // commit). Both write 11, so each write names its writer (Elle needs unique values).
+    const h = historyOf("P4", "lost update", "read committed");
+    const completions = h.edn.split("\n").filter((l) => l.startsWith("{:type :ok"));
+    expect(completions).toEqual([
+      "{:type :ok, :f :txn, :value [[:w 1 10] [:w 2 20]], :process 0, :index 1}",
+      '{:type :ok, :f :txn, :value [[:r 1 10] [:w 1 "11 by T1"]], :process 1, :index 4}',
+      '{:type :ok, :f :txn, :value [[:r 1 10] [:w 1 "11 by T2"]], :process 2, :index 5}',
+    ]);
+    // Elle's lost update: two committed transactions read the same version and then wrote the key.
+    expect(h.result.anomalies).toEqual(["lost-update"]);
+    expect(checkerCell(h)).toBe("lost-update");
+    // Read committed does not proscribe it (Adya: PL-2 proscribes G1 only).
+    expect(proscribedFound(h, "read committed")).toBe(false);
+  });
+
+  it("finds write skew (G2-item) at snapshot isolation, and nothing once SSI aborts T2", () => {
+    // T1 and T2 both read 1 => 10 and 2 => 20; T1 writes 1 => 11, T2 writes 2 => 21; both commit.
+    // T1 read 10 and wrote 11, so 11 follows 10 on row 1, and T2, which read 10, precedes T1
+    // (rw); likewise T1 precedes T2 on row 2: two rw edges, a cycle Adya calls G2-item.
+    const si = historyOf("G2-item", "write skew", "snapshot isolation");
+    expect(si.result.anomalies).toEqual(["G2-item"]);
+    // Snapshot isolation allows G2-item (Adya's PL-SI proscribes G1 and G-single only).
+    expect(proscribedFound(si, "snapshot isolation")).toBe(false);
+    // At SSI T2's commit fails with 40001: T2 is :fail, no cycle is left.
+    const ssi = historyOf("G2-item", "write skew", "serializable snapshot isolation");
+    expect(ssi.edn).toContain(":type :fail");
+    expect(ssi.result.anomalies).toEqual([]);
+  });
+
+  it("records a predicate read's miss as absent only where that is sound (G2 at snapshot isolation)", () => {
+    // Rows 3 and 4 are only ever written as 30 and 42, both multiples of 3, so a read of
+    // value % 3 = 0 that returned neither saw neither: [:r 3 nil] [:r 4 nil]. Rows 1 and 2 (10, 20)
+    // never match, so their miss says nothing and is left out. T1 read 4 absent and T2 wrote it,
+    // T2 read 3 absent and T1 wrote it: two rw edges, G2-item (over the predicate, Adya's G2).
+    const h = historyOf("G2", "write skew on predicate read", "snapshot isolation");
+    expect(h.edn).toContain("[:r 3 nil] [:r 4 nil] [:w 3 30]");
+    expect(h.edn).not.toContain("[:r 1 nil]");
+    expect(h.result.anomalies).toEqual(["G2-item"]);
+  });
+
+  it("finds nothing in G1a at read committed, and the aborted read when the store reads uncommitted data", () => {
+    // T2 reads 1 => 10, 2 => 20 twice; T1's 101 is never read: no anomaly.
+    expect(historyOf("G1a", "aborted read", "read committed").result.anomalies).toEqual([]);
+    // Broken: T2 reads 101, which only the aborted T1 wrote: G1a, proscribed at read committed.
+    const broken = historyOf("G1a", "aborted read", "read committed", { readUncommitted: true });
+    expect(broken.result.anomalies).toContain("G1a");
+    expect(proscribedFound(broken, "read committed")).toBe(true);
+  });
+
+  it("leaves out a DELETE, so it finds nothing where the anomaly is in the delete's predicate (PMP)", () => {
+    // T1 adds 10 to every row (1 => 20, 2 => 30); T2's delete where value = 20 deletes nothing,
+    // then T2 reads 1 => 20 from T1: a wr edge, no cycle. Row 2 was 20 (setup) and 30, so the
+    // read's miss of it is not recorded: it may have been skipped for its value.
+    const h = historyOf("PMP", "write predicate", "read committed");
+    expect(h.result.anomalies).toEqual([]);
+    expect(h.omitted.some((o) => o.includes("step 4's DELETE"))).toBe(true);
+    expect(h.omitted.some((o) => o.includes("miss of row 2"))).toBe(true);
+  });
+
+  it("judges each level by Adya's model: no proscribed anomaly in any correct run", () => {
+    expect(LEVEL_MODEL).toEqual({
+      "read committed": "read-committed",
+      "snapshot isolation": "snapshot-isolation",
+      "serializable snapshot isolation": "serializable",
+      "two-phase locking": "serializable",
+    });
+    for (const level of LEVELS)
+      for (const outcome of runHermitage(level))
+        for (const v of outcome.variants)
+          expect(
+            proscribedFound(variantHistory(v), level),
+            `${outcome.id} ${v.name} at ${level}`,
+          ).toBe(false);
+    // Broken 2PL (reads take no locks): P4's lost update, which serializable proscribes.
+    const broken = historyOf("P4", "lost update", "two-phase locking", {
+      twoPhaseReadLocks: false,
+    });
+    expect(proscribedFound(broken, "two-phase locking")).toBe(true);
   });
 });
