@@ -7,12 +7,14 @@
  * (write skew).
  *
  * The story:
- *   1. per level, one line per variant: which step blocked, which failed with which SQLSTATE, and
- *      whether the anomaly occurred (`--level`, `--case` narrow it);
+ *   1. per level, one line per variant: which step blocked, which failed with which SQLSTATE,
+ *      whether the anomaly occurred, and what the isolation checker finds in the run's history
+ *      (hermitage/history.ts), with a note where the two differ (`--level`, `--case` narrow it);
  *   2. every step of the lost update (P4) and of write skew (G2-item) at every level, or of the
  *      case `--case` names: the SQL, the connection, and what the step returned;
  *   3. the isolation matrix (a `table` event titled `isolation matrix`), checked against
  *      PostgreSQL's published rows of Hermitage's table, and two-phase locking against the book;
+ *      and the check that the checker finds nothing a level proscribes in any run;
  *   4. with `--postgres [URL]`, the same steps on a real PostgreSQL, each step's simulated and real
  *      outcome side by side, and checks that they agree.
  */
