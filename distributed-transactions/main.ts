@@ -29,7 +29,7 @@ export const distributedTransactions: Concept = {
     twoPhaseCommit,
     saga,
   ],
-  tour: ["write-skew", "hermitage", "two-phase-commit"],
+  tour: ["read-skew", "write-skew", "hermitage"],
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) main(distributedTransactions);
