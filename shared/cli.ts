@@ -36,6 +36,14 @@ export interface Parser<T> {
   range: string;
 }
 
+/**
+ * The error a scenario's own parser throws for a bad value: commander prints it as the one-line
+ * usage error, so scenarios need not import commander.
+ */
+export function invalidValue(message: string): Error {
+  return new InvalidArgumentError(message);
+}
+
 /** Integers in [min, max]. Rejects "1.5", "1e3", "0x10", " 3" and the empty string. */
 export function integer(min: number, max: number): Parser<number> {
   return {

@@ -10,8 +10,15 @@
  * and the message cost of each mode.
  */
 
-import { InvalidArgumentError } from "commander";
-import { choice, decimal, integer, option, type Parser, type Scenario } from "../../shared/cli.js";
+import {
+  choice,
+  decimal,
+  integer,
+  invalidValue,
+  option,
+  type Parser,
+  type Scenario,
+} from "../../shared/cli.js";
 import { mean } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { GOSSIP_MODES, type GossipMode } from "../gossip/node.js";
@@ -52,7 +59,7 @@ const nodesParser: Parser<number> = {
     try {
       return integer(NODES_MIN, NODES_MAX).parse(value);
     } catch {
-      throw new InvalidArgumentError(`must be 0 or an integer from ${NODES_MIN} to ${NODES_MAX}`);
+      throw invalidValue(`must be 0 or an integer from ${NODES_MIN} to ${NODES_MAX}`);
     }
   },
 };
