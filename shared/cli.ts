@@ -317,10 +317,17 @@ export async function runCli(
     replayArgs: string[],
   ) => {
     const common = commandOptions as unknown as CommonOptions;
-    for (const name of names) {
-      const problem = await concept.scenarios
-        .find((s) => s.name === name)
-        ?.validate?.(commandOptions as never);
+    const scenarios = names.map((name) => {
+      const scenario = concept.scenarios.find((s) => s.name === name);
+      if (scenario === undefined) throw new Error(`tour names unknown scenario ${name}`);
+      return scenario;
+    });
+    // In the tour each scenario gets its own defaults under the common flags; its validate sees
+    // exactly what its run will (a tour must not reach a server only a flag asks for).
+    const optionsOf = (scenario: Scenario) =>
+      names.length === 1 ? commandOptions : { ...defaultsOf(scenario), ...commandOptions };
+    for (const scenario of scenarios) {
+      const problem = await scenario.validate?.(optionsOf(scenario) as never);
       if (problem !== undefined) throw new UsageError(problem);
     }
     const verbosity: Verbosity = common.quiet ? "quiet" : common.verbose ? "verbose" : "normal";
@@ -341,13 +348,9 @@ export async function runCli(
       seed: common.seed,
       replay,
     });
-    for (const name of names) {
-      const scenario = concept.scenarios.find((s) => s.name === name);
-      if (scenario === undefined) throw new Error(`tour names unknown scenario ${name}`);
-      const options =
-        names.length === 1 ? commandOptions : { ...defaultsOf(scenario), ...commandOptions };
+    for (const scenario of scenarios) {
       if (names.length > 1) trace.section(`${scenario.name}: ${scenario.summary}`);
-      await scenario.run({ trace, seed: common.seed }, options as never);
+      await scenario.run({ trace, seed: common.seed }, optionsOf(scenario) as never);
     }
     const summary = trace.summarize();
     exitCode = summary.ok ? EXIT_OK : EXIT_VIOLATION;

@@ -231,6 +231,35 @@ describe("runCli", () => {
     expect(await hasEscapes({}, true, ["--no-color"])).toBe(false);
   });
 
+  it("validates, awaited, with what the run gets: in the tour, the scenario's own defaults", async () => {
+    const seen: unknown[] = [];
+    const validating: Concept = {
+      ...concept,
+      scenarios: concept.scenarios.map((s) =>
+        s.name !== "ok"
+          ? s
+          : {
+              ...s,
+              // Like hermitage's --postgres: only a flag the user gave may reach for a server.
+              validate: async (options: { count?: number }) => {
+                seen.push(options.count);
+                return options.count === 3 ? "--count 3 needs a server" : undefined;
+              },
+            },
+      ),
+    };
+    const io = {
+      stdout: () => {},
+      stderr: (t: string) => void seen.push(t),
+      env: {},
+      isTTY: false,
+    };
+    expect(await runCli(validating, [], io)).toBe(0);
+    expect(seen).toEqual([2]);
+    expect(await runCli(validating, ["ok", "--count", "3"], io)).toBe(2);
+    expect(seen.slice(1)).toEqual([3, "error: --count 3 needs a server\n"]);
+  });
+
   it("shows each option's default and range in --help, and exits 0", async () => {
     const { code, stdout } = await run(["ok", "--help"]);
     expect(code).toBe(0);
