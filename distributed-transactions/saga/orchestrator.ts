@@ -180,7 +180,9 @@ export class Orchestrator extends SimNode<SagaMessage, OrchestratorDurable, null
     }
     if (entry.status === "running") {
       assert(!ok, "unreachable");
-      entry.failure = `${STEPS[entry.step]} failed: ${reason ?? "no reason given"}`;
+      // The service's own note has just given the reason; the orchestrator's line does not repeat it
+      // unless the service gave none.
+      entry.failure = `${STEPS[entry.step]} failed${reason === undefined ? " (no reason given)" : ""}`;
       if (this.variant === "no-compensation") {
         entry.status = "failed";
         this.note(
@@ -198,7 +200,7 @@ export class Orchestrator extends SimNode<SagaMessage, OrchestratorDurable, null
       entry.status = "compensating";
       entry.step--;
       this.note(
-        `${saga}: ${entry.failure}; compensates the steps already committed, newest first: undo ${STEPS[entry.step]}`,
+        `${saga}: ${entry.failure}; compensates the committed steps, newest first: undo ${STEPS[entry.step]}`,
       );
       this.request(saga);
       return;

@@ -189,7 +189,7 @@ export const saga: Scenario<SagaFlags> = {
     }
 
     trace.section(
-      `${options.transactions} random order${options.transactions === 1 ? "" : "s"} as sagas, variant ${options.variant}`,
+      `${options.transactions === 1 ? "1 random order as a saga" : `${options.transactions} random orders as sagas`}, variant ${options.variant}`,
       REF.sagas,
     );
     trace.note(

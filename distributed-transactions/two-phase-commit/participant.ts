@@ -375,7 +375,10 @@ export class Participant extends SimNode<
       const what = w.kind === "prepare" ? w.txid : w.id;
       const went = w.kind === "prepare" ? this.tryPrepare(w) === undefined : this.tryLocal(w);
       if (went) {
-        this.note(`${what} goes on after waiting ${(this.sim.now - w.sinceMs).toFixed(0)} ms`);
+        const waited = this.sim.now - w.sinceMs;
+        this.note(
+          `${what} goes on after waiting ${waited < 0.5 ? "under 1" : waited.toFixed(0)} ms`,
+        );
         this.waitEnded(what, this.sim.now);
       } else still.push(w);
     }
