@@ -13,11 +13,17 @@ import { join } from "node:path";
 export default function setup(): void {
   if (process.env.DDIA_SKIP_POSTGRES === "1" || process.env.PGHOST !== undefined) return;
   const script = join(import.meta.dirname, "..", "..", ".ci", "run");
-  const result = spawnSync("bash", [script, "--postgres-only"], { encoding: "utf8" });
-  const line = result.stdout.split("\n").find((l) => l.startsWith("export "));
+  // stdin is not a terminal here, so .ci/run's sudo fails at once rather than wait for a password.
+  const result = spawnSync("bash", [script, "--postgres-only"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const line = (result.stdout ?? "").split("\n").find((l) => l.startsWith("export "));
   if (result.status !== 0 || line === undefined) {
+    const why = result.error?.message ?? (result.stderr ?? "").trim().split("\n").at(-1) ?? "";
     process.stderr.write(
-      `tests/setup/postgres.ts: could not start PostgreSQL with .ci/run --postgres-only (exit ${result.status}): ${result.stderr.trim().split("\n").at(-1) ?? ""}\n`,
+      `tests/setup/postgres.ts: could not start PostgreSQL with .ci/run --postgres-only (exit ${result.status}): ${why}\n` +
+        "  The PostgreSQL tests will fail. Start a server and set PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE, or set DDIA_SKIP_POSTGRES=1 to skip them.\n",
     );
     return;
   }
