@@ -7,10 +7,12 @@ export const REF = {
   dirtyWrites: "DDIA ch. 7, Read Committed: No dirty writes",
   readCommitted: "DDIA ch. 7, Read Committed: Implementing read committed",
   snapshotIsolation: "DDIA ch. 7, Snapshot Isolation and Repeatable Read",
-  implementingSnapshots: "DDIA ch. 7, Snapshot Isolation: Implementing snapshot isolation",
+  implementingSnapshots:
+    "DDIA ch. 7, Snapshot Isolation and Repeatable Read: Implementing snapshot isolation",
   visibility:
-    "DDIA ch. 7, Snapshot Isolation: Visibility rules for observing a consistent snapshot",
-  repeatableReadNaming: "DDIA ch. 7, Snapshot Isolation: Repeatable read and naming confusion",
+    "DDIA ch. 7, Snapshot Isolation and Repeatable Read: Visibility rules for observing a consistent snapshot",
+  repeatableReadNaming:
+    "DDIA ch. 7, Snapshot Isolation and Repeatable Read: Repeatable read and naming confusion",
   lostUpdates: "DDIA ch. 7, Preventing Lost Updates",
   atomicWrites: "DDIA ch. 7, Preventing Lost Updates: Atomic write operations",
   explicitLocking: "DDIA ch. 7, Preventing Lost Updates: Explicit locking",
@@ -21,13 +23,13 @@ export const REF = {
   materializing: "DDIA ch. 7, Write Skew and Phantoms: Materializing conflicts",
   serializability: "DDIA ch. 7, Serializability",
   twoPhaseLocking: "DDIA ch. 7, Two-Phase Locking (2PL)",
-  implementing2PL: "DDIA ch. 7, Two-Phase Locking: Implementation of two-phase locking",
-  predicateLocks: "DDIA ch. 7, Two-Phase Locking: Predicate locks",
-  indexRangeLocks: "DDIA ch. 7, Two-Phase Locking: Index-range locks",
+  implementing2PL: "DDIA ch. 7, Two-Phase Locking (2PL): Implementation of two-phase locking",
+  predicateLocks: "DDIA ch. 7, Two-Phase Locking (2PL): Predicate locks",
+  indexRangeLocks: "DDIA ch. 7, Two-Phase Locking (2PL): Index-range locks",
   ssi: "DDIA ch. 7, Serializable Snapshot Isolation (SSI)",
-  staleReads: "DDIA ch. 7, Serializable Snapshot Isolation: Detecting stale MVCC reads",
+  staleReads: "DDIA ch. 7, Serializable Snapshot Isolation (SSI): Detecting stale MVCC reads",
   writesAffectingReads:
-    "DDIA ch. 7, Serializable Snapshot Isolation: Detecting writes that affect prior reads",
+    "DDIA ch. 7, Serializable Snapshot Isolation (SSI): Detecting writes that affect prior reads",
   atomicCommit: "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC)",
   singleToDistributed:
     "DDIA ch. 9, Atomic Commit and Two-Phase Commit (2PC): From single-node to distributed atomic commit",

@@ -1,7 +1,7 @@
 /**
  * The lock table of strict two-phase locking (DDIA ch. 7, Serializability: Two-Phase Locking
  * (2PL)): shared and exclusive locks on rows, by key, and shared predicate locks for predicate
- * reads (DDIA ch. 7, Two-Phase Locking: Predicate locks). Locks are held until the transaction
+ * reads (DDIA ch. 7, Two-Phase Locking (2PL): Predicate locks). Locks are held until the transaction
  * commits or aborts ("strict"), and a request that conflicts with a lock held by another
  * transaction waits; the store keeps the waits-for graph and detects deadlocks.
  *
