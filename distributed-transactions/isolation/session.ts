@@ -378,3 +378,14 @@ export function levelName(level: IsolationLevel): string {
   if (pg === null) return `${level} (no PostgreSQL level)`;
   return pg === level ? level : `${level} (PostgreSQL's ${pg})`;
 }
+
+/**
+ * A run's heading: its title, with the level named once ("Snapshot isolation (PostgreSQL's
+ * repeatable read)", "Fix: compare-and-set, at read committed"), never "Read committed: read committed".
+ */
+export function runTitle(title: string, level: IsolationLevel): string {
+  const name = levelName(level);
+  if (!title.toLowerCase().includes(level)) return `${title}, at ${name}`;
+  if (title.includes("PostgreSQL")) return title;
+  return `${title}${name.slice(level.length)}`;
+}

@@ -49,6 +49,7 @@ import {
   type StepRecord,
   type VariantOutcome,
 } from "../hermitage/runner.js";
+import { levelName } from "../isolation/session.js";
 import { compareVariant, outcomeText } from "../postgres/compare.js";
 import { PostgresSession, PostgresUnavailable, type RealCaseOutcome } from "../postgres/runner.js";
 import { REF } from "../refs.js";
@@ -168,13 +169,8 @@ const levelsOf = (choice: LevelChoice): IsolationLevel[] =>
 const casesOf = (choice: CaseChoice): HermitageCase[] =>
   choice === "all" ? [...CASES] : CASES.filter((c) => c.id === choice);
 
-/** `snapshot isolation (PostgreSQL: repeatable read)`. */
-function levelTitle(level: IsolationLevel): string {
-  const postgres = POSTGRES_LEVEL[level];
-  return postgres === null
-    ? `${level} (no PostgreSQL level)`
-    : `${level} (PostgreSQL: ${postgres})`;
-}
+/** `snapshot isolation (PostgreSQL's repeatable read)`, as every scenario names the levels. */
+const levelTitle = levelName;
 
 /** How each level of the store decides, in a sentence (the store's header has the details). */
 const LEVEL_NOTE: Record<IsolationLevel, { text: string; ref: string }> = {

@@ -23,7 +23,7 @@ import {
   readBeforeWrite,
   reportJudgement,
 } from "../isolation/report.js";
-import { levelName, Session } from "../isolation/session.js";
+import { runTitle, Session } from "../isolation/session.js";
 import { reportWorkloads, WORKLOAD_VARIANTS } from "../isolation/workload.js";
 import { REF } from "../refs.js";
 import type { IsolationLevel, Result, Statement } from "../store/statements.js";
@@ -223,7 +223,7 @@ export const lostUpdate: Scenario<Options> = {
       "In figure 7-1 both clients add 1, and both write 43. Here Alice adds 1 and Bob adds 2, so that no two writes in these runs put the same value: the isolation checker knows which write a read saw only from the value read, as Elle does. Both increments should count: 45.",
     );
     for (const variant of VARIANTS) {
-      trace.section(`${variant.title}: ${levelName(variant.level)}`, variant.ref);
+      trace.section(runTitle(variant.title, variant.level), variant.ref);
       trace.note(variant.narration);
       const { session, final, expected } = runVariant(trace, variant);
       trace.note(

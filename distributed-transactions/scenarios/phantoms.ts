@@ -22,7 +22,7 @@
 import type { Scenario } from "../../shared/cli.js";
 import type { Trace } from "../../shared/trace.js";
 import { exportHistory, exportHistoryOption, reportJudgement } from "../isolation/report.js";
-import { levelName, type Queued, Session } from "../isolation/session.js";
+import { type Queued, runTitle, Session } from "../isolation/session.js";
 import { REF } from "../refs.js";
 import type { IsolationLevel, Result, Statement } from "../store/statements.js";
 
@@ -154,7 +154,7 @@ export const phantoms: Scenario<Options> = {
       "How the checker sees a check: its history (Elle's rw-register form) has reads of keys, not of predicates, so a check that did not return booking 2 or 3 is recorded as reading that row absent (nil). That is what the check saw: rows 2 and 3 are only ever written as noon bookings, so a check that missed one saw no row there. A cycle through these reads is named G2-item; over the predicate itself, Adya calls it G2 (an anti-dependency cycle with a predicate read).",
     );
     for (const variant of VARIANTS) {
-      trace.section(`${variant.title}: ${levelName(variant.level)}`, variant.ref);
+      trace.section(runTitle(variant.title, variant.level), variant.ref);
       trace.note(variant.narration);
       const { session, atNoon } = bookRoom(trace, variant);
       trace.note(`Bookings of room 123 at noon at the end: ${atNoon ?? "unknown"}.`, {

@@ -15,7 +15,7 @@
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import type { Trace } from "../../shared/trace.js";
 import { exportHistory, exportHistoryOption, reportJudgement } from "../isolation/report.js";
-import { levelName, type Queued, Session } from "../isolation/session.js";
+import { type Queued, runTitle, Session } from "../isolation/session.js";
 import { reportWorkloads, WORKLOAD_VARIANTS } from "../isolation/workload.js";
 import { REF } from "../refs.js";
 import type { IsolationLevel, Result, Statement } from "../store/statements.js";
@@ -170,7 +170,7 @@ export const writeSkew: Scenario<Options> = {
       "Alice (row 1) and Bob (row 2) are on call (value 1). Each runs: select * from test where value = 1; and, if at least two rows come back, goes off call: update test set value = 0 where id = <own row>.",
     );
     for (const variant of VARIANTS) {
-      trace.section(`${variant.title}: ${levelName(variant.level)}`, variant.ref);
+      trace.section(runTitle(variant.title, variant.level), variant.ref);
       trace.note(variant.narration);
       const { session, onCallAtEnd } = figure78(trace, variant);
       trace.note(`Doctors on call at the end: ${onCallAtEnd ?? "unknown"}.`, { level: "summary" });

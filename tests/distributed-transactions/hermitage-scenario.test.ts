@@ -86,9 +86,7 @@ describe("hermitage scenario", () => {
     // Each level's table has the checker's column beside the case's judge. At read committed, P4's
     // two transactions both read row 1 as 10 and both write it and commit: Elle's lost-update, by
     // its definition (two committed transactions read the same version of a key, then write it).
-    const rc = tables(events).find(
-      (t) => t.title === "at read committed (PostgreSQL: read committed)",
-    );
+    const rc = tables(events).find((t) => t.title === "at read committed");
     expect(rc?.columns).toEqual(["case", "variant", "anomaly", "checker", "what happened"]);
     const p4 = rc?.rows.find((r) => r[0] === "P4");
     expect(p4?.slice(2, 4)).toEqual([O, "lost-update"]);
@@ -193,7 +191,7 @@ describe("hermitage scenario", () => {
     expect(steps.map((t) => t.title)).toEqual([
       // The checker: T2's update fails with 40001, so T2 is :fail and only T1 read and wrote
       // row 1: no two committed transactions to form a cycle or a lost update.
-      "P4 lost update at snapshot isolation (PostgreSQL: repeatable read): prevented; checker: none found",
+      "P4 lost update at snapshot isolation (PostgreSQL's repeatable read): prevented; checker: none found",
     ]);
     // postgres.md, "repeatable read" and Lost Update (P4): T2's update BLOCKS, and T1's commit makes
     // it fail with "could not serialize access due to concurrent update" (SQLSTATE 40001).
@@ -235,7 +233,7 @@ describe("hermitage scenario", () => {
       events.filter((e): e is Extract<TraceEvent, { kind: "note" }> => e.kind === "note");
     const correct = notes(expectNdjson(await runInProcess(concept, ["hermitage", "--json"])));
     const rcNote = (e: Extract<TraceEvent, { kind: "note" }>) =>
-      e.text.startsWith("read committed (PostgreSQL: read committed): ");
+      e.text.startsWith("read committed: ");
     expect(correct.find(rcNote)?.text).toContain("reads the latest committed versions");
     const broken = notes(
       expectNdjson(
@@ -282,9 +280,15 @@ describe("hermitage scenario", () => {
         await runInProcess(concept, ["hermitage", "--json", "--case", "G0", "--level", level]),
       );
       const titles = tables(run).map((t) => t.title);
-      expect(titles.some((t) => t.includes(`at ${level.replaceAll("-", " ")} (PostgreSQL: `))).toBe(
-        true,
-      );
+      // Named as every scenario names the levels: "snapshot isolation (PostgreSQL's repeatable
+      // read)", and read committed alone, as PostgreSQL calls it the same.
+      const name = level.replaceAll("-", " ");
+      const pg = { "read-committed": "", "snapshot-isolation": " (PostgreSQL's repeatable read)" }[
+        level
+      ];
+      expect(
+        titles.some((t) => t.includes(`at ${name}${pg ?? " (PostgreSQL's serializable)"}`)),
+      ).toBe(true);
     }
   });
 

@@ -195,6 +195,26 @@ describe("the command line", () => {
     }
   });
 
+  it("read-skew has two checks per level, as every isolation scenario: the example's and the checker's; read committed fails both", async () => {
+    const { code, out } = await cli(["read-skew", "--json"]);
+    expect(code).toBe(0);
+    const checks = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; name?: string; held?: boolean | null })
+      .filter((e) => e.kind === "check")
+      .map((c) => [c.name, c.held]);
+    // Figure 7-6: read committed shows Alice $500 + $400 (G-single); the other two levels $1,000.
+    expect(checks).toEqual([
+      ["Read committed: Alice sees $1,000 in all", false],
+      ["Read committed: the isolation checker finds no read skew (G-single)", false],
+      ["Snapshot isolation: Alice sees $1,000 in all", true],
+      ["Snapshot isolation: the isolation checker finds no read skew (G-single)", true],
+      ["Two-phase locking: Alice sees $1,000 in all", true],
+      ["Two-phase locking: the isolation checker finds no read skew (G-single)", true],
+    ]);
+  });
+
   it("--transactions 0 leaves the random-workload check not exercised, never held", async () => {
     const { code, out } = await cli(["write-skew", "--json", "--transactions", "0"]);
     expect(code).toBe(0);
