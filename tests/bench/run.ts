@@ -565,6 +565,24 @@ function wallRate(what: string, count: number, start: number): void {
   line("  per second of wall time", `${Math.round(count / seconds).toLocaleString("en")} /s`);
 }
 
+const GROUPS = [
+  "kernel",
+  "lookups",
+  "log",
+  "cluster",
+  "linearizability",
+  "consistency",
+  "raft",
+  "crdts",
+  "gossip",
+  "transactions",
+  "startup",
+  "largest",
+];
+if (only !== undefined && !GROUPS.includes(only)) {
+  console.error(`unknown bench group '${only}' (choose from: ${GROUPS.join(", ")})`);
+  process.exit(2);
+}
 console.log(`Node ${process.version}, ${process.platform} ${process.arch}`);
 if (only === undefined || only === "kernel") kernel();
 if (only === undefined || only === "lookups") lookups();
