@@ -208,7 +208,7 @@ export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
     story(trace, seed, {
       title: "The coordinator crashes before its commit record is on disk",
       ref: REF.coordinatorFailure,
-      intro: `The coordinator crashes as the last yes vote arrives, before its commit record reaches the disk, and stays down ${downMs} ms. The decision never reached the disk. The participants are in doubt, asking every ${QUERY_INTERVAL_MS} ms; when the coordinator restarts, its log has no commit record for T1, so it answers Abort. This is presumed abort, and the book's recovery rule: "Any transactions that don't have a commit record in the coordinator's log are aborted."`,
+      intro: `The coordinator crashes as the last yes vote arrives, before its commit record reaches the disk, and stays down ${downMs} ms. The participants are in doubt, asking every ${QUERY_INTERVAL_MS} ms; when the coordinator restarts, its log has no commit record for T1, so it answers Abort. This is presumed abort, and the book's recovery rule: "Any transactions that don't have a commit record in the coordinator's log are aborted."`,
       crashes: [{ node: "coordinator", point: "votes-collected", txid: "T1", downMs }],
       expect: "aborted",
     });
@@ -258,7 +258,7 @@ function narrateBlocked(trace: Trace, r: TwoPhaseCommitResult, downMs: number): 
   trace.note(
     wait === undefined
       ? `L1 was not blocked: ${local.outcome} at once.`
-      : `L1 waited ${((finished ?? r.endMs) - wait.fromMs).toFixed(0)} ms for the lock on ${wait.key}: from ${wait.fromMs.toFixed(0)} ms until ${finished === undefined ? "the end of the run" : `${finished.toFixed(0)} ms`}, when T1's Commit reached p1 from the restarted coordinator. While a transaction is in doubt its locks stay held: no other transaction can write the rows it wrote (in some databases, not even read them).`,
+      : `While T1 was in doubt its lock on ${wait.key} stayed held, so L1 waited ${finished === undefined ? "to the end of the run" : "until T1's Commit reached p1 from the restarted coordinator"}: no other transaction can write the rows an in-doubt transaction wrote (in some databases, not even read them).`,
     { level: "summary", ref: REF.holdingLocks },
   );
   trace.check(
