@@ -192,7 +192,7 @@ export class Coordinator extends SimNode<
         r.kind === "commit" && !ended.has(r.txid),
     );
     this.note(
-      `recovers from its log: ${unfinished.length === 0 ? "no commit without its end record" : `commit record${unfinished.length === 1 ? "" : "s"} without an end record for ${unfinished.map((r) => r.txid).join(", ")}, so it sends Commit again`}; any transaction without a commit record is presumed aborted`,
+      `recovers from its log: ${unfinished.length === 0 ? "no commit record is waiting for its end record, so there is no Commit to resend" : `commit record${unfinished.length === 1 ? "" : "s"} without an end record for ${unfinished.map((r) => r.txid).join(", ")}, so it sends Commit again`}; any transaction without a commit record is presumed aborted`,
     );
     for (const record of unfinished) {
       const txn: Transaction = {
