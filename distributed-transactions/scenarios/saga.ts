@@ -67,7 +67,7 @@ function checkRun(trace: Trace, r: SagaRunResult, variant: SagaVariant, label: s
                 (s) =>
                   `${s.saga} (${[s.reserved && !s.released ? "stock reserved" : "", s.charged ? "charged" : "", `${s.emails.length} email${s.emails.length === 1 ? "" : "s"}`].filter((x) => x !== "").join(", ")})`,
               )
-              .join(", ")}`,
+              .join(", ")}${r.partial.length > 3 ? ` and ${r.partial.length - 3} more` : ""}`,
       ref: REF.sagas,
     });
   const failed = begun.filter((s) => s.status !== "completed");
