@@ -334,6 +334,8 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
       `${t.txid} is not atomic: ${[...t.outcomes].map(([q, o]) => `${q} ${o}`).join(", ")}${t.onTheirOwn.length > 0 ? ` (${t.onTheirOwn.join(" and ")} decided on ${t.onTheirOwn.length === 1 ? "its" : "their"} own: a heuristic decision)` : ""}.`,
       { level: "summary", ref: REF.recovering },
     );
+  if (r.notAtomic.length > 5)
+    trace.note(`${r.notAtomic.length - 5} more transactions are not atomic.`, { level: "summary" });
   const correct = options.variant === "correct";
   const atomicity = "atomicity: every transaction committed at all its participants or at none";
   // A transaction no participant logged anything about (every Prepare lost, or the shards down)
