@@ -376,8 +376,9 @@ export class Participant extends SimNode<
       const went = w.kind === "prepare" ? this.tryPrepare(w) === undefined : this.tryLocal(w);
       if (went) {
         const waited = this.sim.now - w.sinceMs;
+        // After the line of what it then did (prepared, committed), which the try printed.
         this.note(
-          `${what} goes on after waiting ${waited < 0.5 ? "under 1" : waited.toFixed(0)} ms`,
+          `${what} had waited ${waited < 0.5 ? "under 1" : waited.toFixed(0)} ms for the lock`,
         );
         this.waitEnded(what, this.sim.now);
       } else still.push(w);
