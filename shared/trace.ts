@@ -12,8 +12,12 @@ import { LimitExceeded } from "./assert.js";
 /** A citation of the book, e.g. "DDIA ch. 6, Rebalancing Partitions". */
 export type BookRef = string;
 
-/** How much a note matters: `summary` survives `--quiet`, `story` is the default narration. */
-export type NoteLevel = "summary" | "story";
+/**
+ * How much a note matters: `summary` survives `--quiet`, `story` is the default narration, and
+ * `detail` (the blow-by-blow of a long run whose result a table sums up) shows only with
+ * `--verbose`, beside the messages.
+ */
+export type NoteLevel = "summary" | "story" | "detail";
 
 export type Cell = string | number;
 
@@ -127,6 +131,21 @@ export class Trace {
    */
   static silent(): Trace {
     return new Trace({ messages: false, keep: false });
+  }
+
+  /**
+   * This trace, seen through a lens that turns story notes into detail notes: for a long run whose
+   * every step would bury the story (a random workload summed up by a table), so that its nodes'
+   * narration shows only with `--verbose`. Everything else passes through unchanged, and lands in
+   * this trace (its checks count in this trace's summary).
+   */
+  detailed(): Trace {
+    const view = new Trace({ messages: this.messages, keep: false });
+    view.emit = (event) =>
+      this.emit(
+        event.kind === "note" && event.level === "story" ? { ...event, level: "detail" } : event,
+      );
+    return view;
   }
 
   /** Stream every later event to `sink` as it is emitted (the CLI renders this way). */

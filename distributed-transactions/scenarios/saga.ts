@@ -193,10 +193,10 @@ export const saga: Scenario<SagaFlags> = {
       REF.sagas,
     );
     trace.note(
-      `Customers x and y order items at random; y's balance is small, so y's payments often fail${options.variant === "correct" ? " and their sagas are compensated" : ", and this orchestrator leaves their earlier steps in place"}. The reader polls the stock throughout the fault window. The checks read the services' own rows, logs and outbox, not the orchestrator's saga log.`,
+      `Customers x and y order items at random; y's balance is small, so y's payments often fail${options.variant === "correct" ? " and their sagas are compensated" : ", and this orchestrator leaves their earlier steps in place"}. The reader polls the stock throughout the fault window. The checks read the services' own rows, logs and outbox, not the orchestrator's saga log. The nodes' step-by-step narration of this run shows with --verbose; the table and checks below sum it up.`,
       { level: "summary" },
     );
-    const r = runSaga(trace, {
+    const r = runSaga(trace.detailed(), {
       seed,
       variant: options.variant,
       orders: options.transactions,

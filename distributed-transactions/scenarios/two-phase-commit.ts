@@ -281,10 +281,10 @@ function randomRun(trace: Trace, seed: number, options: TwoPhaseCommitFlags): vo
     REF.inPractice,
   );
   trace.note(
-    `Each order reserves stock on one shard and takes the payment on another; a participant votes no when a row would fall below zero, and a Prepare waits while another transaction holds a row it writes (the coordinator aborts after ${VOTE_TIMEOUT_MS} ms without every vote). Once the faults stop, the run goes on until no participant is in doubt (for at most 10 s). The atomicity check reads each participant's own log, not the coordinator's.`,
+    `Each order reserves stock on one shard and takes the payment on another; a participant votes no when a row would fall below zero, and a Prepare waits while another transaction holds a row it writes (the coordinator aborts after ${VOTE_TIMEOUT_MS} ms without every vote). Once the faults stop, the run goes on until no participant is in doubt (for at most 10 s). The atomicity check reads each participant's own log, not the coordinator's. The nodes' step-by-step narration of this run shows with --verbose; the table and checks below sum it up.`,
     { level: "summary", ref: REF.atomicCommit },
   );
-  const r = runTwoPhaseCommit(trace, {
+  const r = runTwoPhaseCommit(trace.detailed(), {
     seed,
     participants: p,
     variant: options.variant,

@@ -21,6 +21,7 @@ export function isVisible(event: TraceEvent, verbosity: Verbosity): boolean {
     case "summary":
       return true;
     case "note":
+      if (event.level === "detail") return verbosity === "verbose";
       return verbosity !== "quiet" || event.level === "summary";
     case "crash":
     case "recover":

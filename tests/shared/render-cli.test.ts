@@ -120,6 +120,26 @@ describe("text renderer", () => {
     ]).toEqual([false, false, true]);
     expect([isVisible(story, "quiet"), isVisible(story, "normal")]).toEqual([false, true]);
     expect(isVisible(summary, "quiet")).toBe(true);
+    const detail: TraceEvent = { kind: "note", text: "t", level: "detail" };
+    expect([
+      isVisible(detail, "quiet"),
+      isVisible(detail, "normal"),
+      isVisible(detail, "verbose"),
+    ]).toEqual([false, false, true]);
+  });
+
+  it("a detailed view of a trace turns story notes into detail notes and passes the rest through", () => {
+    const trace = new Trace();
+    const view = trace.detailed();
+    view.note("step", { node: "n1", time: 3 });
+    view.note("what it adds up to", { level: "summary" });
+    view.check("an invariant", true);
+    expect(trace.events).toEqual([
+      { kind: "note", text: "step", node: "n1", time: 3, level: "detail" },
+      { kind: "note", text: "what it adds up to", level: "summary" },
+      { kind: "check", name: "an invariant", held: true, expected: true },
+    ]);
+    expect(trace.summarize().held).toBe(1);
   });
 
   it("prints no escape codes at colour level 0, and some at level 1", async () => {
