@@ -1120,6 +1120,35 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
     const found = session[m];
     record(m, found.length === 0 ? { holds: true } : { holds: false, violations: found });
   }
+  if (shortcuts) {
+    // A memory model still undecided is violated when a session guarantee's witness shows: no
+    // PRAM history has a read-your-writes, monotonic-reads or monotonic-writes witness, and no
+    // causal one a writes-follow-reads witness (see the header), nor does any stronger model.
+    const pramBreaker = (["read-your-writes", "monotonic-reads", "monotonic-writes"] as const).find(
+      (m) => models[m] === false,
+    );
+    for (const m of MEMORY_MODELS) {
+      if (models[m] !== null) continue;
+      const by =
+        pramBreaker ??
+        (m !== "pram" && models["writes-follow-reads"] === false
+          ? "writes-follow-reads"
+          : undefined);
+      if (by === undefined) continue;
+      const at = undecided.findIndex((u) => u.model === m);
+      if (at >= 0) undecided.splice(at, 1);
+      record(m, {
+        holds: false,
+        violations: [
+          {
+            model: m,
+            message: `it has a ${by} witness within one session, and no ${m} history has one`,
+            ops: [],
+          },
+        ],
+      });
+    }
+  }
   return finish(ops.length, models, violations, undecided);
 }
 
