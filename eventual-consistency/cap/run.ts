@@ -18,7 +18,7 @@
 
 import type { CheckedOp } from "../../shared/check/linearizability.js";
 import { Network } from "../../shared/network.js";
-import { AbdClient, type ScriptedOperation } from "../../shared/quorum/abd-client.js";
+import { AbdClient } from "../../shared/quorum/abd-client.js";
 import {
   type AbdMessage,
   compareTimestamps,
@@ -26,6 +26,7 @@ import {
   ZERO,
 } from "../../shared/quorum/abd-messages.js";
 import { AbdReplica } from "../../shared/quorum/abd-replica.js";
+import type { ScriptedOperation } from "../../shared/scripted-client.js";
 import { Simulation } from "../../shared/simulation.js";
 import { Trace } from "../../shared/trace.js";
 import { type MVRegister, mvInitial, mvMerge, mvValues } from "../crdts/mv-register.js";

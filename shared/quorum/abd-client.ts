@@ -23,37 +23,24 @@
  * `quorum` below a majority lets two quorums miss each other.
  */
 
-import { type CheckedOp, recordCall, recordReturn } from "../check/linearizability.js";
 import type { Network } from "../network.js";
-import { SimNode } from "../node.js";
+import {
+  ScriptedClient,
+  type ScriptedClientConfig,
+  type ScriptedOperation,
+} from "../scripted-client.js";
 import { type AbdMessage, compareTimestamps, type Timestamp } from "./abd-messages.js";
 
-/** One operation of a client's script (eventual-consistency/workload.ts's PlannedOperation fits). */
-export interface ScriptedOperation {
-  readonly f: "read" | "write";
-  readonly key: string;
-  /** The value a write writes (unique per key); null for a read. */
-  readonly value: string | null;
-  /** Pause before the operation, after the previous one ended (or after `begin`). */
-  readonly thinkMs: number;
-}
-
-export interface AbdClientConfig {
+export interface AbdClientConfig extends ScriptedClientConfig {
   replicas: readonly string[];
   /** Replies needed in each phase: a majority, floor(n / 2) + 1, unless broken on purpose. */
   quorum: number;
-  timeoutMs: number;
-  retryMs: number;
   /** The reader's write-back; false only for the broken variant. */
   writeBack: boolean;
-  script: readonly ScriptedOperation[];
-  /** The history every client of the run records into, in the checkers' terms. */
-  history: CheckedOp[];
 }
 
-interface InFlight {
-  op: CheckedOp;
-  planned: ScriptedOperation;
+/** An operation's progress through its two phases. */
+interface Phase {
   phase: "query" | "update";
   requestId: string;
   /** Replicas that answered this phase, with what a Query reply held. */
@@ -62,73 +49,32 @@ interface InFlight {
   update?: { timestamp: Timestamp; value: string | null };
 }
 
-export class AbdClient extends SimNode<AbdMessage, null, null> {
-  private current: InFlight | undefined;
-  private next = 0;
+export class AbdClient extends ScriptedClient<AbdMessage, AbdClientConfig, Phase> {
   private phases = 0;
-  done = false;
 
-  constructor(
-    id: string,
-    net: Network<AbdMessage>,
-    readonly config: AbdClientConfig,
-  ) {
-    super(id, net, null);
+  constructor(id: string, net: Network<AbdMessage>, config: AbdClientConfig) {
+    super(id, net, config);
   }
 
-  protected initialVolatile(): null {
-    return null;
+  /** A new operation begins with its query phase. */
+  protected newOperation(): Phase {
+    return { phase: "query", requestId: this.nextRequestId(), answers: new Map() };
   }
 
-  begin(): void {
-    this.pause();
-  }
-
-  private pause(): void {
-    const planned = this.config.script[this.next];
-    if (planned === undefined) {
-      this.done = true;
-      return;
-    }
-    this.setTimer("think", planned.thinkMs);
-  }
-
-  override onTimer(name: string): void {
-    if (name === "think") this.invoke();
-    else if (name === "retry") this.resend();
-    else if (name === "timeout") this.giveUp();
-  }
-
-  private invoke(): void {
-    const planned = this.config.script[this.next++] as ScriptedOperation;
-    const op = recordCall(this.config.history, {
-      process: this.id,
-      f: planned.f,
-      key: planned.key,
-      input: planned.f === "write" ? planned.value : null,
-      callTime: this.sim.now,
-    });
-    this.current = {
-      op,
-      planned,
-      phase: "query",
-      requestId: "",
-      answers: new Map(),
-    };
-    this.setTimer("timeout", this.config.timeoutMs);
-    this.beginPhase("query");
+  private nextRequestId(): string {
+    return `${this.id}-${this.phases++}`;
   }
 
   private beginPhase(phase: "query" | "update"): void {
-    const c = this.current as InFlight;
+    const c = this.current as NonNullable<typeof this.current>;
     c.phase = phase;
-    c.requestId = `${this.id}-${this.phases++}`;
+    c.requestId = this.nextRequestId();
     c.answers = new Map();
     this.resend();
   }
 
   /** Send the phase's message to every replica that has not answered it yet. */
-  private resend(): void {
+  protected resend(): void {
     const c = this.current;
     if (c === undefined) return;
     for (const replica of this.config.replicas) {
@@ -163,7 +109,7 @@ export class AbdClient extends SimNode<AbdMessage, null, null> {
           timestamp: (c.update as { timestamp: Timestamp }).timestamp,
           value: null,
         });
-        if (c.answers.size === this.config.quorum) this.finish(c, "ok");
+        if (c.answers.size === this.config.quorum) this.answer(c);
         return;
       case "Query":
       case "Update":
@@ -176,7 +122,7 @@ export class AbdClient extends SimNode<AbdMessage, null, null> {
   }
 
   /** A quorum answered the query phase: pick the newest, then update (or, broken, answer now). */
-  private queried(c: InFlight): void {
+  private queried(c: Phase & { planned: ScriptedOperation }): void {
     let newest = {
       timestamp: { counter: 0, writer: "" } as Timestamp,
       value: null as string | null,
@@ -192,31 +138,14 @@ export class AbdClient extends SimNode<AbdMessage, null, null> {
       c.update = newest;
     } else {
       c.update = newest;
-      this.finish(c, "ok");
+      this.answer(c);
       return;
     }
     this.beginPhase("update");
   }
 
-  private giveUp(): void {
-    const c = this.current;
-    if (c === undefined) return;
-    // A write that timed out may have reached some replicas: its outcome is unknown (info). A
-    // read that timed out returned nothing, and constrains nothing (fail).
-    this.finish(c, c.planned.f === "write" ? "info" : "fail");
-  }
-
-  private finish(c: InFlight, outcome: "ok" | "fail" | "info"): void {
-    if (outcome !== "info")
-      recordReturn(
-        c.op,
-        outcome,
-        this.sim.now,
-        c.planned.f === "read" && outcome === "ok" ? (c.update?.value ?? null) : null,
-      );
-    this.cancelTimer("retry");
-    this.cancelTimer("timeout");
-    this.current = undefined;
-    this.pause();
+  /** The operation is done: a read answers the value its update phase carried (or would have). */
+  private answer(c: Phase & { planned: ScriptedOperation }): void {
+    this.complete("ok", c.planned.f === "read" ? (c.update?.value ?? null) : null);
   }
 }
