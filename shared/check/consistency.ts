@@ -1070,7 +1070,10 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
   const models = Object.fromEntries(MODEL_NAMES.map((m) => [m, null])) as Classification["models"];
   const violations: Violation[] = [];
   const undecided: Classification["undecided"] = [];
+  // A later verdict on a model (one implied by another model) replaces its "undecided".
   const record = (model: ConsistencyModel, verdict: Verdict) => {
+    const at = undecided.findIndex((u) => u.model === model);
+    if (at >= 0) undecided.splice(at, 1);
     models[model] = verdict.holds;
     if (verdict.holds === false) violations.push(...verdict.violations);
     if (verdict.holds === null) undecided.push({ model, reason: verdict.reason });
@@ -1092,9 +1095,7 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
   else record("sequential", sequential(ctx));
   if (shortcuts && models.sequential === true && models.causal === null) {
     // Sequential consistency implies causal memory: what the causal search could not decide is.
-    models.causal = true;
-    const at = undecided.findIndex((u) => u.model === "causal");
-    if (at >= 0) undecided.splice(at, 1);
+    record("causal", { holds: true });
   }
   if (shortcuts && models.causal === true) models.pram = true;
   else record("pram", perProcess(ctx, "pram"));
@@ -1104,8 +1105,6 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
       if (models[m] !== null) continue;
       const weaker = MEMORY_MODELS.slice(i + 1).find((w) => models[w] === false);
       if (weaker === undefined) continue;
-      const at = undecided.findIndex((u) => u.model === m);
-      if (at >= 0) undecided.splice(at, 1);
       record(m, implied(m, weaker));
     }
   }
@@ -1135,8 +1134,6 @@ export function classify(ops: readonly CheckedOp[], options: ClassifyOptions = {
           ? "writes-follow-reads"
           : undefined);
       if (by === undefined) continue;
-      const at = undecided.findIndex((u) => u.model === m);
-      if (at >= 0) undecided.splice(at, 1);
       record(m, {
         holds: false,
         violations: [
