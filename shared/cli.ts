@@ -216,6 +216,25 @@ export interface Scenario<O = Record<string, unknown>> {
   validate?: (options: O) => string | undefined | Promise<string | undefined>;
 }
 
+/**
+ * A command that works on real files rather than a simulation (batch-stream's `top-urls` over a
+ * web server log). It has no seed and no trace: it writes its own output through `io` and returns
+ * its exit code. It takes `--json` and `--no-color` like a scenario, and its own options, parsed
+ * and validated the same way; it throws `UsageError` for input it cannot use (a missing file).
+ */
+export interface Tool<O = Record<string, unknown>> {
+  name: string;
+  summary: string;
+  options?: OptionSpec[];
+  validate?: (options: O) => string | undefined | Promise<string | undefined>;
+  run: (options: O & ToolOptions, io: Io) => number | Promise<number>;
+}
+
+export interface ToolOptions {
+  json: boolean;
+  color: boolean;
+}
+
 export interface Concept {
   /** The folder name, used in the replay command: `npx tsx <folder>/main.ts`. */
   folder: string;
@@ -224,6 +243,8 @@ export interface Concept {
   scenarios: Scenario<any>[];
   /** Scenario names the tour runs, in order, with their default options. */
   tour: string[];
+  // biome-ignore lint/suspicious/noExplicitAny: tools have different option types
+  tools?: Tool<any>[];
 }
 
 export interface Io {
@@ -231,6 +252,8 @@ export interface Io {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   isTTY: boolean;
+  /** Whether stderr is a terminal (a tool draws its progress bar there only then). */
+  stderrIsTTY?: boolean;
 }
 
 export function processIo(): Io {
@@ -239,6 +262,7 @@ export function processIo(): Io {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     isTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }
 
@@ -378,6 +402,20 @@ export async function runCli(
             merged[key] = program.getOptionValue(key);
         }
         return execute([scenario.name], merged, withSeed(argv, merged.seed as number));
+      },
+    );
+  }
+  for (const tool of concept.tools ?? []) {
+    const command = program
+      .command(tool.name)
+      .description(tool.summary)
+      .option("--json", "print the result as NDJSON", false)
+      .option("--no-color", "never colour the output (NO_COLOR and FORCE_COLOR are honoured too)");
+    addScenarioOptions(command, tool.options ?? []).action(
+      async (options: Record<string, unknown>) => {
+        const problem = await tool.validate?.(options as never);
+        if (problem !== undefined) throw new UsageError(problem);
+        exitCode = await tool.run(options as never, io);
       },
     );
   }

@@ -77,6 +77,7 @@ export class Network<M extends Message = Message> {
       latencyMsMin: options.latencyMsMin ?? 1,
       latencyMsMax: options.latencyMsMax ?? 10,
     };
+    if (sim.trace.messages) sim.trace.emit({ kind: "run", time: sim.now });
   }
 
   /** Register a node and start it. */

@@ -41,6 +41,26 @@ export type TraceEvent =
   | { kind: "recover"; time: number; node: string }
   | { kind: "partition"; time: number; groups: string[][] }
   | { kind: "heal"; time: number }
+  /**
+   * A new simulated network begins (its message ids start again at 1). A scenario that runs a
+   * broken variant and then the fixed one has two runs; the pictures (shared/render/diagram) draw
+   * each apart. Emitted only when the trace records messages.
+   */
+  | { kind: "run"; time: number }
+  /**
+   * The client operations a checker judged, for the pictures to draw as bars from invocation to
+   * completion, with the checker's witness (the operations that show the violation) marked.
+   * Emitted only when the trace records messages; the text renderer never shows it.
+   */
+  | {
+      kind: "history";
+      time?: number;
+      /** What was checked: "linearizability of key x". */
+      name: string;
+      operations: HistoryOperation[];
+      /** `op` numbers of the operations a violation's witness names. */
+      witness?: number[];
+    }
   | { kind: "clock"; time: number; node: string; text: string }
   | {
       kind: "query";
@@ -92,6 +112,21 @@ export type TraceEvent =
       unexpected: number;
       ok: boolean;
     };
+
+/** One client operation as the pictures draw it (see shared/history.ts for the recording). */
+export interface HistoryOperation {
+  op: number;
+  process: string;
+  f: string;
+  key: string;
+  /** What was given (a write's value) and what came back (a read's), as short text. */
+  input?: string;
+  output?: string;
+  outcome: "ok" | "fail" | "info" | "pending";
+  invokeMs: number;
+  /** Undefined while pending, or for an `info` whose end is unknown. */
+  completeMs?: number;
+}
 
 export type DropReason = "loss" | "partition" | "crashed" | "unknown-node";
 
@@ -219,6 +254,26 @@ export class Trace {
       text,
       ...(result !== undefined ? { result } : {}),
       ...(detail ? { detail } : {}),
+    });
+  }
+
+  /**
+   * Record the operations a checker judged, and its witness, for the pictures. Free when messages
+   * are not recorded (a property test's silent trace), since only pictures and `--json` read it.
+   */
+  history(
+    name: string,
+    operations: readonly HistoryOperation[],
+    witness?: readonly number[],
+    time?: number,
+  ): void {
+    if (!this.messages) return;
+    this.emit({
+      kind: "history",
+      name,
+      operations: [...operations],
+      ...(witness !== undefined && witness.length > 0 ? { witness: [...witness] } : {}),
+      ...(time !== undefined ? { time } : {}),
     });
   }
 

@@ -36,6 +36,10 @@ export function isVisible(event: TraceEvent, verbosity: Verbosity): boolean {
     case "drop":
     case "timer":
       return verbosity === "verbose";
+    case "run":
+    case "history":
+      // Markers for the pictures (shared/render/diagram); the words say it already.
+      return false;
   }
 }
 
@@ -176,6 +180,9 @@ export class TextRenderer {
           `${c.bold("Summary:")} ${event.held} held, ${event.violated} violated${idle}; ${verdict}.`,
         ];
       }
+      case "run":
+      case "history":
+        return [];
     }
   }
 

@@ -1,0 +1,391 @@
+/**
+ * What every picture of a run draws, read from the trace events a run already emits (send,
+ * deliver, drop, crash, recover, partition, heal, notes, checks, histories), so that no algorithm
+ * changes to be drawn. The book explains replication, consensus and transactions with such
+ * space-time diagrams: one line per node, time going down, messages as slanted arrows (DDIA
+ * figures 5-1, 5-4, 8-4, 9-6...). Lamport's "Time, Clocks, and the Ordering of Events" drew the
+ * first ones.
+ *
+ * A scenario may run several simulations one after the other (the broken variant, then the fixed
+ * one): each new network emits a `run` event, and each run is a diagram of its own, titled by the
+ * last heading before it.
+ */
+
+import type { DropReason, HistoryOperation, TraceEvent } from "../../trace.js";
+
+/** One copy of a message on the wire: a duplicated message is two copies with the same id. */
+export interface DiagramMessage {
+  /** The network's message id (ids start again at 1 in each run). */
+  id: number;
+  from: string;
+  to: string;
+  /** The message's `type` tag, or "message" when it has none. */
+  type: string;
+  msg: unknown;
+  sendMs: number;
+  /** Delivered, dropped (with the network's reason) or still in flight when the run ended. */
+  fate:
+    | { kind: "delivered"; atMs: number }
+    | { kind: "dropped"; atMs: number; reason: DropReason }
+    | { kind: "in-flight" };
+  /** Index of its send event in the trace's event list, to find the trace lines it belongs to. */
+  sendEvent: number;
+  /** Index of its deliver or drop event, when it has one. */
+  fateEvent?: number;
+  /** The second copy of a message the network duplicated. */
+  duplicate?: boolean;
+}
+
+/** Something that happened at one node, or to the whole network, at one moment. */
+export type DiagramMark =
+  | { kind: "crash"; atMs: number; node: string; event: number }
+  | { kind: "recover"; atMs: number; node: string; event: number }
+  | { kind: "partition"; atMs: number; groups: string[][]; event: number }
+  | { kind: "heal"; atMs: number; event: number }
+  | { kind: "timer"; atMs: number; node: string; name: string; event: number }
+  | { kind: "clock"; atMs: number; node: string; text: string; event: number }
+  /** Narration with a time; `node` when it belongs to one. */
+  | { kind: "note"; atMs: number; node?: string; text: string; ref?: string; event: number }
+  | {
+      kind: "check";
+      atMs: number;
+      name: string;
+      held: boolean | null;
+      expected: boolean;
+      detail?: string;
+      event: number;
+    };
+
+/** A span during which the network was cut; `untilMs` is undefined when it never healed. */
+export interface DiagramPartition {
+  fromMs: number;
+  untilMs?: number;
+  groups: string[][];
+}
+
+/** A span during which a node was down; `untilMs` is undefined when it never came back. */
+export interface DiagramOutage {
+  node: string;
+  fromMs: number;
+  untilMs?: number;
+}
+
+export interface DiagramHistory {
+  name: string;
+  operations: HistoryOperation[];
+  /** `op` numbers of the operations a checker's witness names. */
+  witness: number[];
+  event: number;
+}
+
+export interface DiagramRun {
+  /** 0-based position among the runs of the trace. */
+  index: number;
+  /** The last section heading before the run began, or "run N". */
+  title: string;
+  /** Nodes (clients included) in order of first appearance in the run. */
+  nodes: string[];
+  startMs: number;
+  /** The latest time any event of the run carries (at least startMs). */
+  endMs: number;
+  /** Every copy of every message, in send order. */
+  messages: DiagramMessage[];
+  /** Crashes, restarts, partitions, heals, timers, clock events, timed notes and checks, in order. */
+  marks: DiagramMark[];
+  partitions: DiagramPartition[];
+  outages: DiagramOutage[];
+  histories: DiagramHistory[];
+  /** Index in the trace's event list of the run's first and last event. */
+  firstEvent: number;
+  lastEvent: number;
+}
+
+/**
+ * The runs of a trace. Message events before any `run` event (a trace recorded by hand in a test)
+ * form a run of their own. A trace without messages, crashes or partitions has no runs.
+ */
+export function buildDiagram(events: readonly TraceEvent[]): DiagramRun[] {
+  const runs: DiagramRun[] = [];
+  let heading: string | undefined;
+  let current: Builder | undefined;
+
+  const begin = (index: number, time: number): Builder => {
+    const builder = new Builder(runs.length, heading ?? `run ${runs.length + 1}`, index, time);
+    current = builder;
+    return builder;
+  };
+  const finish = () => {
+    if (current?.hasContent()) runs.push(current.build());
+    current = undefined;
+  };
+
+  events.forEach((event, index) => {
+    switch (event.kind) {
+      case "section":
+        heading = event.title;
+        return;
+      case "run":
+        finish();
+        begin(index, event.time);
+        return;
+      case "send":
+      case "deliver":
+      case "drop":
+      case "crash":
+      case "recover":
+      case "partition":
+      case "heal":
+      case "timer":
+      case "clock":
+        (current ?? begin(index, event.time)).add(event, index);
+        return;
+      case "note":
+      case "check":
+        if (event.time !== undefined && current !== undefined) current.add(event, index);
+        return;
+      case "history":
+        current?.add(event, index);
+        return;
+      default:
+        return;
+    }
+  });
+  finish();
+  return runs;
+}
+
+class Builder {
+  private readonly nodes: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly messages: DiagramMessage[] = [];
+  /** Copies sent and not yet delivered or dropped, by message id, oldest first. */
+  private readonly inFlight = new Map<number, DiagramMessage[]>();
+  /** The first copy of each message sent, by id. */
+  private readonly sent = new Map<number, DiagramMessage>();
+  private readonly marks: DiagramMark[] = [];
+  private readonly partitions: DiagramPartition[] = [];
+  private readonly outages: DiagramOutage[] = [];
+  private readonly histories: DiagramHistory[] = [];
+  private endMs: number;
+  private lastEvent: number;
+
+  constructor(
+    private readonly index: number,
+    private readonly title: string,
+    private readonly firstEvent: number,
+    private readonly startMs: number,
+  ) {
+    this.endMs = startMs;
+    this.lastEvent = firstEvent;
+  }
+
+  hasContent(): boolean {
+    return (
+      this.messages.length > 0 || this.marks.some((m) => m.kind !== "note" && m.kind !== "check")
+    );
+  }
+
+  add(event: TraceEvent, index: number): void {
+    this.lastEvent = index;
+    if ("time" in event && event.time !== undefined) this.endMs = Math.max(this.endMs, event.time);
+    switch (event.kind) {
+      case "send": {
+        this.node(event.from);
+        this.node(event.to);
+        const message: DiagramMessage = {
+          id: event.id,
+          from: event.from,
+          to: event.to,
+          type: typeOf(event.msg),
+          msg: event.msg,
+          sendMs: event.time,
+          fate: { kind: "in-flight" },
+          sendEvent: index,
+        };
+        this.messages.push(message);
+        this.sent.set(event.id, message);
+        const copies = this.inFlight.get(event.id) ?? [];
+        copies.push(message);
+        this.inFlight.set(event.id, copies);
+        return;
+      }
+      case "deliver":
+      case "drop": {
+        const copy = this.takeCopy(event.id, event.from, event.to, event.msg, event.time, index);
+        copy.fate =
+          event.kind === "deliver"
+            ? { kind: "delivered", atMs: event.time }
+            : { kind: "dropped", atMs: event.time, reason: event.reason };
+        copy.fateEvent = index;
+        return;
+      }
+      case "crash":
+        this.node(event.node);
+        this.marks.push({ kind: "crash", atMs: event.time, node: event.node, event: index });
+        this.outages.push({ node: event.node, fromMs: event.time });
+        return;
+      case "recover": {
+        this.node(event.node);
+        this.marks.push({ kind: "recover", atMs: event.time, node: event.node, event: index });
+        const outage = this.outages.findLast((o) => o.node === event.node);
+        if (outage !== undefined && outage.untilMs === undefined) outage.untilMs = event.time;
+        return;
+      }
+      case "partition":
+        for (const group of event.groups) for (const node of group) this.node(node);
+        this.marks.push({
+          kind: "partition",
+          atMs: event.time,
+          groups: event.groups,
+          event: index,
+        });
+        // A new partition replaces the one standing (the network keeps adding cuts, but every
+        // scenario heals before it cuts again).
+        this.closePartition(event.time);
+        this.partitions.push({ fromMs: event.time, groups: event.groups.map((g) => [...g]) });
+        return;
+      case "heal":
+        this.marks.push({ kind: "heal", atMs: event.time, event: index });
+        this.closePartition(event.time);
+        return;
+      case "timer":
+        this.node(event.node);
+        this.marks.push({
+          kind: "timer",
+          atMs: event.time,
+          node: event.node,
+          name: event.name,
+          event: index,
+        });
+        return;
+      case "clock":
+        this.node(event.node);
+        this.marks.push({
+          kind: "clock",
+          atMs: event.time,
+          node: event.node,
+          text: event.text,
+          event: index,
+        });
+        return;
+      case "note":
+        if (event.time === undefined) return;
+        if (event.node !== undefined) this.node(event.node);
+        this.marks.push({
+          kind: "note",
+          atMs: event.time,
+          text: event.text,
+          ...(event.node !== undefined ? { node: event.node } : {}),
+          ...(event.ref !== undefined ? { ref: event.ref } : {}),
+          event: index,
+        });
+        return;
+      case "check":
+        if (event.time === undefined) return;
+        this.marks.push({
+          kind: "check",
+          atMs: event.time,
+          name: event.name,
+          held: event.held,
+          expected: event.expected,
+          ...(event.detail !== undefined ? { detail: event.detail } : {}),
+          event: index,
+        });
+        return;
+      case "history":
+        for (const operation of event.operations) this.node(operation.process);
+        this.histories.push({
+          name: event.name,
+          operations: event.operations,
+          witness: event.witness ?? [],
+          event: index,
+        });
+        for (const operation of event.operations) {
+          this.endMs = Math.max(this.endMs, operation.completeMs ?? operation.invokeMs);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  build(): DiagramRun {
+    return {
+      index: this.index,
+      title: this.title,
+      nodes: this.nodes,
+      startMs: this.startMs,
+      endMs: this.endMs,
+      messages: this.messages,
+      marks: this.marks,
+      partitions: this.partitions,
+      outages: this.outages,
+      histories: this.histories,
+      firstEvent: this.firstEvent,
+      lastEvent: this.lastEvent,
+    };
+  }
+
+  private node(id: string): void {
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
+    this.nodes.push(id);
+  }
+
+  private closePartition(atMs: number): void {
+    const standing = this.partitions.at(-1);
+    if (standing !== undefined && standing.untilMs === undefined) standing.untilMs = atMs;
+  }
+
+  /**
+   * The oldest copy of message `id` still in flight. The network sends a duplicated message once
+   * and delivers it twice: the second arrival is a second copy of the same send. A trace recorded
+   * without the send (a test's hand-made events) gets a copy sent at the moment it arrived.
+   */
+  private takeCopy(
+    id: number,
+    from: string,
+    to: string,
+    msg: unknown,
+    atMs: number,
+    index: number,
+  ): DiagramMessage {
+    const copies = this.inFlight.get(id);
+    const copy = copies?.shift();
+    if (copies !== undefined && copies.length === 0) this.inFlight.delete(id);
+    if (copy !== undefined) return copy;
+    const original = this.sent.get(id);
+    if (original !== undefined) {
+      const duplicate: DiagramMessage = {
+        ...original,
+        fate: { kind: "in-flight" },
+        duplicate: true,
+      };
+      delete duplicate.fateEvent;
+      this.messages.push(duplicate);
+      return duplicate;
+    }
+    this.node(from);
+    this.node(to);
+    const orphan: DiagramMessage = {
+      id,
+      from,
+      to,
+      type: typeOf(msg),
+      msg,
+      sendMs: atMs,
+      fate: { kind: "in-flight" },
+      sendEvent: index,
+    };
+    this.messages.push(orphan);
+    return orphan;
+  }
+}
+
+function typeOf(msg: unknown): string {
+  if (typeof msg === "object" && msg !== null && "type" in msg) {
+    const type = (msg as { type: unknown }).type;
+    if (typeof type === "string") return type;
+  }
+  return "message";
+}
