@@ -5,7 +5,7 @@
  *   npm run bench                 everything
  *   npm run bench -- kernel       one group: kernel, lookups, log, cluster, linearizability,
  *                                 consistency, raft, crdts, gossip, transactions, startup,
- *                                 largest
+ *                                 largest, top-urls, windows, mapreduce
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -52,6 +52,9 @@ import {
 } from "../shared/fixtures/histories.js";
 import { randomSerialListAppend } from "../shared/fixtures/isolation/histories.js";
 import { Gossiper, type TestMessage } from "../shared/fixtures/nodes.js";
+import { bench as mapreduceBench } from "./mapreduce.js";
+import { bench as topUrlsBench } from "./top-urls.js";
+import { bench as windowsBench } from "./windows.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const only = process.argv[2];
@@ -578,6 +581,9 @@ const GROUPS = [
   "transactions",
   "startup",
   "largest",
+  "top-urls",
+  "windows",
+  "mapreduce",
 ];
 if (only !== undefined && !GROUPS.includes(only)) {
   console.error(`unknown bench group '${only}' (choose from: ${GROUPS.join(", ")})`);
@@ -596,3 +602,15 @@ if (only === undefined || only === "gossip") gossipRounds();
 if (only === undefined || only === "transactions") transactions();
 if (only === undefined || only === "startup") startup();
 if (only === undefined || only === "largest") largestRuns();
+if (only === undefined || only === "top-urls") {
+  console.log("\nbatch-stream top-urls on a generated web server log");
+  await topUrlsBench(line);
+}
+if (only === undefined || only === "windows") {
+  console.log("\nbatch-stream window operator");
+  await windowsBench(line);
+}
+if (only === undefined || only === "mapreduce") {
+  console.log("\nbatch-stream simulated MapReduce");
+  await mapreduceBench(line);
+}
