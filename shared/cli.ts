@@ -206,6 +206,12 @@ export interface Scenario<O = Record<string, unknown>> {
   name: string;
   summary: string;
   options?: OptionSpec[];
+  /**
+   * Whether the scenario's runs send messages over the simulated network (shared/network.ts), so
+   * that the pictures of a run (`--diagram`, `--svg`, `--html`, `--mermaid`, `--shiviz`) have
+   * something to draw; only such scenarios take those flags.
+   */
+  networked?: boolean;
   /** May be async: scenarios that load an engine (sql.js compiles WebAssembly) await it. */
   run: (context: ScenarioContext, options: O & CommonOptions) => void | Promise<void>;
   /**
