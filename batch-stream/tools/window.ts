@@ -1,11 +1,186 @@
-/** Placeholder: the window command is being built. */
-import type { Tool } from "../../shared/cli.js";
+/**
+ * `window`: the window operator over a real event file (DDIA ch. 11, "Reasoning About Time").
+ *
+ *   npx tsx batch-stream/main.ts window --input events.ndjson --size 1m
+ *   npx tsx batch-stream/main.ts window --input events.ndjson --size 2m --slide 1m --allowed-lateness 30s
+ *   npx tsx batch-stream/main.ts window --input events.ndjson --gap 30s --mode discarding --output panes.ndjson
+ *
+ * Reads NDJSON events and watermarks in arrival order (see windows/ndjson.ts), sums each key's
+ * values per window with Flink's event-time semantics (see windows/operator.ts), and writes one
+ * NDJSON line per pane, `{"key","window":[start,end],"value","timing","pane"}`, in firing order,
+ * to stdout or --output. A summary (events, panes, and the events dropped as too late) goes to
+ * stderr: one line of text each, or with --json one JSON object. The file is streamed: memory
+ * holds the open windows' state and a 1 MiB read buffer, not the file.
+ *
+ * --size alone makes tumbling windows, --size with --slide hopping windows, and --gap alone
+ * session windows (a session has no fixed size, so --gap takes the place of --size).
+ */
+import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
+import {
+  choice,
+  type Io,
+  type OptionSpec,
+  option,
+  type Tool,
+  text,
+  UsageError,
+  writableFile,
+} from "../../shared/cli.js";
+import type { WindowAssigner } from "../windows/assigners.js";
+import { duration, formatDuration } from "../windows/duration.js";
+import { forEachLine, MalformedLine, parseLine } from "../windows/ndjson.js";
+import { type Mode, type Pane, WindowOperator } from "../windows/operator.js";
 
-export const window: Tool = {
+interface Options {
+  input: string | false;
+  size: number | false;
+  slide: number | false;
+  gap: number | false;
+  allowedLateness: number;
+  mode: Mode;
+  output: string | false;
+}
+
+/** An option with no default: commander leaves it false when not given. */
+const optional = (flags: string, description: string, parser: OptionSpec["parser"]) => ({
+  flags,
+  description,
+  parser,
+});
+
+export const window: Tool<Options> = {
   name: "window",
-  summary: "(being built)",
-  run: (_options, io) => {
-    io.stderr("window is being built\n");
-    return 1;
+  summary:
+    "sum an NDJSON event file's values per key and event-time window (tumbling, hopping or session), with watermarks and allowed lateness as Flink does; one NDJSON line per pane",
+  options: [
+    optional("--input <file>", "the NDJSON event file, in arrival order (required)", text),
+    optional("--size <duration>", "window size: tumbling, or hopping with --slide", duration(1)),
+    optional("--slide <duration>", "hopping windows: a new window every this long", duration(1)),
+    optional(
+      "--gap <duration>",
+      "session windows: a session ends after this long without events (instead of --size)",
+      duration(1),
+    ),
+    option(
+      "--allowed-lateness <duration>",
+      "how long after a window fires late events still update it",
+      duration(0),
+      0,
+    ),
+    option(
+      "--mode <mode>",
+      "what a late pane carries: the window's whole sum, or only what arrived since its last pane",
+      choice(["accumulating", "discarding"] as const),
+      "accumulating",
+    ),
+    optional("--output <file>", "write the panes here instead of stdout", writableFile),
+  ],
+  validate: (o) => {
+    if (o.input === false) return "--input <file> is required";
+    if (!existsSync(o.input)) return `--input: there is no file ${o.input}`;
+    if (statSync(o.input).isDirectory()) return `--input: ${o.input} is a folder, not a file`;
+    if (o.gap !== false && o.slide !== false)
+      return "--slide and --gap exclude each other: --slide makes hopping windows, --gap session windows";
+    if (o.gap !== false && o.size !== false)
+      return "--gap makes session windows, which have no fixed size: give --gap without --size";
+    if (o.gap === false && o.size === false)
+      return "give --size <duration> (tumbling windows; hopping with --slide) or --gap <duration> (session windows)";
+    if (o.slide !== false && o.size !== false && o.slide > o.size)
+      return `--slide (${formatDuration(o.slide)}) must not exceed --size (${formatDuration(o.size)}): events between windows would belong to none`;
+    return undefined;
+  },
+  run: (o, io) => {
+    const input = o.input as string;
+    const assigner: WindowAssigner =
+      o.gap !== false
+        ? { kind: "session", gapMs: o.gap }
+        : o.slide !== false
+          ? { kind: "sliding", sizeMs: o.size as number, slideMs: o.slide }
+          : { kind: "tumbling", sizeMs: o.size as number };
+    const out = paneWriter(o.output === false ? undefined : o.output, io);
+    const operator = new WindowOperator(
+      { assigner, allowedLatenessMs: o.allowedLateness, mode: o.mode },
+      out.write,
+    );
+    let firstDropped:
+      | { line: number; key: string; eventTime: number; watermark: number }
+      | undefined;
+    try {
+      forEachLine(input, (line, lineNumber) => {
+        const parsed = parseLine(line, lineNumber);
+        if (parsed === undefined) return;
+        if (parsed.kind === "watermark") {
+          operator.processWatermark(parsed.watermark);
+          return;
+        }
+        const admission = operator.processElement(parsed.key, parsed.value, parsed.eventTime);
+        if (admission === "dropped" && firstDropped === undefined)
+          firstDropped = {
+            line: lineNumber,
+            key: parsed.key,
+            eventTime: parsed.eventTime,
+            watermark: operator.watermark,
+          };
+      });
+      operator.finish();
+    } catch (error) {
+      out.close();
+      if (error instanceof MalformedLine) throw new UsageError(`${input} ${error.message}`);
+      throw error;
+    }
+    out.close();
+    const s = operator.stats;
+    const late = `${o.allowedLateness === 0 ? "no allowed lateness" : `an allowed lateness of ${formatDuration(o.allowedLateness)}`}`;
+    if (o.json) {
+      io.stderr(
+        `${JSON.stringify({
+          events: s.events,
+          watermarks: s.watermarks,
+          ignoredWatermarks: s.ignoredWatermarks,
+          panes: s.panes,
+          lateAdmitted: s.lateAdmitted,
+          dropped: s.dropped,
+          ...(firstDropped !== undefined ? { firstDropped } : {}),
+          maxOpenWindows: s.maxOpenWindows,
+        })}\n`,
+      );
+    } else {
+      const n = (x: number) => x.toLocaleString("en");
+      const events = (x: number) => `${n(x)} ${x === 1 ? "event" : "events"}`;
+      io.stderr(
+        `window: ${events(s.events)} and ${n(s.watermarks)} ${s.watermarks === 1 ? "watermark" : "watermarks"} read${s.ignoredWatermarks > 0 ? ` (${n(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${n(s.panes)} ${s.panes === 1 ? "pane" : "panes"} written${o.output === false ? "" : ` to ${o.output}`}; at most ${n(s.maxOpenWindows)} windows open at once\n`,
+      );
+      io.stderr(
+        `late: ${events(s.lateAdmitted)} arrived after their window had fired and updated it (${late})\n`,
+      );
+      io.stderr(
+        s.dropped === 0
+          ? "dropped: none\n"
+          : `dropped: ${events(s.dropped)} too late for every window they belong to; the first at line ${n(firstDropped?.line ?? 0)} (key ${JSON.stringify(firstDropped?.key)}, eventTime ${firstDropped?.eventTime}, watermark ${firstDropped?.watermark})\n`,
+      );
+    }
+    return 0;
   },
 };
+
+/** Panes as NDJSON lines, written in chunks of about 64 KiB to the file or to stdout. */
+function paneWriter(path: string | undefined, io: Io) {
+  const fd = path === undefined ? undefined : openSync(path, "w");
+  let chunk = "";
+  const flush = () => {
+    if (chunk === "") return;
+    if (fd === undefined) io.stdout(chunk);
+    else writeSync(fd, chunk);
+    chunk = "";
+  };
+  return {
+    write: (p: Pane) => {
+      chunk += `{"key":${JSON.stringify(p.key)},"window":[${p.start},${p.end}],"value":${p.value},"timing":"${p.timing}","pane":${p.pane}}\n`;
+      if (chunk.length > 65_536) flush();
+    },
+    close: () => {
+      flush();
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
+}
