@@ -7,14 +7,20 @@
  *   2  usage error: one line `error: ...` on stderr, no stack trace
  */
 
-import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { supportsColor } from "chalk";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { FaultFlags } from "./faults.js";
+import { renderHtml } from "./render/diagram/html.js";
+import { renderMermaid } from "./render/diagram/mermaid.js";
+import { buildDiagram, type DiagramRun, windowRuns } from "./render/diagram/model.js";
+import { renderShiviz } from "./render/diagram/shiviz.js";
+import { renderSvg } from "./render/diagram/svg.js";
+import { DiagramPrinter } from "./render/diagram/terminal.js";
 import { renderJson } from "./render/json.js";
 import { TextRenderer, type Verbosity } from "./render/text.js";
-import { Trace } from "./trace.js";
+import { Trace, type TraceEvent } from "./trace.js";
 
 export const EXIT_OK = 0;
 export const EXIT_VIOLATION = 1;
@@ -258,6 +264,8 @@ export interface Io {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   isTTY: boolean;
+  /** The terminal's width in columns, when stdout is a terminal (the --diagram fits it). */
+  columns?: number;
   /** Whether stderr is a terminal (a tool draws its progress bar there only then). */
   stderrIsTTY?: boolean;
 }
@@ -268,6 +276,9 @@ export function processIo(): Io {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     isTTY: process.stdout.isTTY === true,
+    ...(process.stdout.isTTY === true && process.stdout.columns > 0
+      ? { columns: process.stdout.columns }
+      : {}),
     stderrIsTTY: process.stderr.isTTY === true,
   };
 }
@@ -300,6 +311,123 @@ function addCommonOptions(command: Command): Command {
     )
     .option("--verbose", "also print every message sent, delivered and dropped", false)
     .option("--no-color", "never colour the output (NO_COLOR and FORCE_COLOR are honoured too)");
+}
+
+/** Simulated milliseconds from the start of the run: `--from` and `--to`. */
+export const simulatedMs: Parser<number> = {
+  range: "simulated ms, 0 or more",
+  parse: (value) => {
+    if (!/^(\d+\.?\d*|\.\d+)$/.test(value))
+      throw new InvalidArgumentError("must be a number of simulated milliseconds, 0 or more");
+    const n = Number(value);
+    if (!Number.isFinite(n))
+      throw new InvalidArgumentError("must be a number of simulated milliseconds, 0 or more");
+    return n;
+  },
+};
+
+/** Widths below this leave no room for two node columns and a margin. */
+export const DIAGRAM_WIDTH_MIN = 30;
+export const DIAGRAM_WIDTH_MAX = 1000;
+/** The diagram's width when stdout is not a terminal (a pipe, a file, a test). */
+export const DIAGRAM_WIDTH_DEFAULT = 100;
+
+/** The pictures of a run (shared/render/diagram), as the flags of a networked scenario ask. */
+export interface PictureOptions {
+  diagram: boolean;
+  from?: number;
+  to?: number;
+  width?: number;
+  svg?: string;
+  html?: string;
+  mermaid?: string;
+  shiviz?: string;
+}
+
+const PICTURE_FILES = ["svg", "html", "mermaid", "shiviz"] as const;
+
+function addPictureOptions(command: Command): Command {
+  const file = (flags: string, description: string) =>
+    new Option(flags, `${description} (${writableFile.range})`).argParser(writableFile.parse);
+  return command
+    .option("--diagram", "draw each run as a space-time diagram in the terminal", false)
+    .addOption(
+      new Option(
+        "--from <ms>",
+        `draw only from this simulated time on (${simulatedMs.range})`,
+      ).argParser(simulatedMs.parse),
+    )
+    .addOption(
+      new Option(
+        "--to <ms>",
+        `draw only up to this simulated time (${simulatedMs.range})`,
+      ).argParser(simulatedMs.parse),
+    )
+    .addOption(
+      new Option(
+        "--width <columns>",
+        `width of the --diagram (${integer(DIAGRAM_WIDTH_MIN, DIAGRAM_WIDTH_MAX).range}; default: the terminal's, or ${DIAGRAM_WIDTH_DEFAULT})`,
+      ).argParser(integer(DIAGRAM_WIDTH_MIN, DIAGRAM_WIDTH_MAX).parse),
+    )
+    .addOption(file("--svg <file>", "write the run as an SVG space-time diagram"))
+    .addOption(file("--html <file>", "write the run as a web page: diagram, trace, time slider"))
+    .addOption(file("--mermaid <file>", "write the run as a Mermaid sequence diagram"))
+    .addOption(file("--shiviz <file>", "write the run as a log for ShiViz"));
+}
+
+/** Flags that contradict each other: a message, or undefined. */
+function pictureProblem(options: PictureOptions & CommonOptions): string | undefined {
+  const files = PICTURE_FILES.filter((f) => options[f] !== undefined);
+  if (options.diagram && options.json)
+    return "--diagram draws in the terminal and --json prints NDJSON: give one of them (--svg, --html, --mermaid and --shiviz go with either)";
+  if (options.from !== undefined && options.to !== undefined && options.from > options.to)
+    return `--from ${options.from} is after --to ${options.to}: the window would be empty`;
+  for (const bound of ["from", "to"] as const) {
+    if (options[bound] !== undefined && !options.diagram && files.length === 0)
+      return `--${bound} windows a picture: give it with --diagram, --svg, --html, --mermaid or --shiviz`;
+  }
+  if (options.width !== undefined && !options.diagram)
+    return "--width sets the width of the --diagram: give it with --diagram";
+  const paths = files.map((f) => options[f] as string);
+  const twice = paths.find((path, i) => paths.indexOf(path) !== i);
+  if (twice !== undefined) return `two pictures cannot both be written to ${twice}`;
+  return undefined;
+}
+
+function wantsPictures(options: Partial<PictureOptions>): boolean {
+  return options.diagram === true || PICTURE_FILES.some((f) => options[f] !== undefined);
+}
+
+/**
+ * Write the picture files a run's flags ask for, after the run, one line on stderr for each, so
+ * that stdout stays the trace. Each file is a pure function of the events: the same seed and flags
+ * write the same bytes.
+ */
+function writePictures(
+  events: readonly TraceEvent[],
+  options: PictureOptions,
+  title: string,
+  io: Io,
+): void {
+  const runs = windowRuns(buildDiagram(events), options.from, options.to);
+  const render: Record<(typeof PICTURE_FILES)[number], () => string> = {
+    svg: () => renderSvg(runs, { title }),
+    html: () => renderHtml(runs, events, { title }),
+    mermaid: () => renderMermaid(runs, {}),
+    shiviz: () => renderShiviz(runs),
+  };
+  for (const kind of PICTURE_FILES) {
+    const path = options[kind];
+    if (path === undefined) continue;
+    writeFileSync(path, render[kind]());
+    io.stderr(`wrote ${path}: ${describeRuns(runs)}\n`);
+  }
+}
+
+function describeRuns(runs: readonly DiagramRun[]): string {
+  const messages = runs.reduce((sum, run) => sum + run.messages.length, 0);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${plural(runs.length, "run")}, ${plural(messages, "message")}`;
 }
 
 function addScenarioOptions(command: Command, specs: readonly OptionSpec[]): Command {
@@ -356,20 +484,40 @@ export async function runCli(
     // exactly what its run will (a tour must not reach a server only a flag asks for).
     const optionsOf = (scenario: Scenario) =>
       names.length === 1 ? commandOptions : { ...defaultsOf(scenario), ...commandOptions };
+    const pictures = commandOptions as unknown as PictureOptions;
+    if (names.length === 1) {
+      const problem = pictureProblem({ ...common, ...pictures });
+      if (problem !== undefined) throw new UsageError(problem);
+    }
     for (const scenario of scenarios) {
       const problem = await scenario.validate?.(optionsOf(scenario) as never);
       if (problem !== undefined) throw new UsageError(problem);
     }
     const verbosity: Verbosity = common.quiet ? "quiet" : common.verbose ? "verbose" : "normal";
-    const trace = new Trace({ messages: common.verbose || common.json });
+    const trace = new Trace({
+      messages: common.verbose || common.json || wantsPictures(pictures),
+    });
+    const print = (lines: readonly string[]) => {
+      if (lines.length > 0) io.stdout(`${lines.join("\n")}\n`);
+    };
+    let printer: DiagramPrinter | undefined;
     if (common.json) {
       trace.subscribe((event) => io.stdout(`${renderJson(event)}\n`));
+    } else if (pictures.diagram === true) {
+      const level = colorLevel(common, io);
+      printer = new DiagramPrinter({
+        renderer: new TextRenderer({ colorLevel: level, verbosity }),
+        verbosity,
+        colorLevel: level,
+        widthColumns: pictures.width ?? io.columns ?? DIAGRAM_WIDTH_DEFAULT,
+        ...(pictures.from !== undefined ? { fromMs: pictures.from } : {}),
+        ...(pictures.to !== undefined ? { toMs: pictures.to } : {}),
+      });
+      const diagrams = printer;
+      trace.subscribe((event) => print(diagrams.render(event)));
     } else {
       const renderer = new TextRenderer({ colorLevel: colorLevel(common, io), verbosity });
-      trace.subscribe((event) => {
-        const lines = renderer.render(event);
-        if (lines.length > 0) io.stdout(`${lines.join("\n")}\n`);
-      });
+      trace.subscribe((event) => print(renderer.render(event)));
     }
     const replay = ["npx tsx", `${concept.folder}/main.ts`, ...replayArgs].join(" ");
     trace.emit({
@@ -384,6 +532,13 @@ export async function runCli(
     }
     const summary = trace.summarize();
     exitCode = summary.ok ? EXIT_OK : EXIT_VIOLATION;
+    if (wantsPictures(pictures))
+      writePictures(
+        trace.events,
+        pictures,
+        `${concept.folder} ${names[0]} · seed ${common.seed}`,
+        io,
+      );
   };
 
   addCommonOptions(program)
@@ -399,17 +554,16 @@ export async function runCli(
 
   for (const scenario of concept.scenarios) {
     const command = program.command(scenario.name).description(scenario.summary);
-    addScenarioOptions(addCommonOptions(command), scenario.options ?? []).action(
-      (options: Record<string, unknown>) => {
-        // Common options given before the scenario name (`main.ts --seed 7 rebalance`) count too.
-        const merged = { ...options };
-        for (const key of Object.keys(program.opts())) {
-          if (program.getOptionValueSource(key) === "cli")
-            merged[key] = program.getOptionValue(key);
-        }
-        return execute([scenario.name], merged, withSeed(argv, merged.seed as number));
-      },
-    );
+    addScenarioOptions(addCommonOptions(command), scenario.options ?? []);
+    if (scenario.networked === true) addPictureOptions(command);
+    command.action((options: Record<string, unknown>) => {
+      // Common options given before the scenario name (`main.ts --seed 7 rebalance`) count too.
+      const merged = { ...options };
+      for (const key of Object.keys(program.opts())) {
+        if (program.getOptionValueSource(key) === "cli") merged[key] = program.getOptionValue(key);
+      }
+      return execute([scenario.name], merged, withSeed(argv, merged.seed as number));
+    });
   }
   for (const tool of concept.tools ?? []) {
     const command = program

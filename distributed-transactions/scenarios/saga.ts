@@ -97,6 +97,7 @@ function checkRun(trace: Trace, r: SagaRunResult, variant: SagaVariant, label: s
 
 export const saga: Scenario<SagaFlags> = {
   name: "saga",
+  networked: true,
   summary:
     "the same order as a saga of local transactions with compensating transactions: no isolation between the steps, and a compensation that cannot unsend an email",
   options: [

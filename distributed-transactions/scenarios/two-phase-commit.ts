@@ -114,6 +114,7 @@ function story(
 
 export const twoPhaseCommit: Scenario<TwoPhaseCommitFlags> = {
   name: "two-phase-commit",
+  networked: true,
   summary:
     "atomic commit across shards: prepare, votes, the commit point, presumed abort; a participant votes no or crashes, the coordinator crashes and its participants stay in doubt, holding their locks",
   options: [

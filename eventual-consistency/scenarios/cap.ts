@@ -148,6 +148,7 @@ const MV_NOT_JUDGED = "n/a: a read returns a set of siblings";
 
 export const cap: Scenario<Options> = {
   name: "cap",
+  networked: true,
   summary:
     "one workload, one partition: a CP quorum register refuses on the minority side; two AP stores (LWW, multi-value register) answer everywhere and diverge until the heal",
   options: [

@@ -57,6 +57,7 @@ const at = (op: { callTime: number }) => `at ${op.callTime} ms`;
 
 export const consistencyModels: Scenario<Options> = {
   name: "consistency-models",
+  networked: true,
   summary:
     "classic histories drawn as timelines and classified (linearizable, sequential, causal, PRAM, session guarantees); then five stores run one workload and the checker classifies each history",
   options: [

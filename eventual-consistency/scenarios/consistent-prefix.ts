@@ -230,6 +230,7 @@ const convicted = (verdict: Classification) =>
 
 export const consistentPrefix: Scenario<Options> = {
   name: "consistent-prefix",
+  networked: true,
   summary:
     "Mr. Poons's question and Mrs. Cake's answer on two partitions: an observer sees the answer first; fixed by one partition per conversation, or by carrying causal dependencies",
   options: [

@@ -257,6 +257,7 @@ function convergenceCheck(trace: Trace, crdt: AnyCrdt, run: CrdtRun, expected = 
 
 export const crdts: Scenario<CrdtsOptions> = {
   name: "crdts",
+  networked: true,
   summary:
     "G-Counter, PN-Counter, LWW-Register, MV-Register and OR-Set converge over a lossy, duplicating network, state-based and op-based; a counter whose merge adds is caught",
   options: [

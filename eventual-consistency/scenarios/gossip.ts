@@ -422,6 +422,7 @@ function growthNote(
 
 export const gossip: Scenario<GossipFlags> = {
   name: "gossip",
+  networked: true,
   summary:
     "epidemic dissemination (push, pull, push-pull) across 10 to 1,000 nodes: rounds until every node knows, against log N, with loss and crashed nodes, and the message cost",
   options: [

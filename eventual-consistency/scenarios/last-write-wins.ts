@@ -396,6 +396,7 @@ function randomRuns(trace: Trace, seed: number, options: Options): void {
 
 export const lastWriteWins: Scenario<Options> = {
   name: "last-write-wins",
+  networked: true,
   summary:
     "LWW by skewed clocks drops writes that happened later (figure 8-3); Lamport timestamps fix that but still drop concurrent writes",
   options: [

@@ -132,6 +132,7 @@ function rereads(result: LagStoreResult): number {
 
 export const monotonicReads: Scenario<Options> = {
   name: "monotonic-reads",
+  networked: true,
   summary:
     "two reads hit followers with different lag and time goes backwards; fixed by reading from one replica chosen by a hash of the user id, failing over when it crashes",
   options: [

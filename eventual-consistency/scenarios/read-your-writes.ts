@@ -94,6 +94,7 @@ const missedOwnWrite = (result: LagStoreResult) =>
 
 export const readYourWrites: Scenario<Options> = {
   name: "read-your-writes",
+  networked: true,
   summary:
     "a user writes to the leader and reads a lagging follower: the write seems lost; fixed by reading from the leader after a write, or from a replica at the write's LSN",
   options: [

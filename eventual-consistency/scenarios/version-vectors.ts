@@ -352,6 +352,7 @@ function randomRun(trace: Trace, seed: number, options: Options): void {
 
 export const versionVectors: Scenario<Options> = {
   name: "version-vectors",
+  networked: true,
   summary:
     "version vectors keep concurrent writes as siblings; merged by union, a removed item comes back, unless a tombstone records the removal",
   options: [

@@ -18,6 +18,7 @@ type Options = Pick<
 
 export const idempotentProducer: Scenario<Options> = {
   name: "idempotent-producer",
+  networked: true,
   summary:
     "retries after a lost acknowledgement duplicate a message; producer id and sequence numbers drop the duplicate",
   options: [

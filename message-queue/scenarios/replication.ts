@@ -30,6 +30,7 @@ const label = (o: Pick<ClusterOptions, "acks" | "minInsync" | "unclean">) =>
 
 export const replication: Scenario<Options> = {
   name: "replication",
+  networked: true,
   summary:
     "leader, followers, ISR and high watermark: which acks settings lose acknowledged messages when a broker crashes",
   options: [

@@ -147,6 +147,7 @@ export const antiEntropyScenario: Scenario<
   { keys: number; writes: number; depth: number; hashKeysOnly: boolean } & FaultFlags
 > = {
   name: "anti-entropy",
+  networked: true,
   summary:
     "replicas that missed writes converge by comparing Merkle trees and exchanging only the ranges that differ",
   options: [

@@ -35,6 +35,7 @@ export function runFencing(
 
 export const fencing: Scenario<{ pause: number }> = {
   name: "fencing",
+  networked: true,
   summary:
     "a lease holder pauses, its lease expires, and it writes anyway: fencing tokens stop the late write",
   options: [

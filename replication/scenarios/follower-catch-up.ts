@@ -107,6 +107,7 @@ export function runCatchUp(
 
 export const followerCatchUp: Scenario<NetworkFaults> = {
   name: "follower-catch-up",
+  networked: true,
   summary:
     "a follower crashes and catches up from its own log position; a new follower starts from a snapshot plus the log after it",
   options: describeLoss(

@@ -51,6 +51,7 @@ export const syncVsAsync: Scenario<
   } & FaultFlags
 > = {
   name: "sync-vs-async",
+  networked: true,
   summary:
     "a leader and its followers: write latency and replication lag for synchronous, semi-synchronous and asynchronous replication",
   options: [
@@ -282,6 +283,7 @@ const RAFT_FAULTS: FaultFlags = { loss: 0.05, duplicate: 0.05, crash: 2, partiti
 
 export const failover: Scenario<{ exportHistory: string } & FaultFlags> = {
   name: "failover",
+  networked: true,
   summary:
     "the leader is cut off: naive asynchronous failover loses acknowledged writes and splits the brain; Raft does neither",
   options: [
@@ -392,6 +394,7 @@ export const readFromFollowers: Scenario<
   { operations: number; exportHistory: string } & FaultFlags
 > = {
   name: "read-from-followers",
+  networked: true,
   summary:
     "reads from lagging followers, and from a deposed leader, are stale; the linearizability checker rejects them and accepts reads through Raft's read index",
   options: [

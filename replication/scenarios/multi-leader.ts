@@ -147,6 +147,7 @@ function describeLost(lost: readonly LeaderWrite[]): string {
 
 export const multiLeader: Scenario<{ writes: number; wan: number } & FaultFlags> = {
   name: "multi-leader",
+  networked: true,
   summary:
     "a leader per datacenter, concurrent writes to one key: last write wins loses data, siblings keep it, a merge combines it",
   options: [

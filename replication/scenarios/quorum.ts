@@ -47,6 +47,7 @@ const CHECK_STEPS = 2_000_000;
 
 export const quorum: Scenario<Options> = {
   name: "quorum",
+  networked: true,
   summary:
     "n replicas, writes to w, reads from r: w + r > n reads the latest write, w + r ≤ n does not",
   options: [

@@ -53,6 +53,7 @@ const seesBook = (answers: (string | null)[]) => answers.includes("book");
 
 export const sloppyQuorum: Scenario<Record<string, never>> = {
   name: "sloppy-quorum",
+  networked: true,
   summary:
     "a partition forces writes onto stand-in nodes; a quorum read of the home nodes misses them until hinted handoff",
   options: [],

@@ -7,6 +7,7 @@ import { runTopology, type Topology } from "../topologies.js";
 
 export const topologies: Scenario<Record<string, never>> = {
   name: "topologies",
+  networked: true,
   summary:
     "circular, star and all-to-all multi-leader topologies; an update overtakes its insert, and version vectors fix it",
   options: [],

@@ -4,6 +4,7 @@ import { REBALANCE_DEFAULTS, type RebalanceOptions, runRebalance } from "../reba
 
 export const rebalance: Scenario<Omit<RebalanceOptions, "seed">> = {
   name: "rebalance",
+  networked: true,
   summary: "a node joins under load and partitions move to it over a faulty network",
   options: [
     nodesOption(REBALANCE_DEFAULTS.nodes, "storage nodes before one more joins"),

@@ -32,6 +32,7 @@ interface IndexOptions {
 
 export const secondaryIndex: Scenario<IndexOptions> = {
   name: "secondary-index",
+  networked: true,
   summary:
     "local indexes scatter/gather every query; a global index is read in one place but updated late",
   options: [keysOption(40, 10_000), partitionsOption(4, 26)],

@@ -389,3 +389,58 @@ function typeOf(msg: unknown): string {
   }
   return "message";
 }
+
+/** When a message's copy ended: delivered or dropped, or undefined while still in flight. */
+export function fateMs(message: DiagramMessage): number | undefined {
+  return message.fate.kind === "in-flight" ? undefined : message.fate.atMs;
+}
+
+/**
+ * The runs as `--from` and `--to` window them, for the files: a message is kept when its flight
+ * overlaps the window (sent before its end, arrived or dropped after its start), a mark when it
+ * falls inside, a span when it overlaps; a run with nothing left in the window is left out.
+ * Without a window the runs are returned as they are.
+ */
+export function windowRuns(
+  runs: readonly DiagramRun[],
+  fromMs: number | undefined,
+  toMs: number | undefined,
+): DiagramRun[] {
+  if (fromMs === undefined && toMs === undefined) return [...runs];
+  const from = fromMs ?? Number.NEGATIVE_INFINITY;
+  const to = toMs ?? Number.POSITIVE_INFINITY;
+  const overlaps = (start: number, end: number | undefined) =>
+    start <= to && (end ?? Number.POSITIVE_INFINITY) >= from;
+  const windowed: DiagramRun[] = [];
+  for (const run of runs) {
+    const messages = run.messages.filter((m) => overlaps(m.sendMs, fateMs(m) ?? run.endMs));
+    const marks = run.marks.filter((m) => m.atMs >= from && m.atMs <= to);
+    const partitions = run.partitions.filter((p) => overlaps(p.fromMs, p.untilMs));
+    const outages = run.outages.filter((o) => overlaps(o.fromMs, o.untilMs));
+    const histories = run.histories
+      .map((h) => ({
+        ...h,
+        operations: h.operations.filter((o) => overlaps(o.invokeMs, o.completeMs)),
+      }))
+      .filter((h) => h.operations.length > 0);
+    if (
+      messages.length === 0 &&
+      marks.length === 0 &&
+      partitions.length === 0 &&
+      outages.length === 0 &&
+      histories.length === 0
+    )
+      continue;
+    windowed.push({
+      ...run,
+      startMs: Math.max(run.startMs, Math.min(from, run.endMs)),
+      endMs: Math.min(run.endMs, Math.max(to, run.startMs)),
+      messages,
+      marks,
+      partitions,
+      outages,
+      histories,
+    });
+  }
+  return windowed;
+}
