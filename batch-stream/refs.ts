@@ -49,4 +49,15 @@ export const REF = {
   atomicCommitRevisited: "DDIA ch. 11, Fault Tolerance: Atomic commit revisited",
   idempotence: "DDIA ch. 11, Fault Tolerance: Idempotence",
   rebuildingState: "DDIA ch. 11, Fault Tolerance: Rebuilding state after a failure",
+  partitionedLogs: "DDIA ch. 11, Transmitting Event Streams: Partitioned Logs",
+  carbone2015:
+    "Carbone et al. 2015, Lightweight Asynchronous Snapshots for Distributed Dataflows (Flink's checkpoints)",
+  mapReducePaperFaults:
+    "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.3 Fault Tolerance",
+  mapReducePaperLocality:
+    "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.4 Locality",
+  mapReducePaperBackupTasks:
+    "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.6 Backup Tasks",
+  pigSkewedJoin: "Apache Pig, skewed join (the PigSkewedJoinSpec design: a sample job, then the join)",
+  hiveSkewedJoin: "Apache Hive design document, Skewed Join Optimization (SKEWED BY table metadata)",
 } as const;
