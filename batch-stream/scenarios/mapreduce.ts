@@ -1,10 +1,271 @@
-/** Placeholder: the mapreduce scenario is being built. */
-import type { Scenario } from "../../shared/cli.js";
+/**
+ * MapReduce on simulated workers (DDIA ch. 10, "MapReduce and Distributed Filesystems", "MapReduce
+ * Job Execution", "Comparing Hadoop to Distributed Databases: Designing for frequent faults"; Dean
+ * and Ghemawat, OSDI 2004). The story, top to bottom:
+ *   1. job 1 counts requests per URL with no faults: map tasks near their data, partition by hash
+ *      of key, sort, combine, shuffle, merge, reduce, commit by rename;
+ *   2. the same job with a straggler and a worker crash halfway through a reduce task: the master
+ *      re-runs the task elsewhere and re-executes the crashed worker's completed map tasks, whose
+ *      output was on its local disk; a backup task overtakes the straggler. The committed output
+ *      is compared with run 1's, byte for byte;
+ *   3. the same faults with speculative execution the other way round, for the job times;
+ *   4. job 2 of the workflow reads job 1's committed output and keeps the top N.
+ * `--variant no-rename` writes reduce output straight into the final file: a task that runs twice
+ * writes its output twice, and the byte-for-byte check catches it.
+ */
 
-export const mapreduce: Scenario = {
+import { choice, integer, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
+import { Trace } from "../../shared/trace.js";
+import { STRAGGLER_SLOWDOWN } from "../mapreduce/costs.js";
+import { Dfs } from "../mapreduce/dfs.js";
+import {
+  countDirectly,
+  generateRequests,
+  LOG_PATH,
+  topDirectly,
+  topJob,
+  urlCountJob,
+} from "../mapreduce/jobs.js";
+import type { Attempt } from "../mapreduce/master.js";
+import { type JobRun, runJob } from "../mapreduce/run.js";
+import type { CommitVariant } from "../mapreduce/worker.js";
+import { REF } from "../refs.js";
+
+export interface MapReduceFlags {
+  workers: number;
+  reducers: number;
+  records: number;
+  blockRecords: number;
+  crash: number;
+  straggler: "on" | "off";
+  speculative: "on" | "off";
+  variant: CommitVariant;
+  top: number;
+  loss: number;
+  duplicate: number;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const ms = (t: number) => `${t.toFixed(0)} ms`;
+
+function attemptRows(run: JobRun): (string | number)[][] {
+  return run.attempts.map((a: Attempt) => [
+    a.id,
+    a.worker,
+    a.kind === "map" ? (a.local ? "local" : "remote") : "",
+    a.backup ? "backup" : "",
+    a.startMs.toFixed(0),
+    a.endMs === undefined ? "" : a.endMs.toFixed(0),
+    a.outcome,
+  ]);
+}
+
+export const mapreduce: Scenario<MapReduceFlags> = {
   name: "mapreduce",
-  summary: "(being built)",
-  run: ({ trace }) => {
-    trace.notExercised("mapreduce", "this scenario is being built");
+  summary:
+    "a MapReduce job on simulated workers: locality, partition, sort, combiner, shuffle; a straggler and a backup task, a worker crash and its tasks re-run, output committed by rename; a two-job workflow",
+  networked: true,
+  options: [
+    option("--workers <count>", "worker machines", integer(2, 16), 4),
+    option("--reducers <count>", "reduce tasks (R) of job 1", integer(1, 16), 3),
+    option("--records <count>", "requests in the input log", integer(1, 200_000), 2_000),
+    option(
+      "--block-records <count>",
+      "records per DFS block (one map task each)",
+      integer(10, 100_000),
+      250,
+    ),
+    option(
+      "--crash <count>",
+      "worker crashes in run 2 (halfway through a reduce task, then a map task, alternately)",
+      integer(0, 4),
+      1,
+    ),
+    option(
+      "--straggler <on|off>",
+      "one worker runs 6 times slower",
+      choice(["on", "off"] as const),
+      "on",
+    ),
+    option(
+      "--speculative <on|off>",
+      "backup tasks for stragglers (speculative execution) in run 2",
+      choice(["on", "off"] as const),
+      "on",
+    ),
+    option(
+      "--variant <name>",
+      "correct (output committed by rename), or the broken no-rename (reducers append to the final file)",
+      choice(["correct", "no-rename"] as const),
+      "correct",
+    ),
+    option("--top <n>", "how many URLs job 2 keeps", integer(1, 50), 5),
+    ...networkFaultOptions({ loss: 0, duplicate: 0 }).map((o) => ({
+      ...o,
+      description: `${o.description} in run 2`,
+    })),
+  ],
+  validate: (o) => {
+    const healthy = o.workers - (o.straggler === "on" ? 1 : 0);
+    if (o.crash > healthy)
+      return `--crash ${o.crash} needs as many workers besides the straggler (there are ${healthy}): each crash hits a different worker`;
+    return undefined;
+  },
+  run: ({ trace, seed }, o) => {
+    const workers = Array.from({ length: o.workers }, (_, i) => `w${i + 1}`);
+    const straggler = o.straggler === "on" ? workers[workers.length - 1] : undefined;
+    const input = generateRequests(seed, o.records);
+    const freshDfs = () => {
+      const dfs = new Dfs(o.blockRecords, workers);
+      dfs.put(LOG_PATH, input);
+      return dfs;
+    };
+    const job1 = urlCountJob("/out/url-counts", o.reducers);
+    const base = { seed, workers, crashes: 0, loss: 0, duplicate: 0 };
+
+    trace.section("Job 1, no faults: requests per URL", REF.mapReduceExecution);
+    const dfs0 = freshDfs();
+    const blocks = dfs0.blocks(LOG_PATH).length;
+    trace.note(
+      `The input, ${plural(o.records, "request")} ("198.51.100.7 /articles/3"), is in the distributed filesystem as ${LOG_PATH}: ${plural(blocks, "block")} of up to ${o.blockRecords} records, each stored on ${Math.min(3, o.workers)} of the ${o.workers} workers. The master makes one map task per block and gives each to a worker holding a replica of its block when one is idle ("putting the computation near the data"). The mapper emits (URL, 1); the output is partitioned by hash of the URL into R = ${o.reducers} partitions, sorted, and summed per URL by the combiner. Each reducer fetches its partition from every map output, merges the sorted runs and sums each URL's counts.`,
+      { ref: REF.distributedExecution },
+    );
+    const clean = runJob(trace.detailed(), dfs0, job1, {
+      ...base,
+      variant: "correct",
+      speculative: true,
+    });
+    const local = clean.attempts.filter((a) => a.kind === "map" && a.local).length;
+    const maps = clean.attempts.filter((a) => a.kind === "map").length;
+    trace.note(
+      `Finished at ${ms(clean.endMs)}. ${local} of ${plural(maps, "map task")} read a local replica. The mappers emitted ${clean.counters.mapOutputRecords} records; the combiner cut them to ${clean.counters.combinedRecords} before the shuffle. The reducers took in ${clean.reducerLoads.join(", ")} records and committed ${clean.outputFiles.map((f) => f.split("/").pop()).join(", ")}, each by renaming its temporary file.`,
+      { level: "summary" },
+    );
+    trace.check("job 1 completed without faults", clean.completed, {
+      detail: `at ${ms(clean.endMs)}`,
+    });
+    const direct = countDirectly(input);
+    const counted = clean.output
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l !== "");
+    const agree =
+      counted.length === direct.size &&
+      counted.every((l) => {
+        const [url, n] = l.split("\t") as [string, string];
+        return direct.get(url) === Number(n);
+      });
+    trace.check("job 1's counts equal a direct count of the input", agree, {
+      detail: `${plural(counted.length, "URL")}`,
+      ref: REF.mapReduceExecution,
+    });
+
+    const faults = [
+      straggler === undefined
+        ? ""
+        : `${straggler} is a straggler, ${STRAGGLER_SLOWDOWN} times slower than the others`,
+      o.crash === 0
+        ? ""
+        : `${plural(o.crash, "worker crash")}: the first halfway through a reduce task${o.crash > 1 ? ", the next halfway through a map task, and so on" : ""}, each worker restarting later with an empty local disk`,
+      o.loss > 0 || o.duplicate > 0 ? `message loss ${o.loss}, duplication ${o.duplicate}` : "",
+    ].filter((s) => s !== "");
+    const speculative = o.speculative === "on";
+    trace.section(
+      `Job 1 again${faults.length === 0 ? ", still without faults" : ", with faults"}; backup tasks ${speculative ? "on" : "off"}; variant ${o.variant}`,
+      REF.frequentFaults,
+    );
+    trace.note(
+      `${faults.length === 0 ? "No faults this time either." : `${faults.join("; ")}.`} The master pings every worker; a worker silent for 250 ms is marked failed, and its tasks in progress and its completed map tasks go back to idle. ${speculative ? "Near the end of a phase an idle worker gets a backup attempt of a task running 1.5 times longer than the mean finished one; the first attempt to finish wins." : "No backup tasks: a slow task is waited for."} ${o.variant === "correct" ? "Reducers write to a temporary file and commit it by an atomic rename, which fails if another attempt committed first." : "Broken: reducers append straight to part-r-NNNNN, so a task that runs twice writes twice."} The master's decisions follow; every worker's step shows with --verbose.`,
+      { ref: REF.mapReducePaperFaults },
+    );
+    const faultOptions = {
+      seed,
+      workers,
+      variant: o.variant,
+      crashes: o.crash,
+      loss: o.loss,
+      duplicate: o.duplicate,
+      ...(straggler !== undefined ? { straggler } : {}),
+    };
+    const dfs1 = freshDfs();
+    const faulty = runJob(trace, dfs1, job1, { ...faultOptions, speculative });
+    trace.table(
+      "Task attempts of run 2",
+      ["attempt", "worker", "input", "", "start ms", "end ms", "outcome"],
+      attemptRows(faulty),
+      "outcome: completed (map output on the worker's disk), committed (output renamed into place), killed (another attempt won), crashed (the worker failed mid-task), output lost (a completed map task's output was on a failed worker), discarded (finished after another attempt committed)",
+    );
+    trace.check("job 1 completed despite the faults", faulty.completed, {
+      detail: `at ${ms(faulty.endMs)}`,
+    });
+    const identical = faulty.output === clean.output;
+    const ranTwice = faulty.attempts.filter(
+      (a) => a.kind === "reduce" && a.outcome !== "committed" && a.outcome !== "lost",
+    ).length;
+    trace.check("run 2's committed output is byte for byte run 1's", identical, {
+      expected: o.variant === "correct",
+      detail: identical
+        ? `${faulty.output.length} bytes in ${plural(faulty.outputFiles.length, "file")}${o.variant === "no-rename" && ranTwice === 0 ? "; no reduce task ran twice, so nothing was written twice" : ""}`
+        : `${faulty.output.length} bytes against ${clean.output.length}: ${faulty.output.length > clean.output.length ? "a reduce task that ran twice wrote its output twice" : "the outputs differ"}`,
+      ref: REF.mapReducePaperFaults,
+    });
+
+    const other = runJob(Trace.silent(), freshDfs(), job1, {
+      ...faultOptions,
+      speculative: !speculative,
+    });
+    const [withBackups, without] = speculative ? [faulty, other] : [other, faulty];
+    trace.table(
+      "Job time",
+      ["run", "faults", "backup tasks", "job time", "attempts"],
+      [
+        ["1", "none", "on", ms(clean.endMs), clean.attempts.length],
+        [
+          "2, and its twin",
+          faults.length === 0 ? "none" : "as above",
+          "on",
+          ms(withBackups.endMs),
+          withBackups.attempts.length,
+        ],
+        ["", "", "off", ms(without.endMs), without.attempts.length],
+      ],
+    );
+    if (straggler !== undefined)
+      trace.note(
+        without.endMs > withBackups.endMs
+          ? `Without backup tasks the job waits for the straggler and takes ${ms(without.endMs)} instead of ${ms(withBackups.endMs)}. The paper measured a sort 44% longer with backup tasks turned off.`
+          : `Here the backup tasks did not shorten the job (${ms(withBackups.endMs)} with them, ${ms(without.endMs)} without): the straggler's tasks did not end up on the job's critical path.`,
+        { level: "summary", ref: REF.mapReducePaperBackupTasks },
+      );
+
+    trace.section(`Job 2 of the workflow: the top ${o.top} URLs`, REF.workflows);
+    trace.note(
+      `Job 2 reads the files job 1 committed in run 2 (${faulty.outputFiles.length} part files under /out/url-counts) as its input: a workflow is a chain of jobs, each starting when the one before has committed its output. Its mapper emits every (URL, count) under one key; the combiner keeps each map task's top ${o.top}; one reducer picks the top ${o.top} of those.`,
+      { ref: REF.workflows },
+    );
+    const top = runJob(trace.detailed(), dfs1, topJob("/out/url-counts", "/out/top", o.top), {
+      ...base,
+      variant: "correct",
+      speculative: true,
+    });
+    const rows = top.output
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l, i) => [i + 1, ...(l.split("\t") as [string, string])]);
+    trace.table(`Top ${o.top} URLs`, ["rank", "url", "requests"], rows);
+    const expected = topDirectly(input, o.top).join("\n");
+    trace.check(
+      `job 2's top ${o.top} equals the top ${o.top} of a direct count`,
+      top.output.trimEnd() === expected,
+      {
+        expected: o.variant === "correct",
+        detail:
+          top.output.trimEnd() === expected
+            ? `${plural(rows.length, "row")}`
+            : "it differs: the job 1 output it read was not a correct count",
+        ref: REF.workflows,
+      },
+    );
   },
 };
