@@ -1,0 +1,38 @@
+/**
+ * One worker thread of `top-urls`: scans its byte ranges of the file (scan.mjs) into one table
+ * and posts it back, with progress messages on the way. Plain JavaScript: see scan.mjs.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { scanRange, TableFullError, UrlTable } from "./scan.mjs";
+
+const { path, fileSize, ranges, bufferBytes, maxTableBytes } = workerData;
+const fd = openSync(path, "r");
+const read = (buffer, offset, length, position) => readSync(fd, buffer, offset, length, position);
+const table = new UrlTable(maxTableBytes);
+const totals = { lines: 0, malformed: 0, tooLong: 0 };
+try {
+  for (const [start, end] of ranges) {
+    const r = scanRange(read, fileSize, start, end, {
+      bufferBytes,
+      table,
+      onProgress: (bytes) => parentPort.postMessage({ kind: "progress", bytes }),
+    });
+    totals.lines += r.lines;
+    totals.malformed += r.malformed;
+    totals.tooLong += r.tooLong;
+  }
+  const exported = table.export();
+  parentPort.postMessage({ kind: "done", table: exported, ...totals }, [
+    exported.arena.buffer,
+    exported.hashes.buffer,
+    exported.offsets.buffer,
+    exported.lengths.buffer,
+    exported.counts.buffer,
+  ]);
+} catch (error) {
+  if (!(error instanceof TableFullError)) throw error;
+  parentPort.postMessage({ kind: "full", message: error.message });
+} finally {
+  closeSync(fd);
+}

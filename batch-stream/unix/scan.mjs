@@ -1,0 +1,379 @@
+/**
+ * The hot loop of `top-urls` (DDIA ch. 10, "Batch Processing with Unix Tools: Simple Log
+ * Analysis"): count the seventh field of every line of one byte range of a file, as
+ * `awk '{print $7}' | sort | uniq -c` would, but in one pass and without decoding a string per
+ * line.
+ *
+ * Plain JavaScript (types in scan.d.mts) because worker threads run it: a worker cannot load a
+ * .ts file without tsx's loader, and that loader costs each worker a third of a second to start.
+ *
+ * Fields are split as awk splits them with its default field separator: runs of blanks (space and
+ * tab) separate fields, leading blanks are ignored, and a line ends at `\n`. Every other byte,
+ * `\r` included, belongs to a field: a CRLF line's `\r` sticks to its last field, as in awk, so
+ * it reaches the URL only when the URL is the last field. A line with fewer than seven fields
+ * (a blank line included) is malformed: counted, never fatal.
+ *
+ * A range owns the lines that start inside it. A range that begins mid-line skips to just after
+ * the next `\n` (that line belongs to the range before), and a range reads past its end to finish
+ * its last line.
+ *
+ * Memory: one read buffer (grown only if a line's first seven fields do not fit in it, up to
+ * MAX_PREFIX_BYTES) and the table of distinct URLs, whose arena of URL bytes is capped at
+ * `maxTableBytes`; past it the table is full and the caller is told (see top-urls.ts).
+ */
+
+const SPACE = 32;
+const TAB = 9;
+const NEWLINE = 10;
+const HIGH_BITS = 0x80808080 | 0;
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 16777619;
+
+/** The longest prefix of a line (up to the end of its seventh field) the reader will hold. */
+export const MAX_PREFIX_BYTES = 64 * 1024 * 1024;
+
+/** FNV-1a over bytes [from, to): the hash the scan computes while it walks the URL. */
+export function hashBytes(bytes, from, to) {
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  return h;
+}
+
+export class TableFullError extends Error {
+  constructor(distinct, bytes) {
+    super(`the table of distinct URLs reached ${distinct} URLs (${bytes} bytes)`);
+    this.name = "TableFullError";
+  }
+}
+
+/**
+ * Counts keyed by bytes: open addressing (linear probing) over a power-of-two slot array; a
+ * URL's bytes are copied once into an arena, when it is first seen, and compared there.
+ */
+export class UrlTable {
+  constructor(maxBytes = 1024 * 1024 * 1024, slots = 1 << 12) {
+    this.maxBytes = maxBytes;
+    this.size = 0;
+    this.arenaUsed = 0;
+    this.arena = new Uint8Array(1 << 16);
+    this.slots = new Int32Array(slots); // entry index + 1; 0 is empty
+    this.mask = slots - 1;
+    this.hashes = new Int32Array(slots >>> 1);
+    this.offsets = new Int32Array(slots >>> 1);
+    this.lengths = new Int32Array(slots >>> 1);
+    this.counts = new Float64Array(slots >>> 1);
+  }
+
+  /** Add `count` to the URL in bytes [from, to) whose hashBytes is `hash`. */
+  add(bytes, from, to, hash, count) {
+    const length = to - from;
+    const slots = this.slots;
+    const mask = this.mask;
+    const arena = this.arena;
+    let i = hash & mask;
+    for (;;) {
+      const e = slots[i];
+      if (e === 0) break;
+      const entry = e - 1;
+      if (this.hashes[entry] === hash && this.lengths[entry] === length) {
+        const at = this.offsets[entry];
+        let k = 0;
+        while (k < length && arena[at + k] === bytes[from + k]) k++;
+        if (k === length) {
+          this.counts[entry] += count;
+          return;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+    this.insert(bytes, from, length, hash, count, i);
+  }
+
+  insert(bytes, from, length, hash, count, slot) {
+    if (this.arenaUsed + length > this.arena.length) {
+      let grown = this.arena.length * 2;
+      while (grown < this.arenaUsed + length) grown *= 2;
+      if (this.arenaUsed + length + this.size * 24 > this.maxBytes)
+        throw new TableFullError(this.size, this.arenaUsed + this.size * 24);
+      const arena = new Uint8Array(grown);
+      arena.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = arena;
+    }
+    const entry = this.size++;
+    this.arena.set(bytes.subarray(from, from + length), this.arenaUsed);
+    this.hashes[entry] = hash;
+    this.offsets[entry] = this.arenaUsed;
+    this.lengths[entry] = length;
+    this.counts[entry] = count;
+    this.arenaUsed += length;
+    this.slots[slot] = entry + 1;
+    // Keep the load factor at most one half.
+    if (this.size * 2 >= this.slots.length) this.rehash();
+  }
+
+  rehash() {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let entry = 0; entry < this.size; entry++) {
+      let i = this.hashes[entry] & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = entry + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+    const grow = (old, Kind) => {
+      const next = new Kind(slots.length >>> 1);
+      next.set(old);
+      return next;
+    };
+    this.hashes = grow(this.hashes, Int32Array);
+    this.offsets = grow(this.offsets, Int32Array);
+    this.lengths = grow(this.lengths, Int32Array);
+    this.counts = grow(this.counts, Float64Array);
+  }
+
+  /** Add every entry of a table `exported` from another thread. */
+  merge(exported) {
+    const { arena, hashes, offsets, lengths, counts, size } = exported;
+    for (let e = 0; e < size; e++)
+      this.add(arena, offsets[e], offsets[e] + lengths[e], hashes[e], counts[e]);
+  }
+
+  /** The table as typed arrays trimmed to its size, to post to another thread. */
+  export() {
+    return {
+      size: this.size,
+      arena: this.arena.slice(0, this.arenaUsed),
+      hashes: this.hashes.slice(0, this.size),
+      offsets: this.offsets.slice(0, this.size),
+      lengths: this.lengths.slice(0, this.size),
+      counts: this.counts.slice(0, this.size),
+    };
+  }
+
+  /** The bytes of entry `e`. */
+  key(e) {
+    return this.arena.subarray(this.offsets[e], this.offsets[e] + this.lengths[e]);
+  }
+}
+
+/**
+ * Compare two byte strings as `LC_ALL=C sort` does (memcmp, and a prefix sorts first): negative,
+ * zero or positive.
+ */
+export function compareBytes(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/**
+ * The order of `sort -rn` over `uniq -c`'s lines: more requests first, and equal counts in
+ * reverse byte order of the URL. GNU sort, when -n finds two keys equal, compares the whole lines
+ * byte by byte as a last resort, and -r reverses that comparison too; two `uniq -c` lines with
+ * the same count share their padded count, so the URLs decide.
+ */
+export function rankEntries(table, top) {
+  const counts = table.counts.subarray(0, table.size);
+  // Only entries with at least the top-th largest count can be in the top: sort those alone.
+  let threshold = 0;
+  if (top < table.size) threshold = Float64Array.from(counts).sort()[table.size - top];
+  const order = [];
+  for (let e = 0; e < table.size; e++) if (counts[e] >= threshold) order.push(e);
+  order.sort((a, b) => counts[b] - counts[a] || compareBytes(table.key(b), table.key(a)));
+  return order.slice(0, top);
+}
+
+/**
+ * Count the seventh fields of the lines that start in [start, end) of a file of `fileSize` bytes,
+ * read through `read(buffer, offset, length, position)` (fs.readSync on a descriptor, or a copy
+ * from memory). Options: bufferBytes (the read buffer), table (to count into; else a new one of
+ * maxTableBytes), skipToLineBoundary (false only in tests: the broken variant that starts a range
+ * mid-line), onProgress(bytes consumed since the last call).
+ */
+export function scanRange(read, fileSize, start, end, options = {}) {
+  const table = options.table ?? new UrlTable(options.maxTableBytes);
+  const stats = { lines: 0, malformed: 0, tooLong: 0 };
+  // A multiple of four bytes, so that an Int32Array can view all of it (see findNewline), and
+  // four bytes more than it fills, for the sentinel (see scanLines).
+  let capacity = Math.max(16, (options.bufferBytes ?? 8 * 1024 * 1024) & ~3);
+  let buffer = new Uint8Array(capacity + 4);
+  let words = new Int32Array(buffer.buffer);
+  let base = start; // file position of buffer[0]
+  let filled = 0;
+  let pos = 0;
+  let ended = false; // the file ended sooner than its size said (it shrank while being read)
+  const refill = () => {
+    // Keep the unfinished bytes [pos, filled), read more after them.
+    if (pos > 0) {
+      buffer.copyWithin(0, pos, filled);
+      base += pos;
+      filled -= pos;
+      pos = 0;
+    }
+    if (filled === capacity) {
+      capacity *= 2;
+      const grown = new Uint8Array(capacity + 4);
+      grown.set(buffer.subarray(0, filled));
+      buffer = grown;
+      words = new Int32Array(buffer.buffer);
+    }
+    const want = Math.min(capacity - filled, fileSize - (base + filled));
+    const got = want > 0 ? read(buffer, filled, want, base + filled) : 0;
+    filled += got;
+    buffer[filled] = NEWLINE;
+    if (got === 0) ended = true;
+    return got > 0;
+  };
+  const eof = () => ended || base + filled >= fileSize;
+
+  // A range that starts mid-line skips that line: it belongs to the range before. The byte
+  // before the range tells: a range that starts just after a `\n` starts on a line.
+  if (start > 0 && options.skipToLineBoundary !== false) {
+    base = start - 1;
+    let found = -1;
+    while (found < 0) {
+      if (pos >= filled && !refill()) break;
+      found = findNewline(buffer, words, pos, filled);
+      pos = found < 0 ? filled : found + 1;
+    }
+    if (found < 0) return { table, ...stats };
+  }
+
+  const state = { pos: 0, status: 0 };
+  let lastReported = base + pos;
+  while (base + pos < end) {
+    if (pos >= filled && !refill()) break;
+    state.pos = pos;
+    scanLines(buffer, words, filled, end - base, eof(), table, stats, state);
+    pos = state.pos;
+    if (state.status === NEED_MORE) {
+      // The line at pos does not end, or its seventh field does not, inside the buffer.
+      if (filled - pos >= MAX_PREFIX_BYTES) {
+        stats.lines++;
+        stats.tooLong++;
+        state.status = SKIP_TAIL;
+      } else {
+        refill();
+        continue;
+      }
+    }
+    if (state.status === SKIP_TAIL) {
+      // The line is counted; its tail (referer, user agent...) only has to be skipped.
+      pos = filled;
+      for (;;) {
+        if (!refill()) break;
+        const nl = findNewline(buffer, words, pos, filled);
+        if (nl >= 0) {
+          pos = nl + 1;
+          break;
+        }
+        pos = filled;
+      }
+    }
+    if (options.onProgress && base + pos - lastReported >= 4 * 1024 * 1024) {
+      options.onProgress(base + pos - lastReported);
+      lastReported = base + pos;
+    }
+  }
+  if (options.onProgress) options.onProgress(Math.max(0, Math.min(end, base + pos) - lastReported));
+  return { table, ...stats };
+}
+
+const DONE = 0;
+const NEED_MORE = 1;
+const SKIP_TAIL = 2;
+
+/**
+ * The first `\n` in b[from, to), or -1. Reads four bytes at a time through `words` (an Int32Array
+ * over the same memory) and tests them all at once (the "has zero byte" trick on x ^ 0x0a0a0a0a):
+ * the tail of a log line after the URL is about 120 bytes, and this is several times faster than
+ * a call to indexOf per line, whose fixed cost dominates at that length.
+ */
+function findNewline(b, words, from, to) {
+  let i = from;
+  while (i < to && (i & 3) !== 0) {
+    if (b[i] === NEWLINE) return i;
+    i++;
+  }
+  const wordsEnd = to >>> 2;
+  let w = i >>> 2;
+  for (; w < wordsEnd; w++) {
+    const x = words[w] ^ 0x0a0a0a0a;
+    if (((x - 0x01010101) & ~x & HIGH_BITS) !== 0) break;
+  }
+  for (i = Math.max(i, w << 2); i < to; i++) if (b[i] === NEWLINE) return i;
+  return -1;
+}
+
+/** 1 for the bytes that end a field (space, tab, newline), 0 for the bytes inside one. */
+const ENDS_FIELD = new Uint8Array(256);
+ENDS_FIELD[SPACE] = 1;
+ENDS_FIELD[TAB] = 1;
+ENDS_FIELD[NEWLINE] = 1;
+
+/**
+ * Scan whole lines of b[state.pos, filled) that start before `stop`. b[filled] is a `\n`
+ * sentinel, so the byte loops need no bounds check: a loop that stops at `filled` has run out of
+ * data. Sets state.pos to the next line's start and state.status: DONE (reached stop, or the
+ * data's end), NEED_MORE (the line at state.pos needs bytes not yet read) or SKIP_TAIL (counted;
+ * its `\n` is past the buffer).
+ */
+function scanLines(b, words, filled, stop, eof, table, stats, state) {
+  let pos = state.pos;
+  let lines = 0;
+  let malformedLines = 0;
+  const limit = Math.min(stop, filled);
+  state.status = DONE;
+  while (pos < limit) {
+    let p = pos;
+    let c = 0;
+    let field = 0;
+    // Fields one to six: skip blanks, then the field.
+    for (;;) {
+      c = b[p];
+      while (c === SPACE || c === TAB) c = b[++p];
+      if (c === NEWLINE) break;
+      if (++field === 7) break;
+      while (ENDS_FIELD[b[p]] === 0) p++;
+    }
+    if (field < 7) {
+      if (p >= filled && !eof) {
+        state.status = NEED_MORE;
+        break;
+      }
+      lines++;
+      malformedLines++;
+      pos = p + 1; // past the `\n`, or past the end of the data
+      continue;
+    }
+    // The seventh field: hash it as it is walked.
+    const from = p;
+    let h = FNV_OFFSET;
+    c = b[p];
+    while (ENDS_FIELD[c] === 0) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      c = b[++p];
+    }
+    if (p >= filled && !eof) {
+      state.status = NEED_MORE;
+      break;
+    }
+    table.add(b, from, p, h, 1);
+    lines++;
+    if (c === NEWLINE) {
+      pos = p + 1; // past the `\n`, or past the end of the data
+      continue;
+    }
+    const nl = findNewline(b, words, p, filled);
+    if (nl < 0) {
+      if (!eof) state.status = SKIP_TAIL;
+      pos = filled;
+      break;
+    }
+    pos = nl + 1;
+  }
+  stats.lines += lines;
+  stats.malformed += malformedLines;
+  state.pos = pos;
+}
