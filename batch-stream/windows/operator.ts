@@ -215,9 +215,19 @@ export class WindowOperator {
     this.processWatermark(Number.POSITIVE_INFINITY);
   }
 
-  private isLate(end: number): boolean {
+  /**
+   * Flink's isWindowLate: cleanupTime = maxTimestamp + allowedLateness <= watermark. Protected so
+   * that the tests can run a variant with an off-by-one here and see the pane sequences change.
+   */
+  protected isLate(end: number): boolean {
     return end - 1 + this.latenessMs <= this.watermark;
   }
+
+  /**
+   * Whether sessions that only touch ([0, 10) and [10, 20)) merge, as Flink's
+   * TimeWindow.intersects has them do. The tests turn it off to see the session property fail.
+   */
+  protected readonly touchingSessionsMerge: boolean = true;
 
   private addToFixed(key: string, value: number, eventTime: number): Admission {
     const assigner = this.assigner as Exclude<WindowAssigner, { kind: "session" }>;
@@ -262,10 +272,17 @@ export class WindowOperator {
       this.sessions.set(key, open);
     }
     // The sessions this one overlaps or touches are contiguous in `open`, which is sorted by start.
+    const touching = this.touchingSessionsMerge;
     let first = 0;
-    while (first < open.length && (open[first] as WindowState).end < start) first++;
+    for (; first < open.length; first++) {
+      const before = (open[first] as WindowState).end;
+      if (touching ? before >= start : before > start) break;
+    }
     let last = first;
-    while (last < open.length && (open[last] as WindowState).start <= end) last++;
+    for (; last < open.length; last++) {
+      const after = (open[last] as WindowState).start;
+      if (touching ? after > end : after >= end) break;
+    }
     let window: WindowState;
     if (last - first === 1 && (open[first] as WindowState).start <= start) {
       const only = open[first] as WindowState;
