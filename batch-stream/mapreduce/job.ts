@@ -28,7 +28,8 @@ export interface KeyValue {
  */
 export interface MapContext {
   emit(key: string, value: Value, partition?: number): void;
-  side(path: string): readonly string[];
+  /** Every line of this task's side files, loaded into memory before the task started. */
+  side(): readonly string[];
   /** The index of the record in this task's input block, from 0. */
   readonly recordIndex: number;
 }
@@ -58,8 +59,8 @@ export interface Job {
   readonly partitionKey?: (key: string) => string;
   /** The part of the key that groups records into one reduce call (default: the whole key). */
   readonly groupKey?: (key: string) => string;
-  /** Files every mapper of this input loads into memory before it starts (side data). */
-  readonly sideFiles?: (inputPath: string) => readonly string[];
+  /** Files a map task over `inputFile` loads into memory before it starts (side data). */
+  readonly sideFiles?: (inputFile: string) => readonly string[];
 }
 
 /** The partition of a key: hash of key modulo R, as the paper's default partitioner does. */

@@ -192,25 +192,16 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
     const local = block.replicas.includes(this.id);
     const input = job.inputs.find((i) => path === i.path || path.startsWith(`${i.path}/`));
     assert(input !== undefined, `no mapper for ${path}`);
-    const sidePaths = job.sideFiles?.(input.path) ?? [];
-    const side = new Map<string, readonly string[]>();
-    let sideLines = 0;
-    for (const p of sidePaths) {
-      const lines = dfs.inputFiles(p).flatMap((f) => dfs.read(f));
-      side.set(p, lines);
-      sideLines += lines.length;
-    }
+    const sideLines = (job.sideFiles?.(path) ?? []).flatMap((p) =>
+      dfs.inputFiles(p).flatMap((f) => dfs.read(f)),
+    );
     const emitted: (KeyValue & { partition?: number })[] = [];
     const context = {
       recordIndex: 0,
       emit: (key: string, value: Value, partition?: number) => {
         emitted.push(partition === undefined ? { key, value } : { key, value, partition });
       },
-      side: (p: string) => {
-        const lines = side.get(p);
-        assert(lines !== undefined, `${p} is not side data of ${job.name}`);
-        return lines;
-      },
+      side: () => sideLines,
     };
     for (let i = 0; i < block.lines.length; i++) {
       context.recordIndex = i;
@@ -227,10 +218,10 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
     const durationMs =
       (n * MAP_MS_PER_RECORD +
         (local ? 0 : n * REMOTE_READ_MS_PER_RECORD) +
-        sideLines * SIDE_LOAD_MS_PER_RECORD) *
+        sideLines.length * SIDE_LOAD_MS_PER_RECORD) *
       this.config.slowdown;
     this.note(
-      `runs ${attempt}: block ${blockIndex} of ${path}, ${n} records, ${local ? "from its local replica" : `read over the network from ${block.replicas.join(", ")}`}${sideLines > 0 ? `, after loading ${sideLines} lines of side data into memory` : ""}`,
+      `runs ${attempt}: block ${blockIndex} of ${path}, ${n} records, ${local ? "from its local replica" : `read over the network from ${block.replicas.join(", ")}`}${sideLines.length > 0 ? `, after loading ${sideLines.length} lines of side data into memory` : ""}`,
       { level: "detail" },
     );
     this.config.onWorkStarted?.(this.id, attempt, durationMs);

@@ -1,10 +1,203 @@
-/** Placeholder: the joins scenario is being built. */
-import type { Scenario } from "../../shared/cli.js";
+/**
+ * Joins in MapReduce (DDIA ch. 10, "Reduce-Side Joins and Grouping", "Map-Side Joins", "Handling
+ * skew"), on the book's example: activity events joined with user profiles. Every strategy runs as
+ * jobs on the simulated cluster of the mapreduce scenario, and every result is compared with a
+ * nested-loop join computed here. A celebrity (u0) has a share of all events set by
+ * --celebrity-share; the reducer-load table shows the hot reducer and how Pig's and Hive's skewed
+ * joins relieve it. `--variant events-first` breaks the secondary sort: events reach the reducer
+ * before the profile, and the sort-merge join's check fails.
+ */
 
-export const joins: Scenario = {
+import { choice, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { maxOverMean } from "../../shared/stats.js";
+import type { Trace } from "../../shared/trace.js";
+import { Dfs } from "../mapreduce/dfs.js";
+import {
+  broadcastHashJoinJob,
+  EVENTS,
+  generateJoinData,
+  HIVE_REST,
+  HIVE_SKEWED,
+  hiveHotKeyJoinJob,
+  hiveSkewedLayout,
+  nestedLoopJoin,
+  PROFILES,
+  partitionByUserJob,
+  partitionedHashJoinJob,
+  pigSkewedJoinJob,
+  sampleJob,
+  sortMergeJoinJob,
+} from "../mapreduce/joins.js";
+import { type JobRun, runJob } from "../mapreduce/run.js";
+import { REF } from "../refs.js";
+
+export interface JoinsFlags {
+  users: number;
+  events: number;
+  workers: number;
+  reducers: number;
+  celebrityShare: number;
+  variant: "correct" | "events-first";
+}
+
+const SAMPLE_EVERY = 10;
+const lines = (run: JobRun) =>
+  run.output
+    .split("\n")
+    .filter((l) => l !== "")
+    .sort();
+
+export const joins: Scenario<JoinsFlags> = {
   name: "joins",
-  summary: "(being built)",
-  run: ({ trace }) => {
-    trace.notExercised("joins", "this scenario is being built");
+  summary:
+    "joins as MapReduce jobs: reduce-side sort-merge join with secondary sort, broadcast and partitioned hash joins, and a celebrity's skew handled as Pig and Hive do",
+  networked: true,
+  options: [
+    option("--users <count>", "user profiles", integer(1, 10_000), 40),
+    option("--events <count>", "activity events", integer(1, 100_000), 1_000),
+    option("--workers <count>", "worker machines", integer(1, 16), 4),
+    option(
+      "--reducers <count>",
+      "reduce tasks (and partitions of the partitioned join)",
+      integer(1, 16),
+      4,
+    ),
+    option("--celebrity-share <p>", "share of events by the celebrity u0", probability, 0.5),
+    option(
+      "--variant <name>",
+      "correct, or the broken events-first (the secondary sort puts events before the profile)",
+      choice(["correct", "events-first"] as const),
+      "correct",
+    ),
+  ],
+  run: ({ trace, seed }, o) => {
+    const workers = Array.from({ length: o.workers }, (_, i) => `w${i + 1}`);
+    const data = generateJoinData(seed, o.users, o.events, o.celebrityShare);
+    const dfs = new Dfs(250, workers);
+    dfs.put(PROFILES, data.profiles);
+    dfs.put(EVENTS, data.events);
+    const expected = nestedLoopJoin(data);
+    const options = {
+      seed,
+      workers,
+      variant: "correct" as const,
+      speculative: true,
+      crashes: 0,
+      loss: 0,
+      duplicate: 0,
+    };
+    const run = (t: Trace, job: Parameters<typeof runJob>[2]) =>
+      runJob(t.detailed(), dfs, job, options);
+    const loads: (string | number)[][] = [];
+    const judge = (name: string, got: string[], expectedToHold = true, ref?: string) => {
+      const same = got.length === expected.length && got.every((l, i) => l === expected[i]);
+      trace.check(`${name} equals the nested-loop join`, same, {
+        expected: expectedToHold,
+        detail: same ? `${got.length} rows` : `${got.length} rows against ${expected.length}`,
+        ...(ref !== undefined ? { ref } : {}),
+      });
+    };
+    const loadRow = (name: string, r: JobRun, time: number) =>
+      loads.push([
+        name,
+        r.reducerLoads.join(" "),
+        maxOverMean(r.reducerLoads).toFixed(2),
+        `${time.toFixed(0)} ms`,
+      ]);
+
+    trace.section("Reduce-side sort-merge join, with a secondary sort", REF.sortMergeJoins);
+    trace.note(
+      `${o.events} activity events ("u7\t/page/3") and ${o.users} user profiles ("u7\t1984", the year of birth) sit in the distributed filesystem; ${(o.celebrityShare * 100).toFixed(0)}% of the events are by the celebrity u0. One mapper reads each side and emits the user id as the key, with a tag: ${o.variant === "correct" ? "0 for the profile, 1 for an event" : "broken here: 1 for the profile, 0 for an event"}. Partitioning and grouping use the user id alone, the sort uses the tag too (the secondary sort), so each reducer call gets ${o.variant === "correct" ? "the profile first, then the events, which it streams out without buffering" : "the events first: the reducer, written to expect the profile first, has nothing to join them with"}.`,
+      { ref: REF.sortMergeJoins },
+    );
+    const sortMerge = run(
+      trace,
+      sortMergeJoinJob("/joins/out/sort-merge", o.reducers, {
+        eventsFirst: o.variant === "events-first",
+      }),
+    );
+    judge("the sort-merge join", lines(sortMerge), o.variant === "correct", REF.sortMergeJoins);
+    loadRow("sort-merge join", sortMerge, sortMerge.endMs);
+
+    trace.section("Broadcast hash join (map-side)", REF.broadcastHashJoins);
+    trace.note(
+      `A map-only job over the events: every mapper first loads all ${o.users} profiles into an in-memory hash table, then looks each event's user up in it. No shuffle, no reducers; it works while the small side fits in a mapper's memory.`,
+      { ref: REF.broadcastHashJoins },
+    );
+    const broadcast = run(trace, broadcastHashJoinJob("/joins/out/broadcast"));
+    judge("the broadcast hash join", lines(broadcast), true, REF.broadcastHashJoins);
+
+    trace.section("Partitioned hash join (map-side)", REF.partitionedHashJoins);
+    trace.note(
+      `Two earlier jobs partition both inputs the same way, by hash of user id into ${o.reducers} files each. Then map task i loads profiles partition i into a hash table and joins events partition i against it: a user's events and profile are in the same-numbered partitions.`,
+      { ref: REF.partitionedHashJoins },
+    );
+    const p1 = run(trace, partitionByUserJob(PROFILES, "/joins/profiles-by-user", o.reducers));
+    const p2 = run(trace, partitionByUserJob(EVENTS, "/joins/events-by-user", o.reducers));
+    const partitioned = run(
+      trace,
+      partitionedHashJoinJob(
+        "/joins/events-by-user",
+        "/joins/profiles-by-user",
+        "/joins/out/partitioned",
+      ),
+    );
+    judge("the partitioned hash join", lines(partitioned), true, REF.partitionedHashJoins);
+    trace.note(
+      `The two partitioning jobs took ${p1.endMs.toFixed(0)} and ${p2.endMs.toFixed(0)} ms, the join ${partitioned.endMs.toFixed(0)} ms.`,
+      { level: "detail" },
+    );
+
+    trace.section("Skew: Pig's skewed join", REF.skew);
+    const sample = run(trace, sampleJob("/joins/sample", SAMPLE_EVERY));
+    const fair = o.events / o.reducers;
+    const spread = new Map<string, number>();
+    for (const line of sample.output.split("\n")) {
+      if (line === "") continue;
+      const [user, estimate] = line.split("\t") as [string, string];
+      const n = Math.min(o.reducers, Math.ceil(Number(estimate) / fair));
+      if (n > 1) spread.set(user, n);
+    }
+    const hot = [...spread].map(([u, n]) => `${u} over ${n} reducers`).join(", ");
+    trace.note(
+      `A first job samples every ${SAMPLE_EVERY}th event and estimates each user's count. ${spread.size === 0 ? `No user is estimated above a reducer's fair share (${fair.toFixed(0)} events), so nothing is split.` : `Users estimated above a reducer's fair share (${fair.toFixed(0)} events) are hot: ${hot}. In the join job, a hot user's events go round robin to its reducers (Pig's partitioner goes round robin; the book says "chosen at random") and its profile is copied to every one of them; other users go by hash as before.`}`,
+      { ref: REF.pigSkewedJoin },
+    );
+    const pig = run(trace, pigSkewedJoinJob("/joins/out/pig", o.reducers, spread));
+    judge("Pig's skewed join", lines(pig), true, REF.pigSkewedJoin);
+    loadRow("Pig skewed join (plus its sample job)", pig, sample.endMs + pig.endMs);
+
+    trace.section("Skew: Hive's skewed join", REF.skew);
+    const hotSet = new Set([data.hotUser]);
+    const layout = hiveSkewedLayout(data.events, hotSet);
+    dfs.put(HIVE_SKEWED, layout.skewed);
+    dfs.put(HIVE_REST, layout.rest);
+    trace.note(
+      `Hive is told the hot key in the table's metadata (CREATE TABLE events ... SKEWED BY (user_id) ON ('${data.hotUser}') STORED AS DIRECTORIES), and keeps ${data.hotUser}'s ${layout.skewed.length} events in a file of their own. The join becomes two: a map-side join of that file, each mapper holding only the hot user's profile in memory, and an ordinary sort-merge join of the other ${layout.rest.length} events; the output is their union.`,
+      { ref: REF.hiveSkewedJoin },
+    );
+    const hiveHot = run(trace, hiveHotKeyJoinJob("/joins/out/hive-hot", hotSet));
+    const hiveRest = run(
+      trace,
+      sortMergeJoinJob("/joins/out/hive-rest", o.reducers, { events: HIVE_REST }),
+    );
+    judge(
+      "Hive's skewed join",
+      [...lines(hiveHot), ...lines(hiveRest)].sort(),
+      true,
+      REF.hiveSkewedJoin,
+    );
+    loadRow(
+      "Hive skewed join (reduce side: other users)",
+      hiveRest,
+      hiveHot.endMs + hiveRest.endMs,
+    );
+
+    trace.table(
+      "Records each reducer took in",
+      ["join", "reducer loads", "max/mean", "job time"],
+      loads,
+      "The sort-merge join sends all of a user's records to one reducer, so one reducer takes every event of the celebrity, and the job waits for it. Job times are the sum of each strategy's jobs.",
+    );
   },
 };
