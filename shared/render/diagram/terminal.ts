@@ -49,8 +49,10 @@ export function renderTerminalDiagram(run: DiagramRun, options: TerminalDiagramO
 
 /** Columns a node's column may shrink to, and the margin kept for notes. */
 const COLUMN_WIDTH_MIN = 5;
-const COLUMN_WIDTH_MAX = 14;
+const COLUMN_WIDTH_MAX = 16;
 const MARGIN_WIDTH_MIN = 12;
+/** The share of a wide terminal kept for the notes beside the rows. */
+const MARGIN_SHARE = 0.35;
 
 /** One thing on one row: a message's arrival or drop, or a mark. */
 type Row =
@@ -97,11 +99,16 @@ export function drawTerminalDiagram(
   // Node columns: as wide as the longest name allows, narrower to fit, then the rightmost nodes
   // in one shared column.
   const nodes = run.nodes;
-  const nodeArea = Math.max(0, width - prefixWidth - 1 - MARGIN_WIDTH_MIN);
+  const longestType = Math.max(0, ...run.messages.map((m) => cellWidth(m.type)));
   const wanted = Math.min(
     COLUMN_WIDTH_MAX,
-    Math.max(COLUMN_WIDTH_MIN + 2, ...nodes.map((n) => cellWidth(n) + 2)),
+    Math.max(COLUMN_WIDTH_MIN + 2, longestType + 4, ...nodes.map((n) => cellWidth(n) + 2)),
   );
+  // The notes keep a good share of a wide terminal, and give it up to columns that need it.
+  const areaFor = (share: number) =>
+    Math.max(0, width - prefixWidth - 1 - Math.max(MARGIN_WIDTH_MIN, Math.floor(width * share)));
+  const nodeArea =
+    areaFor(MARGIN_SHARE) >= wanted * nodes.length ? areaFor(MARGIN_SHARE) : areaFor(0.2);
   let columnWidth = Math.min(wanted, Math.floor(nodeArea / Math.max(1, nodes.length)));
   let shown = nodes.length;
   if (columnWidth < COLUMN_WIDTH_MIN) {
@@ -186,13 +193,16 @@ export function drawTerminalDiagram(
       const fromColumn = columnOf.get(m.from) ?? 0;
       const toColumn = columnOf.get(m.to) ?? 0;
       const labelFits = drawArrow(cells, lifeline(fromColumn), lifeline(toColumn), m, c);
+      // One line beside it: the type when the arrow could not hold it, the ends when one is in
+      // the shared column, and a drop's reason.
       const notes: string[] = [];
       const shared = fromColumn === shown || toColumn === shown;
-      if (!labelFits || shared) notes.push(`${m.type} ${m.from} → ${m.to}`);
-      if (m.fate.kind === "dropped") notes.push(`dropped (${dropWords(m.fate.reason)})`);
-      if (m.fate.kind === "in-flight") notes.push("still in flight when the run ended");
-      if (m.duplicate === true) notes.push("(a duplicate)");
-      emit(cells, wrapMargin(notes.join(" ")).lines);
+      if (!labelFits || shared) notes.push(m.type);
+      if (shared) notes.push(`${m.from} → ${m.to}`);
+      if (m.fate.kind === "dropped") notes.push(`✗ ${dropWords(m.fate.reason)}`);
+      if (m.fate.kind === "in-flight") notes.push("… still in flight at the end");
+      if (m.duplicate === true) notes.push("(duplicate)");
+      emit(cells, marginWidth < 4 ? [] : [truncateCells(notes.join(" "), marginWidth)]);
       continue;
     }
     const mark = row.mark;
@@ -284,16 +294,25 @@ function drawArrow(
   }
   const right = toX > fromX;
   const step = right ? 1 : -1;
+  // The lines the arrow crosses cut it into segments; the type goes in the one nearest the
+  // sender that holds it whole, else, cut short, in the widest.
+  const bounds = [fromX];
+  for (let x = fromX + step; x !== toX; x += step) if (cells.isLifeline(x)) bounds.push(x);
+  bounds.push(toX);
   cells.put(fromX, style(right ? "├" : "┤"));
   // A line it crosses shows through, so that one cannot mistake where the arrow ends.
   for (let x = fromX + step; x !== toX - step; x += step)
     cells.put(x, style(cells.isLifeline(x) ? "┼" : "─"));
   cells.put(toX - step, style(head));
-  const room = Math.abs(toX - fromX) - 4;
-  if (room <= 0) return false;
-  const label = abbreviate(message.type, room);
-  const start = Math.min(fromX, toX) + 2 + Math.floor((room - cellWidth(label)) / 2);
-  cells.write(start, label);
+  const segments = bounds.slice(1).map((end, i) => {
+    const start = bounds[i] as number;
+    return { lo: Math.min(start, end), room: Math.abs(end - start) - 4 };
+  });
+  const whole = segments.find((g) => g.room >= cellWidth(message.type));
+  const segment = whole ?? segments.reduce((a, b) => (b.room > a.room ? b : a));
+  if (segment.room < 3) return false;
+  const label = abbreviate(message.type, segment.room);
+  cells.write(segment.lo + 2 + Math.floor((segment.room - cellWidth(label)) / 2), label);
   return label === message.type;
 }
 
@@ -311,7 +330,7 @@ function legend(
     } else kinds.add(row.mark.kind);
   }
   const parts: string[] = [];
-  if (kinds.has("delivered")) parts.push("├─▶ a message, drawn when it arrives");
+  if (kinds.has("delivered")) parts.push("├── a message, drawn on the row where it arrives");
   if (kinds.has("self")) parts.push("↺ to itself");
   if (kinds.has("dropped")) parts.push("✗ dropped");
   if (kinds.has("in-flight")) parts.push("… never arrived");

@@ -1,0 +1,98 @@
+/**
+ * The diagram model read from trace events: one copy per message on the wire, its fate, crash and
+ * partition spans, runs split at `run` events, and the --from/--to window the files use. Every
+ * expected value below is worked by hand from the events written out in the test.
+ */
+import { describe, expect, it } from "vitest";
+import { buildDiagram, windowRuns } from "../../../shared/render/diagram/model.js";
+import type { TraceEvent } from "../../../shared/trace.js";
+
+const msg = (type: string) => ({ type });
+
+/** Two runs: a broken variant (a duplicate, a loss, a crash) and the fixed one (a partition). */
+export const twoRuns: TraceEvent[] = [
+  { kind: "section", title: "broken" },
+  { kind: "run", time: 0 },
+  { kind: "send", time: 1, id: 1, from: "c", to: "n1", msg: msg("Put") },
+  { kind: "deliver", time: 3, id: 1, from: "c", to: "n1", msg: msg("Put") },
+  { kind: "deliver", time: 4, id: 1, from: "c", to: "n1", msg: msg("Put") },
+  { kind: "send", time: 5, id: 2, from: "n1", to: "n2", msg: msg("Replicate") },
+  { kind: "drop", time: 5, id: 2, from: "n1", to: "n2", msg: msg("Replicate"), reason: "loss" },
+  { kind: "note", time: 6, node: "n1", text: "acknowledges", level: "story" },
+  { kind: "crash", time: 7, node: "n2" },
+  { kind: "send", time: 8, id: 3, from: "n1", to: "n2", msg: msg("Replicate") },
+  { kind: "drop", time: 9, id: 3, from: "n1", to: "n2", msg: msg("Replicate"), reason: "crashed" },
+  { kind: "recover", time: 12, node: "n2" },
+  { kind: "send", time: 13, id: 4, from: "n1", to: "c", msg: msg("PutOk") },
+  { kind: "section", title: "fixed" },
+  { kind: "run", time: 0 },
+  { kind: "partition", time: 2, groups: [["a"], ["b"]] },
+  { kind: "send", time: 3, id: 1, from: "a", to: "b", msg: "not an object" },
+  { kind: "drop", time: 3, id: 1, from: "a", to: "b", msg: "not an object", reason: "partition" },
+  { kind: "heal", time: 10 },
+  { kind: "send", time: 11, id: 2, from: "a", to: "b", msg: msg("Ping") },
+  { kind: "deliver", time: 14, id: 2, from: "a", to: "b", msg: msg("Ping") },
+];
+
+describe("buildDiagram", () => {
+  const [broken, fixed] = buildDiagram(twoRuns);
+
+  it("splits runs at run events and titles each by the heading before it", () => {
+    expect(buildDiagram(twoRuns)).toHaveLength(2);
+    expect(broken?.title).toBe("broken");
+    expect(fixed?.title).toBe("fixed");
+    expect(broken?.nodes).toEqual(["c", "n1", "n2"]);
+    expect([broken?.startMs, broken?.endMs]).toEqual([0, 13]);
+  });
+
+  it("makes a duplicated message two copies, and keeps each copy's fate", () => {
+    const fates = broken?.messages.map((m) => [m.id, m.type, m.fate.kind, m.duplicate ?? false]);
+    // The network sends a duplicate once and delivers it twice: the second copy is known when
+    // it arrives (at 4), before message 2 is sent.
+    expect(fates).toEqual([
+      [1, "Put", "delivered", false],
+      [1, "Put", "delivered", true],
+      [2, "Replicate", "dropped", false],
+      [3, "Replicate", "dropped", false],
+      [4, "PutOk", "in-flight", false],
+    ]);
+    expect(broken?.messages[3]?.fate).toEqual({ kind: "dropped", atMs: 9, reason: "crashed" });
+    expect(fixed?.messages[0]?.type).toBe("message");
+  });
+
+  it("turns crash and restart into an outage, partition and heal into a span", () => {
+    expect(broken?.outages).toEqual([{ node: "n2", fromMs: 7, untilMs: 12 }]);
+    expect(fixed?.partitions).toEqual([{ fromMs: 2, untilMs: 10, groups: [["a"], ["b"]] }]);
+    expect(broken?.marks.map((m) => m.kind)).toEqual(["note", "crash", "recover"]);
+  });
+
+  it("draws nothing for a trace without messages, crashes or partitions", () => {
+    expect(buildDiagram([{ kind: "note", text: "hi", level: "story" }])).toEqual([]);
+  });
+});
+
+describe("windowRuns", () => {
+  const runs = buildDiagram(twoRuns);
+
+  it("keeps what overlaps the window and leaves out a run with nothing in it", () => {
+    // [8, 9]: message 3 (sent 8, dropped 9) and message 4 (sent 13, still in flight: not yet
+    // sent at 9) of the first run; in the second, the partition (2 to 10) overlaps, message 2
+    // (sent 11) does not.
+    const windowed = windowRuns(runs, 8, 9);
+    expect(windowed.map((r) => r.title)).toEqual(["broken", "fixed"]);
+    expect(windowed[0]?.messages.map((m) => m.id)).toEqual([3]);
+    expect(windowed[0]?.outages).toHaveLength(1);
+    expect(windowed[1]?.messages).toEqual([]);
+    expect(windowed[1]?.partitions).toHaveLength(1);
+    expect([windowed[0]?.startMs, windowed[0]?.endMs]).toEqual([8, 9]);
+    // From 12.5 on: the PutOk sent at 13 (in flight to the run's end, 13) and the second run's
+    // Ping (sent 11, delivered 14); the restart at 12 is before the window.
+    const late = windowRuns(runs, 12.5, undefined);
+    expect(late[0]?.marks).toEqual([]);
+    expect(late.map((r) => r.messages.map((m) => m.type))).toEqual([["PutOk"], ["Ping"]]);
+  });
+
+  it("returns the runs as they are without a window", () => {
+    expect(windowRuns(runs, undefined, undefined)).toEqual(runs);
+  });
+});
