@@ -114,15 +114,15 @@ export const exactlyOnce: Scenario<ExactlyOnceFlags> = {
 function introduce(trace: Trace, options: JobOptions): void {
   const [p0, p1] = PARTITION_KEYS.map((keys) => keys.join(", "));
   trace.note(
-    `The input is a partitioned log of ${plural(options.records, "record")}: partition p0 holds the keys ${p0}, p1 holds ${p1} (the producer partitioned by key, so each key's records are in one partition, in order). Two source tasks read one partition each, a record every ${EMIT_MS_MIN} to ${EMIT_MS_MAX} ms, and send it to the operator ${OPERATOR}, which keeps a running total per key and sends the sink one row per record: its id (p0@17 is offset 17 of p0), key, value and the key's total. The sink writes the rows to an external store that readers query.`,
+    `The input: a log of ${plural(options.records, "record")} in two partitions, p0 with the keys ${p0}, p1 with ${p1} (partitioned by key, so a key's records are in order in one partition). A source task per partition sends a record every ${EMIT_MS_MIN} to ${EMIT_MS_MAX} ms to the operator ${OPERATOR}, which keeps a running total per key and sends the sink a row per record (id p0@17 for offset 17 of p0, key, value, total); the sink writes rows to an external store that readers query.`,
     { level: "summary", ref: REF.partitionedLogs },
   );
   trace.note(
-    `Every ${options.checkpointIntervalMs} ms the ${COORDINATOR} triggers a checkpoint: each source injects a barrier into its stream and acknowledges with its offset; the operator, once the barrier has arrived on both inputs (an input whose barrier came first is blocked meanwhile: alignment), snapshots its totals, forwards the barrier and acknowledges; the sink acknowledges in its turn. With every acknowledgement in, the checkpoint is complete and every task is told. This is Flink's asynchronous barrier snapshotting, a variant of Chandy and Lamport's snapshot algorithm.`,
+    `Every ${options.checkpointIntervalMs} ms the ${COORDINATOR} triggers a checkpoint: each source injects a barrier into its stream and acknowledges with its offset; the operator ${options.alignment ? "blocks an input whose barrier has arrived until the barrier is in on both (alignment), then" : "(with --alignment off, Flink's at-least-once mode, blocking no input) once the barrier is in on both inputs"} snapshots its totals, forwards the barrier and acknowledges; then the sink acknowledges. With every acknowledgement in, the checkpoint is complete and each task is told. This is Flink's asynchronous barrier snapshotting, after Chandy and Lamport.`,
     { level: "summary", ref: `${REF.checkpointing}; ${REF.carbone2015}` },
   );
   trace.note(
-    "The channels between tasks are reliable and in order, as Flink's TCP connections are: a barrier divides a stream only because no record overtakes it. So this scenario takes no --loss or --duplicate: in Flink a broken connection fails the task, which is the failure --crash injects.",
+    "Channels between tasks are reliable and in order, as Flink's TCP connections are (no record overtakes a barrier), so there is no --loss or --duplicate: in Flink a broken connection fails the task, which is what --crash does.",
     { level: "summary" },
   );
 }
@@ -184,14 +184,14 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
   for (const restart of r.restarts) {
     const ranges = restart.offsets.map((from, p) => {
       const to = restart.readUpTo[p] ?? from;
-      return to > from ? `offsets ${from} to ${to - 1} of p${p}` : `nothing of p${p}`;
+      return to > from ? `p${p} offsets ${from} to ${to - 1}` : `nothing of p${p}`;
     });
     const count = restart.offsets.reduce(
       (sum, from, p) => sum + (restart.readUpTo[p] ?? from) - from,
       0,
     );
     trace.note(
-      `${restart.failedTask} failed at ${restart.failedAtMs.toFixed(0)} ms; ${FAILURE_DETECTION_MS} ms later the JobManager cancelled every task, and ${RESTART_DELAY_MS} ms after that restarted the job from ${restart.checkpointId === undefined ? "the beginning of the log" : `checkpoint ${restart.checkpointId}`}. The sources read ${plural(count, "record")} again that they had already read before the failure: ${ranges.join(" and ")}.`,
+      `${restart.failedTask} failed at ${restart.failedAtMs.toFixed(0)} ms; the job restarted from ${restart.checkpointId === undefined ? "the beginning of the log" : `checkpoint ${restart.checkpointId}`} at ${restart.restartedAtMs.toFixed(0)} ms (failure noticed after ${FAILURE_DETECTION_MS} ms, restart delay ${RESTART_DELAY_MS} ms), and the sources read again ${plural(count, "record")} they had read before: ${ranges.join(" and ")}.`,
       { level: "summary", ref: REF.rebuildingState },
     );
   }
@@ -261,18 +261,29 @@ function narrateReaders(trace: Trace, options: JobOptions, r: JobResult): void {
   switch (options.sink) {
     case "transactional": {
       const delays = r.rows.map((row) => row.visibleAtMs - row.writtenAtMs);
+      const aborted =
+        s.aborts === 0
+          ? ""
+          : `, ${plural(s.aborts, "transaction")} aborted after a restart (${plural(s.rowsAborted, "row")} no reader ever saw)`;
       trace.note(
-        `Readers saw a row only once the checkpoint after it completed and the sink committed its transaction: ${plural(s.commits, "commit")}, ${plural(s.aborts, "transaction")} aborted after a restart (${plural(s.rowsAborted, "row")} no reader ever saw). The price is latency: a row became visible ${mean(delays).toFixed(0)} ms after the sink wrote it on average, ${Math.max(0, ...delays).toFixed(0)} ms at most, with a checkpoint triggered every ${options.checkpointIntervalMs} ms. So the outputs and the state changes of the records up to a checkpoint take effect together or not at all: Flink's two-phase commit sink does it with the external system's own transactions (Kafka's transactional producer), pre-committed at the checkpoint and committed once the checkpoint completes.`,
+        `Readers saw a row only once a checkpoint after it completed and the sink committed its transaction: ${plural(s.commits, "commit")}${aborted}. The price is latency: a row became visible ${mean(delays).toFixed(0)} ms after the sink wrote it on average, ${Math.max(0, ...delays).toFixed(0)} ms at most, with a checkpoint triggered every ${options.checkpointIntervalMs} ms. So the outputs and the state changes of the records up to a checkpoint take effect together or not at all: Flink's two-phase commit sink does it with the external system's own transactions (Kafka's transactional producer), pre-committed at the checkpoint and committed once the checkpoint completes.`,
         { level: "summary", ref: REF.atomicCommitRevisited },
       );
       return;
     }
-    case "idempotent":
+    case "idempotent": {
+      const rewrites =
+        r.restarts.length === 0
+          ? "No task failed, so no row was written twice."
+          : s.overwrites === 0
+            ? "The replay after the restart rewrote no row: none of the records read again had had its row written before the failure."
+            : `The replay after a restart wrote ${plural(s.overwrites, "row")} a second time, upserted under the same id, ${s.overwritesChanged === 0 ? "each with the same value: a record's row depends only on the log, so the rewrite changed nothing" : `and ${s.overwritesChanged} of them with a different value, because the restored state was not the one those rows were first computed from`}.`;
       trace.note(
-        `Readers saw each row as soon as the sink wrote it, with no wait for a checkpoint. The replay after a restart wrote ${plural(s.overwrites, "row")} a second time, upserted under the same id, ${s.overwritesChanged === 0 ? "each with the same value: the output of a record depends only on the log, so the rewrite changed nothing" : `and ${s.overwritesChanged} of them with a different value, because the restored state was not the one those rows were first computed from`}. Idempotence is safe only if the processing is deterministic and the replay reads the same records in the same order, as a log-based broker's partitions give.`,
+        `Readers saw each row as soon as the sink wrote it, with no wait for a checkpoint. ${rewrites} Idempotence is safe only if the processing is deterministic and the replay reads the same records in the same order, as a log-based broker's partitions give.`,
         { level: "summary", ref: REF.idempotence },
       );
       return;
+    }
     case "append":
       trace.note(
         `Readers saw each row as soon as the sink wrote it: ${plural(s.appends, "insert")} for ${plural(

@@ -1,0 +1,89 @@
+/**
+ * The exactly-once scenario as a user meets it: the default run against its golden trace, the
+ * broken variants' checks violated as expected (exit 0), the flags refused in one line (exit 2),
+ * and the JSON trace with the messages the pictures draw.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { batchStream } from "../../../batch-stream/main.js";
+import type { TraceEvent } from "../../../shared/trace.js";
+import {
+  expectCompleted,
+  expectGolden,
+  expectNdjson,
+  expectUsageError,
+  runInProcess,
+} from "../../shared/fixtures/cli.js";
+
+const run = (args: string[]) => runInProcess(batchStream, ["exactly-once", ...args]);
+
+const checkLines = (stdout: string) => stdout.split("\n").filter((l) => /^[✔✘○] /.test(l));
+
+describe("exactly-once scenario", () => {
+  it("the default run matches its golden trace, and every check holds", async () => {
+    const result = await run([]);
+    expectCompleted(result);
+    expect(checkLines(result.stdout).every((l) => l.startsWith("✔"))).toBe(true);
+    const { expected, actual } = expectGolden(
+      join(import.meta.dirname, "golden", "exactly-once.golden.txt"),
+      result.stdout,
+    );
+    expect(actual).toBe(expected);
+  });
+
+  it("--sink append: the exactly-once check is violated, as expected, and the duplicates are named", async () => {
+    const result = await run(["--sink", "append", "--quiet"]);
+    expectCompleted(result);
+    expect(result.stdout).toMatch(
+      /^✘ exactly-once: the store's rows after the failures equal the run without faults: \d+ duplicated, 0 missing, 0 different of 200 {2}\(violated, as expected\)/m,
+    );
+    expect(result.stdout).toMatch(/rows? (is|are) in the store more than once/);
+  });
+
+  it("--alignment off: the consistent-cut check is violated, as expected", async () => {
+    const result = await run(["--alignment", "off", "--quiet"]);
+    expectCompleted(result);
+    expect(result.stdout).toMatch(
+      /^✘ every completed checkpoint is consistent: .* \(violated, as expected\)/m,
+    );
+  });
+
+  it("--crash 0 leaves the exactly-once check not exercised, never held", async () => {
+    const result = await run(["--crash", "0", "--quiet"]);
+    expectCompleted(result);
+    expect(result.stdout).toMatch(
+      /^○ exactly-once: the store's rows after the failures equal the run without faults: --crash 0: nothing failed {2}\(not exercised\)/m,
+    );
+  });
+
+  it("--records 0 judges nothing and says so", async () => {
+    const result = await run(["--records", "0", "--quiet"]);
+    expectCompleted(result);
+    expect(checkLines(result.stdout).every((l) => l.startsWith("○"))).toBe(true);
+  });
+
+  it("--json: the messages are there for the pictures, barriers and acknowledgements included", async () => {
+    const result = await run(["--json"]);
+    const events = expectNdjson(result);
+    const types = new Set(
+      events
+        .filter((e): e is Extract<TraceEvent, { kind: "send" }> => e.kind === "send")
+        .map((e) => (e.msg as { type: string }).type),
+    );
+    expect([...types].sort()).toEqual([
+      "AcknowledgeCheckpoint",
+      "Barrier",
+      "NotifyCheckpointComplete",
+      "Output",
+      "Record",
+      "TriggerCheckpoint",
+    ]);
+  });
+
+  it("bad flags are refused in one line", () => {
+    expectUsageError("batch-stream", ["exactly-once", "--sink", "upsert"], /--sink.*transactional/);
+    expectUsageError("batch-stream", ["exactly-once", "--records", "-1"], /--records/);
+    expectUsageError("batch-stream", ["exactly-once", "--alignment", "maybe"], /--alignment/);
+    expectUsageError("batch-stream", ["exactly-once", "--loss", "0.1"], /unknown option '--loss'/);
+  }, 60_000);
+});
