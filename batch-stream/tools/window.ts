@@ -130,12 +130,14 @@ export const window: Tool<Options> = {
     }
     out.close();
     const s = operator.stats;
+    // The operator counts the final watermark too; the summary counts the file's lines.
+    const watermarksRead = s.watermarks - 1;
     const late = `${o.allowedLateness === 0 ? "no allowed lateness" : `an allowed lateness of ${formatDuration(o.allowedLateness)}`}`;
     if (o.json) {
       io.stderr(
         `${JSON.stringify({
           events: s.events,
-          watermarks: s.watermarks,
+          watermarks: watermarksRead,
           ignoredWatermarks: s.ignoredWatermarks,
           panes: s.panes,
           lateAdmitted: s.lateAdmitted,
@@ -148,15 +150,15 @@ export const window: Tool<Options> = {
       const n = (x: number) => x.toLocaleString("en");
       const events = (x: number) => `${n(x)} ${x === 1 ? "event" : "events"}`;
       io.stderr(
-        `window: ${events(s.events)} and ${n(s.watermarks)} ${s.watermarks === 1 ? "watermark" : "watermarks"} read${s.ignoredWatermarks > 0 ? ` (${n(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${n(s.panes)} ${s.panes === 1 ? "pane" : "panes"} written${o.output === false ? "" : ` to ${o.output}`}; at most ${n(s.maxOpenWindows)} windows open at once\n`,
+        `window: ${events(s.events)} and ${n(watermarksRead)} ${watermarksRead === 1 ? "watermark" : "watermarks"} read${s.ignoredWatermarks > 0 ? ` (${n(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${n(s.panes)} ${s.panes === 1 ? "pane" : "panes"} written${o.output === false ? "" : ` to ${o.output}`}; at most ${n(s.maxOpenWindows)} windows open at once\n`,
       );
       io.stderr(
-        `late: ${events(s.lateAdmitted)} arrived after their window had fired and updated it (${late})\n`,
+        `late: ${events(s.lateAdmitted)} admitted to windows that had already fired, which fired again (late panes; ${late})\n`,
       );
       io.stderr(
         s.dropped === 0
           ? "dropped: none\n"
-          : `dropped: ${events(s.dropped)} too late for every window they belong to; the first at line ${n(firstDropped?.line ?? 0)} (key ${JSON.stringify(firstDropped?.key)}, eventTime ${firstDropped?.eventTime}, watermark ${firstDropped?.watermark})\n`,
+          : `dropped: ${events(s.dropped)} too late for every window ${s.dropped === 1 ? "it belongs" : "they belong"} to; the first at line ${n(firstDropped?.line ?? 0)} (key ${JSON.stringify(firstDropped?.key)}, eventTime ${firstDropped?.eventTime}, watermark ${firstDropped?.watermark})\n`,
       );
     }
     return 0;
