@@ -58,14 +58,10 @@ export const REF = {
     "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.4 Locality",
   mapReducePaperBackupTasks:
     "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.6 Backup Tasks",
-  pigSkewedJoin: "Apache Pig, skewed join (the PigSkewedJoinSpec design: a sample job, then the join)",
-  hiveSkewedJoin: "Apache Hive design document, Skewed Join Optimization (SKEWED BY table metadata)",
-  mapReducePaperFaults:
-    "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.3 Fault Tolerance",
-  mapReducePaperLocality:
-    "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.4 Locality",
-  mapReducePaperBackupTasks:
-    "Dean and Ghemawat, MapReduce: Simplified Data Processing on Large Clusters (OSDI 2004), 3.6 Backup Tasks",
-  pigSkewedJoin: "Apache Pig, skewed join (the PigSkewedJoinSpec design: a sample job, then the join)",
-  hiveSkewedJoin: "Apache Hive design document, Skewed Join Optimization (SKEWED BY table metadata)",
+  pigSkewedJoin:
+    "Apache Pig, skewed join (the PigSkewedJoinSpec design: a sample job, then the join)",
+  hiveSkewedJoin:
+    "Apache Hive design document, Skewed Join Optimization (SKEWED BY table metadata)",
+  consumerOffsets: "DDIA ch. 11, Partitioned Logs: Consumer offsets",
+  describingLoad: "DDIA ch. 1, Scalability: Describing Load",
 } as const;

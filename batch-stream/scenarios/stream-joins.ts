@@ -388,6 +388,10 @@ function tableTable(trace: Trace, seed: number, options: Options): void {
   const users = [
     ...new Set([...correct.cache.tables.query().keys(), ...correct.cache.timelines.keys()]),
   ].sort();
+  trace.note(
+    "This is the trade-off of Twitter's second approach in chapter 1: each tweet costs a write per follower, so that reading a timeline is one lookup.",
+    { ref: REF.describingLoad },
+  );
   trace.table(
     "Home timelines at the end (the cache)",
     ["user", "timeline"],

@@ -6,6 +6,7 @@
  */
 
 import type { Random } from "../../shared/random.js";
+import type { Command } from "./event-store.js";
 import type { ActivityOrChange } from "./table-join.js";
 import type { SocialEvent } from "./timeline.js";
 import type { SearchOrClick } from "./window-join.js";
@@ -160,6 +161,24 @@ export function socialEvents(random: Random, count: number): SocialEvent[] {
       const followee = random.pick(users.filter((u) => u !== follower));
       out.push({ kind: roll < 0.8 ? "follow" : "unfollow", follower, followee });
     }
+  }
+  return out;
+}
+
+/**
+ * Ticket commands from three users for the event-sourcing story: bookings of 1 to 4 seats and
+ * cancellations of 1 to 3, so that some book more than is left and some cancel more than they hold.
+ */
+export function ticketCommands(random: Random, count: number): Command[] {
+  const users = ["ann", "ben", "cho"];
+  const out: Command[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = random.pick(users);
+    out.push(
+      random.chance(0.65)
+        ? { kind: "book", user, seats: random.int(1, 4) }
+        : { kind: "cancel", user, seats: random.int(1, 3) },
+    );
   }
   return out;
 }
