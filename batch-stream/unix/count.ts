@@ -39,7 +39,12 @@ export function cutRanges(size: number, rangeBytes: number): [number, number][] 
 /** Count bytes held in memory, range after range, in this thread. */
 export function countBytes(
   bytes: Uint8Array,
-  options: { rangeBytes?: number; bufferBytes?: number; skipToLineBoundary?: boolean } = {},
+  options: {
+    rangeBytes?: number;
+    bufferBytes?: number;
+    maxPrefixBytes?: number;
+    skipToLineBoundary?: boolean;
+  } = {},
 ): Counted {
   const read = (buffer: Uint8Array, offset: number, length: number, position: number) => {
     const n = Math.max(0, Math.min(length, bytes.length - position));
@@ -51,6 +56,7 @@ export function countBytes(
   const total: Counted = { table, lines: 0, malformed: 0, tooLong: 0, ranges: ranges.length };
   const scanOptions: ScanOptions = { table };
   if (options.bufferBytes !== undefined) scanOptions.bufferBytes = options.bufferBytes;
+  if (options.maxPrefixBytes !== undefined) scanOptions.maxPrefixBytes = options.maxPrefixBytes;
   if (options.skipToLineBoundary !== undefined)
     scanOptions.skipToLineBoundary = options.skipToLineBoundary;
   for (const [start, end] of ranges) {

@@ -17,7 +17,11 @@
  * ASCII URLs of the generated logs (and code point order for any string outside the surrogates).
  */
 
-export type Broken = "drop-last-of-run";
+/**
+ * Broken variants, for the tests: a merge that forgets each run's last record (an off-by-one), and
+ * a merge of every run at once, whatever the budget (a heap of one record per run outgrows it).
+ */
+export type Broken = "drop-last-of-run" | "unbounded-fan-in";
 
 /** Counts records taken into memory and released, and remembers the most held at once. */
 export class MemoryMeter {
@@ -87,7 +91,7 @@ export function externalSortCount(
   const runsSpilled = disk.length;
 
   // 2. Merge passes, `fanIn` runs at a time, until one merge can feed uniq -c.
-  const fanIn = budget - 1;
+  const fanIn = options.broken === "unbounded-fan-in" ? Number.POSITIVE_INFINITY : budget - 1;
   let runs = disk;
   let mergePasses = 0;
   while (runs.length > fanIn) {

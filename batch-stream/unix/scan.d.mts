@@ -47,6 +47,8 @@ export interface ScanOptions {
   maxTableBytes?: number;
   /** Count into this table (a worker scanning several ranges keeps one). */
   table?: UrlTable;
+  /** The longest line prefix (up to its seventh field's end) held; tests lower it. */
+  maxPrefixBytes?: number;
   /** false only in tests: the broken variant whose ranges start mid-line. */
   skipToLineBoundary?: boolean;
   onProgress?: (bytes: number) => void;

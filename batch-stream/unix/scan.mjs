@@ -188,7 +188,7 @@ export function rankEntries(table, top) {
  * Count the seventh fields of the lines that start in [start, end) of a file of `fileSize` bytes,
  * read through `read(buffer, offset, length, position)` (fs.readSync on a descriptor, or a copy
  * from memory). Options: bufferBytes (the read buffer), table (to count into; else a new one of
- * maxTableBytes), skipToLineBoundary (false only in tests: the broken variant that starts a range
+ * maxTableBytes), maxPrefixBytes (tests lower it from MAX_PREFIX_BYTES), skipToLineBoundary (false only in tests: the broken variant that starts a range
  * mid-line), onProgress(bytes consumed since the last call).
  */
 export function scanRange(read, fileSize, start, end, options = {}) {
@@ -196,7 +196,9 @@ export function scanRange(read, fileSize, start, end, options = {}) {
   const stats = { lines: 0, malformed: 0, tooLong: 0 };
   // A multiple of four bytes, so that an Int32Array can view all of it (see findNewline), and
   // four bytes more than it fills, for the sentinel (see scanLines).
-  let capacity = Math.max(16, (options.bufferBytes ?? 8 * 1024 * 1024) & ~3);
+  // No bigger than the rest of the file needs (a small file, or its last range).
+  const wanted = Math.min(options.bufferBytes ?? 8 * 1024 * 1024, fileSize - start + 8);
+  let capacity = Math.max(16, (wanted + 3) & ~3);
   let buffer = new Uint8Array(capacity + 4);
   let words = new Int32Array(buffer.buffer);
   let base = start; // file position of buffer[0]
@@ -249,7 +251,7 @@ export function scanRange(read, fileSize, start, end, options = {}) {
     pos = state.pos;
     if (state.status === NEED_MORE) {
       // The line at pos does not end, or its seventh field does not, inside the buffer.
-      if (filled - pos >= MAX_PREFIX_BYTES) {
+      if (filled - pos >= (options.maxPrefixBytes ?? MAX_PREFIX_BYTES)) {
         stats.lines++;
         stats.tooLong++;
         state.status = SKIP_TAIL;
