@@ -157,7 +157,7 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
       { node: taskId, time: sim.now },
     );
     sim.schedule(FAILURE_DETECTION_MS, () => {
-      const readUpTo = sources.map((s) => s.offset);
+      const readUpTo = sources.map((s) => s.readUpTo);
       for (const task of tasks) task.crash();
       coordinator.jobFailed();
       const checkpoint = coordinator.latest();

@@ -34,6 +34,12 @@ export interface SourceOptions {
 }
 
 export class Source extends SimNode<DataflowMessage, null, SourceVolatile> {
+  /**
+   * How far this attempt has read (the next offset), kept outside the task's state as a metric is,
+   * so that it still tells after a crash how much the restart will read again.
+   */
+  readUpTo = 0;
+
   constructor(
     id: string,
     net: Network<DataflowMessage>,
@@ -46,14 +52,11 @@ export class Source extends SimNode<DataflowMessage, null, SourceVolatile> {
     return { deployed: false, offset: 0 };
   }
 
-  get offset(): number {
-    return this.volatile.offset;
-  }
-
   /** Deploy the task: from the start of the partition, or from a checkpoint's offset. */
   restore(snapshot: TaskSnapshot | undefined): void {
     const offset = snapshot?.kind === "source" ? snapshot.offset : 0;
     this.volatile = { deployed: true, offset };
+    this.readUpTo = offset;
     this.setTimer("emit", this.random.uniform(EMIT_MS_MIN, EMIT_MS_MAX));
   }
 
@@ -62,6 +65,7 @@ export class Source extends SimNode<DataflowMessage, null, SourceVolatile> {
     const record = this.options.partition[this.volatile.offset];
     if (record === undefined) return;
     this.volatile.offset++;
+    this.readUpTo = this.volatile.offset;
     this.send(this.options.downstream, { type: "Record", ...record });
     this.setTimer("emit", this.random.uniform(EMIT_MS_MIN, EMIT_MS_MAX));
   }

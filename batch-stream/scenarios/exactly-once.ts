@@ -276,8 +276,8 @@ function narrateReaders(trace: Trace, options: JobOptions, r: JobResult): void {
         r.restarts.length === 0
           ? "No task failed, so no row was written twice."
           : s.overwrites === 0
-            ? "The replay after the restart rewrote no row: none of the records read again had had its row written before the failure."
-            : `The replay after a restart wrote ${plural(s.overwrites, "row")} a second time, upserted under the same id, ${s.overwritesChanged === 0 ? "each with the same value: a record's row depends only on the log, so the rewrite changed nothing" : `and ${s.overwritesChanged} of them with a different value, because the restored state was not the one those rows were first computed from`}.`;
+            ? `The ${r.restarts.length === 1 ? "replay after the restart" : "replays after the restarts"} rewrote no row: no record read again had had its row written before the failure.`
+            : `The ${r.restarts.length === 1 ? "replay after the restart" : "replays after the restarts"} wrote ${plural(s.overwrites, "row")} again, upserted under the same id, ${s.overwritesChanged === 0 ? "each with the same value: a record's row depends only on the log, so the rewrite changed nothing" : `and ${s.overwritesChanged} of them with a different value, because the restored state was not the one those rows were first computed from`}.`;
       trace.note(
         `Readers saw each row as soon as the sink wrote it, with no wait for a checkpoint. ${rewrites} Idempotence is safe only if the processing is deterministic and the replay reads the same records in the same order, as a log-based broker's partitions give.`,
         { level: "summary", ref: REF.idempotence },

@@ -90,12 +90,14 @@ describe("the broken variants are caught", () => {
       expect(faulty.rows.length - reference.rows.length, why).toBe(c.duplicates);
       if (!c.equal) {
         differing++;
-        // Every duplicate is a record the restart rewound to: at or past the restored offsets.
+        // Every duplicate is a record read again: at or past the restored offsets...
         const restart = faulty.restarts[0];
         expect(restart, why).toBeDefined();
         for (const id of c.duplicatedIds) {
           const [p, offset] = id.slice(1).split("@").map(Number) as [number, number];
           expect(offset, why).toBeGreaterThanOrEqual(restart?.offsets[p] ?? 0);
+          // ...and before where the sources had read to when the job was cancelled.
+          expect(offset, why).toBeLessThan(restart?.readUpTo[p] ?? 0);
         }
       }
     }
