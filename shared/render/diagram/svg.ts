@@ -210,7 +210,7 @@ function drawPanel(panel: Panel, options: SvgOptions): string[] {
 
   const scale = `time goes down: 1 px = ${formatNumber(1 / pxPerMs)} simulated ms`;
   const squeezed = panel.squeezed
-    ? `, squeezed to ${PLOT_HEIGHT_MAX_PX} px (window it with --from and --to)`
+    ? `, squeezed to fit ${PLOT_HEIGHT_MAX_PX} px (--from and --to window it)`
     : "";
   const windowText =
     window.fromMs > run.startMs || window.toMs < run.endMs
@@ -338,7 +338,7 @@ function drawPanel(panel: Panel, options: SvgOptions): string[] {
         const symbol = mark.held === null ? "○" : mark.held ? "✔" : "✘";
         const detail = mark.detail === undefined ? "" : `: ${mark.detail}`;
         out.push(
-          `<g class="check-mark ${state}" ${at}><title>${esc(`${ms(mark.atMs)} ${symbol} ${mark.name}${detail} (${state.replace("-", " ")})`)}</title><text x="${px(AXIS_WIDTH_PX - 2)}" y="${px(y + 4)}" text-anchor="end">${symbol}</text></g>`,
+          `<g class="check-mark ${state}" ${at}><title>${esc(`${ms(mark.atMs)} ${symbol} ${mark.name}${detail} (${state.replace("-", " ")})`)}</title><text x="${px(AXIS_WIDTH_PX + 6)}" y="${px(y + 4)}">${symbol}</text></g>`,
         );
         break;
       }

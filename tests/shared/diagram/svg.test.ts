@@ -203,6 +203,30 @@ describe("the SVG's geometry, worked by hand", () => {
   });
 });
 
+describe("the time scale of a long run", () => {
+  const long: TraceEvent[] = [
+    { kind: "run", time: 0 },
+    { kind: "send", time: 0, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+    { kind: "deliver", time: 10_000, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+  ];
+
+  it("is squeezed to fit 5000 px, and says so", () => {
+    const root = parseXml(renderSvg(buildDiagram(long), { title: "long" }));
+    // 10,000 ms at 2 px per ms would be 20,000 px: 0.5 px per ms fits 5000 px exactly.
+    expect(textOf(byClass(root, "scale")[0] as XmlElement)).toBe(
+      "time goes down: 1 px = 2 simulated ms, squeezed to fit 5000 px (--from and --to window it)",
+    );
+    expect(wireOf(byClass(root, "msg")[0] as XmlElement)).toMatchObject({ y1: "64", y2: "5064" });
+  });
+
+  it("is not squeezed when a window of it fits", () => {
+    const root = parseXml(renderSvg(buildDiagram(long), { title: "long", fromMs: 0, toMs: 1000 }));
+    expect(textOf(byClass(root, "scale")[0] as XmlElement)).toBe(
+      "time goes down: 1 px = 0.5 simulated ms; showing 0.0 ms to 1000.0 ms of 0.0 ms to 10000.0 ms",
+    );
+  });
+});
+
 describe("histories as bars, Knossos- and Porcupine-style", () => {
   const events: TraceEvent[] = [
     { kind: "run", time: 0 },
