@@ -25,8 +25,16 @@ export interface WindowResult {
 const byKeyThen = (a: { key: string }, b: { key: string }) =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
-/** Sum of values per key and window, sorted by key then window start. */
-export function batchWindows(events: readonly Event[], assigner: WindowAssigner): WindowResult[] {
+/**
+ * Sum of values per key and window, sorted by key then window start. `admits`, for tumbling and
+ * hopping windows, leaves out the (event, window) pairs it refuses: the batch answer over what a
+ * stream job took, when it took an event into some of its windows and not others.
+ */
+export function batchWindows(
+  events: readonly Event[],
+  assigner: WindowAssigner,
+  admits?: (event: Event, start: number, end: number) => boolean,
+): WindowResult[] {
   if (assigner.kind === "session") return batchSessions(events, assigner.gapMs);
   const size = assigner.sizeMs;
   const slide = assigner.kind === "sliding" ? assigner.slideMs : size;
@@ -35,7 +43,8 @@ export function batchWindows(events: readonly Event[], assigner: WindowAssigner)
   for (const e of events) {
     const lastK = Math.floor(e.eventTime / slide);
     for (let k = lastK; k * slide + size > e.eventTime; k--)
-      pairs.push({ key: e.key, start: k * slide, value: e.value });
+      if (admits === undefined || admits(e, k * slide, k * slide + size))
+        pairs.push({ key: e.key, start: k * slide, value: e.value });
   }
   // Sort, then reduce each run of one (key, window).
   pairs.sort((a, b) => byKeyThen(a, b) || a.start - b.start);

@@ -6,11 +6,22 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { batchStream } from "../../../batch-stream/main.js";
+import { windows } from "../../../batch-stream/scenarios/windows.js";
+import { window } from "../../../batch-stream/tools/window.js";
 import { formatDuration, parseDuration } from "../../../batch-stream/windows/duration.js";
 import { forEachLine } from "../../../batch-stream/windows/ndjson.js";
+import type { Concept } from "../../../shared/cli.js";
 import { expectUsageError, runInProcess } from "../../shared/fixtures/cli.js";
 import { suiteDir } from "../../shared/fixtures/temp.js";
+
+/** The concept with only this task's scenario and command, so that these tests stand alone. */
+const batchStream: Concept = {
+  folder: "batch-stream",
+  description: "windows",
+  scenarios: [windows],
+  tour: ["windows"],
+  tools: [window],
+};
 
 const dir = suiteDir("window-command");
 let files = 0;
