@@ -39,7 +39,8 @@ export function renderHtml(
     ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
     ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
   });
-  const startMs = Math.min(...runs.map((r) => Math.max(r.startMs, options.fromMs ?? r.startMs)), 0);
+  const starts = runs.map((r) => Math.max(r.startMs, options.fromMs ?? r.startMs));
+  const startMs = starts.length === 0 ? 0 : Math.min(...starts);
   const endMs = Math.max(startMs, ...runs.map((r) => Math.min(r.endMs, options.toMs ?? r.endMs)));
   const runOf = (index: number) =>
     runs.find((r) => index >= r.firstEvent && index <= r.lastEvent)?.index;

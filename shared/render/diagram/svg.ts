@@ -74,7 +74,7 @@ export function renderSvg(runs: readonly DiagramRun[], options: SvgOptions): str
   ];
   if (runs.length === 0) {
     out.push(
-      `<text class="empty" x="12" y="${px(PAGE_HEAD_PX + 20)}">no messages, crashes or partitions were recorded</text>`,
+      `<text class="empty" x="12" y="${px(PAGE_HEAD_PX + 20)}">no message, crash or partition to draw</text>`,
     );
   }
   out.push(...bodies, "</svg>");

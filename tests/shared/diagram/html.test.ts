@@ -123,3 +123,45 @@ describe("what a message or a name carries stays inside its element", () => {
     expect(naive.match(/<script/g)).toHaveLength(3);
   });
 });
+
+describe("operations and empty pages", () => {
+  it("makes each operation a tab stop the script can look up", () => {
+    const page: TraceEvent[] = [
+      { kind: "run", time: 0 },
+      { kind: "send", time: 1, id: 1, from: "c1", to: "n1", msg: { type: "Write" } },
+      {
+        kind: "history",
+        name: "linearizability of key x",
+        operations: [
+          {
+            op: 7,
+            process: "c1",
+            f: "write",
+            key: "x",
+            input: "1",
+            outcome: "ok",
+            invokeMs: 1,
+            completeMs: 5,
+          },
+        ],
+        witness: [7],
+      },
+    ];
+    const out = renderHtml(buildDiagram(page), page, { title: "ops" });
+    expect(out).toMatch(
+      /<g class="op ok witness" data-run="0" data-history="0" data-op="7" [^>]*tabindex="0">/,
+    );
+    const model = JSON.parse(scripts(out)[0] ?? "") as {
+      runs: { histories: { operations: { op: number }[]; witness: number[] }[] }[];
+    };
+    expect(model.runs[0]?.histories[0]).toMatchObject({ operations: [{ op: 7 }], witness: [7] });
+  });
+
+  it("renders a trace with nothing to draw, its slider at 0 ms", () => {
+    const page: TraceEvent[] = [{ kind: "note", text: "no network here", level: "story" }];
+    const out = renderHtml(buildDiagram(page), page, { title: "empty" });
+    expect(out).toContain('min="0" max="0" step="0.1" value="0"');
+    expect(out).toContain("no message, crash or partition to draw");
+    expect(out).toContain('<div class="ev note" id="ev-0" data-event="0">  no network here</div>');
+  });
+});
