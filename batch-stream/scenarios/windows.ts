@@ -24,7 +24,7 @@ import { type Admission, type Mode, type Pane, WindowOperator } from "../windows
 import { finalResults } from "../windows/panes.js";
 import { BoundedOutOfOrdernessWatermarks } from "../windows/watermarks.js";
 
-interface Options {
+export interface Options {
   outOfOrderness: number;
   allowedLateness: number;
   mode: Mode;
@@ -63,9 +63,9 @@ const STREAM: readonly Arrival[] = [
 const WATERMARK_INTERVAL_MS = s(10);
 const LAST_TICK_MS = s(180);
 
-const TUMBLING: WindowAssigner = { kind: "tumbling", sizeMs: s(60) };
-const HOPPING: WindowAssigner = { kind: "sliding", sizeMs: s(120), slideMs: s(60) };
-const SESSION: WindowAssigner = { kind: "session", gapMs: s(30) };
+export const TUMBLING: WindowAssigner = { kind: "tumbling", sizeMs: s(60) };
+export const HOPPING: WindowAssigner = { kind: "sliding", sizeMs: s(120), slideMs: s(60) };
+export const SESSION: WindowAssigner = { kind: "session", gapMs: s(30) };
 
 /** 65000 → "1:05", 64999 → "1:04.999", -5001 → "-0:05.001", infinity → "+∞". */
 export function clock(ms: number): string {
@@ -81,7 +81,7 @@ export function clock(ms: number): string {
 const span = (start: number, end: number) => `[${clock(start)}, ${clock(end)})`;
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
 
-interface Record {
+export interface Record {
   readonly event: Arrival;
   readonly index: number;
   /** The watermark when the event arrived. */
@@ -89,12 +89,12 @@ interface Record {
   readonly admission: Admission;
 }
 
-interface FiredPane extends Pane {
+export interface FiredPane extends Pane {
   /** How many events had been processed when it fired. */
   readonly after: number;
 }
 
-interface RunResult {
+export interface RunResult {
   records: Record[];
   panes: FiredPane[];
   stats: WindowOperator["stats"];
@@ -105,7 +105,7 @@ interface RunResult {
  * bounded-out-of-orderness watermark every 10 s, and the final watermark at the end of input.
  * `narrate` tells the story of the run into the trace.
  */
-function runStream(
+export function runStream(
   assigner: WindowAssigner,
   options: Options,
   seed: number,
@@ -252,7 +252,7 @@ function reopenedSessions(finals: WindowResult[]): string[] {
   return found;
 }
 
-function checkRun(
+export function checkRun(
   trace: Trace,
   label: string,
   assigner: WindowAssigner,
