@@ -67,17 +67,17 @@ export class Sink extends SimNode<DataflowMessage, null, SinkVolatile> {
     // recoverAndAbort the rest.
     const toCommit = snapshot?.kind === "sink" ? snapshot.pending : [];
     for (const p of toCommit) {
-      const rows = store.commit(p.txid);
+      const { rows, repeated } = store.commit(p.txid);
       this.note(
-        rows > 0
-          ? `restored: commits ${p.txid} (checkpoint ${p.checkpointId}, ${rows} rows), pre-committed before the failure; the checkpoint had completed but the sink never heard`
-          : `restored: ${p.txid} (checkpoint ${p.checkpointId}) was already committed; committing it again changes nothing`,
+        repeated
+          ? `restored: ${p.txid} (checkpoint ${p.checkpointId}) was already committed; committing it again changes nothing`
+          : `restored: commits ${p.txid} (checkpoint ${p.checkpointId}, ${rows} row${rows === 1 ? "" : "s"}), pre-committed before the failure; the checkpoint had completed but the sink never heard`,
       );
     }
     const aborted = store.abortUncommitted(this.id);
     if (aborted.transactions.length > 0)
       this.note(
-        `restored: aborts ${aborted.transactions.join(", ")} (${aborted.rows} uncommitted rows, never seen by a reader): their records will be read again`,
+        `restored: aborts ${aborted.transactions.join(", ")} (${aborted.rows} uncommitted row${aborted.rows === 1 ? "" : "s"}, never seen by a reader): their records will be read again`,
       );
     this.volatile.current = store.begin(this.id);
   }
@@ -128,7 +128,7 @@ export class Sink extends SimNode<DataflowMessage, null, SinkVolatile> {
           (p) => p.checkpointId > msg.checkpointId,
         );
         for (const p of done) {
-          const rows = store.commit(p.txid);
+          const { rows } = store.commit(p.txid);
           this.note(
             `checkpoint ${msg.checkpointId} complete: commits ${p.txid}; its ${rows} rows become visible`,
             { level: "detail" },

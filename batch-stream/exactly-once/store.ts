@@ -112,19 +112,19 @@ export class ExternalStore {
     return t.rows.length;
   }
 
-  /** Returns the rows it made visible (none if it was already committed). */
-  commit(txid: string): number {
+  /** Returns the rows it made visible, and whether it had been committed already (then none). */
+  commit(txid: string): { rows: number; repeated: boolean } {
     const t = this.transaction(txid);
     if (t.status === "committed") {
       this.stats.repeatedCommits++;
-      return 0;
+      return { rows: 0, repeated: true };
     }
     assert(t.status === "prepared", `commit ${txid}, which is ${t.status}`);
     t.status = "committed";
     this.stats.commits++;
     const at = this.now();
     for (const { row, writtenAtMs } of t.rows) this.show(row, at, writtenAtMs);
-    return t.rows.length;
+    return { rows: t.rows.length, repeated: false };
   }
 
   /**

@@ -102,9 +102,7 @@ export const exactlyOnce: Scenario<ExactlyOnceFlags> = {
     narrateReference(trace, reference);
     const title = `${plural(options.crashes, "task failure")}, ${options.sink} sink${options.alignment ? "" : ", barriers not aligned"}`;
     trace.section(title, REF.checkpointing);
-    trace.note(
-      "Each checkpoint's steps (trigger, barriers, alignment, snapshot, pre-commit, completion, commit) show with --verbose; the table below sums them up.",
-    );
+    trace.note("Each checkpoint's steps show with --verbose; the table below sums them up.");
     const result = runJob(trace, options);
     narrateRun(trace, options, reference, result);
     compareSinks(trace, options);
@@ -238,7 +236,7 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
   else {
     if (c.duplicates > 0)
       trace.note(
-        `${plural(c.duplicatedIds.length, "row")} ${c.duplicatedIds.length === 1 ? "is" : "are"} in the store more than once (${plural(c.duplicates, "extra copy", "extra copies")}): ${list(c.duplicatedIds)}. Each is the output of a record read again after the restart whose row had already reached the store; an append sink cannot tell a replayed row from a new one, so it wrote it again. The checkpoint rewound the job's state, but not the side effect it already had on the outside world.`,
+        `${plural(c.duplicatedIds.length, "row")} ${c.duplicatedIds.length === 1 ? "is" : "are"} in the store more than once (${plural(c.duplicates, "extra copy", "extra copies")}): ${list(c.duplicatedIds)}. Each is the output of a record read again after a restart whose row had already reached the store; an append sink cannot tell a replayed row from a new one, so it wrote it again. The checkpoint rewound the job's state, but not the side effect it already had on the outside world.`,
         { level: "summary", ref: REF.checkpointing },
       );
     if (c.changed.length > 0)
@@ -258,6 +256,12 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
 
 function narrateReaders(trace: Trace, options: JobOptions, r: JobResult): void {
   const s = r.storeStats;
+  if (r.log.every((p) => p.length === 0)) {
+    trace.note("The log is empty: no row was written, and readers had nothing to see.", {
+      level: "summary",
+    });
+    return;
+  }
   switch (options.sink) {
     case "transactional": {
       const delays = r.rows.map((row) => row.visibleAtMs - row.writtenAtMs);

@@ -212,8 +212,8 @@ describe("the external store", () => {
     store.write(t, { id: "p0@0", key: "x", value: 1, total: 1 });
     store.prepare(t);
     now = 5;
-    expect(store.commit(t)).toBe(1);
-    expect(store.commit(t)).toBe(0);
+    expect(store.commit(t)).toEqual({ rows: 1, repeated: false });
+    expect(store.commit(t)).toEqual({ rows: 0, repeated: true });
     expect(store.rows()).toEqual([
       { id: "p0@0", key: "x", value: 1, total: 1, writtenAtMs: 0, visibleAtMs: 5 },
     ]);
