@@ -430,7 +430,7 @@ export const streamJoins: Scenario<Options> = {
     "Stream-stream (searches and clicks within an hour), stream-table (enrichment from a changelog, as of processing time and versioned) and table-table (the Twitter timeline cache) joins, each checked against the join computed over the whole input",
   options: [
     option("--searches <count>", "searches in the stream-stream join", integer(0, 2_000), 6),
-    option("--activities <count>", "page views in the stream-table join", integer(0, 2_000), 8),
+    option("--activities <count>", "page views in the stream-table join", integer(0, 2_000), 10),
     option(
       "--social-events <count>",
       "random tweet and follow events after the five scripted ones in the table-table join",
