@@ -16,10 +16,14 @@
  * - Order: more requests first; equal counts in reverse byte order of the URL, as `sort -rn` under
  *   LC_ALL=C leaves them (see rankEntries in scan.mjs), so the top N is the pipeline's `head -n N`.
  * - Memory, whatever the file's size: per worker, one read buffer of 8 MiB and a table of the
- *   distinct URLs it has seen (their bytes plus 24 bytes each), capped at 512 MiB; then the merged
- *   table. The generated logs' 20,000 paths take about 1 MB per table. A log with more distinct
- *   URLs than fit stops with an error (exit 1) that says so: that is the book's case for sorting
- *   ("Sorting versus in-memory aggregation"), and `sort` spills to disk where a table cannot.
+ *   distinct URLs it has seen (their bytes plus 24 bytes each), capped at 512 MiB, and a copy of
+ *   it while it is handed over; then the merged table, no larger than the workers' together. So
+ *   at most about W × (8 MiB + 2 × 512 MiB) + W × 512 MiB for W workers, and in practice far less:
+ *   the generated logs' 20,000 paths take about 1 MB per table. A log with more distinct URLs
+ *   than a worker's table may hold stops with an error (exit 1) that says so: that is the book's
+ *   case for sorting ("Sorting versus in-memory aggregation"), since `sort` spills to disk where
+ *   a hash table cannot. (A line whose first seven fields exceed 64 MiB is skipped and reported
+ *   as too long.)
  */
 
 import { accessSync, constants, statSync } from "node:fs";
