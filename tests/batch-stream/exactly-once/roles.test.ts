@@ -5,6 +5,7 @@
  * values worked by hand.
  */
 import { describe, expect, it } from "vitest";
+import { CheckpointCoordinator } from "../../../batch-stream/exactly-once/coordinator.js";
 import {
   compareRows,
   expectedRows,
@@ -14,6 +15,7 @@ import { foldLog } from "../../../batch-stream/exactly-once/log.js";
 import type { DataflowMessage, LogRecord } from "../../../batch-stream/exactly-once/messages.js";
 import { KeyedTotals } from "../../../batch-stream/exactly-once/operator.js";
 import { Sink } from "../../../batch-stream/exactly-once/sink.js";
+import { Source } from "../../../batch-stream/exactly-once/source.js";
 import { ExternalStore } from "../../../batch-stream/exactly-once/store.js";
 import { Network } from "../../../shared/network.js";
 import { SimNode } from "../../../shared/node.js";
@@ -127,6 +129,119 @@ describe("the keyed operator: barrier alignment", () => {
       "p1@1",
       "Barrier",
     ]);
+  });
+});
+
+describe("a source", () => {
+  it("injects the barrier after the records it has sent and acknowledges with the next offset; restored, it reads again from the checkpoint's offset", () => {
+    const { sim, net } = wire();
+    const totals = net.add(new Recorder("totals", net, null));
+    const coordinator = net.add(new Recorder("coordinator", net, null));
+    const partition: LogRecord[] = [0, 1, 2, 3].map((offset) => ({
+      partition: 0,
+      offset,
+      key: "blue",
+      value: offset + 1,
+    }));
+    const source = net.add(
+      new Source("a", net, {
+        partition,
+        partitionIndex: 0,
+        downstream: "totals",
+        coordinator: "coordinator",
+      }),
+    );
+    net.setLink("a", "totals", { latencyMsMin: 1, latencyMsMax: 1 });
+    source.restore(undefined);
+    // Records leave every 2 to 6 ms: by 7 ms one or more have left, by 30 ms all four.
+    sim.run(7);
+    const sentBefore = source.readUpTo;
+    coordinator.send("a", { type: "TriggerCheckpoint", checkpointId: 1 });
+    sim.run(30);
+    const seen = totals.inbox.map((m) => (m.msg.type === "Record" ? m.msg.offset : m.msg.type));
+    // The barrier sits between the records read before the trigger arrived and the rest.
+    const at = seen.indexOf("Barrier");
+    expect(seen.filter((x) => x !== "Barrier")).toEqual([0, 1, 2, 3]);
+    expect(at).toBeGreaterThanOrEqual(sentBefore);
+    const ack = coordinator.inbox.at(-1)?.msg;
+    expect(ack).toEqual({
+      type: "AcknowledgeCheckpoint",
+      checkpointId: 1,
+      snapshot: { kind: "source", partition: 0, offset: at },
+    });
+    source.crash();
+    source.recover();
+    source.restore({ kind: "source", partition: 0, offset: 2 });
+    sim.run(60);
+    expect(
+      totals.inbox.slice(5).map((m) => (m.msg.type === "Record" ? m.msg.offset : m.msg.type)),
+    ).toEqual([2, 3]);
+  });
+});
+
+describe("the checkpoint coordinator", () => {
+  function coordinatorRig() {
+    const { sim, net } = wire();
+    for (const id of ["s0", "s1", "op", "sk"]) net.add(new Recorder(id, net, null));
+    const coordinator = net.add(
+      new CheckpointCoordinator("coordinator", net, {
+        intervalMs: 100,
+        sources: ["s0", "s1"],
+        tasks: ["s0", "s1", "op", "sk"],
+        partitionLengths: [5, 5],
+      }),
+    );
+    const ack = (from: string, checkpointId: number, offset = 3) =>
+      (net.node(from) as Recorder).send("coordinator", {
+        type: "AcknowledgeCheckpoint",
+        checkpointId,
+        snapshot:
+          from === "s0" || from === "s1"
+            ? { kind: "source", partition: from === "s0" ? 0 : 1, offset }
+            : from === "op"
+              ? { kind: "operator", totals: {} }
+              : { kind: "sink", pending: [] },
+      });
+    return { sim, net, coordinator, ack };
+  }
+  const inbox = (net: Network<DataflowMessage>, id: string) =>
+    (net.node(id) as Recorder).inbox.map((m) => m.msg);
+
+  it("triggers the sources, completes only once every task has acknowledged, then notifies every task", () => {
+    const { sim, net, coordinator, ack } = coordinatorRig();
+    coordinator.jobStarted();
+    sim.run(150);
+    expect(inbox(net, "s0")).toEqual([{ type: "TriggerCheckpoint", checkpointId: 1 }]);
+    expect(inbox(net, "op")).toEqual([]);
+    for (const t of ["s0", "s1", "op"]) ack(t, 1);
+    sim.run(170);
+    expect(coordinator.completed).toHaveLength(0);
+    ack("sk", 1);
+    sim.run(190);
+    expect(coordinator.completed.map((c) => c.id)).toEqual([1]);
+    expect(inbox(net, "sk")).toEqual([{ type: "NotifyCheckpointComplete", checkpointId: 1 }]);
+    // Checkpoint 2 is triggered at 200 ms; one in progress blocks the next trigger at 300 ms.
+    sim.run(350);
+    expect(inbox(net, "s1").filter((m) => m.type === "TriggerCheckpoint")).toHaveLength(2);
+  });
+
+  it("abandons the checkpoint in progress when the job fails, ignores its late acknowledgements, and keeps counting ids", () => {
+    const { sim, coordinator, ack } = coordinatorRig();
+    coordinator.jobStarted();
+    sim.run(150);
+    for (const t of ["s0", "s1", "op"]) ack(t, 1);
+    coordinator.jobFailed();
+    ack("sk", 1);
+    sim.run(170);
+    expect(coordinator.completed).toHaveLength(0);
+    expect(coordinator.abandoned).toEqual([1]);
+    coordinator.jobStarted();
+    sim.run(280);
+    for (const t of ["s0", "s1", "op", "sk"]) ack(t, 2, 5);
+    sim.run(300);
+    // Checkpoint 2 has read all the input: the job is done and triggers no more.
+    expect(coordinator.completed.map((c) => c.id)).toEqual([2]);
+    expect(coordinator.finished).toBe(true);
   });
 });
 
