@@ -92,7 +92,7 @@ function dualWritesPart(trace: Trace): void {
   );
   const dual = dualWrites(FIGURE_11_4);
   trace.note(
-    `The database ends with X = ${dual.database.get("X")}, the index with X = ${dual.index.entries()[0]?.[1]}: each system took the two writes in a different order, and no later read or retry will notice. The book: "the two systems are now permanently inconsistent with each other, even though no error occurred."`,
+    `The database ends with X = ${dual.database.get("X")}, the index with X = ${dual.index.entries()[0]?.[1]}: each system took the two writes in a different order, and no later read or retry will notice. As the book puts it, the two systems are now inconsistent for good, although no error occurred.`,
     { ref: REF.keepingInSync },
   );
   trace.check(
@@ -134,14 +134,16 @@ function cdcPart(trace: Trace, seed: number, options: Options): CdcRun {
   };
   const run = runCdc(new Random(seed).fork("cdc"), cdcOptions);
   trace.note(
-    `${plural(options.writes, "write")} (${plural(run.deletes, "delete")}) on ${plural(options.keys, "key")}, each a product's description; each write appends the new row, or a deletion, to the database's log, as its replication log would. Two consumers follow the log: one keeps a full-text index, one a cache. After each write each reads 0 to 2 records, so it falls behind (the cache by up to ${plural(run.lagMax, "record")}) and catches up; each commits its offset every ${plural(options.commitEvery, "record")}.`,
+    options.writes === 0
+      ? "No writes in this run: the database's log stays empty, and so do the index and the cache."
+      : `${plural(options.writes, "write")} (${plural(run.deletes, "delete")}) on ${plural(options.keys, "key")}, each a product's description; each write appends the new row, or a deletion, to the database's log, as its replication log would. Two consumers follow the log: one keeps a full-text index, one a cache. After each write each reads 0 to 2 records, so it falls behind (the cache by up to ${plural(run.lagMax, "record")}) and catches up; each commits its offset every ${plural(options.commitEvery, "record")}.`,
     { ref: REF.changeDataCapture },
   );
   for (const c of run.crashes) {
     const again = c.position - c.committed;
     const down = c.restartAfterWrite - c.afterWrite;
     trace.note(
-      `After write ${c.afterWrite} the cache's consumer crashes at offset ${c.position}, losing its position in memory${down > 0 ? `; it is down while the database takes ${plural(down, "more write")}` : ""}. It restarts from its committed offset ${c.committed}, so ${plural(again, "record")} ${again === 1 ? "is" : "are"} applied a second time: harmless, because each record is the key's whole new row, and writing it twice leaves what writing it once did.`,
+      `After write ${c.afterWrite} the cache's consumer crashes at offset ${c.position}, losing its position in memory${down > 0 ? `; it is down while the database takes ${plural(down, "more write")}` : ""}. It restarts from its committed offset ${c.committed}, ${again === 0 ? "which is where it had got to: nothing is applied twice." : `so ${plural(again, "record")} ${again === 1 ? "is" : "are"} applied a second time: harmless, because each record is the key's whole new row, and writing it twice leaves what writing it once did.`}`,
       { ref: REF.idempotence },
     );
   }
@@ -324,7 +326,7 @@ function eventSourcingPart(trace: Trace, seed: number, options: Options): void {
     if (i + 1 === snapshotAfter) store.takeSnapshot();
   });
   trace.note(
-    `A show with ${plural(options.capacity, "seat")}. Users send commands; each is validated against the current state and either rejected or turned into an event appended to the log. "A command is a request that may still fail; once accepted, it becomes an event, which is durable and immutable."`,
+    `A show with ${plural(options.capacity, "seat")}. Users send commands; each is validated against the current state and either rejected or turned into an event appended to the log. A command is a request, and may still fail; once validated and accepted it becomes an event: a fact, durable and immutable.`,
     { ref: REF.commandsAndEvents },
   );
   trace.table(
@@ -387,7 +389,7 @@ function eventSourcingPart(trace: Trace, seed: number, options: Options): void {
     compacted.all().map((r) => r.value),
   );
   trace.note(
-    `Broken variant: compact the event log by user, as the CDC log was compacted by key, keeping each user's latest event (${before} events become ${after}). An event describes an action, "${events[0] ? describeEvent(events[0]) : "SeatsBooked { ann, 2 }"}", not the user's whole new state, so the latest one does not replace those before it. Replaying the compacted log gives: ${describeState(fromCompacted)}.`,
+    `Broken variant: compact the event log by user, as the CDC log was compacted by key, keeping each user's latest event (${before} events become ${after}). An event describes an action${events[0] ? ` (${describeEvent(events[0])})` : ""}, not the user's whole new state, so the latest one does not replace those before it. Replaying the compacted log gives: ${describeState(fromCompacted)}.`,
     { ref: REF.eventSourcing },
   );
   if (before === after)

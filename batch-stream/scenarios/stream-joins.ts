@@ -292,11 +292,11 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
     shown.caption,
   );
   trace.note(
-    `As of processing time (Kafka Streams' KStream-KTable join), ${plural(wrong.length, "view")} got another plan than the one valid when it happened${wrong.length > 0 ? ": a change of plan and a view reached the join in the other order than they happened" : ""}; with the other arrival order, ${plural(changedByOrder.length, "view")} came out differently than in the first. The book: such a join is nondeterministic, so rerunning it on the same input need not give the same result.`,
+    `As of processing time (Kafka Streams' KStream-KTable join over an ordinary, unversioned table), ${plural(wrong.length, "view")} got another plan than the one valid when it happened${wrong.length > 0 ? ": a change of plan and a view reached the join in the other order than they happened" : ""}; with the other arrival order, ${plural(changedByOrder.length, "view")} came out differently than in the first. The book: such a join is nondeterministic, so rerunning it on the same input need not give the same result.`,
     { ref: REF.timeDependenceOfJoins },
   );
   trace.note(
-    "Versioned (a slowly changing dimension; Flink's event-time temporal join): the table keeps every version of a profile with the time it took effect; a view waits until the changelog's watermark passes its time, then joins the version valid then.",
+    "Versioned (a slowly changing dimension; Flink's event-time temporal join, and Kafka Streams' join with a versioned table): the table keeps every version of a profile with the time it took effect; a view waits until the changelog's watermark passes its time, then joins the version valid then.",
     { ref: REF.timeDependenceOfJoins },
   );
   const ref = REF.timeDependenceOfJoins;

@@ -9,11 +9,14 @@
  * and join with the version valid at the event's time.
  *
  * Two operators:
- * - `ProcessingTimeTableJoin`: Kafka Streams' KStream-KTable join. The table holds the latest
- *   version of each profile; an event is joined with whatever is there when it is processed.
+ * - `ProcessingTimeTableJoin`: Kafka Streams' KStream-KTable join over an ordinary table. The
+ *   table holds the latest version of each profile; an event is joined with whatever is there
+ *   when it is processed.
  * - `VersionedTableJoin`: Flink's event-time temporal join. The table keeps every version with the
  *   time it took effect; an event waits until the changelog's watermark has passed its event
  *   time (no older version can still arrive), then is joined with the version valid at that time.
+ *   Kafka Streams does the same lookup by timestamp when the table's store is versioned (KIP-914,
+ *   Kafka 3.5), and can hold stream records back for a grace period (KIP-923, Kafka 3.6).
  */
 
 export interface ProfileChange {
