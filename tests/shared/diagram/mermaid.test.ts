@@ -9,10 +9,15 @@
  * - keywords are matched before actor names, without a word boundary, so an actor id must not
  *   begin with one; `Note over` names one or two actors; each `rect` closes with `end`.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { distributedTransactions } from "../../../distributed-transactions/main.js";
 import { escapeText, renderMermaid } from "../../../shared/render/diagram/mermaid.js";
 import { buildDiagram, type DiagramRun } from "../../../shared/render/diagram/model.js";
 import { gossipTrace } from "../../pictures/runs.js";
+import { runInProcess } from "../fixtures/cli.js";
+import { testDir } from "../fixtures/temp.js";
 
 const KEYWORDS = [
   "participant",
@@ -193,6 +198,28 @@ describe("the Mermaid sequence diagram", () => {
     expect(renderMermaid(runsOf(5, 2))).toBe(a);
     expect(renderMermaid(runsOf(6, 2))).not.toBe(a);
   });
+
+  test("a real run through the command line: Mermaid's grammar holds, and the same seed writes the same bytes", async () => {
+    const dir = testDir("mermaid");
+    const draw = async (name: string) => {
+      const file = join(dir, name);
+      const run = await runInProcess(distributedTransactions, [
+        "two-phase-commit",
+        "--transactions",
+        "3",
+        "--mermaid",
+        file,
+      ]);
+      expect(run.code).toBe(0);
+      return readFileSync(file, "utf8");
+    };
+    const text = await draw("a.mmd");
+    expect(grammarProblems(text)).toEqual([]);
+    // The six stories and the random run, each introduced by a note over every participant.
+    expect(text.match(/^ {2}Note over p0,p\d+: run \d+: /gm)?.length).toBeGreaterThan(1);
+    expect(text).toContain(": The coordinator crashes at the commit point\n");
+    expect(await draw("b.mmd")).toBe(text);
+  }, 60_000);
 
   test("no runs: a diagram with nothing in it, still one Mermaid reads", () => {
     const text = renderMermaid([]);

@@ -3,11 +3,16 @@
  * js/util/regexp.js, js/model/parser.js), then judged by the rules ShiViz enforces
  * (js/model/modelGraph.js) and by happened-before itself: a receive's clock dominates its send's.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { replication } from "../../../replication/main.js";
 import { buildDiagram } from "../../../shared/render/diagram/model.js";
 import { renderShiviz } from "../../../shared/render/diagram/shiviz.js";
 import type { TraceEvent } from "../../../shared/trace.js";
 import { gossipTrace } from "../../pictures/runs.js";
+import { runInProcess } from "../fixtures/cli.js";
+import { testDir } from "../fixtures/temp.js";
 
 type Clock = Record<string, number>;
 
@@ -257,6 +262,32 @@ describe("the ShiViz log", () => {
     ]);
     expect(execution?.events[1]?.event).toContain('"value":"a {b} c"');
   });
+
+  test("a real run through the command line (replication failover: loss, duplicates, a partition, crashes)", async () => {
+    const file = join(testDir("shiviz"), "failover.log");
+    const run = await runInProcess(replication, [
+      "failover",
+      "--duplicate",
+      "0.2",
+      "--shiviz",
+      file,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^wrote .*failover\.log: 2 runs, \d+ messages\n$/);
+    const executions = readShiviz(readFileSync(file, "utf8"));
+    expect(executions.map((e) => e.label)).toEqual([
+      "run 1: Naive failover with asynchronous replication",
+      "run 2: Failover by consensus: Raft",
+    ]);
+    const copies = executions
+      .flatMap((e) => e.events)
+      .filter((e) => e.event.endsWith("(second copy)"));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const execution of executions) {
+      expect(happenedBeforeViolations(execution)).toEqual([]);
+      expect(shivizProblems(execution)).toEqual([]);
+    }
+  }, 60_000);
 
   test("the same seed writes the same bytes", () => {
     const a = shivizOf(gossipTrace({ seed: 5, runs: 2 }));
