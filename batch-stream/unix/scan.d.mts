@@ -2,6 +2,9 @@
 
 export const MAX_PREFIX_BYTES: number;
 
+/** Bytes per distinct URL besides its own bytes, at most. */
+export const ENTRY_BYTES: number;
+
 export function hashBytes(bytes: Uint8Array, from: number, to: number): number;
 
 export class TableFullError extends Error {

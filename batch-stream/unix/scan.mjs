@@ -39,6 +39,13 @@ export function hashBytes(bytes, from, to) {
   return h;
 }
 
+/**
+ * Bytes per distinct URL besides its own bytes, at most: a slot (4 bytes, two per URL at a load
+ * factor of a half), its hash, offset and length (4 each) and count (8), all doubled just after a
+ * rehash.
+ */
+export const ENTRY_BYTES = 56;
+
 export class TableFullError extends Error {
   constructor(distinct, bytes) {
     super(`the table of distinct URLs reached ${distinct} URLs (${bytes} bytes)`);
@@ -55,7 +62,7 @@ export class UrlTable {
     this.maxBytes = maxBytes;
     this.size = 0;
     this.arenaUsed = 0;
-    this.arena = new Uint8Array(1 << 16);
+    this.arena = new Uint8Array(Math.min(1 << 16, Math.floor(maxBytes / 2)));
     this.slots = new Int32Array(slots); // entry index + 1; 0 is empty
     this.mask = slots - 1;
     this.hashes = new Int32Array(slots >>> 1);
@@ -91,11 +98,14 @@ export class UrlTable {
 
   insert(bytes, from, length, hash, count, slot) {
     if (this.arenaUsed + length > this.arena.length) {
+      const need = this.arenaUsed + length;
       let grown = this.arena.length * 2;
-      while (grown < this.arenaUsed + length) grown *= 2;
-      if (this.arenaUsed + length + this.size * 24 > this.maxBytes)
-        throw new TableFullError(this.size, this.arenaUsed + this.size * 24);
-      const arena = new Uint8Array(grown);
+      while (grown < need) grown *= 2;
+      // What the arena may take of the budget, after the per-URL arrays.
+      const room = this.maxBytes - (this.size + 1) * ENTRY_BYTES;
+      if (need > room)
+        throw new TableFullError(this.size, this.arenaUsed + this.size * ENTRY_BYTES);
+      const arena = new Uint8Array(Math.min(grown, room));
       arena.set(this.arena.subarray(0, this.arenaUsed));
       this.arena = arena;
     }

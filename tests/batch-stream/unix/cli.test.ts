@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { batchStream } from "../../../batch-stream/main.js";
-import { countFile, topUrls } from "../../../batch-stream/unix/count.js";
+import { countFile, TableFull, topUrls } from "../../../batch-stream/unix/count.js";
 import { generateLogBytes } from "../../../batch-stream/unix/generate.js";
 import { runInProcess } from "../../shared/fixtures/cli.js";
 import { suiteDir } from "../../shared/fixtures/temp.js";
@@ -125,6 +125,20 @@ describe("top-urls equals the Unix pipeline", () => {
       ["/b", 1],
     ]);
   });
+});
+
+describe("more distinct URLs than a worker's table may hold", () => {
+  it("stops with TableFull instead of outgrowing its memory", async () => {
+    // 3,000 generated lines have over a thousand distinct paths: more than 20,000 bytes hold at
+    // about 56 bytes of bookkeeping plus 30 of path each.
+    const path = file(generateLogBytes(3_000, 5));
+    const size = readFileSync(path).length;
+    await expect(countFile(path, size, { workers: 2, maxTableBytes: 20_000 })).rejects.toThrow(
+      TableFull,
+    );
+    const counted = await countFile(path, size, { workers: 2, maxTableBytes: 1 << 20 });
+    expect(counted.lines).toBe(3_000);
+  }, 30_000);
 });
 
 describe("generate-log", () => {
