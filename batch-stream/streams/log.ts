@@ -40,12 +40,24 @@ export class Log<T> {
 
   /** Every record at or after `offset`, in log order. */
   readFrom(offset: number): LogRecord<T>[] {
-    return this.records.filter((r) => r.offset >= offset);
+    return this.records.slice(this.indexOf(offset));
   }
 
   /** The first record at or after `offset` (a consumer's next poll of one record). */
   next(offset: number): LogRecord<T> | undefined {
-    return this.records.find((r) => r.offset >= offset);
+    return this.records[this.indexOf(offset)];
+  }
+
+  /** Index of the first record at or after `offset`: records are in offset order, gaps and all. */
+  private indexOf(offset: number): number {
+    let lo = 0;
+    let hi = this.records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.records[mid] as LogRecord<T>).offset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   all(): readonly LogRecord<T>[] {

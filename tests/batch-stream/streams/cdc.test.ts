@@ -63,6 +63,10 @@ describe("log and consumer", () => {
       { offset: 4, value: { key: "k3", value: "d" } },
     ]);
     expect(log.endOffset).toBe(5);
+    // A consumer whose offset fell in a removed record reads on from the next one kept.
+    expect(log.next(0)?.offset).toBe(2);
+    expect(log.readFrom(3).map((r) => r.offset)).toEqual([3, 4]);
+    expect(log.next(5)).toBeUndefined();
     expect(rebuild(log, new Cache()).entries()).toEqual([
       ["k1", "c"],
       ["k3", "d"],
