@@ -146,8 +146,8 @@ function clockRun(run: DiagramRun): ShivizEvent[] {
         // A message whose send lies outside the drawn window arrives with no clock to merge.
         const text =
           carried === undefined
-            ? `receive ${describe(message)} from ${message.from} (sent at ${ms(message.sendMs)}, before this window)`
-            : `receive ${describe(message)} from ${message.from}${message.duplicate ? " (second copy)" : ""}`;
+            ? `receive ${nameOf(message)} from ${message.from} (sent at ${ms(message.sendMs)}, before this window)${contentOf(message)}`
+            : `receive ${nameOf(message)} from ${message.from}${message.duplicate ? " (second copy)" : ""}${contentOf(message)}`;
         events.push({ host, atMs, text, clock: tick(host, carried) });
         break;
       }
@@ -162,7 +162,7 @@ function clockRun(run: DiagramRun): ShivizEvent[] {
 }
 
 function sendText(message: DiagramMessage, copies: readonly DiagramMessage[]): string {
-  return `send ${describe(message)} to ${message.to}: ${copies.map(fateText).join(", then ")}`;
+  return `send ${nameOf(message)} to ${message.to}, ${copies.map(fateText).join(", then ")}${contentOf(message)}`;
 }
 
 function fateText(copy: DiagramMessage): string {
@@ -192,12 +192,17 @@ function localText(mark: DiagramMark): string {
   }
 }
 
-/** `Prepare #3 {"type":"Prepare","txn":"T1"}`: the type, the network's id and the message. */
-function describe(message: DiagramMessage): string {
+/** `Prepare #3`: the message's type and the network's id for it (a duplicate's copies share it). */
+function nameOf(message: DiagramMessage): string {
+  return oneLine(`${message.type} #${message.id}`);
+}
+
+/** `: {"type":"Prepare","txn":"T1"}`: the message itself, last, where a long one may run on. */
+function contentOf(message: DiagramMessage): string {
   const json = JSON.stringify(message.msg, (_key, value) =>
     typeof value === "bigint" ? value.toString() : value,
   );
-  return oneLine(`${message.type} #${message.id}${json === undefined ? "" : ` ${json}`}`);
+  return json === undefined ? "" : `: ${oneLine(json)}`;
 }
 
 function sortClock(clock: VectorClock, order: ReadonlyMap<string, number>): VectorClock {

@@ -244,7 +244,7 @@ describe("the ShiViz log", () => {
       ["a", { a: 2 }],
     ]);
     expect(execution?.events[5]?.event).toBe(
-      'send M3 #3 {"type":"M3"} to c: dropped (loss) at 7.0ms',
+      'send M3 #3 to c, dropped (loss) at 7.0ms: {"type":"M3"}',
     );
     expect(execution?.events[4]?.fields.time).toBe("6.0");
   });
@@ -281,7 +281,7 @@ describe("the ShiViz log", () => {
     ]);
     const copies = executions
       .flatMap((e) => e.events)
-      .filter((e) => e.event.endsWith("(second copy)"));
+      .filter((e) => / \(second copy\): /.test(e.event));
     expect(copies.length).toBeGreaterThan(0);
     for (const execution of executions) {
       expect(happenedBeforeViolations(execution)).toEqual([]);
