@@ -30,6 +30,7 @@ import {
 } from "../../shared/check/linearizability.js";
 import { choice, decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
+import { historyOperations, witnessOps } from "../../shared/render/diagram/model.js";
 import { percent, percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import {
@@ -123,6 +124,15 @@ function judge(run: StoreRun): Judged {
     stale: staleReads(run.history).length,
     lost: lostWrites(run.history, run.finalValues),
   };
+}
+
+/** The history the checkers judged, with the linearizability witness, for the pictures (--svg). */
+function pictureHistory(trace: Trace, store: string, judged: Judged): void {
+  trace.history(
+    `${store}: linearizability of the register`,
+    historyOperations(judged.run.history),
+    witnessOps(judged.linearizable),
+  );
 }
 
 interface MvJudged {
@@ -258,6 +268,7 @@ export const cap: Scenario<Options> = {
         `BROKEN on purpose (--break minority-quorum): ${cpOptions.quorum} of ${n} replicas is not a majority, so two quorums can miss each other, and the minority side can answer too.`,
       );
     const cp = judge(runQuorumStore(scripts, { ...cpOptions, trace }));
+    pictureHistory(trace, "CP", cp);
     narrateSides(trace, "CP", cp.run, o.partitionMs);
 
     trace.section(
@@ -271,6 +282,7 @@ export const cap: Scenario<Options> = {
       { ref: REF.lastWriteWins },
     );
     const ap = judge(runApStore(scripts, { ...apOptions, trace }));
+    pictureHistory(trace, "AP", ap);
     narrateSides(trace, "AP", ap.run, o.partitionMs);
 
     trace.section(

@@ -13,6 +13,7 @@ import { decimal, integer, networkFaultOptions, option, type Scenario } from "..
 import type { Fault } from "../../shared/faults.js";
 import { murmur3_32 } from "../../shared/hash.js";
 import { Random } from "../../shared/random.js";
+import { historyOperations } from "../../shared/render/diagram/model.js";
 import type { Cell, Trace } from "../../shared/trace.js";
 import { type ReadRecord, type RoutingPolicy, TIMEOUT_MS } from "../lag/client.js";
 import {
@@ -297,6 +298,11 @@ export const monotonicReads: Scenario<Options> = {
 /** The checker's verdict on one story: its own sentence for a violation. */
 function narrateVerdict(trace: Trace, run: LagStoreResult): void {
   const v = firstViolation(classify(run.history, { place }).violations, "monotonic-reads");
+  trace.history(
+    "monotonic reads, by the consistency checker",
+    historyOperations(run.history),
+    v?.ops.map((op) => op.id),
+  );
   const older = olderValues(run);
   trace.note(
     v !== undefined

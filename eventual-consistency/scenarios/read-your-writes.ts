@@ -10,6 +10,7 @@
 import { classify } from "../../shared/check/consistency.js";
 import { decimal, integer, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
+import { historyOperations } from "../../shared/render/diagram/model.js";
 import type { Cell, Trace } from "../../shared/trace.js";
 import type { ReadRecord, RoutingPolicy } from "../lag/client.js";
 import {
@@ -240,6 +241,11 @@ export const readYourWrites: Scenario<Options> = {
 function narrateVerdict(trace: Trace, run: LagStoreResult): void {
   const verdict = classify(run.history, { place });
   const v = firstViolation(verdict.violations, "read-your-writes");
+  trace.history(
+    "read-your-writes, by the consistency checker",
+    historyOperations(run.history),
+    v?.ops.map((op) => op.id),
+  );
   const missed = missedOwnWrite(run).length;
   if (v !== undefined)
     trace.note(`The consistency checker, from the history alone: ${v.message}.`, {

@@ -19,6 +19,7 @@ import { Network } from "../../shared/network.js";
 import { type Answer, QuorumClient } from "../../shared/quorum/client.js";
 import type { LeaderlessMessage } from "../../shared/quorum/messages.js";
 import { LeaderlessReplica } from "../../shared/quorum/replica.js";
+import { historyOperations, witnessOps } from "../../shared/render/diagram/model.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
 
@@ -202,6 +203,16 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
   const failed = new Set(
     clients.flatMap((c) => c.failedWrites.map((f) => `${f.key}@${f.version}`)),
   );
+  const linearizability = checkLinearizableOrUndecided(
+    kvModel,
+    history,
+    options.linearizabilitySteps,
+  );
+  trace.history(
+    "linearizability of the quorum store",
+    historyOperations(history),
+    witnessOps(linearizability),
+  );
   return {
     reads: ops.filter((op) => op.f === "read" && op.outcome === "ok").length,
     readsAfterAcknowledgedWrite: readsAfterAcknowledgedWrite(ops),
@@ -214,7 +225,7 @@ export function runQuorum(trace: Trace, options: QuorumOptions): QuorumResult {
     readRepairs: clients.reduce((sum, c) => sum + c.readRepairs, 0),
     readsDuringWrite: readsDuringWrite(ops),
     history,
-    linearizability: checkLinearizableOrUndecided(kvModel, history, options.linearizabilitySteps),
+    linearizability,
   };
 }
 

@@ -12,6 +12,7 @@ import {
 } from "../../shared/check/linearizability.js";
 import { choice, faultOptions, integer, option, type Scenario } from "../../shared/cli.js";
 import type { FaultFlags } from "../../shared/faults.js";
+import { historyOperations, witnessOps } from "../../shared/render/diagram/model.js";
 import { percentile } from "../../shared/stats.js";
 import { type Cell, Trace } from "../../shared/trace.js";
 import { describeWitness, exportHistory, exportHistoryOption } from "../export.js";
@@ -431,6 +432,11 @@ export const readFromFollowers: Scenario<
       CHECK_STEPS,
     );
     const leaderVerdict = checkLinearizableOrUndecided(kvModel, fromLeader.history, CHECK_STEPS);
+    trace.history(
+      "linearizability of the reads from followers",
+      historyOperations(fromFollowers.history),
+      witnessOps(followerVerdict),
+    );
     const w = followerVerdict?.witness;
     if (w !== undefined)
       trace.note(describeWitness(w), { level: "summary", ref: REF.linearizability });

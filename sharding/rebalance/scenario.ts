@@ -31,6 +31,7 @@ import {
 import { type FaultFlags, injectFaults } from "../../shared/faults.js";
 import { History, type Operation } from "../../shared/history.js";
 import { Network } from "../../shared/network.js";
+import { historyOperations, witnessOps } from "../../shared/render/diagram/model.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
 import { nodeNames } from "../measure.js";
@@ -411,6 +412,11 @@ export function runRebalance(trace: Trace, options: RebalanceOptions): Rebalance
     registerModel,
     checkedOps(ops),
     TIMING.linearizabilityStepsMax,
+  );
+  trace.history(
+    "linearizability, each key a register",
+    historyOperations(checkedOps(ops)),
+    witnessOps(linearizable),
   );
   const linearizability = "the history is linearizable (each key a register)";
   const keysTouched = new Set(ops.map((op) => op.key)).size;

@@ -11,6 +11,7 @@
  * last heading before it.
  */
 
+import type { CheckedOp, Verdict } from "../../check/linearizability.js";
 import type { DropReason, HistoryOperation, TraceEvent } from "../../trace.js";
 
 /** One copy of a message on the wire: a duplicated message is two copies with the same id. */
@@ -443,4 +444,42 @@ export function windowRuns(
     });
   }
   return windowed;
+}
+
+/** Values as the pictures show them: short text ("3", "[1 2]", "nil"). */
+function shortText(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value === null ? "nil" : typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/**
+ * A checker's history (shared/check) as the operations `trace.history` records for the pictures:
+ * op numbers are the history's ids, values short text, an `info` without an end.
+ */
+export function historyOperations(ops: readonly CheckedOp[]): HistoryOperation[] {
+  return ops.map((op) => {
+    const read = op.f === "read" || op.f === "get";
+    const input = read ? undefined : shortText(op.input);
+    // A read's result is what it saw, nil included; another operation's only when it has one.
+    const returned =
+      op.outcome === "ok" && (read || (op.output !== null && op.output !== undefined));
+    const output = returned ? shortText(op.output) : undefined;
+    return {
+      op: op.id,
+      process: op.process,
+      f: op.f,
+      key: op.key,
+      ...(input !== undefined ? { input } : {}),
+      ...(output !== undefined ? { output } : {}),
+      outcome: op.outcome,
+      invokeMs: op.callTime,
+      ...(Number.isFinite(op.returnTime) ? { completeMs: op.returnTime } : {}),
+    };
+  });
+}
+
+/** The op numbers a linearizability verdict's witness names: the operation no order explains. */
+export function witnessOps(verdict: Pick<Verdict, "witness"> | undefined): number[] {
+  return verdict?.witness === undefined ? [] : [verdict.witness.op.id];
 }

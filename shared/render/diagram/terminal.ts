@@ -4,12 +4,13 @@
  * from its sender's line to its receiver's, with the time it was sent in the second time column,
  * as the book draws replication, consensus and transactions (DDIA figures 5-1, 8-4, 9-6).
  *
- *      at ms   sent   client-1  n1        n2         notes
- *        4.1    1.0     ├──Put──▶│         │
- *        6.3    4.1     │        ├──Put───▶│
- *        7.0    4.1     │        ├──Put────┼────✗    Put dropped (loss)
- *       12.0          ║ ═══ partition ══════════     {client-1, n1} | {n2}
- *       15.5            │        ╳         │         n1 crashed
+ *   at ms  sent   client-1 r1       client-2 client-3 r2       r3       monitor  notes
+ *   200.0       ║ ═══ partition ══════════════════════════════════════════ {r1, client-1} | {r2,
+ *               ║  │        │        │        │        │        │        │        r3, monitor, client-2,
+ *   200.0 200.0 ║  │        ├─Repl…──┼────────┼───────✗│        │        │        Replicate ✗ partition
+ *   200.2 196.1 ║  │◀Read…──┤        │        │        │        │        │        ReadOk
+ *   203.0 200.0 ║  │        │        │        │        │        │◀Ping───┤
+ *   204.2 202.8 ║  ├─Write─▶│        │        │        │        │        │
  *
  * It reads without colour: arrowheads (▶ ◀, ↺ for a message to itself), ✗ for a drop, ╳ for a
  * crash and ┊ for a node that is down, ↻ for its restart, ║ at the left while the network is
@@ -32,7 +33,7 @@ export interface TerminalDiagramOptions {
   colorLevel: 0 | 1 | 2 | 3;
   /** Draw timer firings too (`--verbose`). Default false. */
   timers?: boolean;
-  /** Most lines a note or check takes in the margin before it is cut short. Default 3. */
+  /** Most lines a note or check takes in the margin before it is cut short. Default 4. */
   noteLinesMax?: number;
 }
 
@@ -67,7 +68,7 @@ export function drawTerminalDiagram(
   const width = Math.max(20, Math.floor(options.widthColumns));
   const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
   const to = options.toMs ?? Number.POSITIVE_INFINITY;
-  const noteLinesMax = options.noteLinesMax ?? 3;
+  const noteLinesMax = options.noteLinesMax ?? 4;
   const inWindow = (t: number) => t >= from && t <= to;
 
   // The rows: every copy of a message on the row where it arrived or was dropped (one still in
@@ -102,13 +103,17 @@ export function drawTerminalDiagram(
   const longestType = Math.max(0, ...run.messages.map((m) => cellWidth(m.type)));
   const wanted = Math.min(
     COLUMN_WIDTH_MAX,
-    Math.max(COLUMN_WIDTH_MIN + 2, longestType + 4, ...nodes.map((n) => cellWidth(n) + 2)),
+    Math.max(
+      COLUMN_WIDTH_MIN + 2,
+      Math.min(longestType + 4, 12),
+      ...nodes.map((n) => cellWidth(n) + 2),
+    ),
   );
   // The notes keep a good share of a wide terminal, and give it up to columns that need it.
   const areaFor = (share: number) =>
     Math.max(0, width - prefixWidth - 1 - Math.max(MARGIN_WIDTH_MIN, Math.floor(width * share)));
-  const nodeArea =
-    areaFor(MARGIN_SHARE) >= wanted * nodes.length ? areaFor(MARGIN_SHARE) : areaFor(0.2);
+  const roomy = Math.floor(areaFor(MARGIN_SHARE) / Math.max(1, nodes.length));
+  const nodeArea = roomy >= Math.min(wanted, 10) ? areaFor(MARGIN_SHARE) : areaFor(0.2);
   let columnWidth = Math.min(wanted, Math.floor(nodeArea / Math.max(1, nodes.length)));
   let shown = nodes.length;
   if (columnWidth < COLUMN_WIDTH_MIN) {
