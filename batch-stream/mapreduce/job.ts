@@ -82,7 +82,7 @@ export function partitionSortCombine(
   const partitions: KeyValue[][] = Array.from({ length: job.reducers }, () => []);
   for (const r of records) {
     const p = r.partition ?? partitionOf(job, r.key);
-    (partitions[p] as KeyValue[]).push({ key: r.key, value: r.value });
+    (partitions[p] as KeyValue[]).push(r);
   }
   return partitions.map((p) => {
     p.sort(byKey);

@@ -58,12 +58,10 @@ const userOf = (key: string) => key.slice(0, key.indexOf(SEP));
 /** The obvious join, every event against every profile, to check the others against. */
 export function nestedLoopJoin(data: Pick<JoinData, "profiles" | "events">): string[] {
   const out: string[] = [];
+  const profiles = data.profiles.map(split);
   for (const e of data.events) {
     const [user, url] = split(e);
-    for (const p of data.profiles) {
-      const [id, born] = split(p);
-      if (id === user) out.push(`${url}\t${user}\t${born}`);
-    }
+    for (const [id, born] of profiles) if (id === user) out.push(`${url}\t${user}\t${born}`);
   }
   return out.sort();
 }

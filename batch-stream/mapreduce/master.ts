@@ -347,25 +347,26 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
 
   /** The task in progress that has run longest past SLOW_TASK_FACTOR × the mean finished one. */
   private straggler(worker: string): Task | undefined {
+    const meanMs = { map: 0, reduce: 0 };
+    const finished = { map: 0, reduce: 0 };
+    for (const a of this.attempts)
+      if (a.endMs !== undefined && (a.outcome === "completed" || a.outcome === "committed")) {
+        meanMs[a.kind] += a.endMs - a.startMs;
+        finished[a.kind]++;
+      }
+    const mapsDone = this.mapTasks.every((t) => t.state === "completed");
     let best: { task: Task; elapsed: number } | undefined;
     for (const task of [...this.mapTasks, ...this.reduceTasks]) {
-      const running = this.running(task);
-      if (task.state !== "in progress" || running.length !== 1) continue;
+      if (task.state !== "in progress" || finished[task.kind] === 0) continue;
       // A reduce task waiting for a map output being re-run is not slow: it is waiting.
-      if (task.kind === "reduce" && this.mapTasks.some((t) => t.state !== "completed")) continue;
+      if (task.kind === "reduce" && !mapsDone) continue;
+      const running = this.running(task);
+      if (running.length !== 1) continue;
       const only = running[0] as Attempt;
       if (only.worker === worker) continue;
-      const finished = this.attempts.filter(
-        (a) =>
-          a.kind === task.kind &&
-          a.endMs !== undefined &&
-          (a.outcome === "completed" || a.outcome === "committed"),
-      );
-      if (finished.length === 0) continue;
-      const meanMs =
-        finished.reduce((s, a) => s + ((a.endMs as number) - a.startMs), 0) / finished.length;
       const elapsed = this.sim.now - only.startMs;
-      if (elapsed > SLOW_TASK_FACTOR * meanMs && (best === undefined || elapsed > best.elapsed))
+      const mean = meanMs[task.kind] / finished[task.kind];
+      if (elapsed > SLOW_TASK_FACTOR * mean && (best === undefined || elapsed > best.elapsed))
         best = { task, elapsed };
     }
     return best?.task;

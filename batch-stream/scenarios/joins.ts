@@ -53,8 +53,8 @@ export const joins: Scenario<JoinsFlags> = {
     "joins as MapReduce jobs: reduce-side sort-merge join with secondary sort, broadcast and partitioned hash joins, and a celebrity's skew handled as Pig and Hive do",
   networked: true,
   options: [
-    option("--users <count>", "user profiles", integer(1, 10_000), 40),
-    option("--events <count>", "activity events", integer(1, 100_000), 1_000),
+    option("--users <count>", "user profiles", integer(1, 5_000), 40),
+    option("--events <count>", "activity events", integer(1, 50_000), 1_000),
     option("--workers <count>", "worker machines", integer(1, 16), 4),
     option(
       "--reducers <count>",

@@ -14,7 +14,7 @@
  * writes its output twice, and the byte-for-byte check catches it.
  */
 
-import { choice, integer, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
+import { choice, decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
 import { Trace } from "../../shared/trace.js";
 import { STRAGGLER_SLOWDOWN } from "../mapreduce/costs.js";
 import { Dfs } from "../mapreduce/dfs.js";
@@ -100,10 +100,18 @@ export const mapreduce: Scenario<MapReduceFlags> = {
       "correct",
     ),
     option("--top <n>", "how many URLs job 2 keeps", integer(1, 50), 5),
-    ...networkFaultOptions({ loss: 0, duplicate: 0 }).map((o) => ({
-      ...o,
-      description: `${o.description} in run 2`,
-    })),
+    option(
+      "--loss <p>",
+      "probability that a message is lost in run 2 (at most 0.3: beyond that the master's 250 ms failure detector declares live workers failed faster than they finish tasks)",
+      decimal(0, 0.3),
+      0,
+    ),
+    option(
+      "--duplicate <p>",
+      "probability that a message is delivered twice in run 2",
+      probability,
+      0,
+    ),
   ],
   validate: (o) => {
     const healthy = o.workers - (o.straggler === "on" ? 1 : 0);
