@@ -80,8 +80,22 @@ function isTime(value: unknown): value is number {
 
 const TIME_RULE = "a whole number of milliseconds within ±8.64e15";
 
+/**
+ * The common shape of an event line, with its fields in this order, a key without escapes and
+ * whole numbers (no leading zeros, as JSON has it): matched without JSON.parse, which takes about
+ * half again as long. Anything else goes through JSON.parse.
+ */
+const PLAIN_EVENT =
+  /^\{\s*"key"\s*:\s*"([^"\\\x00-\x1f]*)"\s*,\s*"value"\s*:\s*(-?(?:0|[1-9]\d{0,14}))\s*,\s*"eventTime"\s*:\s*(-?(?:0|[1-9]\d{0,15}))\s*\}\s*$/;
+
 /** One line of the file, or undefined for a blank line; throws MalformedLine. */
 export function parseLine(line: string, lineNumber: number): InputLine | undefined {
+  const plain = PLAIN_EVENT.exec(line);
+  if (plain !== null) {
+    const eventTime = Number(plain[3]);
+    if (Math.abs(eventTime) <= EVENT_TIME_ABS_MAX)
+      return { kind: "event", key: plain[1] as string, value: Number(plain[2]), eventTime };
+  }
   if (line.trim() === "") return undefined;
   let parsed: unknown;
   try {

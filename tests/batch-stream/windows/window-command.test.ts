@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { windows } from "../../../batch-stream/scenarios/windows.js";
 import { window } from "../../../batch-stream/tools/window.js";
 import { formatDuration, parseDuration } from "../../../batch-stream/windows/duration.js";
-import { forEachLine } from "../../../batch-stream/windows/ndjson.js";
+import { forEachLine, parseLine } from "../../../batch-stream/windows/ndjson.js";
 import type { Concept } from "../../../shared/cli.js";
 import { expectUsageError, runInProcess } from "../../shared/fixtures/cli.js";
 import { suiteDir } from "../../shared/fixtures/temp.js";
@@ -233,4 +233,31 @@ describe("the line reader", () => {
       ["last", 4],
     ]);
   });
+});
+
+describe("event lines: the plain shape read without JSON.parse, and everything else with it", () => {
+  it.each([
+    ['{"key":"a","value":3,"eventTime":1000}', { key: "a", value: 3, eventTime: 1000 }],
+    ['{"key": "blue", "value": -3, "eventTime": -5}', { key: "blue", value: -3, eventTime: -5 }],
+    ['{"key":"a\\"b","value":3,"eventTime":1}', { key: 'a"b', value: 3, eventTime: 1 }],
+    ['{"key":"é","value":0.5,"eventTime":1}', { key: "é", value: 0.5, eventTime: 1 }],
+    ['{"eventTime":1,"value":3,"key":"a","extra":true}', { key: "a", value: 3, eventTime: 1 }],
+    [
+      '{"key":"a","value":-0,"eventTime":8640000000000000}',
+      { key: "a", value: -0, eventTime: 8.64e15 },
+    ],
+  ])("%s", (line, expected) => {
+    expect(parseLine(line, 1)).toEqual({ kind: "event", ...expected });
+  });
+  it.each([
+    '{"key":"a","value":007,"eventTime":1}',
+    '{"key":"a","value":3,"eventTime":8640000000000001}',
+    '{"key":"a","value":3,"eventTime":1}x',
+  ])("%s is refused", (line) => {
+    expect(() => parseLine(line, 9)).toThrow(/^line 9: /);
+  });
+});
+
+it("a raw control character in a key is refused, as JSON.parse refuses it", () => {
+  expect(() => parseLine('{"key":"a\tb","value":3,"eventTime":1}', 2)).toThrow(/^line 2: not JSON/);
 });
