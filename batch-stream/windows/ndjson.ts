@@ -85,8 +85,12 @@ const TIME_RULE = "a whole number of milliseconds within ±8.64e15";
  * whole numbers (no leading zeros, as JSON has it): matched without JSON.parse, which takes about
  * half again as long. Anything else goes through JSON.parse.
  */
-const PLAIN_EVENT =
-  /^\{\s*"key"\s*:\s*"([^"\\\x00-\x1f]*)"\s*,\s*"value"\s*:\s*(-?(?:0|[1-9]\d{0,14}))\s*,\s*"eventTime"\s*:\s*(-?(?:0|[1-9]\d{0,15}))\s*\}\s*$/;
+// JSON whitespace is space, tab, CR and LF (never inside a line here); a JSON string holds no raw
+// control character.
+const W = "[ \\t\\r]*";
+const PLAIN_EVENT = new RegExp(
+  `^\\{${W}"key"${W}:${W}"([^"\\\\\\u0000-\\u001f]*)"${W},${W}"value"${W}:${W}(-?(?:0|[1-9]\\d{0,14}))${W},${W}"eventTime"${W}:${W}(-?(?:0|[1-9]\\d{0,15}))${W}\\}${W}$`,
+);
 
 /** One line of the file, or undefined for a blank line; throws MalformedLine. */
 export function parseLine(line: string, lineNumber: number): InputLine | undefined {

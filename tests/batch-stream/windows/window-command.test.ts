@@ -261,3 +261,7 @@ describe("event lines: the plain shape read without JSON.parse, and everything e
 it("a raw control character in a key is refused, as JSON.parse refuses it", () => {
   expect(() => parseLine('{"key":"a\tb","value":3,"eventTime":1}', 2)).toThrow(/^line 2: not JSON/);
 });
+
+it("whitespace JSON does not allow (a form feed) is refused, as JSON.parse refuses it", () => {
+  expect(() => parseLine('{"key":"a",\f"value":3,"eventTime":1}', 2)).toThrow(/^line 2: not JSON/);
+});
