@@ -36,8 +36,10 @@
  * order). Late panes come out as their events arrive.
  *
  * Memory: state per open window (its key, bounds, sum and pane count) and two timer heaps with at
- * most one live entry per open window each (a session absorbed by a merge leaves its entries
- * behind until they reach the top: at most one of each per event). Nothing per event is kept.
+ * most one live entry per open window each; a session absorbed by a merge leaves its two entries
+ * behind, stale, until the watermark passes their times, which are no later than the merged
+ * session's. Nothing is kept per event. A window stays open until the watermark passes its end
+ * plus the allowed lateness, so an input without watermarks keeps every window until its end.
  */
 
 import type { WindowAssigner } from "./assigners.js";
