@@ -8,7 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventualConsistency } from "../../../eventual-consistency/main.js";
 import { replication } from "../../../replication/main.js";
+import { sharding } from "../../../sharding/main.js";
+import type { Concept } from "../../../shared/cli.js";
 import { cellWidth } from "../../../shared/render/diagram/terminal.js";
 import type { TraceEvent } from "../../../shared/trace.js";
 import { runInProcess } from "../fixtures/cli.js";
@@ -28,10 +31,20 @@ function diagramLines(stdout: string): string[] {
   return out;
 }
 
-const arrowheads = (lines: readonly string[]) => lines.join("\n").match(/[▶◀↺]/gu)?.length ?? 0;
+/** Arrowheads (▶ ◀, ↺ to itself) in the rows: the legend under each diagram ("└ ...") is not counted. */
+const arrowheads = (lines: readonly string[]) =>
+  lines
+    .filter((line) => !line.startsWith("└ "))
+    .join("\n")
+    .match(/[▶◀↺]/gu)?.length ?? 0;
 
-async function deliveries(args: string[], from = -Infinity, to = Infinity): Promise<number> {
-  const { stdout } = await runInProcess(replication, [...args, "--json"]);
+async function deliveries(
+  args: string[],
+  from = -Infinity,
+  to = Infinity,
+  concept: Concept = replication,
+): Promise<number> {
+  const { stdout } = await runInProcess(concept, [...args, "--json"]);
   return stdout
     .trimEnd()
     .split("\n")
@@ -90,6 +103,24 @@ describe("--diagram", () => {
       expect(result.stdout).toMatch(/Summary: 1 held, 1 violated; run completed as expected\.\n$/);
     });
   }
+
+  // secondary-index has a node that sends a message to itself (↺); version-vectors four runs.
+  it.each([
+    { concept: sharding, name: "secondary-index" },
+    { concept: eventualConsistency, name: "version-vectors" },
+  ])(
+    "draws an arrowhead per delivery in $name, at widths 40 and 100",
+    async ({ concept, name }) => {
+      for (const width of [40, 100]) {
+        const args = [name, "--diagram", "--width", String(width)];
+        const result = await runInProcess(concept, args);
+        expect(result.code).toBe(0);
+        const lines = diagramLines(result.stdout);
+        expect(arrowheads(lines)).toBe(await deliveries([name], -Infinity, Infinity, concept));
+        expect(Math.max(...lines.map(cellWidth))).toBeLessThanOrEqual(width);
+      }
+    },
+  );
 
   it("prints a timed note beside its row, not a second time as text", async () => {
     const { stdout } = await runInProcess(replication, ["fencing", "--diagram", "--width", "200"]);

@@ -16,9 +16,13 @@ import {
 import type { TraceEvent } from "../../../shared/trace.js";
 import { twoRuns } from "./model.test.js";
 
-/** Arrowheads of delivered messages: ▶ and ◀ between two nodes, ↺ for a node to itself. */
+/**
+ * Arrowheads of delivered messages: ▶ and ◀ between two nodes, ↺ for a node to itself; the legend
+ * under the diagram ("└ ...") shows the glyphs too and is not counted.
+ */
 function arrowheads(lines: readonly string[]): number {
-  return lines.join("\n").match(/[▶◀↺]/gu)?.length ?? 0;
+  const rows = lines.filter((line) => !line.startsWith("└ "));
+  return rows.join("\n").match(/[▶◀↺]/gu)?.length ?? 0;
 }
 
 function widest(lines: readonly string[]): number {
