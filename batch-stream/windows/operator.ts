@@ -6,8 +6,8 @@
  * WindowOperator with its EventTimeTrigger, exactly:
  *
  *   - The watermark W claims that no event at or before W is still to come. Watermarks only move
- *     forward: a lower one than the current is ignored (and counted), as Flink's operators never
- *     let their event-time clock go back.
+ *     forward: one no higher than the current is ignored (a lower one is counted), as Flink's
+ *     input (StatusWatermarkValve) passes on only a watermark above the last it passed.
  *   - A window fires when W >= maxTimestamp = end - 1 (EventTimeTrigger's timer).
  *   - A window is late, and gets no more events, once cleanupTime <= W, where
  *     cleanupTime = maxTimestamp + allowedLateness (WindowOperator.isWindowLate); its state is
