@@ -16,7 +16,7 @@
  * - Order: more requests first; equal counts in reverse byte order of the URL, as `sort -rn` under
  *   LC_ALL=C leaves them (see rankEntries in scan.mjs), so the top N is the pipeline's `head -n N`.
  * - Memory, whatever the file's size: per worker, one read buffer of 8 MiB and a table of the
- *   distinct URLs it has seen (their bytes plus at most 56 bytes each), capped at 512 MiB, and a copy of
+ *   distinct URLs it has seen (their bytes plus at most 64 bytes each), capped at 512 MiB, and a copy of
  *   it while it is handed over; then the merged table, no larger than the workers' together. So
  *   at most about W × (8 MiB + 2 × 512 MiB) + W × 512 MiB for W workers, and in practice far less:
  *   the generated logs' 20,000 paths take about 1 MB per table. A log with more distinct URLs

@@ -23,7 +23,7 @@ export interface Counted {
 
 /** The default read buffer per worker. */
 export const BUFFER_BYTES = 8 * 1024 * 1024;
-/** The most a worker's table of distinct URLs may hold (URL bytes plus at most 56 bytes per URL). */
+/** The most a worker's table of distinct URLs may hold (URL bytes plus at most 64 bytes per URL). */
 export const TABLE_BYTES_MAX = 512 * 1024 * 1024;
 
 export const defaultWorkers = () => availableParallelism();

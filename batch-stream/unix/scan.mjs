@@ -40,7 +40,7 @@ export function hashBytes(bytes, from, to) {
 }
 
 /**
- * Bytes per distinct URL besides its own bytes, at most: a slot (4 bytes, two per URL at a load
+ * Bytes per distinct URL besides its own bytes, at most: a slot (8 bytes, two per URL at a load
  * factor of a half), its hash, offset and length (4 each) and count (8), all doubled just after a
  * rehash.
  */
@@ -63,7 +63,7 @@ export class UrlTable {
     this.size = 0;
     this.arenaUsed = 0;
     this.arena = new Uint8Array(Math.min(1 << 16, Math.floor(maxBytes / 2)));
-    this.slots = new Int32Array(slots); // entry index + 1; 0 is empty
+    this.slots = new Int32Array(2 * slots); // pairs: hash, entry index + 1 (0: empty)
     this.mask = slots - 1;
     this.hashes = new Int32Array(slots >>> 1);
     this.offsets = new Int32Array(slots >>> 1);
@@ -74,21 +74,24 @@ export class UrlTable {
   /** Add `count` to the URL in bytes [from, to) whose hashBytes is `hash`. */
   add(bytes, from, to, hash, count) {
     const length = to - from;
+    // Each slot is two numbers, the hash and the entry index + 1, so that a probe reads one place.
     const slots = this.slots;
     const mask = this.mask;
-    const arena = this.arena;
     let i = hash & mask;
     for (;;) {
-      const e = slots[i];
+      const e = slots[2 * i + 1];
       if (e === 0) break;
-      const entry = e - 1;
-      if (this.hashes[entry] === hash && this.lengths[entry] === length) {
-        const at = this.offsets[entry];
-        let k = 0;
-        while (k < length && arena[at + k] === bytes[from + k]) k++;
-        if (k === length) {
-          this.counts[entry] += count;
-          return;
+      if (slots[2 * i] === hash) {
+        const entry = e - 1;
+        if (this.lengths[entry] === length) {
+          const arena = this.arena;
+          const at = this.offsets[entry];
+          let k = 0;
+          while (k < length && arena[at + k] === bytes[from + k]) k++;
+          if (k === length) {
+            this.counts[entry] += count;
+            return;
+          }
         }
       }
       i = (i + 1) & mask;
@@ -116,23 +119,27 @@ export class UrlTable {
     this.lengths[entry] = length;
     this.counts[entry] = count;
     this.arenaUsed += length;
-    this.slots[slot] = entry + 1;
+    this.slots[2 * slot] = hash;
+    this.slots[2 * slot + 1] = entry + 1;
     // Keep the load factor at most one half.
-    if (this.size * 2 >= this.slots.length) this.rehash();
+    if (this.size * 2 >= this.mask + 1) this.rehash();
   }
 
   rehash() {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+    const capacity = (this.mask + 1) * 2;
+    const slots = new Int32Array(2 * capacity);
+    const mask = capacity - 1;
     for (let entry = 0; entry < this.size; entry++) {
-      let i = this.hashes[entry] & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = entry + 1;
+      const hash = this.hashes[entry];
+      let i = hash & mask;
+      while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = hash;
+      slots[2 * i + 1] = entry + 1;
     }
     this.slots = slots;
     this.mask = mask;
     const grow = (old, Kind) => {
-      const next = new Kind(slots.length >>> 1);
+      const next = new Kind(capacity >>> 1);
       next.set(old);
       return next;
     };
@@ -318,12 +325,6 @@ function findNewline(b, words, from, to) {
   return -1;
 }
 
-/** 1 for the bytes that end a field (space, tab, newline), 0 for the bytes inside one. */
-const ENDS_FIELD = new Uint8Array(256);
-ENDS_FIELD[SPACE] = 1;
-ENDS_FIELD[TAB] = 1;
-ENDS_FIELD[NEWLINE] = 1;
-
 /**
  * Scan whole lines of b[state.pos, filled) that start before `stop`. b[filled] is a `\n`
  * sentinel, so the byte loops need no bounds check: a loop that stops at `filled` has run out of
@@ -347,7 +348,9 @@ function scanLines(b, words, filled, stop, eof, table, stats, state) {
       while (c === SPACE || c === TAB) c = b[++p];
       if (c === NEWLINE) break;
       if (++field === 7) break;
-      while (ENDS_FIELD[b[p]] === 0) p++;
+      // Every byte that ends a field is at most a space, so one comparison passes the others.
+      do c = b[++p];
+      while (c > SPACE || (c !== SPACE && c !== TAB && c !== NEWLINE));
     }
     if (field < 7) {
       if (p >= filled && !eof) {
@@ -363,7 +366,7 @@ function scanLines(b, words, filled, stop, eof, table, stats, state) {
     const from = p;
     let h = FNV_OFFSET;
     c = b[p];
-    while (ENDS_FIELD[c] === 0) {
+    while (c > SPACE || (c !== SPACE && c !== TAB && c !== NEWLINE)) {
       h = Math.imul(h ^ c, FNV_PRIME);
       c = b[++p];
     }

@@ -130,7 +130,7 @@ describe("top-urls equals the Unix pipeline", () => {
 describe("more distinct URLs than a worker's table may hold", () => {
   it("stops with TableFull instead of outgrowing its memory", async () => {
     // 3,000 generated lines have over a thousand distinct paths: more than 20,000 bytes hold at
-    // about 56 bytes of bookkeeping plus 30 of path each.
+    // about 64 bytes of bookkeeping plus 30 of path each.
     const path = file(generateLogBytes(3_000, 5));
     const size = readFileSync(path).length;
     await expect(countFile(path, size, { workers: 2, maxTableBytes: 20_000 })).rejects.toThrow(
