@@ -354,13 +354,13 @@ function addPictureOptions(command: Command): Command {
     .addOption(
       new Option(
         "--from <ms>",
-        `draw only from this simulated time on (${simulatedMs.range})`,
+        `picture only what happens from this simulated time on (${simulatedMs.range})`,
       ).argParser(simulatedMs.parse),
     )
     .addOption(
       new Option(
         "--to <ms>",
-        `draw only up to this simulated time (${simulatedMs.range})`,
+        `picture only what happens up to this simulated time (${simulatedMs.range})`,
       ).argParser(simulatedMs.parse),
     )
     .addOption(
@@ -369,10 +369,10 @@ function addPictureOptions(command: Command): Command {
         `width of the --diagram (${integer(DIAGRAM_WIDTH_MIN, DIAGRAM_WIDTH_MAX).range}; default: the terminal's, or ${DIAGRAM_WIDTH_DEFAULT})`,
       ).argParser(integer(DIAGRAM_WIDTH_MIN, DIAGRAM_WIDTH_MAX).parse),
     )
-    .addOption(file("--svg <file>", "write the run as an SVG space-time diagram"))
-    .addOption(file("--html <file>", "write the run as a web page: diagram, trace, time slider"))
-    .addOption(file("--mermaid <file>", "write the run as a Mermaid sequence diagram"))
-    .addOption(file("--shiviz <file>", "write the run as a log for ShiViz"));
+    .addOption(file("--svg <file>", "write the runs as an SVG space-time diagram"))
+    .addOption(file("--html <file>", "write the runs as a web page: diagram, trace, time slider"))
+    .addOption(file("--mermaid <file>", "write the runs as a Mermaid sequence diagram"))
+    .addOption(file("--shiviz <file>", "write the runs as a log for ShiViz"));
 }
 
 /** Flags that contradict each other: a message, or undefined. */
