@@ -70,6 +70,17 @@ export function clock(timeMs: number): string {
   return `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
 }
 
+/** Events that arrive after an event that happened later than they did. */
+function arrivedLate<T>(arrivals: readonly T[], timeOf: (e: T) => number): number {
+  let latestMs = Number.NEGATIVE_INFINITY;
+  let late = 0;
+  for (const e of arrivals) {
+    if (timeOf(e) < latestMs) late++;
+    latestMs = Math.max(latestMs, timeOf(e));
+  }
+  return late;
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -161,8 +172,9 @@ function streamStream(trace: Trace, seed: number, options: Options): void {
     firstArrivals,
   );
   const clicks = events.filter((e) => e.kind === "click").length;
+  const late = arrivedLate(arrivals, (e) => e.timeMs);
   trace.note(
-    `${plural(options.searches, "search", "searches")} and ${plural(clicks, "click")} in ${plural(new Set(events.map((e) => e.session)).size, "session")}; ${options.outOfOrder === 0 ? "each event reaches the join as it happens, in order." : `each event reaches the join up to ${plural(options.outOfOrder, "minute")} after it happened, so they arrive out of order.`} The join keeps the searches of the last hour and the clicks not yet joined, each indexed by session id, and its watermark trails the latest event time seen by ${plural(options.outOfOrder, "minute")}.`,
+    `${plural(options.searches, "search", "searches")} and ${plural(clicks, "click")} in ${plural(new Set(events.map((e) => e.session)).size, "session")}; ${options.outOfOrder === 0 ? "each event reaches the join as it happens, in order." : `each event reaches the join up to ${plural(options.outOfOrder, "minute")} after it happened, so ${plural(late, "event")} ${late === 1 ? "arrives" : "arrive"} after one that happened later.`} The join keeps the searches of the last hour and the clicks not yet joined, each indexed by session id, and its watermark trails the latest event time seen by ${plural(options.outOfOrder, "minute")}.`,
     { ref: REF.streamStreamJoin },
   );
   const run = runWindowJoin(arrivals, bound);
@@ -261,8 +273,9 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
   const changes = inputs.filter((i) => i.kind === "profile").length;
   const arrivals = arrivalOrder(inputs, random.fork("arrival"), bound, timeOf);
   const otherArrivals = arrivalOrder(inputs, random.fork("arrival-again"), bound, timeOf);
+  const late = arrivedLate(arrivals, timeOf);
   trace.note(
-    `${plural(options.activities, "page view")} by three users, and the profile changelog (${plural(changes, "change")} of plan, each valid from its time). ${options.outOfOrder === 0 ? "Both streams reach the join in event-time order." : `Both streams reach the join up to ${plural(options.outOfOrder, "minute")} late.`} The join keeps a local copy of the profile table, kept current by the changelog, so that it need not query the database for every event.`,
+    `${plural(options.activities, "page view")} by three users, and the profile changelog (${plural(changes, "change")} of plan, each valid from its time). ${options.outOfOrder === 0 ? "Both streams reach the join in event-time order." : `Both streams reach the join up to ${plural(options.outOfOrder, "minute")} late: ${plural(late, "input")} ${late === 1 ? "arrives" : "arrive"} after one that happened later.`} The join keeps a local copy of the profile table, kept current by the changelog, so that it need not query the database for every event.`,
     { ref: REF.streamTableJoin },
   );
   const reference = batchAsOfJoin(inputs);
@@ -296,7 +309,7 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
     { ref: REF.timeDependenceOfJoins },
   );
   trace.note(
-    "Versioned (a slowly changing dimension; Flink's event-time temporal join, and Kafka Streams' join with a versioned table): the table keeps every version of a profile with the time it took effect; a view waits until the changelog's watermark passes its time, then joins the version valid then.",
+    "Versioned (the book's slowly changing dimension; Flink's event-time temporal join, and Kafka Streams' join with a versioned table): the table keeps every version of a profile with the time it took effect, so this table's changelog cannot be compacted to the latest version per user. A view waits until no older version can still arrive (here, until the changelog's watermark passes its time; Kafka Streams holds views back for a grace period instead), then joins the version valid then.",
     { ref: REF.timeDependenceOfJoins },
   );
   const ref = REF.timeDependenceOfJoins;
@@ -374,6 +387,16 @@ function describeSocial(e: SocialEvent): string {
   }
 }
 
+const TWEETS_SHOWN = 8;
+
+/** A timeline's tweet ids in the order they were sent (t2 before t10), the first few only. */
+function describeTimeline(ids: ReadonlySet<string> | undefined): string {
+  const sorted = [...(ids ?? [])].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  if (sorted.length === 0) return "(empty)";
+  if (sorted.length <= TWEETS_SHOWN) return sorted.join(", ");
+  return `${sorted.slice(0, TWEETS_SHOWN).join(", ")}, … (${sorted.length} tweets)`;
+}
+
 function tableTable(trace: Trace, seed: number, options: Options): void {
   trace.section("Table-table join: the Twitter home timeline cache", REF.tableTableJoin);
   const events = socialEvents(new Random(seed).fork("table-table"), options.socialEvents);
@@ -395,10 +418,7 @@ function tableTable(trace: Trace, seed: number, options: Options): void {
   trace.table(
     "Home timelines at the end (the cache)",
     ["user", "timeline"],
-    users.map((u) => [
-      u,
-      [...(correct.cache.timelines.get(u) ?? [])].sort().join(", ") || "(empty)",
-    ]),
+    users.map((u) => [u, describeTimeline(correct.cache.timelines.get(u))]),
     `${plural(correct.cache.writes, "timeline write")}: the fan-out the cache costs at write time`,
   );
   trace.check(name("correct"), correct.firstDivergence === undefined, {

@@ -104,7 +104,7 @@ export interface CdcRun {
 export const DOWN_WRITES = 2;
 
 /** Writes during which the snapshot is being loaded (the late index reads nothing meanwhile). */
-export const SNAPSHOT_LOAD_WRITES = 3;
+const SNAPSHOT_LOAD_WRITES = 3;
 
 export function runCdc(random: Random, options: CdcOptions): CdcRun {
   const writes = random.fork("writes");

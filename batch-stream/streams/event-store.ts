@@ -58,7 +58,13 @@ export function decide(
 ): { ok: true; event: Event } | { ok: false; reason: string } {
   if (command.kind === "book") {
     if (command.seats > state.left)
-      return { ok: false, reason: `only ${state.left} seat${state.left === 1 ? "" : "s"} left` };
+      return {
+        ok: false,
+        reason:
+          state.left === 0
+            ? "no seats left"
+            : `only ${state.left} seat${state.left === 1 ? "" : "s"} left`,
+      };
     return { ok: true, event: { kind: "SeatsBooked", user: command.user, seats: command.seats } };
   }
   const holds = state.held.get(command.user) ?? 0;
