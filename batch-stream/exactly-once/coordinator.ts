@@ -14,7 +14,8 @@
  *
  * Left out: checkpoint timeouts and declines, retained and incremental checkpoints, savepoints,
  * and the coordinator's own failure (Flink keeps it highly available through ZooKeeper or
- * Kubernetes).
+ * Kubernetes). Where Flink queues a periodic trigger that finds a checkpoint in progress and
+ * fires it as soon as that one completes, ours waits for the next interval.
  */
 
 import { unreachable } from "../../shared/assert.js";

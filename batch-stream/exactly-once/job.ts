@@ -7,19 +7,25 @@
  *   source-1 (partition p1) ─┘
  *   coordinator: triggers checkpoints, collects acknowledgements, notifies completion
  *
- * Failover as Flink does it: a failed task fails the job (here every task is connected to every
- * other, so the failover region is the whole job). After FAILURE_DETECTION_MS the JobManager
- * learns of the failure and cancels every task, dropping their memory and everything in flight;
- * after RESTART_DELAY_MS (the fixed-delay restart strategy) it deploys them again from the last
- * completed checkpoint: the operator's totals and the sink's pending transactions restored, the
- * sources rewound to the checkpoint's offsets. Without a completed checkpoint the job starts over
- * from the beginning of the log. The external store is outside the job and keeps what was written.
+ * Failover as Flink does it: Flink restarts the failover region of the failed task, the tasks
+ * linked to it by pipelined data exchanges; in a streaming job every exchange is pipelined, and
+ * here the four tasks form one connected dataflow, so the region is the whole job. After
+ * FAILURE_DETECTION_MS the JobManager learns of the failure and cancels every task, dropping
+ * their memory and everything in flight; after RESTART_DELAY_MS (a fixed delay, as Flink's
+ * fixed-delay restart strategy waits; its default with checkpointing is now exponential-delay,
+ * whose waits grow with repeated failures) it deploys them again from the last completed
+ * checkpoint: the operator's totals and the sink's pending transactions restored, the sources
+ * rewound to the checkpoint's offsets. Without a completed checkpoint the job starts over from the
+ * beginning of the log. The external store is outside the job and keeps what was written.
  *
  * Crashes strike a random task at a random time after the job (re)starts, one at a time; a crash
- * that would come after the input is done does not happen. The result is read from the store and
- * the checkpoints, never from what the tasks believe.
+ * that would come after the input is done does not happen. The run goes on for SETTLE_MS after
+ * the input is done, long enough for a failure that struck just before to be noticed and the job
+ * restarted, and for the last notifications to land (the transactional sink commits on them). The
+ * result is read from the store and the checkpoints, never from what the tasks believe.
  */
 
+import { assert } from "../../shared/assert.js";
 import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
@@ -35,6 +41,8 @@ export const FAILURE_DETECTION_MS = 30;
 export const RESTART_DELAY_MS = 50;
 /** A run that has not read all its input after this much simulated time is stuck. */
 export const RUN_LIMIT_MS = 3_600_000;
+/** How long the run goes on once the input is done: a restart under way completes within it. */
+export const SETTLE_MS = FAILURE_DETECTION_MS + RESTART_DELAY_MS + 20;
 
 export const SOURCES = ["source-0", "source-1"] as const;
 export const OPERATOR = "totals";
@@ -130,14 +138,14 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
   const faults = sim.random.fork("faults");
   const restarts: Restart[] = [];
   let crashesLeft = options.crashes;
-  let crashesNotStruck = 0;
+  let struck = 0;
   // A crash strikes within the time the sources take to send their whole partitions.
   const horizonMs = Math.max(1, Math.ceil(options.records / 2)) * ((EMIT_MS_MIN + EMIT_MS_MAX) / 2);
 
   const deploy = (checkpoint: CompletedCheckpoint | undefined) => {
     for (const task of tasks) task.restore(checkpoint?.snapshots.get(task.id));
     coordinator.jobStarted();
-    if (crashesLeft > 0) {
+    if (crashesLeft > 0 && !coordinator.finished) {
       crashesLeft--;
       const task = faults.pick(tasks);
       sim.schedule(faults.uniform(1, horizonMs), () => fail(task.id));
@@ -145,11 +153,8 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
   };
 
   const fail = (taskId: string) => {
-    if (coordinator.finished) {
-      crashesNotStruck += 1 + crashesLeft;
-      crashesLeft = 0;
-      return;
-    }
+    if (coordinator.finished) return;
+    struck++;
     const failedAtMs = sim.now;
     net.node(taskId).crash();
     sim.trace.note(
@@ -185,8 +190,11 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
 
   deploy(undefined);
   sim.runUntil(() => coordinator.finished, RUN_LIMIT_MS);
-  // Let the last notifications land (the sink commits on the final one).
-  sim.run(sim.now + 100);
+  sim.run(sim.now + SETTLE_MS);
+  assert(
+    restarts.length === struck || !coordinator.finished,
+    `seed ${options.seed}: ${struck} failures struck but ${restarts.length} restarts`,
+  );
   return {
     log,
     rows: store.rows(),
@@ -195,7 +203,7 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
     abandoned: coordinator.abandoned,
     alignments: operator.alignments,
     restarts,
-    crashesNotStruck: crashesNotStruck + crashesLeft,
+    crashesNotStruck: options.crashes - struck,
     finished: coordinator.finished,
     endMs: coordinator.finishedAtMs ?? sim.now,
     channelLatencyMs,
@@ -218,13 +226,13 @@ export function expectedRows(log: readonly (readonly LogRecord[])[]): OutputRow[
 
 export interface Comparison {
   readonly equal: boolean;
-  /** Extra copies of rows that are also in the reference (same id, same content). */
+  /** Rows beyond the first with the same id: the store should hold each record's row once. */
   readonly duplicates: number;
-  /** Ids of the duplicated rows (each once). */
+  /** Ids in the store more than once (each listed once). */
   readonly duplicatedIds: readonly string[];
   /** Ids in the reference that are missing. */
   readonly missing: readonly string[];
-  /** Ids whose content differs from the reference's. */
+  /** Ids with a row (any of their copies) whose content differs from the reference's. */
   readonly changed: readonly string[];
 }
 
@@ -242,8 +250,8 @@ export function compareRows(
     seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
     if (want.get(r.id) !== content(r)) changed.add(r.id);
   }
-  const duplicatedIds = [...seen].filter(([id, n]) => n > 1 && !changed.has(id)).map(([id]) => id);
-  const duplicates = duplicatedIds.reduce((sum, id) => sum + (seen.get(id) ?? 1) - 1, 0);
+  const duplicatedIds = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  const duplicates = actual.length - seen.size;
   const missing = [...want.keys()].filter((id) => !seen.has(id));
   const sorted = (rows: readonly OutputRow[]) => rows.map(content).sort();
   const a = sorted(reference);

@@ -1,18 +1,19 @@
 /**
  * The keyed operator: a running total per key, fed by both sources, so it has two inputs and must
  * align their barriers (DDIA ch. 11, "Fault Tolerance": "Microbatching and checkpointing";
- * Carbone et al. 2015, "Lightweight Asynchronous Snapshots for Distributed Dataflows", section
- * 3.3).
+ * Carbone et al. 2015, "Lightweight Asynchronous Snapshots for Distributed Dataflows", its
+ * algorithm for acyclic dataflows).
  *
  * Volatile state: the total per key (its keyed state), and the alignment under way. It keeps
  * nothing durable of its own: its state is saved in each checkpoint and handed back on restore.
  *
  * Messages: Record (add the value to its key's total and send the row to the sink); Barrier n.
  * Aligned (Flink's exactly-once mode): an input that delivered barrier n is blocked, its records
- * held back, until barrier n has arrived on every input; then the operator snapshots its state,
- * acknowledges with it, forwards barrier n to the sink, and processes what it held back. So the
- * snapshot holds exactly the records before the barriers, which are exactly those before the
- * sources' offsets in the checkpoint.
+ * held back, until barrier n has arrived on every input; then the operator forwards barrier n to
+ * the sink, snapshots its state and acknowledges with it (the paper's order, and Flink's: the
+ * barrier goes downstream first so the next task's alignment is not held up by the snapshot), and
+ * processes what it held back. So the snapshot holds exactly the records before the barriers,
+ * which are exactly those before the sources' offsets in the checkpoint.
  *
  * Broken variant, `alignment: false` (Flink's at-least-once mode, its BarrierTracker): no input
  * is blocked; the snapshot is taken when the last barrier arrives. Records that came after the
@@ -134,6 +135,7 @@ export class KeyedTotals extends SimNode<DataflowMessage, null, OperatorVolatile
       );
       return;
     }
+    this.send(this.options.downstream, { type: "Barrier", checkpointId });
     const totals = Object.fromEntries(
       [...this.volatile.totals].sort(([a], [b]) => (a < b ? -1 : 1)),
     );
@@ -142,7 +144,6 @@ export class KeyedTotals extends SimNode<DataflowMessage, null, OperatorVolatile
       checkpointId,
       snapshot: { kind: "operator", totals },
     });
-    this.send(this.options.downstream, { type: "Barrier", checkpointId });
     const records = this.options.alignment ? alignment.held.length : alignment.counted;
     this.alignments.push({
       checkpointId,
@@ -151,8 +152,8 @@ export class KeyedTotals extends SimNode<DataflowMessage, null, OperatorVolatile
     });
     this.note(
       this.options.alignment
-        ? `aligned on barrier ${checkpointId} after ${(this.sim.now - alignment.startedAtMs).toFixed(1)} ms: snapshots its totals, forwards the barrier, releases ${records} held-back record${records === 1 ? "" : "s"}`
-        : `barrier ${checkpointId} on every input: snapshots its totals, which already count ${records} record${records === 1 ? "" : "s"} from after the barrier`,
+        ? `aligned on barrier ${checkpointId} after ${(this.sim.now - alignment.startedAtMs).toFixed(1)} ms: forwards the barrier, snapshots its totals, releases ${records} held-back record${records === 1 ? "" : "s"}`
+        : `barrier ${checkpointId} on every input: forwards the barrier, snapshots its totals, which already count ${records} record${records === 1 ? "" : "s"} from after the barrier`,
       { level: "detail" },
     );
     this.volatile.alignment = undefined;

@@ -2,14 +2,20 @@
  * The sink task: writes each output row to the external store (DDIA ch. 11, "Fault Tolerance").
  * Three kinds:
  *
- * - `transactional` ("Atomic commit revisited"; Flink's TwoPhaseCommitSinkFunction): rows go
- *   into a store transaction, one per checkpoint interval. On barrier n the sink pre-commits the
- *   transaction (the store prepares it), starts the next, and acknowledges with the list of
- *   pre-committed transactions not yet committed. On NotifyCheckpointComplete n it commits every
- *   pending transaction up to checkpoint n. Restored from checkpoint n, it commits the
- *   transactions that checkpoint lists (n completed, but the notification may have been lost in
- *   the failure) and aborts every other uncommitted transaction of its own: their rows came from
- *   records that will be read again. Readers see a row only once its checkpoint completes.
+ * - `transactional` ("Atomic commit revisited"; after Flink's TwoPhaseCommitSinkFunction, now
+ *   legacy, succeeded by the Sink API's committer): rows go into a store transaction, one per
+ *   checkpoint interval. On barrier n the sink pre-commits the transaction (the store prepares
+ *   it), starts the next, and acknowledges with the list of pre-committed transactions not yet
+ *   committed. On NotifyCheckpointComplete n it commits every pending transaction up to
+ *   checkpoint n. Restored from checkpoint n, it commits the transactions that checkpoint lists
+ *   (n completed, but the notification may have been lost in the failure) and aborts every other
+ *   uncommitted transaction of its own: their rows came from records that will be read again.
+ *   Readers see a row only once its checkpoint completes.
+ *   Flink splits that abort in two: TwoPhaseCommitSinkFunction's snapshot also records the
+ *   transaction it opened at the barrier, and its initializeState aborts that one
+ *   (recoverAndAbort); transactions opened after the checkpoint, pre-committed or not, are unknown
+ *   to the snapshot, and the connector aborts them (Flink's Kafka producer by the transactional
+ *   ids it draws from a known pool). Our store lists a writer's transactions, so one call does both.
  * - `idempotent` ("Idempotence"): an upsert keyed by the row's id, which is derived from the
  *   record's partition and offset, so a replayed record rewrites its own row. Readers see rows at
  *   once; a replay rewrites them, with the same value only if the computation is deterministic.
@@ -63,8 +69,8 @@ export class Sink extends SimNode<DataflowMessage, null, SinkVolatile> {
     this.volatile = { deployed: true, current: undefined, pending: [] };
     if (this.options.kind !== "transactional") return;
     const store = this.options.store;
-    // TwoPhaseCommitSinkFunction's initializeState: recoverAndCommit what the checkpoint lists,
-    // recoverAndAbort the rest.
+    // As TwoPhaseCommitSinkFunction's initializeState: commit what the checkpoint lists as
+    // pre-committed (recoverAndCommit), then abort what this sink left uncommitted (see the header).
     const toCommit = snapshot?.kind === "sink" ? snapshot.pending : [];
     for (const p of toCommit) {
       const { rows, repeated } = store.commit(p.txid);
@@ -77,7 +83,9 @@ export class Sink extends SimNode<DataflowMessage, null, SinkVolatile> {
     const aborted = store.abortUncommitted(this.id);
     if (aborted.transactions.length > 0)
       this.note(
-        `restored: aborts ${aborted.transactions.join(", ")} (${aborted.rows} uncommitted row${aborted.rows === 1 ? "" : "s"}, never seen by a reader): their records will be read again`,
+        aborted.rows === 0
+          ? `restored: aborts ${aborted.transactions.join(", ")}, which held no row`
+          : `restored: aborts ${aborted.transactions.join(", ")} (${aborted.rows} uncommitted row${aborted.rows === 1 ? "" : "s"}, never seen by a reader): their records will be read again`,
       );
     this.volatile.current = store.begin(this.id);
   }

@@ -17,6 +17,7 @@
  * at-least-once mode: a snapshot that counts records its offsets say are still to be read).
  */
 
+import { AssertionFailed, unreachable } from "../../shared/assert.js";
 import { choice, integer, option, type Scenario } from "../../shared/cli.js";
 import { Trace } from "../../shared/trace.js";
 import { offsetsOf } from "../exactly-once/coordinator.js";
@@ -116,7 +117,7 @@ function introduce(trace: Trace, options: JobOptions): void {
     { level: "summary", ref: REF.partitionedLogs },
   );
   trace.note(
-    `Every ${options.checkpointIntervalMs} ms the ${COORDINATOR} triggers a checkpoint: each source injects a barrier into its stream and acknowledges with its offset; the operator ${options.alignment ? "blocks an input whose barrier has arrived until the barrier is in on both (alignment), then" : "(with --alignment off, Flink's at-least-once mode, blocking no input) once the barrier is in on both inputs"} snapshots its totals, forwards the barrier and acknowledges; then the sink acknowledges. With every acknowledgement in, the checkpoint is complete and each task is told. This is Flink's asynchronous barrier snapshotting, after Chandy and Lamport.`,
+    `Every ${options.checkpointIntervalMs} ms the ${COORDINATOR} triggers a checkpoint: each source injects a barrier into its stream and acknowledges with its offset; the operator ${options.alignment ? "blocks an input whose barrier has arrived until the barrier is in on both (alignment), then" : "(with --alignment off, Flink's at-least-once mode, blocking no input) once the barrier is in on both inputs"} forwards the barrier, snapshots its totals and acknowledges; then the sink, on the barrier, acknowledges. With every acknowledgement in, the checkpoint is complete and each task is told. This is Flink's asynchronous barrier snapshotting, after Chandy and Lamport.`,
     { level: "summary", ref: `${REF.checkpointing}; ${REF.carbone2015}` },
   );
   trace.note(
@@ -138,7 +139,7 @@ function narrateReference(trace: Trace, r: JobResult): void {
   else
     trace.check(name, c.equal, {
       detail: c.equal
-        ? `${expected.length} rows, computed from the log directly`
+        ? `${plural(expected.length, "row")}, computed from the log directly`
         : `${c.missing.length} missing, ${c.duplicates} duplicated, ${c.changed.length} different`,
       ref: REF.faultTolerance,
     });
@@ -195,7 +196,7 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
   }
   if (r.crashesNotStruck > 0)
     trace.note(
-      `${plural(r.crashesNotStruck, "failure")} did not strike: the input was done first.`,
+      `${plural(r.crashesNotStruck, "failure")} did not strike: ${r.finished ? "the input was done first" : "the run stopped at its limit first"}.`,
       { level: "summary" },
     );
   narrateReaders(trace, options, r);
@@ -236,7 +237,7 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
   else {
     if (c.duplicates > 0)
       trace.note(
-        `${plural(c.duplicatedIds.length, "row")} ${c.duplicatedIds.length === 1 ? "is" : "are"} in the store more than once (${plural(c.duplicates, "extra copy", "extra copies")}): ${list(c.duplicatedIds)}. Each is the output of a record read again after a restart whose row had already reached the store; an append sink cannot tell a replayed row from a new one, so it wrote it again. The checkpoint rewound the job's state, but not the side effect it already had on the outside world.`,
+        `${plural(c.duplicatedIds.length, "row")} ${c.duplicatedIds.length === 1 ? "is" : "are"} in the store more than once (${plural(c.duplicates, "extra copy", "extra copies")}): ${list(c.duplicatedIds)}. ${c.duplicatedIds.length === 1 ? "It" : "Each"} ${whyDuplicated(options.sink)}`,
         { level: "summary", ref: REF.checkpointing },
       );
     if (c.changed.length > 0)
@@ -248,9 +249,24 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
       expected: correct,
       detail: c.equal
         ? `${plural(r.rows.length, "row")}, each once, as in the run without faults, after ${plural(r.restarts.length, "restart")}`
-        : `${c.duplicates} duplicated, ${c.missing.length} missing, ${c.changed.length} different of ${reference.rows.length}`,
+        : `${plural(c.duplicates, "extra copy", "extra copies")}, ${c.missing.length} missing, ${c.changed.length} different, of ${plural(reference.rows.length, "row")}`,
       ref: REF.faultTolerance,
     });
+  }
+}
+
+/** Why a row is in the store twice, by the sink that wrote it (a predicate: "Each …"). */
+function whyDuplicated(sink: SinkKind): string {
+  switch (sink) {
+    case "append":
+      return "is the output of a record read again after a restart whose row had already reached the store; an append sink cannot tell a replayed row from a new one, so it wrote it again. The checkpoint rewound the job's state, but not the side effect it already had on the outside world.";
+    case "transactional":
+      return "is a record that a restored checkpoint both committed and had still to read: without alignment it arrived after the barrier on its input but before the barrier on the other, so the operator counted it and sent its row ahead of the barrier it forwarded, and the sink committed the row with that checkpoint, whose offsets put the record after the barrier. The replay read it again and a later transaction committed its row again.";
+    case "idempotent":
+      // An upsert by id holds each id once, whatever is replayed: a duplicate is a bug.
+      throw new AssertionFailed("the idempotent sink's store holds an id twice");
+    default:
+      return unreachable(sink, "sink");
   }
 }
 
@@ -268,7 +284,7 @@ function narrateReaders(trace: Trace, options: JobOptions, r: JobResult): void {
       const aborted =
         s.aborts === 0
           ? ""
-          : `, ${plural(s.aborts, "transaction")} aborted after a restart (${plural(s.rowsAborted, "row")} no reader ever saw)`;
+          : `, ${plural(s.aborts, "transaction")} aborted after a restart (${s.rowsAborted === 0 ? (s.aborts === 1 ? "it was empty" : "all empty") : `${plural(s.rowsAborted, "row")} no reader ever saw`})`;
       trace.note(
         `Readers saw a row only once a checkpoint after it completed and the sink committed its transaction: ${plural(s.commits, "commit")}${aborted}. The price is latency: a row became visible ${mean(delays).toFixed(0)} ms after the sink wrote it on average, ${Math.max(0, ...delays).toFixed(0)} ms at most, with a checkpoint triggered every ${options.checkpointIntervalMs} ms. So the outputs and the state changes of the records up to a checkpoint take effect together or not at all: Flink's two-phase commit sink does it with the external system's own transactions (Kafka's transactional producer), pre-committed at the checkpoint and committed once the checkpoint completes.`,
         { level: "summary", ref: REF.atomicCommitRevisited },
@@ -327,6 +343,6 @@ function compareSinks(trace: Trace, options: JobOptions): void {
       "mean ms to visible",
     ],
     rows,
-    "The failures strike the same tasks at the same times whichever the sink: the sink draws no random numbers and sends the same messages.",
+    "The failures strike the same tasks at the same times whichever the sink, and the job restarts from the same checkpoints: the failures come from a random stream of their own, and every sink sends the same messages at the same times.",
   );
 }

@@ -107,18 +107,69 @@ describe("the broken variants are caught", () => {
   it("no alignment (Flink's at-least-once mode): some checkpoint is not a consistent cut, and the store differs after a restart", () => {
     let inconsistent = 0;
     let differing = 0;
+    let duplicated = 0;
     for (const seed of seeds) {
       const options: JobOptions = { seed, ...base, sink: "transactional", alignment: false };
       const { faulty, comparison } = withAndWithoutFaults(options);
+      const why = `replay: ${replay(options)}`;
       if (inconsistentCheckpoints(faulty.log, faulty.checkpoints).length > 0) inconsistent++;
+      // Every row in the store beyond one per id is counted as an extra copy, whatever its content.
+      expect(comparison.duplicates, why).toBe(
+        faulty.rows.length - new Set(faulty.rows.map((r) => r.id)).size,
+      );
       if (!comparison.equal) {
         differing++;
         // What differs is totals counted twice: never a row missing.
-        expect(comparison.missing, `replay: ${replay(options)}`).toEqual([]);
+        expect(comparison.missing, why).toEqual([]);
+      }
+      // A row the transactional sink committed twice is a record a restored checkpoint had
+      // counted past its barrier and still had to read: at or past the restored offsets.
+      if (comparison.duplicates > 0) duplicated++;
+      for (const id of comparison.duplicatedIds) {
+        const [p, offset] = id.slice(1).split("@").map(Number) as [number, number];
+        expect(
+          faulty.restarts.some((r) => offset >= (r.offsets[p] ?? 0)),
+          why,
+        ).toBe(true);
       }
     }
     expect(inconsistent).toBeGreaterThan(0);
     expect(differing).toBeGreaterThan(0);
+    expect(duplicated).toBeGreaterThan(0);
+  });
+});
+
+describe("the failures themselves", () => {
+  const cases = Array.from({ length: 40 }, (_, i) => ({
+    seed: i + 1,
+    records: [0, 1, 40, 200][i % 4] ?? 200,
+    checkpointIntervalMs: [10, 100, 1000][i % 3] ?? 100,
+    crashes: 1 + (i % 10),
+    alignment: i % 2 === 0,
+  }));
+
+  it("every failure asked for either struck and restarted the job, or did not strike because the input was done first", () => {
+    for (const c of cases) {
+      const options: JobOptions = { ...c, sink: "transactional" };
+      const r = runJob(Trace.silent(), options);
+      const why = `replay: ${replay(options)}`;
+      expect(r.finished, why).toBe(true);
+      expect(r.restarts.length + r.crashesNotStruck, why).toBe(options.crashes);
+    }
+  });
+
+  it("strike the same tasks at the same times whichever the sink, and the job restarts from the same checkpoints, as the comparison table says", () => {
+    const failures = (r: ReturnType<typeof runJob>) =>
+      r.restarts.map((x) => [x.failedTask, x.failedAtMs, x.restartedAtMs, x.checkpointId]);
+    for (const c of cases) {
+      const [first, ...others] = (["transactional", "idempotent", "append"] as const).map((sink) =>
+        runJob(Trace.silent(), { ...c, sink }),
+      );
+      for (const other of others)
+        expect(failures(other), `replay: ${replay({ ...c, sink: "append" })}`).toEqual(
+          failures(first as ReturnType<typeof runJob>),
+        );
+    }
   });
 });
 

@@ -383,6 +383,19 @@ describe("what the checks stand on", () => {
       { id: "p1@1", key: "teal", value: 7, total: 11 },
     ]);
     expect(changed).toMatchObject({ equal: false, changed: ["p1@1"], missing: [] });
+    // A record written twice, once right and once with a wrong total (a transactional sink
+    // restored from a checkpoint taken without alignment): one extra copy, and a changed row.
+    const both = compareRows(reference, [
+      ...reference,
+      { id: "p1@1", key: "teal", value: 7, total: 16 },
+    ]);
+    expect(both).toMatchObject({
+      equal: false,
+      duplicates: 1,
+      duplicatedIds: ["p1@1"],
+      changed: ["p1@1"],
+      missing: [],
+    });
   });
 
   it("a checkpoint whose operator state counts a record past its offsets is inconsistent", () => {

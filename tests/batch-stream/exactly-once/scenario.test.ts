@@ -43,7 +43,7 @@ describe("exactly-once scenario", () => {
     const result = await run(["--sink", "append", "--quiet"]);
     expectCompleted(result);
     expect(result.stdout).toMatch(
-      /^✘ exactly-once: the store's rows after the failures equal the run without faults: \d+ duplicated, 0 missing, 0 different of 200 {2}\(violated, as expected\)/m,
+      /^✘ exactly-once: the store's rows after the failures equal the run without faults: \d+ extra cop(y|ies), 0 missing, 0 different, of 200 rows {2}\(violated, as expected\)/m,
     );
     expect(result.stdout).toMatch(/rows? (is|are) in the store more than once/);
   });
