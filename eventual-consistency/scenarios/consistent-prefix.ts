@@ -15,6 +15,7 @@
 import { type Classification, classify } from "../../shared/check/consistency.js";
 import { decimal, integer, networkFaultOptions, option, type Scenario } from "../../shared/cli.js";
 import { murmur3_32 } from "../../shared/hash.js";
+import { historyOperations } from "../../shared/render/diagram/model.js";
 import type { Cell, Trace } from "../../shared/trace.js";
 import type { RoutingPolicy } from "../lag/client.js";
 import {
@@ -366,6 +367,11 @@ function narrateVerdict(trace: Trace, story: LagStoreResult): void {
   const verdict = classify(story.history, { place });
   const v = firstViolation(verdict.violations, "writes-follow-reads");
   const causal = firstViolation(verdict.violations, "causal");
+  trace.history(
+    "writes-follow-reads, by the consistency checker",
+    historyOperations(story.history),
+    v?.ops.map((op) => op.id),
+  );
   trace.note(
     v !== undefined
       ? `The consistency checker, from the history alone: ${v.message}.${causal === undefined ? "" : ` Nor is the history causal: ${causal.message}.`}`
