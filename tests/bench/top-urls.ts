@@ -30,6 +30,8 @@ interface Timed {
   seconds: number;
   stdout: string;
   maxRssKb?: number;
+  /** User plus system CPU seconds of the command and everything it waited for. */
+  cpuSeconds?: number;
   ok: boolean;
   stderr: string;
 }
@@ -39,7 +41,7 @@ function timed(command: string, args: string[], cwd = root): Timed {
   const gnuTime = existsSync("/usr/bin/time");
   const start = performance.now();
   const result = gnuTime
-    ? spawnSync("/usr/bin/time", ["-f", "%M", command, ...args], {
+    ? spawnSync("/usr/bin/time", ["-f", "%M %U %S", command, ...args], {
         cwd,
         encoding: "utf8",
         maxBuffer: 1 << 26,
@@ -48,9 +50,12 @@ function timed(command: string, args: string[], cwd = root): Timed {
   const seconds = (performance.now() - start) / 1000;
   let stderr = result.stderr ?? "";
   let maxRssKb: number | undefined;
+  let cpuSeconds: number | undefined;
   if (gnuTime) {
     const lines = stderr.trimEnd().split("\n");
-    maxRssKb = Number(lines.pop());
+    const [rss, user, system] = (lines.pop() ?? "").split(" ").map(Number);
+    maxRssKb = rss;
+    cpuSeconds = (user ?? Number.NaN) + (system ?? Number.NaN);
     stderr = lines.join("\n");
   }
   return {
@@ -59,6 +64,7 @@ function timed(command: string, args: string[], cwd = root): Timed {
     ok: result.status === 0,
     stderr,
     ...(maxRssKb !== undefined && Number.isFinite(maxRssKb) ? { maxRssKb } : {}),
+    ...(cpuSeconds !== undefined && Number.isFinite(cpuSeconds) ? { cpuSeconds } : {}),
   };
 }
 
@@ -122,6 +128,11 @@ export async function bench(line: Line): Promise<void> {
     "  top-urls lines per second (whole command)",
     `${Math.round(LINES / ours.seconds).toLocaleString("en")} /s, ${(bytes / 1e6 / ours.seconds).toFixed(0)} MB/s`,
   );
+  if (ours.cpuSeconds !== undefined && pipeline.cpuSeconds !== undefined)
+    line(
+      "  CPU seconds (user + system): top-urls, pipeline",
+      `${ours.cpuSeconds.toFixed(2)}, ${pipeline.cpuSeconds.toFixed(2)} (a measure other load on the machine disturbs less)`,
+    );
   if (ours.maxRssKb !== undefined)
     line("  top-urls peak RSS (largest process)", `${(ours.maxRssKb / 1024).toFixed(0)} MiB`);
   line("  same top 5 as the pipeline", same ? "yes" : `NO\n${ours.stdout}\n${pipeline.stdout}`);
