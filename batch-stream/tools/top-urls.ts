@@ -63,7 +63,7 @@ export const topUrls: Tool<Options> = {
     option("--top <count>", "how many URLs to print", integer(1, 1_000_000), 5),
     option(
       "--workers <count>",
-      "worker threads (default: one per core)",
+      "worker threads (the default is the number of cores)",
       integer(1, MAX_WORKERS),
       Math.min(MAX_WORKERS, defaultWorkers()),
     ),
