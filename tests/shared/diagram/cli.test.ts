@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { eventualConsistency } from "../../../eventual-consistency/main.js";
 import { replication } from "../../../replication/main.js";
 import { sharding } from "../../../sharding/main.js";
-import type { Concept } from "../../../shared/cli.js";
+import { type Concept, runCli } from "../../../shared/cli.js";
 import { cellWidth } from "../../../shared/render/diagram/terminal.js";
 import type { TraceEvent } from "../../../shared/trace.js";
 import { runInProcess } from "../fixtures/cli.js";
@@ -143,6 +143,28 @@ describe("--diagram", () => {
     expect(lines.join("\n")).toMatch(/\(\d+ messages after 230\.0ms not shown\)/);
     expect(lines.join("\n")).toMatch(/═══ partition ═/);
     expect(arrowheads(lines)).toBe(await deliveries(["failover"], 190, 230));
+  });
+
+  it("fits a terminal's own width when --width is not given, colour and all", async () => {
+    let stdout = "";
+    const code = await runCli(replication, ["fencing", "--diagram"], {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: () => {},
+      env: { FORCE_COLOR: "1" },
+      isTTY: true,
+      columns: 52,
+    });
+    expect(code).toBe(0);
+    const lines = diagramLines(
+      stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), ""),
+    );
+    expect(lines.length).toBeGreaterThan(10);
+    // cellWidth counts no cells for colour codes, so the stripped lines are as wide as printed.
+    expect(stdout).toContain(`${String.fromCharCode(27)}[`);
+    expect(Math.max(...lines.map(cellWidth))).toBeLessThanOrEqual(52);
+    expect(Math.max(...lines.map(cellWidth))).toBeGreaterThan(45);
   });
 
   it("prints the same for the same seed", async () => {

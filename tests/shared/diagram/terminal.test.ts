@@ -9,10 +9,12 @@ import { buildDiagram, type DiagramRun } from "../../../shared/render/diagram/mo
 import {
   abbreviate,
   cellWidth,
+  DiagramPrinter,
   renderTerminalDiagram,
   truncateCells,
   wrap,
 } from "../../../shared/render/diagram/terminal.js";
+import { TextRenderer } from "../../../shared/render/text.js";
 import type { TraceEvent } from "../../../shared/trace.js";
 import { twoRuns } from "./model.test.js";
 
@@ -211,5 +213,54 @@ describe("text in cells", () => {
     expect(cut.whole).toBe(false);
     expect(cut.lines).toHaveLength(2);
     expect(cut.lines[1]?.endsWith("…")).toBe(true);
+  });
+});
+
+describe("the diagram printer (--diagram's output)", () => {
+  const events: TraceEvent[] = [
+    { kind: "section", title: "a run" },
+    { kind: "run", time: 0 },
+    { kind: "send", time: 1, id: 1, from: "a", to: "b", msg: { type: "Put" } },
+    { kind: "deliver", time: 2, id: 1, from: "a", to: "b", msg: { type: "Put" } },
+    { kind: "note", time: 2, node: "b", text: "stores it", level: "story" },
+    {
+      kind: "note",
+      time: 3,
+      node: "b",
+      text: Array.from({ length: 40 }, (_, i) => `word${i}`).join(" "),
+      level: "story",
+    },
+    { kind: "note", text: "the run is over", level: "story" },
+    { kind: "summary", held: 0, violated: 0, notExercised: 0, unexpected: 0, ok: true },
+  ];
+  const print = (verbosity: "normal" | "verbose") => {
+    const printer = new DiagramPrinter({
+      renderer: new TextRenderer({ colorLevel: 0, verbosity }),
+      verbosity,
+      colorLevel: 0,
+      widthColumns: 60,
+    });
+    return events.flatMap((e) => printer.render(e)).join("\n");
+  };
+
+  it("draws the run when narration without a time follows, then that narration", () => {
+    const out = print("normal");
+    expect(out.startsWith("\na run\n\n┌ a run")).toBe(true);
+    expect(out.indexOf("┌ a run")).toBeLessThan(out.indexOf("the run is over"));
+    expect(out).toMatch(/├─Put.*▶│/);
+  });
+
+  it("prints a note the margin shows whole once, and one it cuts short again in full", () => {
+    const out = print("normal");
+    expect(out.split("stores it")).toHaveLength(2);
+    // The long note: cut in the margin, then printed in full as a line of text.
+    expect(out).toContain("word0 word1");
+    expect(out).toMatch(/ {5}3\.0ms {2}b {9}word0 word1 .* word39/);
+  });
+
+  it("does not print as text the messages it draws, even with --verbose", () => {
+    const out = print("verbose");
+    expect(out).not.toMatch(/→ b {2}\{"type":"Put"\}/);
+    expect(arrowheads(out.split("\n"))).toBe(1);
   });
 });
