@@ -309,7 +309,7 @@ function describeEvent(e: Event): string {
 }
 
 /** Every prefix of the log keeps the show's invariants: never fewer than 0 seats left or held. */
-function prefixesValid(capacity: number, events: readonly Event[]): boolean {
+export function prefixesValid(capacity: number, events: readonly Event[]): boolean {
   let state: ShowState = replay(capacity, []);
   for (const e of events) {
     state = replay(capacity, [e], state);

@@ -17,6 +17,7 @@
  * the seed fixes; a network would add nothing that the delays here do not already show.
  */
 
+import { assert } from "../../shared/assert.js";
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
 import type { Cell, Trace } from "../../shared/trace.js";
@@ -258,7 +259,13 @@ export function runTableJoin(
   const out: Enriched[] = [];
   for (const input of arrivals) out.push(...join.process(input));
   out.push(...join.close());
-  return new Map(out.map((e) => [e.activity, e.plan]));
+  const joined = new Map(out.map((e) => [e.activity, e.plan]));
+  const views = arrivals.filter((a) => a.kind === "activity").length;
+  assert(
+    out.length === views && joined.size === views,
+    `the stream-table join emitted ${out.length} results for ${views} page views`,
+  );
+  return joined;
 }
 
 function differing(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): string[] {

@@ -97,9 +97,10 @@ export class VersionedTableJoin {
   }
 
   private release(watermarkMs: number): Enriched[] {
-    const ready = this.waiting.filter((a) => a.timeMs < watermarkMs);
+    const ready: Activity[] = [];
+    const rest: Activity[] = [];
+    for (const a of this.waiting) (a.timeMs < watermarkMs ? ready : rest).push(a);
     if (ready.length === 0) return [];
-    const rest = this.waiting.filter((a) => a.timeMs >= watermarkMs);
     this.waiting.length = 0;
     this.waiting.push(...rest);
     ready.sort((a, b) => a.timeMs - b.timeMs || (a.id < b.id ? -1 : 1));

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { batchStream } from "../../../batch-stream/main.js";
+import { prefixesValid } from "../../../batch-stream/scenarios/cdc-and-event-sourcing.js";
+import type { Event } from "../../../batch-stream/streams/event-store.js";
 import type { TraceEvent } from "../../../shared/trace.js";
 import { runInProcess } from "../../shared/fixtures/cli.js";
 
@@ -44,6 +46,34 @@ describe.each(["stream-joins", "cdc-and-event-sourcing"])("%s", (scenario) => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: [^\n]+\n$/);
     expect(result.stdout).toBe("");
+  });
+});
+
+describe("determinism", () => {
+  it.each(["stream-joins", "cdc-and-event-sourcing"])(
+    "%s: the same seed prints the same output; another seed does not",
+    async (scenario) => {
+      const run = (seed: string) =>
+        runInProcess(batchStream, [scenario, "--seed", seed, "--no-color"]);
+      const [a, b, c] = [await run("7"), await run("7"), await run("8")];
+      expect(a.stdout).toBe(b.stdout);
+      expect(a.stdout.replaceAll("seed 7", "seed 8")).not.toBe(c.stdout);
+    },
+  );
+});
+
+describe("the event log's validity check", () => {
+  it("rejects a log that overbooks the show or cancels seats not held, at any prefix", () => {
+    const book = (user: string, seats: number): Event => ({ kind: "SeatsBooked", user, seats });
+    const cancel = (user: string, seats: number): Event => ({
+      kind: "BookingCancelled",
+      user,
+      seats,
+    });
+    expect(prefixesValid(5, [book("ann", 3), book("ben", 2), cancel("ann", 3)])).toBe(true);
+    expect(prefixesValid(5, [book("ann", 3), book("ben", 3)])).toBe(false);
+    // Cancelling first and booking later ends in a valid state, but the first prefix is not.
+    expect(prefixesValid(5, [cancel("ann", 1), book("ann", 2)])).toBe(false);
   });
 });
 

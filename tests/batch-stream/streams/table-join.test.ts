@@ -58,6 +58,22 @@ describe("stream-table join, worked by hand", () => {
   });
 });
 
+describe("versioned join at the watermark's edge", () => {
+  it("holds back a view whose time equals the changelog's watermark: a change valid from that time may still arrive", () => {
+    // Bound 10 minutes. ben's change at 30 moves the watermark to 20; ann's change to pro, valid
+    // from 20, arrives after it (10 minutes late, within the bound). v1 at 20 must get pro.
+    const arrivals: ActivityOrChange[] = [
+      { kind: "profile", user: "ann", plan: "free", validFromMs: 0 },
+      { kind: "activity", id: "v1", user: "ann", timeMs: m(20) },
+      { kind: "profile", user: "ben", plan: "free", validFromMs: m(30) },
+      { kind: "profile", user: "ann", plan: "pro", validFromMs: m(20) },
+    ];
+    const join = new VersionedTableJoin(m(10));
+    const out = arrivals.flatMap((a) => join.process(a));
+    expect([...out, ...join.close()]).toEqual([{ activity: "v1", user: "ann", plan: "pro" }]);
+  });
+});
+
 describe("stream-table join over seeds", () => {
   it("versioned: equal to the as-of-event-time reference for every arrival order; as of processing time: not always", () => {
     let processingWrong = 0;

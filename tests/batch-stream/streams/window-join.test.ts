@@ -94,6 +94,20 @@ describe("window join, worked by hand", () => {
   });
 });
 
+describe("window join at the watermark's edge", () => {
+  it("keeps a click whose time equals the watermark: a search at that very time may still arrive", () => {
+    // Bound 10 minutes. c1 (at 0) arrives first; x9 (another session, at 10) moves the watermark
+    // to 0; q1 (at 0) arrives last, 10 minutes late, which the bound allows. c1 must still be
+    // waiting for it.
+    const arrivals = [click("c1", "s1", "q1", 0), search("x9", "s9", 10), search("q1", "s1", 0)];
+    const run = runWindowJoin(arrivals, m(10));
+    expect(run.outputs).toContainEqual({ kind: "clicked", search: "q1", click: "c1" });
+    const judged = judgeWindowJoin(arrivals, run.outputs);
+    expect(judged.clickProblems).toEqual([]);
+    expect(judged.noClickProblems).toEqual([]);
+  });
+});
+
 describe("window join over seeds", () => {
   const seeds = Array.from({ length: 150 }, (_, i) => i + 1);
 
