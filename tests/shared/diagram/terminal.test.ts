@@ -16,7 +16,7 @@ import {
 } from "../../../shared/render/diagram/terminal.js";
 import { TextRenderer } from "../../../shared/render/text.js";
 import type { TraceEvent } from "../../../shared/trace.js";
-import { twoRuns } from "./model.test.js";
+import { twoRuns } from "./runs.js";
 
 /**
  * Arrowheads of delivered messages: ▶ and ◀ between two nodes, ↺ for a node to itself; the legend
