@@ -18,8 +18,9 @@
  * rewound to the checkpoint's offsets. Without a completed checkpoint the job starts over from the
  * beginning of the log. The external store is outside the job and keeps what was written.
  *
- * Crashes strike a random task at a random time after the job (re)starts, one at a time; a crash
- * that would come after the input is done does not happen. The run goes on for SETTLE_MS after
+ * Crashes strike a random task at a random time after the job (re)starts, one at a time, within
+ * the time the input takes to send divided by --crash; a crash that would come after the input is
+ * done does not happen. The run goes on for SETTLE_MS after
  * the input is done, long enough for a failure that struck just before to be noticed and the job
  * restarted, and for the last notifications to land (the transactional sink commits on them). The
  * result is read from the store and the checkpoints, never from what the tasks believe.
@@ -139,8 +140,12 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
   const restarts: Restart[] = [];
   let crashesLeft = options.crashes;
   let struck = 0;
-  // A crash strikes within the time the sources take to send their whole partitions.
-  const horizonMs = Math.max(1, Math.ceil(options.records / 2)) * ((EMIT_MS_MIN + EMIT_MS_MAX) / 2);
+  // The time the sources take to send their whole partitions, shared among the crashes: each
+  // strikes within its share after the job (re)starts, so that most of them strike before the
+  // input is done (with one share for all, one failure late in the input would leave no time for
+  // the others).
+  const inputMs = Math.max(1, Math.ceil(options.records / 2)) * ((EMIT_MS_MIN + EMIT_MS_MAX) / 2);
+  const horizonMs = Math.max(1, inputMs / Math.max(1, options.crashes));
 
   const deploy = (checkpoint: CompletedCheckpoint | undefined) => {
     for (const task of tasks) task.restore(checkpoint?.snapshots.get(task.id));

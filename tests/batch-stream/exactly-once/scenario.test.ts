@@ -56,6 +56,22 @@ describe("exactly-once scenario", () => {
     );
   });
 
+  it("--alignment off: when the store happens to match, the run says why (it restored only consistent checkpoints), and only then", async () => {
+    let matched = 0;
+    for (const seed of ["1", "2", "3", "4", "5", "6"]) {
+      const result = await run(["--alignment", "off", "--quiet", "--seed", seed]);
+      expectCompleted(result);
+      const held = /^✔ exactly-once: /m.test(result.stdout);
+      if (held) matched++;
+      expect(result.stdout.includes("Without alignment the store still matches here"), seed).toBe(
+        held,
+      );
+    }
+    // Both kinds occur among these seeds, so both branches are judged.
+    expect(matched).toBeGreaterThan(0);
+    expect(matched).toBeLessThan(6);
+  });
+
   it("--crash 0 leaves the exactly-once check not exercised, never held", async () => {
     const result = await run(["--crash", "0", "--quiet"]);
     expectCompleted(result);
