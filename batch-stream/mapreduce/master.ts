@@ -165,8 +165,10 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     this.setTimer("ping", PING_MS);
   }
 
+  private readonly attemptsById = new Map<AttemptId, Attempt>();
+
   private attempt(id: AttemptId): Attempt | undefined {
-    return this.attempts.find((a) => a.id === id);
+    return this.attemptsById.get(id);
   }
 
   private running(task: Task): Attempt[] {
@@ -387,6 +389,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     };
     task.attempts.push(a);
     this.attempts.push(a);
+    this.attemptsById.set(id, a);
     task.state = "in progress";
     if (backup) {
       const other = this.running(task).find((x) => x !== a) as Attempt;

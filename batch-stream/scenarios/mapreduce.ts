@@ -114,6 +114,9 @@ export const mapreduce: Scenario<MapReduceFlags> = {
     ),
   ],
   validate: (o) => {
+    const blocks = Math.ceil(o.records / o.blockRecords);
+    if (blocks > 400)
+      return `--records ${o.records} in blocks of --block-records ${o.blockRecords} make ${blocks} map tasks; at most 400 are allowed (raise --block-records)`;
     const healthy = o.workers - (o.straggler === "on" ? 1 : 0);
     if (o.crash > healthy)
       return `--crash ${o.crash} needs as many workers besides the straggler (there are ${healthy}): each crash hits a different worker`;
