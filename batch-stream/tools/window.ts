@@ -10,11 +10,14 @@
  * NDJSON line per pane, `{"key","window":[start,end],"value","timing","pane"}`, in firing order,
  * to stdout or --output. A summary (events, panes, and the events dropped as too late) goes to
  * stderr: one line of text each, or with --json one JSON object. The file is streamed: memory
- * holds the open windows' state and a 1 MiB read buffer, not the file.
+ * holds the open windows' state (see windows/operator.ts), a 1 MiB read buffer (up to 16 MiB for
+ * a longer line), and the panes fired by one chunk of input while they wait for stdout to take
+ * them (reading resumes once less than 1 MiB is queued there); not the file.
  *
  * --size alone makes tumbling windows, --size with --slide hopping windows, and --gap alone
  * session windows (a session has no fixed size, so --gap takes the place of --size).
  */
+import { once } from "node:events";
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
 import {
   choice,
@@ -85,11 +88,13 @@ export const window: Tool<Options> = {
       return "--gap makes session windows, which have no fixed size: give --gap without --size";
     if (o.gap === false && o.size === false)
       return "give --size <duration> (tumbling windows; hopping with --slide) or --gap <duration> (session windows)";
+    if (o.output !== false && sameFile(o.input, o.output))
+      return `--output ${o.output} is the --input file: writing the panes would erase the events before they are read`;
     if (o.slide !== false && o.size !== false && o.slide > o.size)
       return `--slide (${formatDuration(o.slide)}) must not exceed --size (${formatDuration(o.size)}): events between windows would belong to none`;
     return undefined;
   },
-  run: (o, io) => {
+  run: async (o, io) => {
     const input = o.input as string;
     const assigner: WindowAssigner =
       o.gap !== false
@@ -98,30 +103,44 @@ export const window: Tool<Options> = {
           ? { kind: "sliding", sizeMs: o.size as number, slideMs: o.slide }
           : { kind: "tumbling", sizeMs: o.size as number };
     const out = paneWriter(o.output === false ? undefined : o.output, io);
+    let lineNow = 0; // the line being read; 0 at the end of input
     const operator = new WindowOperator(
       { assigner, allowedLatenessMs: o.allowedLateness, mode: o.mode },
-      out.write,
+      (pane) => {
+        // A sum of finite values can still overflow, and Infinity is not JSON.
+        if (!Number.isFinite(pane.value))
+          throw new UsageError(
+            `${input}: the sum of key ${JSON.stringify(pane.key)} in window [${pane.start}, ${pane.end}) is beyond ±${Number.MAX_VALUE.toPrecision(2)}, the largest number a pane can carry (${lineNow === 0 ? "at the end of input" : `at line ${lineNow}`})`,
+          );
+        out.write(pane);
+      },
     );
     let firstDropped:
       | { line: number; key: string; eventTime: number; watermark: number }
       | undefined;
     try {
-      forEachLine(input, (line, lineNumber) => {
-        const parsed = parseLine(line, lineNumber);
-        if (parsed === undefined) return;
-        if (parsed.kind === "watermark") {
-          operator.processWatermark(parsed.watermark);
-          return;
-        }
-        const admission = operator.processElement(parsed.key, parsed.value, parsed.eventTime);
-        if (admission === "dropped" && firstDropped === undefined)
-          firstDropped = {
-            line: lineNumber,
-            key: parsed.key,
-            eventTime: parsed.eventTime,
-            watermark: operator.watermark,
-          };
-      });
+      await forEachLine(
+        input,
+        (line, lineNumber) => {
+          lineNow = lineNumber;
+          const parsed = parseLine(line, lineNumber);
+          if (parsed === undefined) return;
+          if (parsed.kind === "watermark") {
+            operator.processWatermark(parsed.watermark);
+            return;
+          }
+          const admission = operator.processElement(parsed.key, parsed.value, parsed.eventTime);
+          if (admission === "dropped" && firstDropped === undefined)
+            firstDropped = {
+              line: lineNumber,
+              key: parsed.key,
+              eventTime: parsed.eventTime,
+              watermark: operator.watermark,
+            };
+        },
+        out.drained,
+      );
+      lineNow = 0;
       operator.finish();
     } catch (error) {
       out.close();
@@ -150,10 +169,10 @@ export const window: Tool<Options> = {
       const n = (x: number) => x.toLocaleString("en");
       const events = (x: number) => `${n(x)} ${x === 1 ? "event" : "events"}`;
       io.stderr(
-        `window: ${events(s.events)} and ${n(watermarksRead)} ${watermarksRead === 1 ? "watermark" : "watermarks"} read${s.ignoredWatermarks > 0 ? ` (${n(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${n(s.panes)} ${s.panes === 1 ? "pane" : "panes"} written${o.output === false ? "" : ` to ${o.output}`}; at most ${n(s.maxOpenWindows)} windows open at once\n`,
+        `window: ${events(s.events)} and ${n(watermarksRead)} ${watermarksRead === 1 ? "watermark" : "watermarks"} read${s.ignoredWatermarks > 0 ? ` (${n(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${n(s.panes)} ${s.panes === 1 ? "pane" : "panes"} written${o.output === false ? "" : ` to ${o.output}`}; at most ${n(s.maxOpenWindows)} ${s.maxOpenWindows === 1 ? "window" : "windows"} open at once\n`,
       );
       io.stderr(
-        `late: ${events(s.lateAdmitted)} admitted to windows that had already fired, which fired again (late panes; ${late})\n`,
+        `late: ${events(s.lateAdmitted)} for windows whose end the watermark had passed, taken in and fired at once as late panes (${late})\n`,
       );
       io.stderr(
         s.dropped === 0
@@ -165,7 +184,22 @@ export const window: Tool<Options> = {
   },
 };
 
-/** Panes as NDJSON lines, written in chunks of about 64 KiB to the file or to stdout. */
+/** Whether two paths name one file (the second need not exist). */
+function sameFile(a: string, b: string): boolean {
+  if (!existsSync(b)) return false;
+  const x = statSync(a);
+  const y = statSync(b);
+  return x.dev === y.dev && x.ino === y.ino;
+}
+
+/** Bytes queued on stdout beyond which the reading waits for them to drain. */
+const STDOUT_QUEUED_MAX = 1 << 20;
+
+/**
+ * Panes as NDJSON lines, written in chunks of about 64 KiB to the file or to stdout. A file is
+ * written synchronously; stdout, when it is a pipe, queues what its reader has not taken yet, so
+ * between input chunks `drained` waits until less than 1 MiB is queued there.
+ */
 function paneWriter(path: string | undefined, io: Io) {
   const fd = path === undefined ? undefined : openSync(path, "w");
   let chunk = "";
@@ -176,6 +210,11 @@ function paneWriter(path: string | undefined, io: Io) {
     chunk = "";
   };
   return {
+    drained: async () => {
+      if (fd !== undefined) return;
+      flush();
+      if (process.stdout.writableLength > STDOUT_QUEUED_MAX) await once(process.stdout, "drain");
+    },
     write: (p: Pane) => {
       chunk += `{"key":${JSON.stringify(p.key)},"window":[${p.start},${p.end}],"value":${p.value},"timing":"${p.timing}","pane":${p.pane}}\n`;
       if (chunk.length > 65_536) flush();

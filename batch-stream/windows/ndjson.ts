@@ -4,7 +4,8 @@
  * watermark `{"watermark": 180000}`; times in milliseconds since the epoch, whole numbers within
  * ±8.64e15 (the range of a JavaScript Date), values finite numbers. Blank lines are skipped. The
  * file is read in chunks of 1 MiB and handed on line by line, so memory does not grow with the
- * file; a line that does not parse is an error naming the file and the line number.
+ * file: the buffer grows only to hold a longer line, up to 16 MiB, and a longer line is refused.
+ * A line that does not parse is an error naming the file and the line number.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 
@@ -30,12 +31,19 @@ export class MalformedLine extends Error {
 }
 
 const CHUNK_BYTES = 1 << 20;
+/** The longest line read; an event or watermark line is some tens of bytes. */
+export const LINE_BYTES_MAX = 16 << 20;
 
-/** Call `onLine` with each line of the file (without its newline) and its number from 1. */
-export function forEachLine(
+/**
+ * Call `onLine` with each line of the file (without its newline) and its number from 1. After
+ * each chunk's lines, `betweenChunks` may hold the reading back (the window command waits there
+ * for its output to drain, so that a slow reader of its panes does not make them pile up).
+ */
+export async function forEachLine(
   path: string,
   onLine: (line: string, lineNumber: number) => void,
-): void {
+  betweenChunks?: () => Promise<void>,
+): Promise<void> {
   const fd = openSync(path, "r");
   try {
     let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -43,6 +51,8 @@ export function forEachLine(
     let lineNumber = 0;
     for (;;) {
       if (kept === buffer.length) {
+        if (kept >= LINE_BYTES_MAX)
+          throw new MalformedLine(lineNumber + 1, `longer than ${LINE_BYTES_MAX >> 20} MiB`);
         const bigger = Buffer.allocUnsafe(buffer.length * 2);
         buffer.copy(bigger, 0, 0, kept);
         buffer = bigger;
@@ -66,6 +76,7 @@ export function forEachLine(
         }
       }
       if (read === 0) break;
+      if (betweenChunks !== undefined) await betweenChunks();
       buffer.copy(buffer, 0, cut, filled);
       kept = filled - cut;
     }

@@ -11,35 +11,49 @@
  *   - A window fires when W >= maxTimestamp = end - 1 (EventTimeTrigger's timer).
  *   - A window is late, and gets no more events, once cleanupTime <= W, where
  *     cleanupTime = maxTimestamp + allowedLateness (WindowOperator.isWindowLate); its state is
- *     deleted then (the cleanup timer).
- *   - An event added to a window that has already fired (maxTimestamp <= W, not yet late) fires
- *     it again at once (EventTimeTrigger.onElement returns FIRE): a late pane.
+ *     deleted then (the cleanup timer, clearAllState).
+ *   - An event added to a window whose maxTimestamp <= W, not yet late, fires it at once
+ *     (EventTimeTrigger.onElement returns FIRE): a late pane. Usually the window has fired
+ *     already and fires again; a window that first opens behind the watermark fires first so.
  *   - An event that every one of its windows refuses as late is dropped and counted (Flink's
- *     numLateRecordsDropped). A hopping event refused by some windows and taken by others is not
- *     dropped: it counts in the windows that took it, as in Flink.
- *   - Sessions: the event's window [t, t + gap) merges with every open session of its key that it
- *     overlaps or touches; the merged session's timer is set if its end - 1 is still ahead of W
- *     (EventTimeTrigger.onMerge). A late event can bridge two sessions and merge them.
- *   - The end of the input is a final watermark of +infinity (Flink's Long.MAX_VALUE): every
- *     window that has not fired fires, and then every window is cleaned up, allowed lateness or
- *     not. A window that had already fired gets no extra pane at the end: its last pane stands.
+ *     numLateRecordsDropped, for an element whose timestamp + allowedLateness <= W, which holds
+ *     whenever all its windows are late). A hopping event refused by some windows and taken by
+ *     others is not dropped: it counts in the windows that took it, as in Flink.
+ *   - Sessions (MergingWindowSet, TimeWindow.mergeWindows): the event's window [t, t + gap)
+ *     merges with every open session of its key that it overlaps or touches; the merged session's
+ *     timer is set if its end - 1 is still ahead of W (EventTimeTrigger.onMerge), and it fires at
+ *     once if not. Only a window that merges with nothing can be late, since every open session
+ *     is not; so a late event can bridge two sessions and merge them, and one whose own window is
+ *     not late opens a new session even beside (or over) one already cleaned up, which Flink has
+ *     forgotten.
+ *   - The end of the input is a final watermark of +infinity (Flink's Long.MAX_VALUE, which a
+ *     bounded source emits when it ends): every window that has not fired fires, and then every
+ *     window is cleaned up, allowed lateness or not. A window that had already fired gets no
+ *     extra pane at the end: its cleanup timer is not its maxTimestamp, so EventTimeTrigger's
+ *     onEventTime returns CONTINUE, and its last pane stands.
  *
  * Panes take their names from Apache Beam's PaneInfo (Flink has no such notion): `timing` is
- * ON_TIME for the firing at the watermark and LATE for a firing caused by an event behind the
- * watermark; `pane` counts a window's firings from 0. A session made by merging continues from
- * the highest pane index among the sessions it absorbed. In accumulating mode a pane carries the
- * window's whole sum (Flink's default: EventTimeTrigger returns FIRE); in discarding mode only
- * what arrived since the window's last firing (Flink: PurgingTrigger around it, FIRE_AND_PURGE).
+ * ON_TIME for a firing by the watermark's timer and LATE for a firing caused by an event behind
+ * the watermark; `pane` counts a window's firings from 0. A session made by merging continues from
+ * the highest pane index among the sessions it absorbed, and fires ON_TIME again if its new end is
+ * ahead of the watermark (Beam would call every pane after a window's first on-time one LATE).
+ * Accumulating and discarding are Beam's accumulation modes too. In accumulating mode a pane
+ * carries the window's whole sum (Flink's default: EventTimeTrigger returns FIRE, which keeps the
+ * window's contents); in discarding mode only what arrived since the window's last firing (in
+ * Flink, PurgingTrigger.of(EventTimeTrigger), whose FIRE_AND_PURGE clears the contents).
  *
- * The order of output, which Flink leaves to its timer heap: panes fired by one watermark, and the
- * late panes of one hopping event, come out by window end, then start, then key (JavaScript string
- * order). Late panes come out as their events arrive.
+ * The order of output. Late panes come out as their events arrive; the late panes of one hopping
+ * event in Flink's order, the latest window first (SlidingEventTimeWindows.assignWindows). Panes
+ * fired by one watermark come out by window end, then start, then key (JavaScript string order),
+ * an order of our own: Flink's timer queue orders by time alone.
  *
- * Memory: state per open window (its key, bounds, sum and pane count) and two timer heaps with at
- * most one live entry per open window each; a session absorbed by a merge leaves its two entries
- * behind, stale, until the watermark passes their times, which are no later than the merged
- * session's. Nothing is kept per event. A window stays open until the watermark passes its end
- * plus the allowed lateness, so an input without watermarks keeps every window until its end.
+ * Memory: state per open window (its key, bounds, sum and pane count) and two timer heaps of at
+ * most one live entry per open window each. A session absorbed by a merge leaves its two entries
+ * behind, stale; they go when the watermark passes their times (no later than those of the
+ * session that absorbed it), and whenever a merge leaves a heap with more than two entries per
+ * open window plus 1,024, the heap is rebuilt without them, so that merges without watermarks do
+ * not pile them up. Nothing is kept per event. A window stays open until the watermark passes its
+ * end plus the allowed lateness, so an input without watermarks keeps every window until its end.
  */
 
 import type { WindowAssigner } from "./assigners.js";
@@ -78,13 +92,45 @@ interface WindowState {
   live: boolean;
 }
 
+/** Rebuild a heap once it holds more than this many entries beyond two per open window. */
+const STALE_TIMERS_MAX = 1_024;
+
 /** A binary min-heap of windows, by (time, end, start, key). */
 class TimerHeap {
-  private readonly times: number[] = [];
-  private readonly windows: WindowState[] = [];
+  private times: number[] = [];
+  private windows: WindowState[] = [];
 
   get size(): number {
     return this.times.length;
+  }
+
+  /** Drop the entries of windows no longer live and restore the heap order (Floyd's heapify). */
+  removeStale(): void {
+    const times: number[] = [];
+    const windows: WindowState[] = [];
+    for (let i = 0; i < this.times.length; i++) {
+      const window = this.windows[i] as WindowState;
+      if (!window.live) continue;
+      times.push(this.times[i] as number);
+      windows.push(window);
+    }
+    this.times = times;
+    this.windows = windows;
+    for (let i = (times.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private siftDown(from: number): void {
+    const n = this.times.length;
+    let i = from;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && this.less(right, left) ? right : left;
+      if (!this.less(child, i)) break;
+      this.swap(i, child);
+      i = child;
+    }
   }
 
   private less(i: number, j: number): boolean {
@@ -125,20 +171,10 @@ class TimerHeap {
     const top = this.windows[0] as WindowState;
     const lastTime = this.times.pop() as number;
     const lastWindow = this.windows.pop() as WindowState;
-    const n = this.times.length;
-    if (n > 0) {
+    if (this.times.length > 0) {
       this.times[0] = lastTime;
       this.windows[0] = lastWindow;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= n) break;
-        const right = left + 1;
-        const child = right < n && this.less(right, left) ? right : left;
-        if (!this.less(child, i)) break;
-        this.swap(i, child);
-        i = child;
-      }
+      this.siftDown(0);
     }
     return top;
   }
@@ -149,7 +185,7 @@ export class WindowOperator {
   watermark = Number.NEGATIVE_INFINITY;
   readonly stats = {
     events: 0,
-    /** Events added to at least one window that had already fired: each made a late pane. */
+    /** Events added to at least one window whose end - 1 the watermark had reached: each fired it at once. */
     lateAdmitted: 0,
     /** Events refused by every window they belong to (Flink's numLateRecordsDropped). */
     dropped: 0,
@@ -225,6 +261,17 @@ export class WindowOperator {
     return end - 1 + this.latenessMs <= this.watermark;
   }
 
+  /** Entries in the two timer heaps, stale ones included: what the memory bound is about. */
+  get timerEntries(): number {
+    return this.fireTimers.size + this.cleanupTimers.size;
+  }
+
+  /**
+   * How many stale timer entries beyond two per open window a heap may hold after a merge. The
+   * tests raise it to see stale entries pile up without the rebuild.
+   */
+  protected readonly staleTimersMax: number = STALE_TIMERS_MAX;
+
   /**
    * Whether sessions that only touch ([0, 10) and [10, 20)) merge, as Flink's
    * TimeWindow.intersects has them do. The tests turn it off to see the session property fail.
@@ -239,10 +286,10 @@ export class WindowOperator {
     let admitted = false;
     const fired = this.firedByEvent;
     fired.length = 0;
-    // Earliest window first, so that late panes come out by window end.
-    let start = eventTime - (((eventTime % slide) + slide) % slide);
-    while (start - slide > eventTime - size) start -= slide;
-    for (; start <= eventTime; start += slide) {
+    // Flink's order (SlidingEventTimeWindows.assignWindows): the latest window first, so that an
+    // event's late panes come out in the order Flink fires them.
+    const lastStart = eventTime - (((eventTime % slide) + slide) % slide);
+    for (let start = lastStart; start > eventTime - size; start -= slide) {
       const end = start + size;
       if (this.isLate(end)) continue;
       admitted = true;
@@ -337,6 +384,9 @@ export class WindowOperator {
       this.stats.openWindows--;
     }
     open.splice(first, last - first, covered);
+    const limit = 2 * this.stats.openWindows + this.staleTimersMax;
+    if (this.fireTimers.size > limit) this.fireTimers.removeStale();
+    if (this.cleanupTimers.size > limit) this.cleanupTimers.removeStale();
     return covered;
   }
 

@@ -147,12 +147,14 @@ describe("hopping windows of 20 ms every 10 ms", () => {
     expect(stats.dropped).toBe(1);
     expect(stats.lateAdmitted).toBe(0);
   });
-  it("one late event's panes come out by window end", () => {
+  it("one late event's panes come out in Flink's order, the latest window first", () => {
     const { panes } = run(
       [
         ["e", "a", 1, 15],
-        ["w", 40], // [0, 20) then [10, 30) fire
-        ["e", "a", 2, 16], // both fired, both within 100 ms of lateness: two LATE panes
+        ["w", 40], // [0, 20) then [10, 30) fire (by end)
+        // Both fired, both within 100 ms of lateness: two LATE panes, in the order of
+        // SlidingEventTimeWindows.assignWindows, which starts from the last start, 10.
+        ["e", "a", 2, 16],
       ],
       hopping,
       100,
@@ -161,8 +163,8 @@ describe("hopping windows of 20 ms every 10 ms", () => {
     expect(panes).toEqual([
       ["a", 0, 20, 1, "ON_TIME", 0],
       ["a", 10, 30, 1, "ON_TIME", 0],
-      ["a", 0, 20, 3, "LATE", 1],
       ["a", 10, 30, 3, "LATE", 1],
+      ["a", 0, 20, 3, "LATE", 1],
     ]);
   });
 });
@@ -184,7 +186,7 @@ const sessionSteps: Step[] = [
   ["e", "a", 128, 20], // [20, 30) merges with nothing open; 29 + 20 = 49 <= 60: dropped
 ];
 
-describe("session windows: merging, a late event bridging two sessions, a drop", () => {
+describe("session windows: merging on touch and overlap, late panes, a drop", () => {
   const session10: WindowAssigner = { kind: "session", gapMs: 10 };
   it("accumulating", () => {
     const { panes, stats } = run(sessionSteps, session10, 20, "accumulating");
@@ -204,6 +206,91 @@ describe("session windows: merging, a late event bridging two sessions, a drop",
   it("sessions that merge only on overlap keep [0, 10) and [10, 20) apart (caught)", () => {
     const { panes } = run(sessionSteps, session10, 20, "accumulating", StrictSessions);
     expect(panes[1]).not.toEqual(["a", 0, 35, 15, "ON_TIME", 1]);
+  });
+});
+
+describe("a late event bridging two sessions that have both fired", () => {
+  // Gap 10 ms, 100 ms of allowed lateness: [0, 10) and [12, 22) both fire at W = 30. The event at
+  // 9, behind the watermark, opens [9, 19), which overlaps [0, 10) and [12, 22): they merge into
+  // [0, 22), whose end - 1 = 21 <= 30, so it fires at once, LATE, continuing from pane 0.
+  const steps: Step[] = [
+    ["e", "a", 1, 0],
+    ["e", "a", 2, 12],
+    ["w", 30],
+    ["e", "a", 4, 9],
+  ];
+  const session10: WindowAssigner = { kind: "session", gapMs: 10 };
+  it("accumulating: one pane with the three events", () => {
+    const { panes, stats } = run(steps, session10, 100, "accumulating");
+    expect(panes).toEqual([
+      ["a", 0, 10, 1, "ON_TIME", 0],
+      ["a", 12, 22, 2, "ON_TIME", 0],
+      ["a", 0, 22, 7, "LATE", 1], // 1 + 2 + 4; nothing more at the final watermark
+    ]);
+    expect(stats).toMatchObject({ lateAdmitted: 1, dropped: 0, openWindows: 0 });
+  });
+  it("discarding: both sessions' contents went out with their panes, so only the 4", () => {
+    const { panes } = run(steps, session10, 100, "discarding");
+    expect(panes.map((p) => p[3])).toEqual([1, 2, 4]);
+  });
+});
+
+describe("an event whose own window is late, joining an open session", () => {
+  // Gap 10 ms, no allowed lateness. Events at 10 and 18 make [10, 28), which fires at W >= 27. At
+  // W = 20 an event at 5 opens [5, 15), late on its own (14 + 0 <= 20), but Flink merges first
+  // and asks whether the merged window is late: [5, 28) is not (27 > 20), so the event counts.
+  const steps: Step[] = [
+    ["e", "a", 1, 10],
+    ["e", "a", 2, 18],
+    ["w", 20],
+    ["e", "a", 4, 5],
+  ];
+  const session10: WindowAssigner = { kind: "session", gapMs: 10 };
+  it("is merged, not dropped", () => {
+    const { panes, stats } = run(steps, session10, 0, "accumulating");
+    expect(panes).toEqual([["a", 5, 28, 7, "ON_TIME", 0]]);
+    expect(stats.dropped).toBe(0);
+  });
+  it("an operator that tests lateness before merging drops it (caught)", () => {
+    class LateBeforeMerge extends WindowOperator {
+      override processElement(key: string, value: number, eventTime: number) {
+        if (this.isLate(eventTime + 10)) {
+          this.stats.events++;
+          this.stats.dropped++;
+          return "dropped" as const;
+        }
+        return super.processElement(key, value, eventTime);
+      }
+    }
+    const { panes, stats } = run(steps, session10, 0, "accumulating", LateBeforeMerge);
+    expect(stats.dropped).toBe(1);
+    expect(panes).toEqual([["a", 10, 28, 3, "ON_TIME", 0]]);
+  });
+});
+
+describe("memory: merges leave stale timers, which do not pile up", () => {
+  // One key, events at 0, 1, 2, ... with a gap of 10 ms and no watermark: each event extends the
+  // one open session by a merge, which leaves the absorbed session's two timer entries stale.
+  const steps: Step[] = Array.from({ length: 20_000 }, (_, t): Step => ["e", "a", 1, t]);
+  const session10: WindowAssigner = { kind: "session", gapMs: 10 };
+  const entries = (Operator: OperatorClass) => {
+    const op = new Operator(
+      { assigner: session10, allowedLatenessMs: 0, mode: "accumulating" },
+      () => {},
+    );
+    for (const step of steps) if (step[0] === "e") op.processElement(step[1], step[2], step[3]);
+    return { entries: op.timerEntries, open: op.stats.openWindows };
+  };
+  it("the heaps are rebuilt: at most two entries per open window plus 1,024 each", () => {
+    const { entries: n, open } = entries(WindowOperator);
+    expect(open).toBe(1);
+    expect(n).toBeLessThanOrEqual(2 * (2 * open + 1_024));
+  });
+  it("without the rebuild they grow with the events (caught)", () => {
+    class NeverRebuilt extends WindowOperator {
+      protected override readonly staleTimersMax = Number.POSITIVE_INFINITY;
+    }
+    expect(entries(NeverRebuilt).entries).toBe(2 * steps.length);
   });
 });
 

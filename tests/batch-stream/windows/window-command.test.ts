@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { windows } from "../../../batch-stream/scenarios/windows.js";
 import { window } from "../../../batch-stream/tools/window.js";
 import { formatDuration, parseDuration } from "../../../batch-stream/windows/duration.js";
-import { forEachLine, parseLine } from "../../../batch-stream/windows/ndjson.js";
+import { forEachLine, LINE_BYTES_MAX, parseLine } from "../../../batch-stream/windows/ndjson.js";
 import type { Concept } from "../../../shared/cli.js";
 import { expectUsageError, runInProcess } from "../../shared/fixtures/cli.js";
 import { suiteDir } from "../../shared/fixtures/temp.js";
@@ -69,7 +69,7 @@ describe("window", () => {
     );
     expect(run.stderr).toMatch(/^window: 4 events and 3 watermarks read \(1 lower/);
     expect(run.stderr).toMatch(
-      /late: 1 event admitted to windows that had already fired, which fired again \(late panes; an allowed lateness of 30s\)/,
+      /late: 1 event for windows whose end the watermark had passed, taken in and fired at once as late panes \(an allowed lateness of 30s\)/,
     );
     expect(run.stderr).toMatch(
       /dropped: 1 event too late for every window it belongs to; the first at line 7 \(key "blue", eventTime 59000, watermark 90000\)/,
@@ -185,6 +185,49 @@ describe("window", () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it("refuses an --output that is the --input file, which would be erased before it is read", async () => {
+    const input = file('{"key":"a","value":1,"eventTime":0}\n');
+    const run = await runInProcess(batchStream, [
+      "window",
+      "--input",
+      input,
+      "--size",
+      "1s",
+      "--output",
+      join(dir, ".", input.slice(dir.length + 1)),
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: --output .* is the --input file/);
+    expect(readFileSync(input, "utf8")).toBe('{"key":"a","value":1,"eventTime":0}\n');
+  });
+
+  it("a sum beyond the largest double is an error, not Infinity in the output (not JSON)", async () => {
+    const input = file(
+      [
+        '{"key":"a","value":1e308,"eventTime":1}',
+        '{"key":"a","value":1e308,"eventTime":2}',
+        '{"watermark":999}', // [0, 1000) fires here, with 2e308
+      ].join("\n"),
+    );
+    const run = await runInProcess(batchStream, ["window", "--input", input, "--size", "1s"]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(
+      /^error: .* the sum of key "a" in window \[0, 1000\) is beyond ±1\.8e\+308.*\(at line 3\)\n$/,
+    );
+  });
+
+  it("one open window is 'at most 1 window open at once'", async () => {
+    const run = await runInProcess(batchStream, [
+      "window",
+      "--input",
+      file('{"key":"a","value":1,"eventTime":0}\n'),
+      "--size",
+      "1s",
+    ]);
+    expect(run.stderr).toMatch(/; at most 1 window open at once\n/);
+  });
+
   it("as a user runs it: a bad duration is one line, exit 2", () => {
     expectUsageError(
       "batch-stream",
@@ -221,17 +264,24 @@ describe("durations", () => {
 });
 
 describe("the line reader", () => {
-  it("hands on every line: CRLF, blank lines, no final newline, a line across the 1 MiB chunk", () => {
+  it("hands on every line: CRLF, blank lines, no final newline, a line across the 1 MiB chunk", async () => {
     const long = "é".repeat(700_000); // 1.4 MB of two-byte characters: spans a chunk boundary
     const path = file(`a\r\n\n${long}\nlast`);
     const lines: [string, number][] = [];
-    forEachLine(path, (line, n) => lines.push([line, n]));
+    await forEachLine(path, (line, n) => lines.push([line, n]));
     expect(lines).toEqual([
       ["a", 1],
       ["", 2],
       [long, 3],
       ["last", 4],
     ]);
+  });
+});
+
+describe("a line longer than 16 MiB", () => {
+  it("is refused, by number, rather than read into an ever larger buffer", async () => {
+    const path = file(`{"key":"a","value":1,"eventTime":0}\n${"x".repeat(LINE_BYTES_MAX + 1)}\n`);
+    await expect(forEachLine(path, () => {})).rejects.toThrow(/^line 2: longer than 16 MiB$/);
   });
 });
 
