@@ -11,7 +11,9 @@
  *    of event time against versioned profiles (Flink's temporal join): "Time-dependence of joins".
  * 3. Table-table (materialized view maintenance): the Twitter home timeline cache kept from the
  *    tweet and follow streams, checked after every event against the join run from scratch, with
- *    two broken variants.
+ *    two broken variants. Then a fault: the processor crashes and loses its tables, and rebuilds
+ *    them from their changelog ("Rebuilding state after a failure"); a restart with empty tables
+ *    is the broken variant.
  *
  * One process on its own: the lesson is in the operators' state and in the order of arrival, which
  * the seed fixes; a network would add nothing that the delays here do not already show.
@@ -30,6 +32,7 @@ import {
   VersionedTableJoin,
 } from "../streams/table-join.js";
 import {
+  changelogKey,
   type SocialEvent,
   SocialTables,
   TimelineCache,
@@ -363,13 +366,28 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
 
 // ---------------------------------------------------------------- 3. table-table
 
+/** The processor crashes after event `afterEvent` (1-based) and restarts one way or the other. */
+export interface TimelineCrash {
+  afterEvent: number;
+  restart: "from the changelog" | "with empty tables";
+}
+
+export interface TimelineRun {
+  cache: TimelineCache;
+  firstDivergence: { index: number; differences: string[] } | undefined;
+  /** The changelog at the restart: records before and after compaction (tombstones kept). */
+  changelog?: { before: number; after: number };
+}
+
 export function runTimeline(
   events: readonly SocialEvent[],
   variant: TimelineVariant,
-): { cache: TimelineCache; firstDivergence: { index: number; differences: string[] } | undefined } {
-  const cache = new TimelineCache(variant);
+  crash?: TimelineCrash,
+): TimelineRun {
+  let cache = new TimelineCache(variant);
   const tables = new SocialTables();
-  let firstDivergence: { index: number; differences: string[] } | undefined;
+  let firstDivergence: TimelineRun["firstDivergence"];
+  let changelog: TimelineRun["changelog"];
   events.forEach((event, index) => {
     cache.process(event);
     tables.apply(event);
@@ -377,8 +395,16 @@ export function runTimeline(
       const differences = timelineDifferences(cache.timelines, tables.query());
       if (differences.length > 0) firstDivergence = { index, differences };
     }
+    if (crash !== undefined && index + 1 === crash.afterEvent) {
+      // The tables go with the process; the timelines (in the cache) and the changelog (a topic)
+      // do not. The restart reads on from the next event: its input offset was committed with
+      // the state, as Kafka Streams commits them together under exactly-once.
+      cache = new TimelineCache(variant, cache.timelines, cache.changelog);
+      changelog = cache.changelog.compact(changelogKey);
+      if (crash.restart === "from the changelog") cache.restoreTables();
+    }
   });
-  return { cache, firstDivergence };
+  return { cache, firstDivergence, ...(changelog ? { changelog } : {}) };
 }
 
 function describeSocial(e: SocialEvent): string {
@@ -449,12 +475,50 @@ function tableTable(trace: Trace, seed: number, options: Options): void {
         : {}),
     });
   }
+  crashAndRestore(trace, events);
+}
+
+/** A crash of the timeline processor: its tables rebuilt from their changelog, or not. */
+/**
+ * In the scripted opening, after carol's second tweet: the next event, bob's unfollow, needs the
+ * tables (which of carol's tweets to take off bob's timeline), at any --social-events.
+ */
+const CRASH_AFTER_EVENT = 4;
+
+function crashAndRestore(trace: Trace, events: readonly SocialEvent[]): void {
+  const ref = REF.rebuildingState;
+  const afterEvent = CRASH_AFTER_EVENT;
+  const restored = runTimeline(events, "correct", { afterEvent, restart: "from the changelog" });
+  const log = restored.changelog;
+  assert(log !== undefined, "the processor crashed, so its changelog was read");
+  trace.note(
+    `A fault: after event ${afterEvent} (${describeSocial(events[afterEvent - 1] as SocialEvent)}) the processor crashes and loses its tables; the timelines, in the cache, survive. Like Kafka Streams, it had also written every change to its tables to a changelog topic, compacted by key (a tweet's id, a follower and followee pair; a tombstone for a deleted tweet or an unfollow). The restarted processor replays the changelog's ${plural(log.after, "record")} to rebuild its tables, then reads on from event ${afterEvent + 1}: under exactly-once, Kafka Streams commits the input offset together with the changelog.`,
+    { ref },
+  );
+  const name = (how: string) =>
+    `${how}: after every event, each timeline equals the join of the tables so far`;
+  const d = restored.firstDivergence;
+  trace.check(name("restarted from the changelog"), d === undefined, {
+    ref,
+    ...(d ? { detail: `after event ${d.index + 1}: ${d.differences[0]}` } : {}),
+  });
+  const empty = runTimeline(events, "correct", { afterEvent, restart: "with empty tables" });
+  const e = empty.firstDivergence;
+  trace.check(name("restarted with empty tables (broken)"), e === undefined, {
+    expected: false,
+    ref,
+    ...(e
+      ? {
+          detail: `after event ${e.index + 1} (${describeSocial(events[e.index] as SocialEvent)}): ${e.differences[0]}`,
+        }
+      : {}),
+  });
 }
 
 export const streamJoins: Scenario<Options> = {
   name: "stream-joins",
   summary:
-    "Stream-stream (searches and clicks within an hour), stream-table (enrichment from a changelog, as of processing time and versioned) and table-table (the Twitter timeline cache) joins, each checked against the join computed over the whole input",
+    "Stream-stream (searches and clicks within an hour), stream-table (enrichment from a changelog, as of processing time and versioned) and table-table (the Twitter timeline cache, its processor crashed and its tables rebuilt from their changelog) joins, each checked against the join computed over the whole input",
   options: [
     option("--searches <count>", "searches in the stream-stream join", integer(0, 2_000), 6),
     option("--activities <count>", "page views in the stream-table join", integer(0, 2_000), 10),

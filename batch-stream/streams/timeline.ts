@@ -16,9 +16,17 @@
  * streams interleave in. Two broken variants show why each rule is needed: one ignores unfollows,
  * and one only fans a tweet out when it is sent, without adding the followee's earlier tweets on
  * a follow (right only if every follow arrives before the tweets it should show).
+ *
+ * The tables are the processor's state, and a crash loses them (ch. 11, "Fault Tolerance":
+ * "Rebuilding state after a failure"). As Kafka Streams does, every change to them is also
+ * appended to a changelog, a log compacted by key (a tweet's id; a follower and followee pair),
+ * with a tombstone for a deleted tweet or an unfollow; a restarted processor replays it to rebuild
+ * its tables before it reads on. The timelines themselves live in the cache, which survives.
  * Left out: the "recent tweets" limit and the celebrity exception (ch. 1: tweets of users with
  * very many followers are fetched at read time and merged in).
  */
+
+import { Log } from "./log.js";
 
 export type SocialEvent =
   | { readonly kind: "tweet"; readonly id: string; readonly sender: string }
@@ -28,6 +36,20 @@ export type SocialEvent =
 
 export type TimelineVariant = "correct" | "ignores unfollows" | "no backfill on follow";
 
+/** One change to a table, as its changelog records it: null is a tombstone (the row is gone). */
+export type TableChange =
+  | { readonly table: "tweets"; readonly key: string; readonly value: string | null }
+  | { readonly table: "follows"; readonly key: string; readonly value: string | null };
+
+/** The changelog's key: a row of one table. */
+export function changelogKey(change: TableChange): string {
+  return `${change.table}/${change.key}`;
+}
+
+function followKey(follower: string, followee: string): string {
+  return `${follower}→${followee}`;
+}
+
 /** The two tables, as the join reads them. */
 export class SocialTables {
   /** tweet id → sender */
@@ -35,21 +57,38 @@ export class SocialTables {
   /** followee → followers */
   readonly followers = new Map<string, Set<string>>();
 
-  apply(event: SocialEvent): void {
+  /** Apply an event; returns the change to a table it made, as the changelog records it. */
+  apply(event: SocialEvent): TableChange {
     switch (event.kind) {
       case "tweet":
         this.tweets.set(event.id, event.sender);
-        return;
+        return { table: "tweets", key: event.id, value: event.sender };
       case "delete":
         this.tweets.delete(event.id);
-        return;
+        return { table: "tweets", key: event.id, value: null };
       case "follow":
         setOf(this.followers, event.followee).add(event.follower);
-        return;
+        return {
+          table: "follows",
+          key: followKey(event.follower, event.followee),
+          value: "follows",
+        };
       case "unfollow":
         this.followers.get(event.followee)?.delete(event.follower);
-        return;
+        return { table: "follows", key: followKey(event.follower, event.followee), value: null };
     }
+  }
+
+  /** Replay one changelog record: the row it names takes its value, or goes on a tombstone. */
+  restore(change: TableChange): void {
+    if (change.table === "tweets") {
+      if (change.value === null) this.tweets.delete(change.key);
+      else this.tweets.set(change.key, change.value);
+      return;
+    }
+    const [follower, followee] = change.key.split("→") as [string, string];
+    if (change.value === null) this.followers.get(followee)?.delete(follower);
+    else setOf(this.followers, followee).add(follower);
   }
 
   /** The join, run from scratch: every user's timeline as the set of tweet ids. */
@@ -63,13 +102,25 @@ export class SocialTables {
 }
 
 export class TimelineCache {
+  /** The processor's state, lost in a crash. */
   readonly tables = new SocialTables();
-  /** user → tweet ids on their home timeline: the materialized view. */
-  readonly timelines = new Map<string, Set<string>>();
   /** Timeline writes done (the fan-out cost the book weighs against reading the join). */
   writes = 0;
 
-  constructor(private readonly variant: TimelineVariant = "correct") {}
+  /**
+   * `timelines` (the materialized view, in the cache) and `changelog` (a topic of the log-based
+   * broker) are outside the processor and survive its crash; a restarted processor is given them.
+   */
+  constructor(
+    private readonly variant: TimelineVariant = "correct",
+    readonly timelines = new Map<string, Set<string>>(),
+    readonly changelog = new Log<TableChange>(),
+  ) {}
+
+  /** After a restart: rebuild the tables from the changelog, compacted or not. */
+  restoreTables(): void {
+    for (const record of this.changelog.all()) this.tables.restore(record.value);
+  }
 
   process(event: SocialEvent): void {
     const t = this.tables;
@@ -95,7 +146,7 @@ export class TimelineCache {
         for (const id of this.tweetsBy(event.followee)) this.remove(event.follower, id);
         break;
     }
-    t.apply(event);
+    this.changelog.append(t.apply(event));
   }
 
   private tweetsBy(sender: string): string[] {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { runTimeline } from "../../../batch-stream/scenarios/stream-joins.js";
 import {
+  changelogKey,
   type SocialEvent,
   TimelineCache,
   timelineDifferences,
@@ -63,6 +64,59 @@ describe("timeline cache, worked by hand", () => {
   });
 });
 
+describe("a crash of the timeline processor, worked by hand", () => {
+  it("its changelog, compacted by key, keeps the latest row of each table with tombstones", () => {
+    const cache = new TimelineCache();
+    for (const e of SCRIPT) cache.process(e);
+    expect(cache.changelog.compact(changelogKey)).toEqual({ before: 7, after: 5 });
+    // t1 sent then deleted: a tombstone at offset 6; bob→carol followed then unfollowed: a
+    // tombstone at offset 4.
+    expect(
+      cache.changelog.all().map((r) => [r.offset, changelogKey(r.value), r.value.value]),
+    ).toEqual([
+      [1, "follows/alice→carol", "follows"],
+      [3, "tweets/t2", "carol"],
+      [4, "follows/bob→carol", null],
+      [5, "tweets/t3", "carol"],
+      [6, "tweets/t1", null],
+    ]);
+  });
+
+  it("restoring from a changelog not yet compacted (Kafka's cleaner leaves the head as it is) applies its tombstones", () => {
+    const before = new TimelineCache();
+    for (const e of SCRIPT) before.process(e);
+    const after = new TimelineCache("correct", before.timelines, before.changelog);
+    after.restoreTables();
+    expect([...after.tables.tweets]).toEqual([
+      ["t2", "carol"],
+      ["t3", "carol"],
+    ]);
+    expect(after.tables.query()).toEqual(before.tables.query());
+    expect(after.tables.followers.get("carol")).toEqual(new Set(["alice"]));
+  });
+
+  it("a crash after the last event compacts the 7 records of the changelog to 5 before replaying them", () => {
+    const crash = { afterEvent: 7, restart: "from the changelog" } as const;
+    expect(runTimeline(SCRIPT, "correct", crash).changelog).toEqual({ before: 7, after: 5 });
+  });
+
+  it("restored from the changelog after event 4, the tables are as before and bob's unfollow takes t1 and t2 off his timeline", () => {
+    const crash = { afterEvent: 4, restart: "from the changelog" } as const;
+    const run = runTimeline(SCRIPT, "correct", crash);
+    expect(run.firstDivergence).toBeUndefined();
+    expect(timelines(run.cache)).toEqual({ alice: ["t2", "t3"] });
+  });
+
+  it("restarted with empty tables after event 4, bob's unfollow finds no tweets of carol's to remove: caught after event 5", () => {
+    const crash = { afterEvent: 4, restart: "with empty tables" } as const;
+    const run = runTimeline(SCRIPT, "correct", crash);
+    expect(run.firstDivergence).toEqual({
+      index: 4,
+      differences: ["bob: has t1, t2 it should not"],
+    });
+  });
+});
+
 describe("timeline cache over seeds", () => {
   it.each(Array.from({ length: 100 }, (_, i) => i + 1))(
     "seed %i: the cache equals the join after every event; both broken variants are caught",
@@ -77,6 +131,17 @@ describe("timeline cache over seeds", () => {
         runTimeline(events, "no backfill on follow").firstDivergence,
         `seed ${seed}`,
       ).toBeDefined();
+      // A crash after any event: restored from the changelog, the cache never leaves the join.
+      const afterEvent = 1 + (seed % events.length);
+      const restored = runTimeline(events, "correct", {
+        afterEvent,
+        restart: "from the changelog",
+      });
+      expect(restored.firstDivergence, `seed ${seed}, crash after ${afterEvent}`).toBeUndefined();
+      expect(restored.changelog?.before, `seed ${seed}`).toBe(afterEvent);
+      // After the scripted opening's event 4, an empty restart is caught at any length.
+      const empty = runTimeline(events, "correct", { afterEvent: 4, restart: "with empty tables" });
+      expect(empty.firstDivergence?.index, `seed ${seed}`).toBe(4);
     },
   );
 });
