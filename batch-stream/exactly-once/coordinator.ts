@@ -21,6 +21,7 @@
 import { unreachable } from "../../shared/assert.js";
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
+import { PARTITION_KEYS } from "./log.js";
 import type { DataflowMessage, TaskSnapshot } from "./messages.js";
 
 export interface CompletedCheckpoint {
@@ -171,5 +172,5 @@ export function offsetsOf(checkpoint: CompletedCheckpoint | undefined): number[]
   const offsets: number[] = [];
   for (const snapshot of checkpoint?.snapshots.values() ?? [])
     if (snapshot.kind === "source") offsets[snapshot.partition] = snapshot.offset;
-  return [0, 1].map((p) => offsets[p] ?? 0);
+  return PARTITION_KEYS.map((_, p) => offsets[p] ?? 0);
 }

@@ -39,7 +39,6 @@ interface Transaction {
 
 export interface StoreStats {
   appends: number;
-  upserts: number;
   /** Upserts that replaced a row with the same id, and of those, how many changed it. */
   overwrites: number;
   overwritesChanged: number;
@@ -57,7 +56,6 @@ export class ExternalStore {
   private nextTransaction = 1;
   readonly stats: StoreStats = {
     appends: 0,
-    upserts: 0,
     overwrites: 0,
     overwritesChanged: 0,
     commits: 0,
@@ -79,7 +77,6 @@ export class ExternalStore {
   }
 
   upsert(row: OutputRow): void {
-    this.stats.upserts++;
     const at = this.indexById.get(row.id);
     if (at === undefined) {
       this.show(row, this.now());

@@ -19,6 +19,7 @@
 
 import { AssertionFailed, unreachable } from "../../shared/assert.js";
 import { choice, integer, option, type Scenario } from "../../shared/cli.js";
+import { mean } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
 import { offsetsOf } from "../exactly-once/coordinator.js";
 import {
@@ -47,9 +48,6 @@ export interface ExactlyOnceFlags {
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-const mean = (xs: readonly number[]) =>
-  xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const list = (items: readonly string[], max = 6) =>
   items.length <= max
@@ -146,7 +144,6 @@ function narrateReference(trace: Trace, r: JobResult): void {
 }
 
 function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: JobResult): void {
-  if (!r.finished) trace.note(`The run did not finish its input within its limit.`);
   const rows = r.checkpoints.map((c) => {
     const alignment = r.alignments.find((a) => a.checkpointId === c.id);
     return [
@@ -196,7 +193,7 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
   }
   if (r.crashesNotStruck > 0)
     trace.note(
-      `${plural(r.crashesNotStruck, "failure")} did not strike: ${r.finished ? "the input was done first" : "the run stopped at its limit first"}.`,
+      `${plural(r.crashesNotStruck, "failure")} did not strike: the input was done first.`,
       { level: "summary" },
     );
   narrateReaders(trace, options, r);
