@@ -19,6 +19,10 @@
  * is blocked; the snapshot is taken when the last barrier arrives. Records that came after the
  * barrier on a faster input are then in the snapshot although the checkpoint's offsets say they
  * are still to be read: after a restore from it they are read again and counted twice.
+ *
+ * Left out: Flink's unaligned checkpoints (since 1.11), exactly-once without the wait: the barrier
+ * overtakes the records queued before it, and the snapshot stores those in-flight records with
+ * the operator's state, to be replayed on restore.
  */
 
 import { unreachable } from "../../shared/assert.js";
