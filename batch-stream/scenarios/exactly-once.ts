@@ -268,7 +268,7 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
 function whyDuplicated(sink: SinkKind): string {
   switch (sink) {
     case "append":
-      return "is the output of a record read again after a restart whose row had already reached the store; an append sink cannot tell a replayed row from a new one, so it wrote it again. The checkpoint rewound the job's state, but not the side effect it already had on the outside world.";
+      return "is the output of a record read again after a restart whose row had already reached the store; an append sink cannot tell a replayed row from a new one, so it wrote it again. The restart rewound the job's state, but not the side effect it already had on the outside world.";
     case "transactional":
       return "is a record that a restored checkpoint both committed and had still to read: without alignment it arrived after the barrier on its input but before the barrier on the other, so the operator counted it and sent its row ahead of the barrier it forwarded, and the sink committed the row with that checkpoint, whose offsets put the record after the barrier. The replay read it again and a later transaction committed its row again.";
     case "idempotent":
