@@ -144,7 +144,7 @@ export function runStream(
       if (admission === "dropped") {
         const [start, end] = assignWindows(assigner, event.eventTime).at(-1) as [number, number];
         narrate.note(
-          `${head}, behind the watermark ${clock(watermarkMs)}: its window ${span(start, end)} stopped taking events once the watermark reached ${clock(end - 1 + lateness)} (its end, less 1 ms, plus ${formatDuration(lateness)} of allowed lateness). Dropped, and counted (${plural(operator.stats.dropped, "event")} dropped so far).`,
+          `${head}, behind the watermark ${clock(watermarkMs)}: its window ${span(start, end)} stopped taking events once the watermark reached ${clock(end - 1 + lateness)} (its end, less 1 ms${lateness === 0 ? ", with no allowed lateness" : `, plus ${formatDuration(lateness)} of allowed lateness`}). Dropped, and counted (${plural(operator.stats.dropped, "event")} dropped so far).`,
           { ref: REF.knowingWhenReady },
         );
       } else if (admission === "late") {
@@ -173,7 +173,7 @@ export function runStream(
       operator.processWatermark(watermark);
       if (narrate === undefined || watermark <= before || firing.length === 0) return;
       narrate.note(
-        `${clock(sim.now)}  watermark ${clock(watermark)} (the latest event time seen, ${clock(watermarks.maxSeen)}, less ${formatDuration(options.outOfOrderness)}, less 1 ms): ${describeFiring(firing, paneText)}.`,
+        `${clock(sim.now)}  watermark ${clock(watermark)} (the latest event time seen, ${clock(watermarks.maxSeen)}, less ${options.outOfOrderness === 0 ? "" : `${formatDuration(options.outOfOrderness)}, less `}1 ms): ${describeFiring(firing, paneText)}.`,
         { ref: REF.knowingWhenReady },
       );
     });
@@ -252,6 +252,23 @@ function reopenedSessions(finals: WindowResult[]): string[] {
   return found;
 }
 
+/** The final sessions with those of one key that overlap or touch made one: what the batch job makes of them. */
+function coalesce(finals: WindowResult[]): WindowResult[] {
+  const out: WindowResult[] = [];
+  for (const f of finals) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.key === f.key && f.start <= last.end)
+      out[out.length - 1] = {
+        key: f.key,
+        start: last.start,
+        end: Math.max(last.end, f.end),
+        value: last.value + f.value,
+      };
+    else out.push(f);
+  }
+  return out;
+}
+
 export function checkRun(
   trace: Trace,
   label: string,
@@ -292,15 +309,17 @@ export function checkRun(
       );
   const differences = compare(stream, batch);
   const reopened = fixed ? [] : reopenedSessions(stream);
+  // The difference is expected when a session was reopened and is the only difference.
+  const explained = reopened.length > 0 && compare(coalesce(stream), batch).length === 0;
   trace.check(
     `${label}: the final ${options.mode === "accumulating" ? "pane" : "sum of panes"} of each window equals the batch job's answer`,
     differences.length === 0,
     {
-      expected: reopened.length === 0,
+      expected: !explained,
       detail:
         differences.length === 0
           ? `${plural(batch.length, "window")}, the batch job run over ${fixed ? "the events each window took" : "the events not dropped"}, sorted and grouped by key and window`
-          : `${differences.join("; ")}${reopened.length > 0 ? `: a late event opened a session next to one already cleaned up (${reopened.join("; ")}), which Flink does too; the batch job, seeing all events at once, makes one session of them` : ""}`,
+          : `${differences.join("; ")}${explained ? `: a late event opened a session beside one already cleaned up (${reopened.join("; ")}), as Flink does, having forgotten the old session; the batch job, seeing all events at once, makes one session of them` : ""}`,
       ref: REF.batch,
     },
   );
@@ -352,7 +371,7 @@ export const windows: Scenario<Options> = {
     const lateness = formatDuration(options.allowedLateness);
     trace.section(`Tumbling windows of 1 minute`, REF.windowTypes);
     trace.note(
-      `The processor cannot know when it has every event of a minute, so it goes by a watermark, Flink's bounded out-of-orderness: every 10 s it declares event time up to the latest event time seen less ${bound} less 1 ms complete. A window [start, end) fires when the watermark reaches end - 1 ms; an event for a window that has fired still updates it, and fires it again, until the watermark reaches end - 1 ms + ${lateness} (the allowed lateness); after that the event is dropped and counted. Panes are ${options.mode}: ${options.mode === "accumulating" ? "each carries the window's whole sum" : "each carries only what arrived since the window's last pane"}.`,
+      `The processor cannot know when it has every event of a minute, so it goes by a watermark, Flink's bounded out-of-orderness: every 10 s it declares event time up to the latest event time seen less ${options.outOfOrderness === 0 ? "" : `${bound} less `}1 ms complete. A window [start, end) fires when the watermark reaches end - 1 ms; ${options.allowedLateness === 0 ? "with no allowed lateness it takes no event after that: a later event for it is dropped and counted" : `an event for a window that has fired still updates it, and fires it again, until the watermark reaches end - 1 ms + ${lateness} (the allowed lateness); after that the event is dropped and counted`}. Panes are ${options.mode}: ${options.mode === "accumulating" ? "each carries the window's whole sum" : "each carries only what arrived since the window's last pane"}.`,
       { ref: REF.knowingWhenReady },
     );
     const tumbling = runStream(TUMBLING, options, seed, trace);

@@ -100,6 +100,33 @@ describe("the scenario's checks catch a wrong run", () => {
   });
 });
 
+describe("sessions without allowed lateness: a session reopened beside one cleaned up", () => {
+  const options: Options = { ...DEFAULTS, allowedLateness: 0 };
+  const sessionCheck = (run: ReturnType<typeof runStream>) => {
+    const trace = new Trace();
+    checkRun(trace, "s", SESSION, run, options);
+    const [check] = trace.checks();
+    return { held: check?.held, expected: check?.expected };
+  };
+  it("blue's 0:41 opens [0:41, 1:11) beside [0:12, 0:42), cleaned up at 1:00: the batch job differs, as expected", () => {
+    // 1:00: the watermark 0:41.999 fires [0:12, 0:42) and, with no lateness, cleans it up. At
+    // 1:48 (watermark 1:04.999) 0:41's own window [0:41, 1:11) is not late (1:10.999 > 1:04.999),
+    // so it opens a session, which 0:58 grows to [0:41, 1:28): 5 + 1.
+    const run = runStream(SESSION, options, 1);
+    expect(rows(run).filter((r) => r[0] === "blue" && (r[1] as number) < 60)).toEqual([
+      ["blue", 12, 42, 2, "ON_TIME", 0],
+      ["blue", 41, 88, 6, "ON_TIME", 0],
+    ]);
+    expect(sessionCheck(run)).toEqual({ held: false, expected: false });
+  });
+  it("any other difference besides is not excused", () => {
+    const run = runStream(SESSION, options, 1);
+    const i = run.panes.findIndex((p) => p.key === "red");
+    run.panes[i] = { ...(run.panes[i] as (typeof run.panes)[number]), value: 99 };
+    expect(sessionCheck(run)).toEqual({ held: false, expected: true });
+  });
+});
+
 describe("the scenario's output", () => {
   it("completes as expected at the defaults and matches its golden trace", async () => {
     const run = await runInProcess(concept, ["windows"]);
