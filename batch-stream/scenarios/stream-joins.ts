@@ -319,7 +319,7 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
     { ref: REF.timeDependenceOfJoins },
   );
   trace.note(
-    "Versioned (the book's slowly changing dimension; Flink's event-time temporal join, and Kafka Streams' join with a versioned table): the table keeps every version of a profile with the time it took effect, so this table's changelog cannot be compacted to the latest version per user. A view waits until no older version can still arrive (here, until the changelog's watermark passes its time; Kafka Streams holds views back for a grace period instead), then joins the version valid then.",
+    "Versioned (the book's slowly changing dimension; Flink's event-time temporal join, Kafka Streams' join with a versioned table): the table keeps every version of a profile with the time it took effect, so its changelog cannot be compacted to the latest version. A view waits until no older version can still arrive (here, until the changelog's watermark passes its time; Kafka Streams waits a grace period), then joins the version valid then.",
     { ref: REF.timeDependenceOfJoins },
   );
   const ref = REF.timeDependenceOfJoins;
@@ -492,7 +492,7 @@ function crashAndRestore(trace: Trace, events: readonly SocialEvent[]): void {
   const log = restored.changelog;
   assert(log !== undefined, "the processor crashed, so its changelog was read");
   trace.note(
-    `A fault: after event ${afterEvent} (${describeSocial(events[afterEvent - 1] as SocialEvent)}) the processor crashes and loses its tables; the timelines, in the cache, survive. Like Kafka Streams, it had also written every change to its tables to a changelog topic, compacted by key (a tweet's id, a follower and followee pair; a tombstone for a deleted tweet or an unfollow). The restarted processor replays the changelog's ${plural(log.after, "record")} to rebuild its tables, then reads on from event ${afterEvent + 1}: under exactly-once, Kafka Streams commits the input offset together with the changelog.`,
+    `A fault: after event ${afterEvent} (${describeSocial(events[afterEvent - 1] as SocialEvent)}) the processor crashes and loses its tables; the timelines, in the cache, survive. As in Kafka Streams, every change to the tables also went to a changelog topic compacted by key (tombstones for deleted tweets and unfollows); the restarted processor replays its ${plural(log.after, "record")}, then reads on from event ${afterEvent + 1} (Kafka Streams' exactly-once commits the input offset with the changelog).`,
     { ref },
   );
   const name = (how: string) =>

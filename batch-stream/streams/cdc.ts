@@ -50,7 +50,7 @@ export class Database {
   }
 
   entries(): [string, string][] {
-    return [...this.rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return byKey(this.rows);
   }
 }
 
@@ -70,7 +70,7 @@ export class Cache implements Derived {
   }
 
   entries(): [string, string][] {
-    return [...this.rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return byKey(this.rows);
   }
 }
 
@@ -108,13 +108,18 @@ export class SearchIndex implements Derived {
   }
 
   entries(): [string, string][] {
-    return [...this.documents].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return byKey(this.documents);
   }
 
   /** The postings, to compare with an index built from scratch. */
   postingList(): string[] {
     return [...this.postings].map(([word, keys]) => `${word}:${[...keys].sort().join(",")}`).sort();
   }
+}
+
+/** A table's rows in key order, to compare one system with another. */
+function byKey(rows: ReadonlyMap<string, string>): [string, string][] {
+  return [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function words(text: string): string[] {

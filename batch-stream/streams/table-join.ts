@@ -15,6 +15,8 @@
  * - `VersionedTableJoin`: Flink's event-time temporal join. The table keeps every version with the
  *   time it took effect; an event waits until the changelog's watermark has passed its event
  *   time (no older version can still arrive), then is joined with the version valid at that time.
+ *   Flink waits for the operator's watermark, the smaller of its two inputs'; the changelog's
+ *   alone is enough here, since only a late version can change an event's answer.
  *   Kafka Streams does the same lookup by timestamp when the table's store is versioned (KIP-914,
  *   Kafka 3.5), and can hold stream records back for a grace period (KIP-923, Kafka 3.6).
  */
