@@ -25,8 +25,29 @@ export type TraceEvent =
   | { kind: "start"; scenario: string; seed: number; replay: string }
   | { kind: "section"; time?: number; title: string; ref?: BookRef }
   | { kind: "note"; time?: number; node?: string; text: string; ref?: BookRef; level: NoteLevel }
-  | { kind: "send"; time: number; id: number; from: string; to: string; msg: unknown }
-  | { kind: "deliver"; time: number; id: number; from: string; to: string; msg: unknown }
+  /**
+   * Message events. `routine`: traffic a scenario counts rather than lists (heartbeats, a send
+   * whose delivery is shown, a fetch that brings nothing): `--verbose` leaves it out of the text,
+   * while the pictures and `--json` keep it, so that every arrow has its send and its delivery.
+   */
+  | {
+      kind: "send";
+      time: number;
+      id: number;
+      from: string;
+      to: string;
+      msg: unknown;
+      routine?: boolean;
+    }
+  | {
+      kind: "deliver";
+      time: number;
+      id: number;
+      from: string;
+      to: string;
+      msg: unknown;
+      routine?: boolean;
+    }
   | {
       kind: "drop";
       time: number;
@@ -35,6 +56,7 @@ export type TraceEvent =
       to: string;
       msg: unknown;
       reason: DropReason;
+      routine?: boolean;
     }
   | { kind: "timer"; time: number; node: string; name: string }
   | { kind: "crash"; time: number; node: string }

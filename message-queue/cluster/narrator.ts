@@ -3,7 +3,8 @@
  * from the producer to the consumer (produce, leader append, follower fetch, high watermark,
  * acknowledgement, consumer read), and the messages of `--verbose` and `--json`, shown compactly
  * with the routine traffic (heartbeats, metadata, fetches that bring nothing) counted instead of
- * listed (DDIA ch. 11, "Partitioned Logs"; ch. 5, "Leaders and Followers").
+ * listed; the routine events still reach the trace, marked `routine`, so that the pictures of a
+ * run draw every message (DDIA ch. 11, "Partitioned Logs"; ch. 5, "Leaders and Followers").
  *
  * It watches the simulation's trace from outside: the brokers and clients do not know it is there.
  * What it says about a node's state it reads after the node has handled the message (an action
@@ -58,41 +59,60 @@ export function narratedTrace(
       return;
     }
     if (!outer.messages) return;
-    // A delivery shows the message; its send is the same message a little earlier.
-    if (event.kind === "send")
-      return hide("sends (each message is shown when it arrives or is dropped)");
     const msg = event.msg as ClusterMessage;
-    switch (msg.type) {
-      case "Heartbeat":
-        return hide("heartbeats");
-      case "Metadata":
-      case "MetadataResponse":
-        return hide("metadata requests and answers");
-      case "Fetch":
-        return hide("fetch requests (each answer that brings records is shown)");
-      case "FetchResponse":
-        if (msg.records.length === 0 && msg.truncateTo === undefined && msg.error === undefined)
-          return hide("fetch answers with nothing new");
-        break;
-      case "LeaderAndIsr": {
-        const key = `${event.to}/${msg.state.partition}`;
-        if (event.kind === "deliver" && shownState.get(key) === msg.state.partitionEpoch)
-          return hide("LeaderAndIsr repeats of a state the broker already had");
-        if (event.kind === "deliver") shownState.set(key, msg.state.partitionEpoch);
-        break;
-      }
-      default:
-        break;
-    }
-    outer.emit({ ...event, msg: compact(msg) });
+    const routine = routineKind(event, msg, shownState);
+    if (routine !== undefined) hide(routine);
+    // Routine traffic still reaches the trace, marked: the text leaves it out (counted in the
+    // closing note), while the pictures draw every message from its send to its delivery.
+    outer.emit({
+      ...event,
+      msg: compact(msg),
+      ...(routine !== undefined ? { routine: true } : {}),
+    });
   };
   const finish = () => {
     if (!outer.messages || hidden.size === 0) return;
+    // Only `--verbose` lists messages, so only it has anything left out to count.
     outer.note(
       `Messages left out above, counted: ${[...hidden].map(([what, n]) => `${n.toLocaleString("en-US")} ${what}`).join("; ")}.`,
+      { level: "detail" },
     );
   };
   return { trace: inner, finish };
+}
+
+/**
+ * Why `--verbose` counts a message event instead of listing it, or undefined when it lists it: a
+ * send (its delivery or drop shows the same message a little later), and the routine traffic.
+ */
+function routineKind(
+  event: MessageEvent,
+  msg: ClusterMessage,
+  shownState: Map<string, number>,
+): string | undefined {
+  if (event.kind === "send") return "sends (each message is shown when it arrives or is dropped)";
+  switch (msg.type) {
+    case "Heartbeat":
+      return "heartbeats";
+    case "Metadata":
+    case "MetadataResponse":
+      return "metadata requests and answers";
+    case "Fetch":
+      return "fetch requests (each answer that brings records is shown)";
+    case "FetchResponse":
+      if (msg.records.length === 0 && msg.truncateTo === undefined && msg.error === undefined)
+        return "fetch answers with nothing new";
+      return undefined;
+    case "LeaderAndIsr": {
+      const key = `${event.to}/${msg.state.partition}`;
+      if (event.kind === "deliver" && shownState.get(key) === msg.state.partitionEpoch)
+        return "LeaderAndIsr repeats of a state the broker already had";
+      if (event.kind === "deliver") shownState.set(key, msg.state.partitionEpoch);
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** A message as `--verbose` shows it: the fields that matter, records as value@offset. */

@@ -34,6 +34,8 @@ export function isVisible(event: TraceEvent, verbosity: Verbosity): boolean {
     case "send":
     case "deliver":
     case "drop":
+      // Routine traffic is counted by the scenario, not listed; the pictures draw it.
+      return verbosity === "verbose" && event.routine !== true;
     case "timer":
       return verbosity === "verbose";
     case "run":

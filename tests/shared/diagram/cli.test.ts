@@ -9,12 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventualConsistency } from "../../../eventual-consistency/main.js";
+import { messageQueue } from "../../../message-queue/main.js";
 import { replication } from "../../../replication/main.js";
 import { sharding } from "../../../sharding/main.js";
 import { type Concept, runCli } from "../../../shared/cli.js";
 import { cellWidth } from "../../../shared/render/diagram/terminal.js";
 import type { TraceEvent } from "../../../shared/trace.js";
-import { runInProcess } from "../fixtures/cli.js";
+import { expectNdjson, runInProcess } from "../fixtures/cli.js";
 
 const folder = mkdtempSync(join(tmpdir(), "pictures-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -239,4 +240,40 @@ describe("picture files", () => {
     ]);
     expect(result.stderr).toBe(`wrote ${path}: 2 runs, 2 messages\n`);
   });
+
+  it("draw every message of a scenario whose text counts its routine traffic (message-queue)", async () => {
+    const args = ["replication", "--messages", "10"];
+    const path = join(folder, "mq.svg");
+    const pictured = await runInProcess(messageQueue, [...args, "--svg", path]);
+    const events = expectNdjson(await runInProcess(messageQueue, [...args, "--json"]));
+    // Every delivery and drop has its send, so each arrow starts where the message left.
+    const sent = new Set<number>();
+    let runs = 0;
+    for (const event of events) {
+      if (event.kind === "run") {
+        runs++;
+        sent.clear();
+      }
+      if (event.kind === "send") sent.add(event.id);
+      if (event.kind === "deliver" || event.kind === "drop")
+        expect(sent.has(event.id), `${event.kind} #${event.id}`).toBe(true);
+    }
+    const sends = events.filter((e) => e.kind === "send").length;
+    const heartbeats = events.filter(
+      (e) => e.kind === "send" && (e.msg as { type: string }).type === "Heartbeat",
+    );
+    expect(heartbeats.length).toBeGreaterThan(0);
+    expect(pictured.stderr).toBe(`wrote ${path}: ${runs} run, ${sends} messages\n`);
+    expect(readFileSync(path, "utf8")).toContain(">Heartbeat</text>");
+    // The text is the story as without the flag; --verbose still counts the routine traffic.
+    expect(pictured.stdout).toBe(
+      (await runInProcess(messageQueue, args)).stdout.replace(
+        `replay: npx tsx message-queue/main.ts ${args.join(" ")} --seed 1`,
+        `replay: npx tsx message-queue/main.ts ${args.join(" ")} --svg ${path} --seed 1`,
+      ),
+    );
+    const verbose = (await runInProcess(messageQueue, [...args, "--verbose"])).stdout;
+    expect(verbose).not.toMatch(/Heartbeat/);
+    expect(verbose).toMatch(/Messages left out above, counted: [\d,]+ sends/);
+  }, 60_000);
 });
