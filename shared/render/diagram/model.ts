@@ -8,7 +8,7 @@
  *
  * A scenario may run several simulations one after the other (the broken variant, then the fixed
  * one): each new network emits a `run` event, and each run is a diagram of its own, titled by the
- * last heading before it.
+ * heading it belongs to.
  */
 
 import type { CheckedOp, Verdict } from "../../check/linearizability.js";
@@ -82,7 +82,11 @@ export interface DiagramHistory {
 export interface DiagramRun {
   /** 0-based position among the runs of the trace. */
   index: number;
-  /** The last section heading before the run began, or "run N". */
+  /**
+   * The last section heading before the run began; for a run that began before any heading of its
+   * own (its network made before the scenario's first heading), the first heading after; with no
+   * heading at all, the scenario's name.
+   */
   title: string;
   /** Nodes (clients included) in order of first appearance in the run. */
   nodes: string[];
@@ -108,10 +112,19 @@ export interface DiagramRun {
 export function buildDiagram(events: readonly TraceEvent[]): DiagramRun[] {
   const runs: DiagramRun[] = [];
   let heading: string | undefined;
+  /** Whether `heading` came after the current run began, so no earlier run took it. */
+  let headingIsNew = false;
+  /** The scenario the trace runs, for a run that no heading names. */
+  let scenario: string | undefined;
   let current: Builder | undefined;
+  /** Whether the current run began before any heading of its own: the next one names it. */
+  let untitled = false;
 
   const begin = (index: number, time: number): Builder => {
-    const builder = new Builder(runs.length, heading ?? `run ${runs.length + 1}`, index, time);
+    untitled = !headingIsNew;
+    headingIsNew = false;
+    const title = heading ?? scenario ?? "run";
+    const builder = new Builder(runs.length, title, index, time);
     current = builder;
     return builder;
   };
@@ -122,8 +135,18 @@ export function buildDiagram(events: readonly TraceEvent[]): DiagramRun[] {
 
   events.forEach((event, index) => {
     switch (event.kind) {
+      case "start":
+        scenario = event.scenario;
+        return;
       case "section":
         heading = event.title;
+        headingIsNew = true;
+        // A network made before the scenario's first heading (or the next run's) is named by it.
+        if (current !== undefined && untitled) {
+          current.title = event.title;
+          untitled = false;
+          headingIsNew = false;
+        }
         return;
       case "run":
         finish();
@@ -172,7 +195,7 @@ class Builder {
 
   constructor(
     private readonly index: number,
-    private readonly title: string,
+    public title: string,
     private readonly firstEvent: number,
     private readonly startMs: number,
   ) {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { buildDiagram, windowRuns } from "../../../shared/render/diagram/model.js";
+import type { TraceEvent } from "../../../shared/trace.js";
 import { twoRuns } from "./runs.js";
 
 describe("buildDiagram", () => {
@@ -16,6 +17,35 @@ describe("buildDiagram", () => {
     expect(fixed?.title).toBe("fixed");
     expect(broken?.nodes).toEqual(["c", "n1", "n2"]);
     expect([broken?.startMs, broken?.endMs]).toEqual([0, 13]);
+  });
+
+  it("names a run made before its heading by the heading that follows, else by the scenario", () => {
+    const ping = (id: number, time: number): TraceEvent[] => [
+      { kind: "send", time, id, from: "a", to: "b", msg: { type: "Ping" } },
+      { kind: "deliver", time: time + 1, id, from: "a", to: "b", msg: { type: "Ping" } },
+    ];
+    const start: TraceEvent = { kind: "start", scenario: "demo s", seed: 1, replay: "" };
+    // sharding's secondary-index: the network is made, then the first heading is printed.
+    const early = buildDiagram([
+      start,
+      { kind: "run", time: 0 },
+      { kind: "section", title: "first" },
+      ...ping(1, 1),
+      { kind: "section", title: "second" },
+      ...ping(2, 5),
+    ]);
+    expect(early.map((r) => r.title)).toEqual(["first"]);
+    // Two runs under one heading: the second, made before the heading that follows, takes it.
+    const twoUnderOne = buildDiagram([
+      { kind: "section", title: "A" },
+      { kind: "run", time: 0 },
+      ...ping(1, 1),
+      { kind: "run", time: 0 },
+      ...ping(1, 1),
+      { kind: "section", title: "B" },
+    ]);
+    expect(twoUnderOne.map((r) => r.title)).toEqual(["A", "B"]);
+    expect(buildDiagram([start, { kind: "run", time: 0 }, ...ping(1, 1)])[0]?.title).toBe("demo s");
   });
 
   it("makes a duplicated message two copies, and keeps each copy's fate", () => {
