@@ -285,7 +285,7 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
   const otherArrivals = arrivalOrder(inputs, random.fork("arrival-again"), bound, timeOf);
   const late = arrivedLate(arrivals, timeOf);
   trace.note(
-    `${plural(options.activities, "page view")} by three users, and the profile changelog (${plural(changes, "change")} of plan, each valid from its time). ${options.outOfOrder === 0 ? "Both streams reach the join in event-time order." : `Both streams reach the join up to ${plural(options.outOfOrder, "minute")} late: ${plural(late, "input")} ${late === 1 ? "arrives" : "arrive"} after one that happened later.`} The join keeps a local copy of the profile table, kept current by the changelog, so that it need not query the database for every event.`,
+    `${plural(options.activities, "page view")} by three users, and the profile changelog (${plural(changes, "update")} of a user's plan, each valid from its time). ${options.outOfOrder === 0 ? "Both streams reach the join in event-time order." : `Both streams reach the join up to ${plural(options.outOfOrder, "minute")} late: ${plural(late, "input")} ${late === 1 ? "arrives" : "arrive"} after one that happened later.`} The join keeps a local copy of the profile table, kept current by the changelog, so that it need not query the database for every event.`,
     { ref: REF.streamTableJoin },
   );
   const reference = batchAsOfJoin(inputs);
@@ -315,7 +315,7 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
     shown.caption,
   );
   trace.note(
-    `As of processing time (Kafka Streams' KStream-KTable join over an ordinary, unversioned table), ${plural(wrong.length, "view")} got another plan than the one valid when it happened${wrong.length > 0 ? ": a change of plan and a view reached the join in the other order than they happened" : ""}; with the other arrival order, ${plural(changedByOrder.length, "view")} came out differently than in the first. The book: such a join is nondeterministic, so rerunning it on the same input need not give the same result.`,
+    `As of processing time (Kafka Streams' KStream-KTable join over an ordinary, unversioned table), ${plural(wrong.length, "view")} got another plan than the one valid when it happened${wrong.length > 0 ? ": an update and a view, or two updates of one user, reached the join in another order than they happened (the table keeps whichever update came last)" : ""}; with the other arrival order, ${plural(changedByOrder.length, "view")} came out differently than in the first. The book: such a join is nondeterministic, so rerunning it on the same input need not give the same result.`,
     { ref: REF.timeDependenceOfJoins },
   );
   trace.note(

@@ -119,13 +119,9 @@ export function activityAndProfiles(random: Random, activities: number): Activit
       timeMs: random.int(1, spanMs / MINUTE_MS) * MINUTE_MS,
     });
   }
-  // Plans change in time order per user: the generator drew times at random, so reorder them.
-  return fixPlanOrder(out);
-}
-
-/** A user's successive plans were drawn in generation order; give them out in time order. */
-function fixPlanOrder(events: ActivityOrChange[]): ActivityOrChange[] {
-  return events.sort((a, b) => timeOf(a) - timeOf(b));
+  // The times were drawn at random: give the inputs out in time order. (A user's plans were drawn
+  // in generation order, so an update may set the plan the user already had: harmless.)
+  return out.sort((a, b) => timeOf(a) - timeOf(b));
 }
 
 export function timeOf(e: ActivityOrChange): number {
