@@ -3,12 +3,13 @@
  * should hold holds over seeds and flag values, the broken variants' checks are violated at the
  * defaults (the story shows its anomalies), --json parses, and bad flags are refused in one line.
  */
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { batchStream } from "../../../batch-stream/main.js";
 import { prefixesValid } from "../../../batch-stream/scenarios/cdc-and-event-sourcing.js";
 import type { Event } from "../../../batch-stream/streams/event-store.js";
 import type { TraceEvent } from "../../../shared/trace.js";
-import { runInProcess } from "../../shared/fixtures/cli.js";
+import { expectCompleted, expectGolden, runInProcess } from "../../shared/fixtures/cli.js";
 
 type Check = Extract<TraceEvent, { kind: "check" }>;
 
@@ -47,6 +48,19 @@ describe.each(["stream-joins", "cdc-and-event-sourcing"])("%s", (scenario) => {
     expect(result.stderr).toMatch(/^error: [^\n]+\n$/);
     expect(result.stdout).toBe("");
   });
+});
+
+describe("golden traces", () => {
+  it.each(["stream-joins", "cdc-and-event-sourcing"])(
+    "%s at the defaults matches its golden trace (UPDATE_GOLDEN=1 to redraw it, on purpose)",
+    async (scenario) => {
+      const run = await runInProcess(batchStream, [scenario]);
+      expectCompleted(run);
+      const golden = join(import.meta.dirname, "golden", `${scenario}.golden.txt`);
+      const { expected, actual } = expectGolden(golden, run.stdout);
+      expect(actual).toBe(expected);
+    },
+  );
 });
 
 describe("determinism", () => {
