@@ -4,9 +4,11 @@
  * (TumblingEventTimeWindows, SlidingEventTimeWindows and EventTimeSessionWindows, offset 0):
  *
  *   - tumbling, size S: the one window [start, start + S) with start = t - ((t mod S) + S) mod S,
- *     so that negative times round down too (Flink's TimeWindow.getWindowStartWithOffset);
+ *     so that negative times round down too (Flink's TimeWindow.getWindowStartWithOffset, as
+ *     fixed for negative times by FLINK-26334 in 2022);
  *   - hopping (Flink: sliding), size S every D: every window [k·D, k·D + S) that contains t,
- *     that is S / D windows when D divides S;
+ *     that is S / D windows when D divides S, listed here earliest first (Flink's
+ *     SlidingEventTimeWindows lists them latest first, and the operator takes them in its order);
  *   - session, gap G: each event opens [t, t + G), and windows that overlap or touch merge
  *     (Flink's TimeWindow.intersects is `start <= other.end && end >= other.start`), so two
  *     events of one key share a session exactly when a chain of events less than or equal to G

@@ -56,7 +56,7 @@
  * end plus the allowed lateness, so an input without watermarks keeps every window until its end.
  */
 
-import type { WindowAssigner } from "./assigners.js";
+import { type WindowAssigner, windowStart } from "./assigners.js";
 
 export type Timing = "ON_TIME" | "LATE";
 export type Mode = "accumulating" | "discarding";
@@ -288,7 +288,7 @@ export class WindowOperator {
     fired.length = 0;
     // Flink's order (SlidingEventTimeWindows.assignWindows): the latest window first, so that an
     // event's late panes come out in the order Flink fires them.
-    const lastStart = eventTime - (((eventTime % slide) + slide) % slide);
+    const lastStart = windowStart(eventTime, slide);
     for (let start = lastStart; start > eventTime - size; start -= slide) {
       const end = start + size;
       if (this.isLate(end)) continue;
