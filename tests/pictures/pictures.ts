@@ -59,7 +59,7 @@ export const PICTURES: readonly Picture[] = [
   {
     concept: "message-queue",
     file: "pictures/replication.svg",
-    args: ["replication", "--seed", "1", "--from", "850", "--to", "1000"],
+    args: ["replication", "--seed", "1", "--from", "870", "--to", "970"],
   },
   {
     concept: "sharding",

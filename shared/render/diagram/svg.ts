@@ -29,8 +29,13 @@ export interface SvgOptions {
 
 /** The tallest a run's time axis is drawn; a longer run is squeezed, and its panel says so. */
 export const PLOT_HEIGHT_MAX_PX = 5000;
-/** The scale a run gets when it fits (2 px per simulated ms). */
-const PX_PER_MS_MAX = 2;
+/**
+ * How tall a typical message's flight is drawn (the median time on the wire of the messages
+ * shown), so that arrows slant visibly and delay and overlap read at a glance.
+ */
+const FLIGHT_PX = 32;
+/** The largest scale: a run whose messages fly in a fraction of a ms is not blown up past it. */
+const PX_PER_MS_MAX = 20;
 /** A short run is stretched to at least this height. */
 const PLOT_HEIGHT_MIN_PX = 300;
 const AXIS_WIDTH_PX = 84;
@@ -43,10 +48,15 @@ const PAGE_HEAD_PX = 34;
 const WIDTH_MIN_PX = 560;
 /** Message JSON in a hover title is cut here: a snapshot message can be kilobytes long. */
 const MESSAGE_JSON_MAX = 600;
-/** Above this many arrows in a run, arrows carry no type label (they would be a smear). */
-const LABELLED_MESSAGES_MAX = 120;
+/**
+ * Arrows carry their type's label while there is at least this much height per arrow in the
+ * window; denser, the labels would be a smear (the hover titles still name every message).
+ */
+const LABEL_HEIGHT_PER_MESSAGE_PX = 6;
 const NODE_LABEL_MAX = 16;
 const OPERATION_LABEL_MAX = 22;
+/** Room left of a client's line for its operations' labels (22 characters at 10 px). */
+const OPERATION_GUTTER_PX = 110;
 const TICK_SPACING_MIN_PX = 48;
 
 export function renderSvg(runs: readonly DiagramRun[], options: SvgOptions): string {
@@ -154,22 +164,34 @@ function windowOf(run: DiagramRun, options: Pick<SvgOptions, "fromMs" | "toMs">)
 function layoutPanel(run: DiagramRun, options: SvgOptions): Panel {
   const window = windowOf(run, options);
   const durationMs = Math.max(1, window.toMs - window.fromMs);
-  const fitted = Math.min(PX_PER_MS_MAX, PLOT_HEIGHT_MAX_PX / durationMs);
-  const pxPerMs = niceDown(
-    Math.min(PLOT_HEIGHT_MAX_PX / durationMs, Math.max(fitted, PLOT_HEIGHT_MIN_PX / durationMs)),
+  const flights = run.messages
+    .filter((m) => m.fate.kind === "delivered" && visible(m, window))
+    .map((m) => (fateMs(m) as number) - m.sendMs)
+    .filter((flightMs) => flightMs > 0)
+    .sort((a, b) => a - b);
+  const medianFlightMs = flights[Math.floor(flights.length / 2)];
+  const wanted = Math.max(
+    PLOT_HEIGHT_MIN_PX / durationMs,
+    Math.min(PX_PER_MS_MAX, medianFlightMs === undefined ? 2 : FLIGHT_PX / medianFlightMs),
   );
+  const pxPerMs = niceDown(Math.min(PLOT_HEIGHT_MAX_PX / durationMs, wanted));
   const plotHeight = durationMs * pxPerMs;
+  // A client whose operations are drawn gets room on its left for their bars and labels.
+  const clients = new Set(run.histories.flatMap((h) => h.operations.map((o) => o.process)));
   const column = new Map<string, number>();
-  run.nodes.forEach((node, i) => {
-    column.set(node, AXIS_WIDTH_PX + COLUMN_WIDTH_PX * (i + 0.5));
-  });
+  let left = AXIS_WIDTH_PX;
+  for (const node of run.nodes) {
+    if (clients.has(node)) left += OPERATION_GUTTER_PX;
+    column.set(node, left + COLUMN_WIDTH_PX / 2);
+    left += COLUMN_WIDTH_PX;
+  }
   return {
     run,
     window,
     pxPerMs,
-    squeezed: pxPerMs < PX_PER_MS_MAX && durationMs * PX_PER_MS_MAX > PLOT_HEIGHT_MAX_PX,
+    squeezed: wanted > PLOT_HEIGHT_MAX_PX / durationMs,
     plotHeight,
-    width: AXIS_WIDTH_PX + COLUMN_WIDTH_PX * run.nodes.length + RIGHT_MARGIN_PX,
+    width: left + RIGHT_MARGIN_PX,
     height: PANEL_HEAD_PX + plotHeight + PANEL_FOOT_PX,
     column,
   };
@@ -292,7 +314,7 @@ function drawPanel(panel: Panel, options: SvgOptions): string[] {
   const shown = run.messages
     .map((message, index) => ({ message, index }))
     .filter(({ message }) => visible(message, window));
-  const labelled = shown.length <= LABELLED_MESSAGES_MAX;
+  const labelled = shown.length * LABEL_HEIGHT_PER_MESSAGE_PX <= plotHeight;
   for (const { message, index } of shown) {
     out.push(drawMessage(message, index, run.index, { yOf, xOf, window, bottom, labelled, tab }));
   }

@@ -204,22 +204,47 @@ describe("the SVG's geometry, worked by hand", () => {
 });
 
 describe("the time scale of a long run", () => {
+  // Two messages 10 ms on the wire, at the start and at the end of 10,000 ms.
   const long: TraceEvent[] = [
     { kind: "run", time: 0 },
     { kind: "send", time: 0, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
-    { kind: "deliver", time: 10_000, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+    { kind: "deliver", time: 10, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+    { kind: "send", time: 9990, id: 2, from: "b", to: "a", msg: { type: "Pong" } },
+    { kind: "deliver", time: 10_000, id: 2, from: "b", to: "a", msg: { type: "Pong" } },
   ];
 
   it("is squeezed to fit 5000 px, and says so", () => {
     const root = parseXml(renderSvg(buildDiagram(long), { title: "long" }));
-    // 10,000 ms at 2 px per ms would be 20,000 px: 0.5 px per ms fits 5000 px exactly.
+    // A 10 ms flight drawn 32 px tall wants 3.2 px per ms: 10,000 ms would be 32,000 px, and
+    // 0.5 px per ms fits 5000 px exactly.
     expect(textOf(byClass(root, "scale")[0] as XmlElement)).toBe(
       "time goes down: 1 px = 2 simulated ms, squeezed to fit 5000 px (--from and --to window it)",
     );
-    expect(wireOf(byClass(root, "msg")[0] as XmlElement)).toMatchObject({ y1: "64", y2: "5064" });
+    expect(wireOf(byClass(root, "msg")[0] as XmlElement)).toMatchObject({ y1: "64", y2: "69" });
+    expect(wireOf(byClass(root, "msg")[1] as XmlElement)).toMatchObject({
+      y1: "5059",
+      y2: "5064",
+    });
+  });
+
+  it("draws a message's flight tall enough to slant, on a round scale", () => {
+    // A run of 2 ms flights: 32 px / 2 ms is 16 px per ms, rounded down to 10.
+    const short: TraceEvent[] = [
+      { kind: "run", time: 0 },
+      { kind: "send", time: 0, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+      { kind: "deliver", time: 2, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+      { kind: "send", time: 40, id: 2, from: "b", to: "a", msg: { type: "Pong" } },
+      { kind: "deliver", time: 42, id: 2, from: "b", to: "a", msg: { type: "Pong" } },
+    ];
+    const root = parseXml(renderSvg(buildDiagram(short), { title: "short" }));
+    expect(textOf(byClass(root, "scale")[0] as XmlElement)).toBe(
+      "time goes down: 1 px = 0.1 simulated ms",
+    );
+    expect(wireOf(byClass(root, "msg")[1] as XmlElement)).toMatchObject({ y1: "464", y2: "484" });
   });
 
   it("is not squeezed when a window of it fits", () => {
+    // Only the first message is in the window: 3.2 px per ms wanted, rounded down to 2.
     const root = parseXml(renderSvg(buildDiagram(long), { title: "long", fromMs: 0, toMs: 1000 }));
     expect(textOf(byClass(root, "scale")[0] as XmlElement)).toBe(
       "time goes down: 1 px = 0.5 simulated ms; showing 0.0 ms to 1000.0 ms of 0.0 ms to 10000.0 ms",
@@ -284,11 +309,17 @@ describe("histories as bars, Knossos- and Porcupine-style", () => {
     expect(byClass(root, "op", "witness").map((o) => o.attributes["data-op"])).toEqual(["1", "2"]);
   });
 
+  it("gives each client room on its left for its operations' labels, clear of the time axis", () => {
+    // The axis is 84 px wide and each column 130: c1 and c2 each get 110 px more on their left.
+    expect(byClass(root, "node-label").map((e) => e.attributes.x)).toEqual(["259", "499"]);
+  });
+
   it("leaves an info operation open to the end of the run (60 ms), hatched", () => {
     const info = byClass(root, "op", "info")[0] as XmlElement;
     const rect = elements(info).find((e) => e.name === "rect") as XmlElement;
-    // 60 ms at 5 px per ms (300 px minimum height): from 15 ms to 60 ms is 225 px.
-    expect(rect.attributes.height).toBe("225");
+    // The one message flies 2 ms (10 to 12), drawn 32 px: 16 px per ms, rounded down to 10 (above
+    // the 5 px per ms that 60 ms needs for the 300 px minimum): from 15 ms to 60 ms is 450 px.
+    expect(rect.attributes.height).toBe("450");
     expect(titleOf(info)).toContain("never completed (info)");
   });
 });
