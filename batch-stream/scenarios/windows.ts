@@ -81,7 +81,7 @@ export function clock(ms: number): string {
 const span = (start: number, end: number) => `[${clock(start)}, ${clock(end)})`;
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
 
-export interface Record {
+export interface Arrived {
   readonly event: Arrival;
   readonly index: number;
   /** The watermark when the event arrived. */
@@ -95,7 +95,7 @@ export interface FiredPane extends Pane {
 }
 
 export interface RunResult {
-  records: Record[];
+  records: Arrived[];
   panes: FiredPane[];
   stats: WindowOperator["stats"];
 }
@@ -112,7 +112,7 @@ export function runStream(
   narrate?: Trace,
 ): RunResult {
   const sim = new Simulation({ seed });
-  const records: Record[] = [];
+  const records: Arrived[] = [];
   const panes: FiredPane[] = [];
   let firing: FiredPane[] = [];
   const operator = new WindowOperator(
@@ -300,7 +300,7 @@ export function checkRun(
   const stream = finalResults(run.panes, options.mode);
   const batch = fixed
     ? batchWindows(events, assigner, (e, _start, end) => {
-        const r = run.records.find((x) => x.event === e) as Record;
+        const r = run.records.find((x) => x.event === e) as Arrived;
         return admits(options, r.watermarkMs, end);
       })
     : batchWindows(

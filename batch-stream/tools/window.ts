@@ -15,7 +15,10 @@
  * them (reading resumes once less than 1 MiB is queued there); not the file.
  *
  * --size alone makes tumbling windows, --size with --slide hopping windows, and --gap alone
- * session windows (a session has no fixed size, so --gap takes the place of --size).
+ * session windows (a session has no fixed size, so --gap takes the place of --size). A --slide
+ * longer than --size is refused: Flink allows it, and silently skips an event that falls between
+ * two windows (neither counted as dropped nor sent to its late side output), which a summary of
+ * what was dropped should not hide.
  */
 import { once } from "node:events";
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
