@@ -16,9 +16,9 @@
  *
  * --size alone makes tumbling windows, --size with --slide hopping windows, and --gap alone
  * session windows (a session has no fixed size, so --gap takes the place of --size). A --slide
- * longer than --size is refused: Flink allows it, and silently skips an event that falls between
- * two windows (neither counted as dropped nor sent to its late side output), which a summary of
- * what was dropped should not hide.
+ * longer than --size is refused: Flink allows it, and skips an event that falls between two
+ * windows without counting it as dropped (unless the event is late itself, eventTime + allowed
+ * lateness <= watermark: WindowOperator.isElementLate), which a summary of drops should not hide.
  */
 import { once } from "node:events";
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
