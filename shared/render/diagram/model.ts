@@ -84,8 +84,8 @@ export interface DiagramRun {
   index: number;
   /**
    * The last section heading before the run began; for a run that began before any heading of its
-   * own (its network made before the scenario's first heading), the first heading after; with no
-   * heading at all, the scenario's name.
+   * own (its network made just before the scenario's first heading), the heading that follows when
+   * nothing happened in between; with no heading at all, the scenario's name.
    */
   title: string;
   /** Nodes (clients included) in order of first appearance in the run. */
@@ -141,8 +141,9 @@ export function buildDiagram(events: readonly TraceEvent[]): DiagramRun[] {
       case "section":
         heading = event.title;
         headingIsNew = true;
-        // A network made before the scenario's first heading (or the next run's) is named by it.
-        if (current !== undefined && untitled) {
+        // A network made just before its heading (sharding makes its network, then prints the
+        // scenario's first heading) is named by it, if nothing happened in the run before it.
+        if (current !== undefined && untitled && !current.hasContent()) {
           current.title = event.title;
           untitled = false;
           headingIsNew = false;

@@ -35,16 +35,20 @@ describe("buildDiagram", () => {
       ...ping(2, 5),
     ]);
     expect(early.map((r) => r.title)).toEqual(["first"]);
-    // Two runs under one heading: the second, made before the heading that follows, takes it.
-    const twoUnderOne = buildDiagram([
+    // Under one heading, a second run made just before the next heading takes it; a third whose
+    // messages come before the next heading is not named by it (it belongs to "B").
+    const runs = buildDiagram([
       { kind: "section", title: "A" },
       { kind: "run", time: 0 },
       ...ping(1, 1),
       { kind: "run", time: 0 },
-      ...ping(1, 1),
       { kind: "section", title: "B" },
+      ...ping(1, 1),
+      { kind: "run", time: 0 },
+      ...ping(1, 1),
+      { kind: "section", title: "C" },
     ]);
-    expect(twoUnderOne.map((r) => r.title)).toEqual(["A", "B"]);
+    expect(runs.map((r) => r.title)).toEqual(["A", "B", "B"]);
     expect(buildDiagram([start, { kind: "run", time: 0 }, ...ping(1, 1)])[0]?.title).toBe("demo s");
   });
 
