@@ -20,6 +20,7 @@ import {
 import type { CheckedOp } from "../../shared/check/linearizability.js";
 import { integer, option, probability, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
+import { historyOperations } from "../../shared/render/diagram/model.js";
 import { renderTimeline } from "../../shared/render/timeline.js";
 import type { Trace } from "../../shared/trace.js";
 import { CLASSIC_HISTORIES, type ClassicHistory } from "../models/classic.js";
@@ -154,11 +155,18 @@ export function runStores(
     if (trace !== undefined)
       trace.note(`The ${store.name} store's run, message by message (its clock starts at 0):`);
     const history = store.run(scripts, { seed, loss: options.loss, trace });
-    return {
-      store,
-      history,
-      classification: checker(history, { place: atTime, maxSteps: options.maxSteps }),
-    };
+    const classification = checker(history, { place: atTime, maxSteps: options.maxSteps });
+    // For the pictures: the history as bars, the weakest violation's operations as the witness
+    // (the one drawn below the matrix), in the store's own run.
+    const witness = [...firstViolations(classification)]
+      .reverse()
+      .find((v) => new Set(v.ops).size >= 2);
+    trace?.history(
+      `the ${store.name} store's history${witness === undefined ? "" : `, with the ${MODEL_TITLES[witness.model]} witness`}`,
+      historyOperations(history),
+      witness === undefined ? [] : [...new Set(witness.ops.map((op) => op.id))],
+    );
+    return { store, history, classification };
   });
   return { scripts, results };
 }
