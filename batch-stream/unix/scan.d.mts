@@ -27,7 +27,15 @@ export class UrlTable {
   readonly maxBytes: number;
   readonly arenaUsed: number;
   readonly counts: Float64Array;
-  add(bytes: Uint8Array, from: number, to: number, hash: number, count: number): void;
+  /** `view`: a DataView over the whole of `bytes`' buffer. */
+  add(
+    bytes: Uint8Array,
+    view: DataView,
+    from: number,
+    to: number,
+    hash: number,
+    count: number,
+  ): void;
   merge(exported: ExportedTable): void;
   export(): ExportedTable;
   key(entry: number): Uint8Array;

@@ -4,6 +4,12 @@
  * `awk '{print $7}' | sort | uniq -c` would, but in one pass and without decoding a string per
  * line.
  *
+ * Most of the work is done four bytes at a time, through a DataView's unaligned little-endian
+ * reads of 32 bits (JavaScript's fast integers): the six fields before the URL (scanLines), the
+ * URL and its hash (hashBytes), its comparison with the table's copy (UrlTable.add) and the rest
+ * of the line (findNewline). Measured on a 300 MB slice of the benchmark's log, one thread: the
+ * first three cut the scan's CPU time by about a sixth against byte-by-byte loops.
+ *
  * Plain JavaScript (types in scan.d.mts) because worker threads run it: a worker cannot load a
  * .ts file without tsx's loader, and that loader costs each worker a third of a second to start.
  *
@@ -32,11 +38,30 @@ const FNV_PRIME = 16777619;
 /** The longest prefix of a line (up to the end of its seventh field) the reader will hold. */
 export const MAX_PREFIX_BYTES = 64 * 1024 * 1024;
 
-/** FNV-1a over bytes [from, to): the hash the scan computes while it walks the URL. */
+/**
+ * The hash of bytes [from, to), as the scan computes it while it walks the URL: FNV-1a's step
+ * taken over each whole four-byte word from `from` (read little-endian), then over each byte left
+ * (at most three), then `finish`. A word at a time takes a quarter of the steps of FNV-1a over
+ * bytes; the scan reads those words anyway to find the URL's end (see scanLines).
+ */
 export function hashBytes(bytes, from, to) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let h = FNV_OFFSET;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
-  return h;
+  let i = from;
+  for (; i + 4 <= to; i += 4) h = Math.imul(h ^ view.getInt32(i, true), FNV_PRIME);
+  for (; i < to; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  return finish(h);
+}
+
+/**
+ * Mix the high bits into the low ones (murmur3's finalizer, in part): the table picks a slot by
+ * the hash's low bits, and a multiply only carries low bits upwards, so without this the low byte
+ * would depend on the first byte of each word alone.
+ */
+function finish(h) {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
 }
 
 /**
@@ -63,6 +88,7 @@ export class UrlTable {
     this.size = 0;
     this.arenaUsed = 0;
     this.arena = new Uint8Array(Math.min(1 << 16, Math.floor(maxBytes / 2)));
+    this.arenaView = new DataView(this.arena.buffer);
     this.slots = new Int32Array(2 * slots); // pairs: hash, entry index + 1 (0: empty)
     this.mask = slots - 1;
     this.hashes = new Int32Array(slots >>> 1);
@@ -71,8 +97,11 @@ export class UrlTable {
     this.counts = new Float64Array(slots >>> 1);
   }
 
-  /** Add `count` to the URL in bytes [from, to) whose hashBytes is `hash`. */
-  add(bytes, from, to, hash, count) {
+  /**
+   * Add `count` to the URL in bytes [from, to) whose hashBytes is `hash`; `view` is a DataView
+   * over the whole of `bytes`' buffer, for the comparison four bytes at a time.
+   */
+  add(bytes, view, from, to, hash, count) {
     const length = to - from;
     // Each slot is two numbers, the hash and the entry index + 1, so that a probe reads one place.
     const slots = this.slots;
@@ -84,10 +113,18 @@ export class UrlTable {
       if (slots[2 * i] === hash) {
         const entry = e - 1;
         if (this.lengths[entry] === length) {
+          // The URL's bytes against the stored ones, four at a time (unaligned reads through
+          // DataViews), then the last zero to three one by one.
           const arena = this.arena;
+          const arenaView = this.arenaView;
           const at = this.offsets[entry];
           let k = 0;
-          while (k < length && arena[at + k] === bytes[from + k]) k++;
+          while (
+            k + 4 <= length &&
+            arenaView.getInt32(at + k, true) === view.getInt32(from + k, true)
+          )
+            k += 4;
+          if (k + 4 > length) while (k < length && arena[at + k] === bytes[from + k]) k++;
           if (k === length) {
             this.counts[entry] += count;
             return;
@@ -111,6 +148,7 @@ export class UrlTable {
       const arena = new Uint8Array(Math.min(grown, room));
       arena.set(this.arena.subarray(0, this.arenaUsed));
       this.arena = arena;
+      this.arenaView = new DataView(arena.buffer);
     }
     const entry = this.size++;
     this.arena.set(bytes.subarray(from, from + length), this.arenaUsed);
@@ -152,8 +190,9 @@ export class UrlTable {
   /** Add every entry of a table `exported` from another thread. */
   merge(exported) {
     const { arena, hashes, offsets, lengths, counts, size } = exported;
+    const view = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
     for (let e = 0; e < size; e++)
-      this.add(arena, offsets[e], offsets[e] + lengths[e], hashes[e], counts[e]);
+      this.add(arena, view, offsets[e], offsets[e] + lengths[e], hashes[e], counts[e]);
   }
 
   /** The table as typed arrays trimmed to its size, to post to another thread. */
@@ -218,6 +257,7 @@ export function scanRange(read, fileSize, start, end, options = {}) {
   let capacity = Math.max(16, (wanted + 3) & ~3);
   let buffer = new Uint8Array(capacity + 4);
   let words = new Int32Array(buffer.buffer);
+  let view = new DataView(buffer.buffer);
   let base = start; // file position of buffer[0]
   let filled = 0;
   let pos = 0;
@@ -236,6 +276,7 @@ export function scanRange(read, fileSize, start, end, options = {}) {
       grown.set(buffer.subarray(0, filled));
       buffer = grown;
       words = new Int32Array(buffer.buffer);
+      view = new DataView(buffer.buffer);
     }
     const want = Math.min(capacity - filled, fileSize - (base + filled));
     const got = want > 0 ? read(buffer, filled, want, base + filled) : 0;
@@ -264,7 +305,7 @@ export function scanRange(read, fileSize, start, end, options = {}) {
   while (base + pos < end) {
     if (pos >= filled && !refill()) break;
     state.pos = pos;
-    scanLines(buffer, words, filled, end - base, eof(), table, stats, state);
+    scanLines(buffer, words, view, filled, end - base, eof(), table, stats, state);
     pos = state.pos;
     if (state.status === NEED_MORE) {
       // The line at pos does not end, or its seventh field does not, inside the buffer.
@@ -332,7 +373,7 @@ function findNewline(b, words, from, to) {
  * data's end), NEED_MORE (the line at state.pos needs bytes not yet read) or SKIP_TAIL (counted;
  * its `\n` is past the buffer).
  */
-function scanLines(b, words, filled, stop, eof, table, stats, state) {
+function scanLines(b, words, view, filled, stop, eof, table, stats, state) {
   let pos = state.pos;
   let lines = 0;
   let malformedLines = 0;
@@ -341,16 +382,38 @@ function scanLines(b, words, filled, stop, eof, table, stats, state) {
   while (pos < limit) {
     let p = pos;
     let c = 0;
+    // Fields one to six, four bytes at a time: in each word, the bytes where a field starts (not
+    // blank, not `\n`, and after a blank) are counted, without a branch per byte, until the
+    // seventh start or the line's `\n`. About 80 bytes in six short fields precede the URL, and
+    // a loop byte by byte mispredicts a branch at every field's end. The `\n` sentinel at
+    // b[filled] stops the walk, and the buffer's four spare bytes keep a word read there inside it.
     let field = 0;
-    // Fields one to six: skip blanks, then the field.
+    let afterBlank = 0x80; // the byte before the line counts as blank: leading blanks are ignored
     for (;;) {
-      c = b[p];
-      while (c === SPACE || c === TAB) c = b[++p];
-      if (c === NEWLINE) break;
-      if (++field === 7) break;
-      // Every byte that ends a field is at most a space, so one comparison passes the others.
-      do c = b[++p];
-      while (c > SPACE || (c !== SPACE && c !== TAB && c !== NEWLINE));
+      const x = view.getInt32(p, true); // little-endian: b[p] is the low byte
+      const blank = zeroBytes(x ^ 0x20202020) | zeroBytes(x ^ 0x09090909);
+      const newline = zeroBytes(x ^ 0x0a0a0a0a);
+      // A byte's flag moved up one byte (<< 8) marks the byte after it.
+      let starts = ~(blank | newline) & ((blank << 8) | afterBlank) & HIGH_BITS;
+      // The lowest `\n` flag minus one keeps the flags of the bytes before it.
+      if (newline !== 0) starts &= (newline & -newline) - 1;
+      // The flags are bits 7, 15, 23 and 31: shifted to 0, 8, 16 and 24, the multiply sums them
+      // into the top byte.
+      const count = Math.imul(starts >>> 7, 0x01010101) >>> 24;
+      if (field + count >= 7) {
+        // Clear the starts of fields field + 1 to 6; the lowest flag left is the seventh's.
+        for (let k = field + 1; k < 7; k++) starts &= starts - 1;
+        p += (31 - Math.clz32(starts & -starts)) >>> 3;
+        field = 7;
+        break;
+      }
+      field += count;
+      if (newline !== 0) {
+        p += (31 - Math.clz32(newline & -newline)) >>> 3; // at the `\n`
+        break;
+      }
+      afterBlank = (blank >>> 24) & 0x80;
+      p += 4;
     }
     if (field < 7) {
       if (p >= filled && !eof) {
@@ -362,19 +425,36 @@ function scanLines(b, words, filled, stop, eof, table, stats, state) {
       pos = p + 1; // past the `\n`, or past the end of the data
       continue;
     }
-    // The seventh field: hash it as it is walked.
+    // The seventh field, four bytes at a time, hashed as it is walked (see hashBytes). A word
+    // with no byte below 0x21 (the "has less than" test, exact for bytes >= 0x80 too) is all URL;
+    // else its bytes are looked at one by one, and one that is neither blank nor `\n` (a `\r`)
+    // leaves the word whole in the URL. The `\n` sentinel at b[filled] stops the walk, and the
+    // buffer's four spare bytes keep a word read from there inside it.
     const from = p;
     let h = FNV_OFFSET;
-    c = b[p];
-    while (c > SPACE || (c !== SPACE && c !== TAB && c !== NEWLINE)) {
-      h = Math.imul(h ^ c, FNV_PRIME);
-      c = b[++p];
+    for (;;) {
+      const x = view.getInt32(p, true);
+      if ((((x - 0x21212121) | 0) & ~x & HIGH_BITS) !== 0) {
+        let k = 0;
+        for (; k < 4; k++) {
+          c = b[p + k];
+          if (c === SPACE || c === TAB || c === NEWLINE) break;
+        }
+        if (k < 4) {
+          for (let j = 0; j < k; j++) h = Math.imul(h ^ b[p + j], FNV_PRIME);
+          p += k;
+          break;
+        }
+      }
+      h = Math.imul(h ^ x, FNV_PRIME);
+      p += 4;
     }
+    h = finish(h);
     if (p >= filled && !eof) {
       state.status = NEED_MORE;
       break;
     }
-    table.add(b, from, p, h, 1);
+    table.add(b, view, from, p, h, 1);
     lines++;
     if (c === NEWLINE) {
       pos = p + 1; // past the `\n`, or past the end of the data
@@ -391,4 +471,14 @@ function scanLines(b, words, filled, stop, eof, table, stats, state) {
   stats.lines += lines;
   stats.malformed += malformedLines;
   state.pos = pos;
+}
+
+/**
+ * 0x80 in each byte of x that is zero, and 0 in every other bit. Exact for every byte, unlike the
+ * "has a zero byte" test (whose borrow can flag a byte above a zero one): the low seven bits plus
+ * 0x7f carry into the top bit unless they are all zero, no carry crosses a byte, and `| x` adds
+ * the top bit itself.
+ */
+function zeroBytes(x) {
+  return ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | 0 | x) & HIGH_BITS;
 }

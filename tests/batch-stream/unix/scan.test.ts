@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { countBytes } from "../../../batch-stream/unix/count.js";
 import { generateLogBytes } from "../../../batch-stream/unix/generate.js";
 import { awkFields, parseUniqLine, runPipeline } from "../../../batch-stream/unix/pipeline.js";
-import { rankEntries } from "../../../batch-stream/unix/scan.mjs";
+import { hashBytes, rankEntries, UrlTable } from "../../../batch-stream/unix/scan.mjs";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -84,6 +84,12 @@ describe("the scanner counts what the pipeline counts", () => {
     // ...unless the seventh field is the last: then awk's $7 is "/x\r", and so is ours.
     expectSameAsPipeline("a b c d e f /x\r\na b c d e f /x\n");
     expect(ours(encoder.encode("a b c d e f /x\r\n")).ranked).toEqual([["/x\r", 1]]);
+    // "!" is a space plus one and backspace a tab minus one: a word-at-a-time test for blank
+    // bytes that borrowed across bytes would take either, after a blank, for a blank too. To awk
+    // both are fields: $7 is "g" in both lines.
+    expect(ours(encoder.encode("a ! c d e f g /x\na\t\b c d e f g /x\n")).ranked).toEqual([
+      ["g", 2],
+    ]);
     // Short lines are malformed: counted, not ranked.
     const short = `a b c d e f\n${line("/x")}\n\nonly three fields\n`;
     expectSameAsPipeline(short);
@@ -111,7 +117,30 @@ describe("the scanner counts what the pipeline counts", () => {
   });
 
   it("over random small logs (fast-check): blanks, tabs, \\r, short and long lines, any cut", () => {
-    const token = fc.constantFrom("/a", "/b", "/ab", "x", "-", '"GET', "[t", "/é", "\r");
+    // Tokens of 1 to 10 bytes, some equal in their first four or eight (the scanner reads and
+    // compares four bytes at a time), with bytes >= 0x80 (é is 0xc3 0xa9), \r and other control
+    // bytes below a space (field content to awk) at every place in a word.
+    const token = fc.constantFrom(
+      "/a",
+      "/b",
+      "/ab",
+      "x",
+      "-",
+      '"GET',
+      "[t",
+      "/é",
+      "\r",
+      "/abc",
+      "/abd",
+      "/abcdefg",
+      "/abcdefh",
+      "/abcdefgh",
+      "/a\rc\x01",
+      "é\x1fé\x0b",
+      "\x7f\xff/",
+      "!",
+      "\x08",
+    );
     const blank = fc.constantFrom(" ", "\t", "  ", " \t");
     const logLine = fc
       .tuple(fc.array(fc.tuple(blank, token), { maxLength: 10 }), fc.boolean())
@@ -132,6 +161,51 @@ describe("the scanner counts what the pipeline counts", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the table of URLs", () => {
+  it("keeps URLs apart that share a hash, whatever byte they differ in", () => {
+    // Every URL is added under the same hash, so only the comparison of bytes tells them apart:
+    // lengths 3 to 9, differing in a first word, a last whole word or a byte after the words.
+    const urls = [
+      "/ab",
+      "/abc",
+      "/abd",
+      "/abcdefg",
+      "/abcdefh",
+      "/abcdefgh",
+      "/abcdefgi",
+      "/xbcdefgh",
+    ];
+    const bytes = encoder.encode(urls.join(""));
+    const view = new DataView(bytes.buffer);
+    const table = new UrlTable();
+    for (let round = 1; round <= 2; round++) {
+      let at = 0;
+      for (const url of urls) {
+        table.add(bytes, view, at, at + url.length, 42, round);
+        at += url.length;
+      }
+    }
+    expect(table.size).toBe(urls.length);
+    expect(urls.map((_, e) => [decoder.decode(table.key(e)), table.counts[e]])).toEqual(
+      urls.map((u) => [u, 3]),
+    );
+  });
+
+  it("hashes a URL while walking it as hashBytes does over its bytes", () => {
+    // The merge re-adds entries under the hashes the workers computed; a table fed through
+    // hashBytes must find them. Worked by hand: one line per URL, each URL once.
+    const urls = ["/", "/ab", "/abcd", "/abcde", "/é/x\ry", "/abcdefghij"];
+    const counted = countBytes(encoder.encode(urls.map((u) => line(u)).join("\n")));
+    for (const url of urls) {
+      const bytes = encoder.encode(url);
+      const view = new DataView(bytes.buffer);
+      counted.table.add(bytes, view, 0, bytes.length, hashBytes(bytes, 0, bytes.length), 1);
+    }
+    expect(counted.table.size).toBe(urls.length);
+    expect(Array.from(counted.table.counts.subarray(0, urls.length))).toEqual(urls.map(() => 2));
   });
 });
 
