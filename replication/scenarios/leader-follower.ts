@@ -328,6 +328,11 @@ export const failover: Scenario<{ exportHistory: string } & FaultFlags> = {
       crash: options.crash,
       partition: options.partition,
     });
+    trace.history(
+      "Raft: linearizability of the clients' puts and gets",
+      historyOperations(raft.history),
+      witnessOps(raft.linearizability),
+    );
     trace.table(
       "Naive failover against Raft",
       [
