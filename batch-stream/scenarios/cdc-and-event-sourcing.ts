@@ -22,6 +22,7 @@
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { REF } from "../refs.js";
 import { Cache, type Derived, rowDifferences, SearchIndex } from "../streams/cdc.js";
 import {
@@ -56,10 +57,6 @@ interface Options {
 
 const ROWS_SHOWN = 12;
 const CRASHES_NARRATED = 3;
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /** Whether a derived system holds exactly the database's rows; the first differences if not. */
 function compare(

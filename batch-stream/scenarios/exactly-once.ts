@@ -21,6 +21,7 @@ import { AssertionFailed, unreachable } from "../../shared/assert.js";
 import { choice, integer, option, type Scenario } from "../../shared/cli.js";
 import { mean } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { offsetsOf } from "../exactly-once/coordinator.js";
 import {
   COORDINATOR,
@@ -46,8 +47,6 @@ export interface ExactlyOnceFlags {
   sink: SinkKind;
   alignment: "on" | "off";
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const list = (items: readonly string[], max = 6) =>
   items.length <= max

@@ -23,6 +23,7 @@ import { assert } from "../../shared/assert.js";
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import { Random } from "../../shared/random.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { REF } from "../refs.js";
 import {
   type ActivityOrChange,
@@ -83,10 +84,6 @@ function arrivedLate<T>(arrivals: readonly T[], timeOf: (e: T) => number): numbe
     latestMs = Math.max(latestMs, timeOf(e));
   }
   return late;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 function capped(rows: Cell[][]): { rows: Cell[][]; caption?: string } {

@@ -16,6 +16,7 @@
 import { choice, option, type Scenario } from "../../shared/cli.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { REF } from "../refs.js";
 import { assignWindows, describeAssigner, type WindowAssigner } from "../windows/assigners.js";
 import { batchWindows, type Event, type WindowResult } from "../windows/batch.js";
@@ -79,7 +80,6 @@ export function clock(ms: number): string {
 }
 
 const span = (start: number, end: number) => `[${clock(start)}, ${clock(end)})`;
-const plural = (n: number, word: string) => `${n} ${n === 1 ? word : `${word}s`}`;
 
 export interface Arrived {
   readonly event: Arrival;

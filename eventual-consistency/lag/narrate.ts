@@ -9,14 +9,13 @@ import type { ConsistencyModel, Violation } from "../../shared/check/consistency
 import type { CheckedOp } from "../../shared/check/linearizability.js";
 import { percentile } from "../../shared/stats.js";
 import type { BookRef, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { TIMEOUT_MS } from "./client.js";
 import type { LagStoreResult } from "./store.js";
 
 /** Where an operation is, in the checker's sentences: its time, not a file line. */
 export const place = (op: CheckedOp): string => `at ${op.callTime.toFixed(1)} ms`;
 
-export const plural = (n: number, one: string, many = `${one}s`): string =>
-  `${n} ${n === 1 ? one : many}`;
 
 const t = (ms: number) => `${ms.toFixed(1)} ms`;
 

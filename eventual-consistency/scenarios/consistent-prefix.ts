@@ -17,6 +17,7 @@ import { decimal, integer, networkFaultOptions, option, type Scenario } from "..
 import { murmur3_32 } from "../../shared/hash.js";
 import { historyOperations } from "../../shared/render/diagram/model.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import type { RoutingPolicy } from "../lag/client.js";
 import {
   checkGuarantee,
@@ -24,7 +25,6 @@ import {
   latency,
   narrateOperations,
   place,
-  plural,
   readLatencies,
 } from "../lag/narrate.js";
 import { LATENCY_MS_MAX, type LagStoreResult, runLagStore } from "../lag/store.js";

@@ -15,6 +15,7 @@ import { murmur3_32 } from "../../shared/hash.js";
 import { Random } from "../../shared/random.js";
 import { historyOperations } from "../../shared/render/diagram/model.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { type ReadRecord, type RoutingPolicy, TIMEOUT_MS } from "../lag/client.js";
 import {
   checkGuarantee,
@@ -23,7 +24,6 @@ import {
   latency,
   narrateOperations,
   place,
-  plural,
   readLatencies,
 } from "../lag/narrate.js";
 import { LATENCY_MS_MAX, type LagStoreResult, runLagStore } from "../lag/store.js";

@@ -12,6 +12,7 @@ import { decimal, integer, networkFaultOptions, option, type Scenario } from "..
 import { Random } from "../../shared/random.js";
 import { historyOperations } from "../../shared/render/diagram/model.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import type { ReadRecord, RoutingPolicy } from "../lag/client.js";
 import {
   checkGuarantee,
@@ -19,7 +20,6 @@ import {
   latency,
   narrateOperations,
   place,
-  plural,
   readLatencies,
 } from "../lag/narrate.js";
 import { LATENCY_MS_MAX, LATENCY_MS_MIN, type LagStoreResult, runLagStore } from "../lag/store.js";

@@ -20,6 +20,7 @@ import { Network } from "../../shared/network.js";
 import { Simulation } from "../../shared/simulation.js";
 import type { Trace } from "../../shared/trace.js";
 import { VectorReplica } from "../../shared/versions.js";
+import { plural } from "../../shared/words.js";
 import {
   applyChange,
   type CartChange,
@@ -210,8 +211,6 @@ function scripted(trace: Trace, seed: number): void {
 
 // ---------------------------------------------------------------------------------------------
 // Random run.
-
-const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 function row(merge: CartMerge, r: CartResult): (string | number)[] {
   return [
