@@ -265,6 +265,15 @@ export function drawTerminalDiagram(
     lines.push(clip(c.dim(`(${plural(after, "message")} after ${formatMs(to)}ms not shown)`)));
   if (rows.length === 0) lines.push(clip(c.dim("(nothing in this window)")));
   lines.push(...legend(rows, collapsed, width, c));
+  // Shortened names can look alike (controller and consumer are both "con…"): name every column.
+  const shortened = nodes
+    .slice(0, shown)
+    .some((node) => abbreviate(node, columnWidth - 1) !== node);
+  if (shortened) {
+    const key = `columns, left to right: ${nodes.slice(0, shown).join(", ")}${collapsed.length > 0 ? `, +${collapsed.length}` : ""}`;
+    for (const line of wrap(key, Math.max(1, width - 2), Number.POSITIVE_INFINITY).lines)
+      lines.push(c.dim(`  ${line}`));
+  }
   return { lines, shownInFull };
 }
 

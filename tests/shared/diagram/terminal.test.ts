@@ -102,6 +102,24 @@ describe("the terminal diagram", () => {
     }
   }
 
+  it("names every column under the diagram when names were shortened, since they can look alike", () => {
+    const events: TraceEvent[] = [
+      { kind: "run", time: 0 },
+      { kind: "send", time: 0, id: 1, from: "controller", to: "consumer", msg: { type: "M" } },
+      { kind: "deliver", time: 1, id: 1, from: "controller", to: "consumer", msg: { type: "M" } },
+    ];
+    const run = buildDiagram(events)[0] as DiagramRun;
+    // 38 columns: 14 for the times and a space, 12 kept for the notes, 11 for two node columns of
+    // 5, each name cut to 4 cells: "con…" and "con…".
+    const narrow = renderTerminalDiagram(run, { widthColumns: 38, colorLevel: 0 });
+    expect(narrow[1]).toMatch(/con… +con…/);
+    expect(narrow.slice(-2)).toEqual(["  columns, left to right: controller,", "  consumer"]);
+    expect(widest(narrow)).toBeLessThanOrEqual(38);
+    const wide = renderTerminalDiagram(run, { widthColumns: 100, colorLevel: 0 });
+    expect(wide[1]).toMatch(/controller +consumer/);
+    expect(wide.join("\n")).not.toMatch(/columns, left to right/);
+  });
+
   it("collapses the rightmost nodes into one column and says so", () => {
     const lines = renderTerminalDiagram(runOf(ring(30)), { widthColumns: 80, colorLevel: 0 });
     expect(lines.join("\n")).toMatch(/\+\d+: \d+ nodes share the last column \(node-/);
