@@ -15,10 +15,11 @@
  *   would count as the URL "": we leave them out.)
  * - Order: more requests first; equal counts in reverse byte order of the URL, as `sort -rn` under
  *   LC_ALL=C leaves them (see rankEntries in scan.mjs), so the top N is the pipeline's `head -n N`.
- * - Memory, whatever the file's size: per worker, one read buffer of 8 MiB and a table of the
- *   distinct URLs it has seen (their bytes plus at most 64 bytes each), capped at 512 MiB, and a copy of
- *   it while it is handed over; then the merged table, no larger than the workers' together. So
- *   at most about W × (8 MiB + 2 × 512 MiB) + W × 512 MiB for W workers, and in practice far less:
+ * - Memory, whatever the file's size: per worker, one read buffer of 8 MiB (doubled, up to 64 MiB,
+ *   only for a line whose first seven fields do not fit in it) and a table of the distinct URLs
+ *   it has seen (their bytes plus at most 64 bytes each), capped at 512 MiB, and a copy of it
+ *   while it is handed over; then the merged table, no larger than the workers' together. So at
+ *   most about W × (128 MiB + 2 × 512 MiB) + W × 512 MiB for W workers, and in practice far less:
  *   the generated logs' 20,000 paths take about 1 MB per table. A log with more distinct URLs
  *   than a worker's table may hold stops with an error (exit 1) that says so: that is the book's
  *   case for sorting ("Sorting versus in-memory aggregation"), since `sort` spills to disk where
@@ -122,14 +123,17 @@ function report(
 ): void {
   const { lines, malformed, tooLong } = counted;
   const distinct = counted.table.size;
-  const title = `the ${rows.length === 1 ? "most requested URL" : `${rows.length} most requested URLs`} of ${path}`;
+  const title =
+    rows.length === 0
+      ? `no URL counted in ${path}`
+      : `the ${rows.length === 1 ? "most requested URL" : `${rows.length} most requested URLs`} of ${path}`;
   const cells: Cell[][] = rows.map((r, i) => [i + 1, r.url, r.requests]);
   const skipped = [
     malformed > 0 ? `${n(malformed)} malformed (fewer than seven fields)` : "",
     tooLong > 0 ? `${n(tooLong)} too long (first seven fields over 64 MiB)` : "",
   ].filter((s) => s !== "");
   if (skipped.length > 0)
-    io.stderr(`top-urls: ${skipped.join(" and ")} of ${n(lines)} lines, not counted\n`);
+    io.stderr(`top-urls: ${skipped.join(" and ")} of ${plural(lines, "line")}, not counted\n`);
   if (options.json) {
     io.stdout(
       `${renderJson({ kind: "table", title, columns: ["rank", "url", "requests"], rows: cells })}\n`,
@@ -147,7 +151,7 @@ function report(
   const width = Math.max(8, ...rows.map((r) => n(r.requests).length));
   const rankWidth = Math.max(4, String(rows.length).length);
   const out = [
-    `${title}: ${n(lines)} lines, ${n(distinct)} distinct URLs`,
+    `${title}: ${plural(lines, "line")}, ${plural(distinct, "distinct URL")}`,
     `${"rank".padStart(rankWidth)}  ${"requests".padStart(width)}  url`,
     ...rows.map(
       (r, i) => `${String(i + 1).padStart(rankWidth)}  ${n(r.requests).padStart(width)}  ${r.url}`,
@@ -157,6 +161,7 @@ function report(
 }
 
 const n = (value: number) => value.toLocaleString("en");
+const plural = (count: number, word: string) => `${n(count)} ${word}${count === 1 ? "" : "s"}`;
 
 /** A bar on stderr, redrawn at most ten times a second; only drawn when stderr is a terminal. */
 function progressBar(io: Io, total: number) {

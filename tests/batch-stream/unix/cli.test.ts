@@ -113,6 +113,23 @@ describe("top-urls equals the Unix pipeline", () => {
     );
   });
 
+  it("through the command: a title true for one URL and for none", async () => {
+    const one = file(`${line("/a")}\n${line("/b")}\n${line("/a")}\n`);
+    const top1 = await runInProcess(batchStream, ["top-urls", "--input", one, "--top", "1"]);
+    expect(top1.stdout.split("\n")[0]).toBe(
+      `the most requested URL of ${one}: 3 lines, 2 distinct URLs`,
+    );
+    const single = file(`${line("/a")}\n`);
+    const once = await runInProcess(batchStream, ["top-urls", "--input", single]);
+    expect(once.stdout.split("\n")[0]).toBe(
+      `the most requested URL of ${single}: 1 line, 1 distinct URL`,
+    );
+    const empty = file("");
+    const none = await runInProcess(batchStream, ["top-urls", "--input", empty]);
+    expect(none.code).toBe(0);
+    expect(none.stdout.split("\n")[0]).toBe(`no URL counted in ${empty}: 0 lines, 0 distinct URLs`);
+  });
+
   it("the book's awk '{print $7}' counts each malformed line as the URL \"\": the only difference", () => {
     const path = file(`${line("/a")}\nshort\n\n${line("/a")}\n${line("/b")}\n`);
     expect(unixPipeline(path, 10, "{print $7}")).toEqual([
