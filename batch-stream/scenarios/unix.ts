@@ -131,7 +131,7 @@ export const unix: Scenario<Options> = {
         "every line is counted once across the byte ranges",
         counted.lines === lines.length,
         {
-          detail: `${n(counted.lines)} lines counted over ${plural(counted.ranges, "range")} (${n(shortLines)} with fewer than seven fields); the log has ${n(lines.length)}`,
+          detail: `${plural(counted.lines, "line")} counted over ${plural(counted.ranges, "range")} (${n(shortLines)} with fewer than seven fields); the log has ${n(lines.length)}`,
           ref: REF.simpleLogAnalysis,
         },
       );
@@ -156,7 +156,7 @@ function sortingVersusMap(trace: Trace, urls: string[], budget: number): void {
   const map = mapCount(urls);
   const sorted = externalSortCount(urls, budget);
   trace.note(
-    `A hash table (a Map from URL to count) holds every distinct URL at once: ${n(map.peak)} ${map.peak === 1 ? "entry" : "entries"} here. That is fine while the working set fits in memory; if it does not, the sorting approach still works: sort ${budget} records at a time in memory, spill each sorted run to disk, then merge the runs (up to ${budget - 1} at a time, through a heap holding one record per run), sequentially, as mergesort does. GNU sort does exactly this on its own.`,
+    `A hash table (a Map from URL to count) holds every distinct URL at once: ${n(map.peak)} ${map.peak === 1 ? "entry" : "entries"} here. That is fine while the working set fits in memory; if it does not, the sorting approach still works: sort ${budget} records at a time in memory, spill each sorted run to disk, then merge the runs (up to ${budget - 1} at a time, through a heap holding one record per run), sequentially, as mergesort does. GNU sort does the same on its own when its input outgrows its buffer: it writes sorted runs to temporary files and merges them, 16 at a time by default (its --batch-size).`,
     { ref: REF.sortingVersusInMemory },
   );
   trace.table(
