@@ -55,13 +55,22 @@ const split = (line: string) => line.split("\t") as [string, string];
 const SEP = "\u0000";
 const userOf = (key: string) => key.slice(0, key.indexOf(SEP));
 
-/** The obvious join, every event against every profile, to check the others against. */
-export function nestedLoopJoin(data: Pick<JoinData, "profiles" | "events">): string[] {
+/**
+ * The join computed directly in memory, to check the jobs against: each event against the
+ * profiles with its user id (an index nested-loop join: the profiles indexed by user id, so a
+ * large run does not compare every event with every profile).
+ */
+export function inMemoryJoin(data: Pick<JoinData, "profiles" | "events">): string[] {
   const out: string[] = [];
-  const profiles = data.profiles.map(split);
+  const byUser = new Map<string, string[]>();
+  for (const [id, born] of data.profiles.map(split)) {
+    const list = byUser.get(id);
+    if (list === undefined) byUser.set(id, [born]);
+    else list.push(born);
+  }
   for (const e of data.events) {
     const [user, url] = split(e);
-    for (const [id, born] of profiles) if (id === user) out.push(`${url}\t${user}\t${born}`);
+    for (const born of byUser.get(user) ?? []) out.push(`${url}\t${user}\t${born}`);
   }
   return out.sort();
 }

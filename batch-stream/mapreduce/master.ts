@@ -70,6 +70,9 @@ interface Task {
 interface WorkerState {
   alive: boolean;
   lastPongMs: number;
+  /** Its attempts the master counts as running, and the completed map outputs it holds. */
+  readonly running: Set<Attempt>;
+  readonly outputs: Set<Task>;
 }
 
 export interface MasterOptions {
@@ -93,7 +96,8 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     super(id, net, null);
     this.job = options.job;
     this.speculative = options.speculative;
-    for (const w of options.workers) this.workers.set(w, { alive: true, lastPongMs: 0 });
+    for (const w of options.workers)
+      this.workers.set(w, { alive: true, lastPongMs: 0, running: new Set(), outputs: new Set() });
     for (const input of this.job.inputs)
       for (const path of options.dfs.inputFiles(input.path))
         for (const block of options.dfs.blocks(path))
@@ -141,8 +145,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
       case "RunReduce":
       case "Kill":
       case "Fetch":
-      case "Partition":
-      case "NoPartition":
+      case "Partitions":
       case "Ping":
         assert(false, `master got ${msg.type}`);
         return;
@@ -153,14 +156,12 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
 
   override onTimer(name: string): void {
     if (name !== "ping" || this.phase === "done") return;
-    for (const [id, w] of this.workers) {
+    for (const [id, w] of this.workers)
       if (w.alive && this.sim.now - w.lastPongMs > DEAD_AFTER_MS) this.workerFailed(id);
-      this.send(id, {
-        type: "Ping",
-        sentMs: this.sim.now,
-        mapOutputs: this.mapTasks.map((t) => t.outputAt ?? null),
-      });
-    }
+    // One list for every worker: the network freezes it once, not once per message.
+    const mapOutputs = this.mapTasks.map((t) => t.outputAt ?? null);
+    for (const id of this.workers.keys())
+      this.send(id, { type: "Ping", sentMs: this.sim.now, mapOutputs });
     this.schedule();
     this.setTimer("ping", PING_MS);
   }
@@ -175,9 +176,24 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     return task.attempts.filter((a) => a.outcome === "running");
   }
 
+  /** Sum and count of the durations of finished attempts, by kind, for the straggler test. */
+  private readonly finishedMs = { map: { sum: 0, count: 0 }, reduce: { sum: 0, count: 0 } };
+
   private end(a: Attempt, outcome: AttemptOutcome): void {
+    if (a.outcome === "running") this.workers.get(a.worker)?.running.delete(a);
     a.outcome = outcome;
     a.endMs = this.sim.now;
+    if (outcome === "completed" || outcome === "committed") {
+      this.finishedMs[a.kind].sum += a.endMs - a.startMs;
+      this.finishedMs[a.kind].count++;
+    }
+  }
+
+  /** Where a completed map task's output is (null: nowhere, to be re-executed). */
+  private setOutputAt(task: Task, worker: string | null): void {
+    if (task.outputAt != null) this.workers.get(task.outputAt)?.outputs.delete(task);
+    task.outputAt = worker;
+    if (worker !== null) this.workers.get(worker)?.outputs.add(task);
   }
 
   /** Kill the other running attempts of a task that has just completed. */
@@ -185,7 +201,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     for (const other of this.running(task)) {
       if (other === winner) continue;
       this.end(other, "killed");
-      this.send(other.worker, { type: "Kill", attempt: other.id });
+      this.send(other.worker, { type: "Kill", attempt: other.id, reason: "superseded" });
       this.note(
         `${winner.id} on ${winner.worker} finished first; kills ${other.id} on ${other.worker}${winner.backup ? " (the backup won)" : ""}`,
         { ref: REF.mapReducePaperBackupTasks },
@@ -206,7 +222,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     }
     this.end(a, this.job.reducers === 0 ? "committed" : "completed");
     task.state = "completed";
-    task.outputAt = this.job.reducers === 0 ? null : from;
+    this.setOutputAt(task, this.job.reducers === 0 ? null : from);
     this.killOthers(task, a);
     if (this.phase === "map" && this.mapTasks.every((t) => t.state === "completed")) {
       if (this.job.reducers === 0) this.finish();
@@ -254,7 +270,11 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     w.lastPongMs = this.sim.now;
     if (!w.alive) {
       w.alive = true;
-      this.note(`${from} answers pings again: it is back in the pool, with an empty local disk`);
+      this.note(
+        running.length === 0 && holding.length === 0 && finished.length === 0
+          ? `${from} answers pings again: it is back in the pool, with an empty local disk`
+          : `${from} answers pings again: it had not crashed, only pings or answers were lost; it is back in the pool, but its tasks have gone back to idle all the same`,
+      );
     }
     // Completion reports the worker restates, in case MapDone or ReduceDone was lost.
     for (const h of holding) this.mapDone(from, h.task, h.attempt);
@@ -262,13 +282,24 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
       if (this.job.reducers === 0) this.mapDone(from, f.task, f.attempt);
       else this.reduceDone(f.task, f.attempt, f.committed);
     }
+    // An attempt the worker still runs that the master has given up on (it marked the worker
+    // failed, or another attempt won): stop it, so the worker runs one task at a time.
+    for (const id of running) {
+      const a = this.attempt(id);
+      if (a !== undefined && a.outcome !== "running")
+        this.send(from, {
+          type: "Kill",
+          attempt: id,
+          reason: a.outcome === "killed" ? "superseded" : "abandoned",
+        });
+    }
     const reported = new Set(running);
     for (const h of holding) reported.add(h.attempt);
     for (const f of finished) reported.add(f.attempt);
     // An attempt the worker does not know, though its assignment was sent well before this ping:
     // the assignment was lost, or the worker restarted since.
-    for (const a of this.attempts) {
-      if (a.worker !== from || a.outcome !== "running" || reported.has(a.id)) continue;
+    for (const a of [...w.running]) {
+      if (a.outcome !== "running" || reported.has(a.id)) continue;
       if (sentMs - a.startMs <= LATENCY_MS_MAX) continue;
       this.end(a, "lost");
       this.requeue(a.kind === "map" ? this.mapTasks[a.task] : this.reduceTasks[a.task]);
@@ -277,12 +308,13 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     if (this.job.reducers > 0) {
       const held = new Set(holding.map((h) => h.task));
       // Only outputs completed before this ping was sent: a Pong overtaken by MapDone is stale.
-      const lost = this.mapTasks.filter(
-        (t) =>
-          t.outputAt === from &&
-          !held.has(t.index) &&
-          t.attempts.some((a) => a.outcome === "completed" && (a.endMs ?? 0) < sentMs),
-      );
+      const lost = [...w.outputs]
+        .filter(
+          (t) =>
+            !held.has(t.index) &&
+            t.attempts.some((a) => a.outcome === "completed" && (a.endMs ?? 0) < sentMs),
+        )
+        .sort((a, b) => a.index - b.index);
       if (lost.length > 0) this.mapOutputsLost(from, lost, "is back but no longer holds");
     }
   }
@@ -295,7 +327,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
   private mapOutputsLost(worker: string, tasks: Task[], why: string): void {
     for (const t of tasks) {
       t.state = "idle";
-      t.outputAt = null;
+      this.setOutputAt(t, null);
       const done = t.attempts.find((a) => a.outcome === "completed" && a.worker === worker);
       if (done !== undefined) done.outcome = "output lost";
     }
@@ -309,7 +341,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     const w = this.workers.get(id);
     if (w === undefined) return;
     w.alive = false;
-    const cut = this.attempts.filter((a) => a.worker === id && a.outcome === "running");
+    const cut = [...w.running].sort((a, b) => a.startMs - b.startMs);
     for (const a of cut) {
       this.end(a, "crashed");
       this.requeue(a.kind === "map" ? this.mapTasks[a.task] : this.reduceTasks[a.task]);
@@ -319,28 +351,31 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
       { ref: REF.mapReducePaperFaults },
     );
     if (this.job.reducers > 0) {
-      const lost = this.mapTasks.filter((t) => t.outputAt === id);
+      const lost = [...w.outputs].sort((a, b) => a.index - b.index);
       if (lost.length > 0) this.mapOutputsLost(id, lost, "held");
     }
   }
 
   private idleWorkers(): string[] {
-    const busy = new Set(this.attempts.filter((a) => a.outcome === "running").map((a) => a.worker));
-    return [...this.workers].filter(([id, w]) => w.alive && !busy.has(id)).map(([id]) => id);
+    return [...this.workers].filter(([, w]) => w.alive && w.running.size === 0).map(([id]) => id);
   }
 
   /** Give every idle worker something to do: an idle task, or else a backup of a straggler. */
   private schedule(): void {
     if (this.phase === "done") return;
-    for (const worker of this.idleWorkers()) {
-      const idleMaps = this.mapTasks.filter((t) => t.state === "idle");
+    const idle = this.idleWorkers();
+    if (idle.length === 0) return;
+    let idleMaps = this.mapTasks.filter((t) => t.state === "idle");
+    for (const worker of idle) {
       const local = idleMaps.find((t) => t.replicas?.includes(worker));
       const next =
         local ??
         idleMaps[0] ??
         (this.phase === "reduce" ? this.reduceTasks.find((t) => t.state === "idle") : undefined);
-      if (next !== undefined) this.assign(next, worker, false);
-      else if (this.speculative) {
+      if (next !== undefined) {
+        this.assign(next, worker, false);
+        if (next.kind === "map") idleMaps = idleMaps.filter((t) => t !== next);
+      } else if (this.speculative) {
         const straggler = this.straggler(worker);
         if (straggler !== undefined) this.assign(straggler, worker, true);
       }
@@ -349,13 +384,8 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
 
   /** The task in progress that has run longest past SLOW_TASK_FACTOR × the mean finished one. */
   private straggler(worker: string): Task | undefined {
-    const meanMs = { map: 0, reduce: 0 };
-    const finished = { map: 0, reduce: 0 };
-    for (const a of this.attempts)
-      if (a.endMs !== undefined && (a.outcome === "completed" || a.outcome === "committed")) {
-        meanMs[a.kind] += a.endMs - a.startMs;
-        finished[a.kind]++;
-      }
+    const meanMs = { map: this.finishedMs.map.sum, reduce: this.finishedMs.reduce.sum };
+    const finished = { map: this.finishedMs.map.count, reduce: this.finishedMs.reduce.count };
     const mapsDone = this.mapTasks.every((t) => t.state === "completed");
     let best: { task: Task; elapsed: number } | undefined;
     for (const task of [...this.mapTasks, ...this.reduceTasks]) {
@@ -389,6 +419,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
     };
     task.attempts.push(a);
     this.attempts.push(a);
+    this.workers.get(worker)?.running.add(a);
     this.attemptsById.set(id, a);
     task.state = "in progress";
     if (backup) {

@@ -5,11 +5,15 @@
  *   master ──RunMap (task, attempt, input block)──▶ worker      map, partition, sort, combine,
  *   worker ──MapDone──▶ master                                  output kept on its local disk
  *   master ──RunReduce (task, attempt, where each map output is)──▶ worker
- *   reducer's worker ──Fetch (map task, partition)──▶ mapper's worker     (the shuffle)
- *   mapper's worker ──Partition (records) | NoPartition──▶ reducer's worker
+ *   reducer's worker ──Fetch (partition, the map tasks it expects there)──▶ mapper's worker
+ *   mapper's worker ──Partitions (records of each it holds; those it does not)──▶ reducer's worker
+ *                                                                               (the shuffle)
  *   worker ──ReduceDone (committed by rename, or found the file already there)──▶ master
  *   master ──Kill (attempt)──▶ worker                            the losing copy of a task
  *   master ──Ping (where each map output is now)──▶ worker ──Pong (what it runs and holds)──▶ master
+ *
+ * A reducer asks each worker once for all the map outputs it expects there, as Hadoop's fetcher
+ * asks one host for several map outputs in one request, rather than once per map task.
  *
  * The Pong restates everything the worker would have said in MapDone and ReduceDone, so a lost
  * completion message costs one ping interval, not the task.
@@ -31,6 +35,11 @@ export interface FinishedReduce {
   readonly committed: boolean;
 }
 
+export interface FetchedOutput {
+  readonly mapTask: number;
+  readonly records: readonly KeyValue[];
+}
+
 export type MapReduceMessage =
   | {
       readonly type: "RunMap";
@@ -46,7 +55,12 @@ export type MapReduceMessage =
       /** For each map task, the worker holding its output, or null while it is being re-run. */
       readonly mapOutputs: readonly (string | null)[];
     }
-  | { readonly type: "Kill"; readonly attempt: AttemptId }
+  | {
+      readonly type: "Kill";
+      readonly attempt: AttemptId;
+      /** Another attempt of the task won, or the master gave this one up (it thought it lost). */
+      readonly reason: "superseded" | "abandoned";
+    }
   | { readonly type: "MapDone"; readonly task: number; readonly attempt: AttemptId }
   | {
       readonly type: "ReduceDone";
@@ -57,16 +71,17 @@ export type MapReduceMessage =
   | {
       readonly type: "Fetch";
       readonly reduceAttempt: AttemptId;
-      readonly mapTask: number;
       readonly partition: number;
+      readonly mapTasks: readonly number[];
     }
   | {
-      readonly type: "Partition";
+      readonly type: "Partitions";
       readonly reduceAttempt: AttemptId;
-      readonly mapTask: number;
-      readonly records: readonly KeyValue[];
+      /** The partition of each requested map output this worker holds (frozen, shared). */
+      readonly outputs: readonly FetchedOutput[];
+      /** The requested map tasks whose output this worker does not hold (any more). */
+      readonly missing: readonly number[];
     }
-  | { readonly type: "NoPartition"; readonly reduceAttempt: AttemptId; readonly mapTask: number }
   | {
       readonly type: "Ping";
       readonly sentMs: number;

@@ -23,7 +23,7 @@
  */
 
 import { assert, unreachable } from "../../shared/assert.js";
-import type { Network } from "../../shared/network.js";
+import { deepFreeze, type Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
 import {
   FETCH_RETRY_MS,
@@ -42,7 +42,13 @@ import {
   reduceSorted,
   type Value,
 } from "./job.js";
-import type { AttemptId, FinishedReduce, HeldMapOutput, MapReduceMessage } from "./messages.js";
+import type {
+  AttemptId,
+  FetchedOutput,
+  FinishedReduce,
+  HeldMapOutput,
+  MapReduceMessage,
+} from "./messages.js";
 
 export type CommitVariant = "correct" | "no-rename";
 
@@ -137,32 +143,24 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
         this.runReduce(msg.task, msg.attempt, msg.mapOutputs);
         return;
       case "Kill":
-        this.kill(msg.attempt);
+        this.kill(msg.attempt, msg.reason);
         return;
       case "Fetch": {
-        const held = this.volatile.held.get(msg.mapTask);
-        if (held === undefined)
-          this.send(from, {
-            type: "NoPartition",
-            reduceAttempt: msg.reduceAttempt,
-            mapTask: msg.mapTask,
-          });
-        else
-          this.send(from, {
-            type: "Partition",
-            reduceAttempt: msg.reduceAttempt,
-            mapTask: msg.mapTask,
-            records: held.partitions[msg.partition] ?? [],
-          });
+        const outputs: FetchedOutput[] = [];
+        const missing: number[] = [];
+        for (const mapTask of msg.mapTasks) {
+          const held = this.volatile.held.get(mapTask);
+          if (held === undefined) missing.push(mapTask);
+          else outputs.push({ mapTask, records: held.partitions[msg.partition] ?? [] });
+        }
+        this.send(from, { type: "Partitions", reduceAttempt: msg.reduceAttempt, outputs, missing });
         return;
       }
-      case "Partition":
-        this.received(msg.reduceAttempt, msg.mapTask, msg.records);
-        return;
-      case "NoPartition": {
+      case "Partitions": {
+        for (const o of msg.outputs) this.received(msg.reduceAttempt, o.mapTask, o.records);
         const a = this.volatile.running.get(msg.reduceAttempt);
-        if (a?.kind === "reduce" && a.fetched[msg.mapTask] === undefined)
-          a.locations[msg.mapTask] = null;
+        if (a?.kind === "reduce")
+          for (const m of msg.missing) if (a.fetched[m] === undefined) a.locations[m] = null;
         return;
       }
       case "Ping":
@@ -233,6 +231,8 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
     const a = this.volatile.running.get(attempt);
     if (a?.kind !== "map") return;
     this.volatile.running.delete(attempt);
+    // Frozen once here, so the network need not walk every record of every reply that carries it.
+    for (const p of a.partitions) deepFreeze(p);
     this.volatile.held.set(a.task, { attempt, partitions: a.partitions });
     this.note(
       `${attempt} done: its output, ${a.partitions.reduce((s, p) => s + p.length, 0)} records in ${a.partitions.length} sorted partitions, is on this worker's local disk`,
@@ -266,10 +266,16 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
     const a = this.volatile.running.get(attempt);
     if (a?.kind !== "reduce" || a.missing === 0) return;
     if (rearm || !this.hasTimer(`fetch:${attempt}`)) {
+      // One request per worker, for every map output still expected there.
+      const byWorker = new Map<string, number[]>();
       a.locations.forEach((worker, mapTask) => {
-        if (worker !== null && a.fetched[mapTask] === undefined)
-          this.send(worker, { type: "Fetch", reduceAttempt: attempt, mapTask, partition: a.task });
+        if (worker === null || a.fetched[mapTask] !== undefined) return;
+        const tasks = byWorker.get(worker);
+        if (tasks === undefined) byWorker.set(worker, [mapTask]);
+        else tasks.push(mapTask);
       });
+      for (const [worker, mapTasks] of byWorker)
+        this.send(worker, { type: "Fetch", reduceAttempt: attempt, partition: a.task, mapTasks });
     }
     this.setTimer(`fetch:${attempt}`, FETCH_RETRY_MS);
   }
@@ -348,14 +354,15 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
     else this.send("master", { type: "ReduceDone", task: a.task, attempt, committed });
   }
 
-  private kill(attempt: AttemptId): void {
+  private kill(attempt: AttemptId, reason: "superseded" | "abandoned"): void {
     if (!this.volatile.running.has(attempt)) return;
     this.volatile.running.delete(attempt);
     this.volatile.writes.delete(attempt);
     for (const t of ["map", "write", "fetch"]) this.cancelTimer(`${t}:${attempt}`);
-    this.note(`kills ${attempt}, as the master asked: another attempt of the task finished first`, {
-      level: "detail",
-    });
+    this.note(
+      `kills ${attempt}, as the master asked: ${reason === "superseded" ? "another attempt of the task finished first" : "the master had counted this worker failed and given the task to another"}`,
+      { level: "detail" },
+    );
   }
 
   private onPing(from: string, sentMs: number, mapOutputs: readonly (string | null)[]): void {

@@ -2,7 +2,7 @@
  * Joins in MapReduce (DDIA ch. 10, "Reduce-Side Joins and Grouping", "Map-Side Joins", "Handling
  * skew"), on the book's example: activity events joined with user profiles. Every strategy runs as
  * jobs on the simulated cluster of the mapreduce scenario, and every result is compared with a
- * nested-loop join computed here. A celebrity (u0) has a share of all events set by
+ * join computed directly in memory. A celebrity (u0) has a share of all events set by
  * --celebrity-share; the reducer-load table shows the hot reducer and how Pig's and Hive's skewed
  * joins relieve it. `--variant events-first` breaks the secondary sort: events reach the reducer
  * before the profile, and the sort-merge join's check fails.
@@ -20,7 +20,7 @@ import {
   HIVE_SKEWED,
   hiveHotKeyJoinJob,
   hiveSkewedLayout,
-  nestedLoopJoin,
+  inMemoryJoin,
   PROFILES,
   partitionByUserJob,
   partitionedHashJoinJob,
@@ -76,7 +76,7 @@ export const joins: Scenario<JoinsFlags> = {
     const dfs = new Dfs(250, workers);
     dfs.put(PROFILES, data.profiles);
     dfs.put(EVENTS, data.events);
-    const expected = nestedLoopJoin(data);
+    const expected = inMemoryJoin(data);
     const options = {
       seed,
       workers,
@@ -91,7 +91,7 @@ export const joins: Scenario<JoinsFlags> = {
     const loads: (string | number)[][] = [];
     const judge = (name: string, got: string[], expectedToHold = true, ref?: string) => {
       const same = got.length === expected.length && got.every((l, i) => l === expected[i]);
-      trace.check(`${name} equals the nested-loop join`, same, {
+      trace.check(`${name} equals the join computed in memory`, same, {
         expected: expectedToHold,
         detail: same ? `${got.length} rows` : `${got.length} rows against ${expected.length}`,
         ...(ref !== undefined ? { ref } : {}),

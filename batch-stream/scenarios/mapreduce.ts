@@ -16,7 +16,12 @@
 
 import { choice, decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
 import { Trace } from "../../shared/trace.js";
-import { STRAGGLER_SLOWDOWN } from "../mapreduce/costs.js";
+import {
+  DEAD_AFTER_MS,
+  PING_MS,
+  SLOW_TASK_FACTOR,
+  STRAGGLER_SLOWDOWN,
+} from "../mapreduce/costs.js";
 import { Dfs } from "../mapreduce/dfs.js";
 import {
   countDirectly,
@@ -83,7 +88,7 @@ export const mapreduce: Scenario<MapReduceFlags> = {
     ),
     option(
       "--straggler <on|off>",
-      "one worker runs 6 times slower",
+      `one worker runs ${STRAGGLER_SLOWDOWN} times slower`,
       choice(["on", "off"] as const),
       "on",
     ),
@@ -102,8 +107,8 @@ export const mapreduce: Scenario<MapReduceFlags> = {
     option("--top <n>", "how many URLs job 2 keeps", integer(1, 50), 5),
     option(
       "--loss <p>",
-      "probability that a message is lost in run 2 (at most 0.3: beyond that the master's 250 ms failure detector declares live workers failed faster than they finish tasks)",
-      decimal(0, 0.3),
+      `probability that a message is lost in run 2 (at most 0.1: the master marks a worker failed after ${DEAD_AFTER_MS} ms without an answer to its pings, every ${PING_MS} ms, so more loss makes it mark live workers failed again and again, each time re-executing their completed map tasks)`,
+      decimal(0, 0.1),
       0,
     ),
     option(
@@ -186,7 +191,7 @@ export const mapreduce: Scenario<MapReduceFlags> = {
       REF.frequentFaults,
     );
     trace.note(
-      `${faults.length === 0 ? "No faults this time either." : `${faults.join("; ")}.`} The master pings every worker; a worker silent for 250 ms is marked failed, and its tasks in progress and its completed map tasks go back to idle. ${speculative ? "Near the end of a phase an idle worker gets a backup attempt of a task running 1.5 times longer than the mean finished one; the first attempt to finish wins." : "No backup tasks: a slow task is waited for."} ${o.variant === "correct" ? "Reducers write to a temporary file and commit it by an atomic rename, which fails if another attempt committed first." : "Broken: reducers append straight to part-r-NNNNN, so a task that runs twice writes twice."} The master's decisions follow; every worker's step shows with --verbose.`,
+      `${faults.length === 0 ? "No faults this time either." : `${faults.join("; ")}.`} The master pings every worker; a worker silent for ${DEAD_AFTER_MS} ms is marked failed, and its tasks in progress and its completed map tasks go back to idle. ${speculative ? `Near the end of a phase an idle worker gets a backup attempt of a task running ${SLOW_TASK_FACTOR} times longer than the mean finished one; the first attempt to finish wins.` : "No backup tasks: a slow task is waited for."} ${o.variant === "correct" ? "Reducers write to a temporary file and commit it by an atomic rename, which fails if another attempt committed first." : "Broken: reducers append straight to part-r-NNNNN, so a task that runs twice writes twice."} The master's decisions follow; every worker's step shows with --verbose.`,
       { ref: REF.mapReducePaperFaults },
     );
     const faultOptions = {

@@ -1,6 +1,6 @@
 /**
  * Every join strategy (DDIA ch. 10, "Reduce-Side Joins and Grouping", "Map-Side Joins") against a
- * nested-loop join over random inputs, and the broken secondary sort caught.
+ * join computed in memory over random inputs, and the broken secondary sort caught.
  */
 import { describe, expect, it } from "vitest";
 import { Dfs } from "../../../batch-stream/mapreduce/dfs.js";
@@ -13,7 +13,7 @@ import {
   HIVE_SKEWED,
   hiveHotKeyJoinJob,
   hiveSkewedLayout,
-  nestedLoopJoin,
+  inMemoryJoin,
   PROFILES,
   partitionByUserJob,
   partitionedHashJoinJob,
@@ -65,10 +65,10 @@ describe("joins", () => {
     expect(sorted(r.output)).toEqual(["/a\tu1\t1980", "/c\tu1\t1980"]);
   });
 
-  it("every strategy equals the nested-loop join over 25 random inputs", () => {
+  it("every strategy equals the join computed in memory over 25 random inputs", () => {
     for (let seed = 1; seed <= 25; seed++) {
       const { data, dfs, run } = setup(seed);
-      const expected = nestedLoopJoin(data);
+      const expected = inMemoryJoin(data);
       const msg = `seed ${seed}`;
       expect(sorted(run(sortMergeJoinJob("/o/sm", 3)).output), msg).toEqual(expected);
       expect(sorted(run(broadcastHashJoinJob("/o/bc")).output), msg).toEqual(expected);
@@ -109,7 +109,7 @@ describe("joins", () => {
     for (let seed = 1; seed <= 10; seed++) {
       const { data, run } = setup(seed);
       const broken = sorted(run(sortMergeJoinJob("/o/b", 3, { eventsFirst: true })).output);
-      if (JSON.stringify(broken) !== JSON.stringify(nestedLoopJoin(data))) caught++;
+      if (JSON.stringify(broken) !== JSON.stringify(inMemoryJoin(data))) caught++;
     }
     expect(caught).toBeGreaterThan(0);
   });
