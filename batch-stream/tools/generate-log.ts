@@ -65,7 +65,7 @@ export const generateLog: Tool<Options> = {
       );
     else
       io.stdout(
-        `wrote ${summary.lines.toLocaleString("en")} lines (${summary.bytes.toLocaleString("en")} bytes) to ${path}, seed ${summary.seed}\n`,
+        `wrote ${summary.lines.toLocaleString("en")} ${summary.lines === 1 ? "line" : "lines"} (${summary.bytes.toLocaleString("en")} bytes) to ${path}, seed ${summary.seed}\n`,
       );
     return 0;
   },

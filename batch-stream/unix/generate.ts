@@ -11,8 +11,8 @@
  *
  * Deterministic: the same seed and line count give the same bytes. The path of each request is
  * drawn from DISTINCT_PATHS paths with a Zipf distribution of exponent ZIPF_EXPONENT (the rank-r
- * path has weight 1/r^s), which is roughly how page popularity falls off. Lines average about 170
- * bytes, so 10,000,000 lines make about 1.7 GB. Lines are built in a large buffer and handed out
+ * path has weight 1/r^s), which is roughly how page popularity falls off. Lines average about 176
+ * bytes, so 10,000,000 lines make about 1.76 GB (seed 1: 1,763,367,217 bytes). Lines are built in a large buffer and handed out
  * in chunks, so that a writer can write 1.7 GB in a few seconds.
  */
 

@@ -186,6 +186,12 @@ describe("generate-log", () => {
     expect(text.endsWith("\n")).toBe(true);
     expect(text.split("\n")).toHaveLength(501);
     expect(bytes.equals(Buffer.from(generateLogBytes(500, 3)))).toBe(true);
+    // One line is "1 line"; its bytes are the generator's.
+    const one = join(dir, "gen-one.log");
+    const run = await runInProcess(batchStream, ["generate-log", "--lines", "1", "--output", one]);
+    const size = readFileSync(one).length;
+    expect(size).toBe(generateLogBytes(1, 1).length);
+    expect(run.stdout).toBe(`wrote 1 line (${size} bytes) to ${one}, seed 1\n`);
   }, 30_000);
 
   it("Zipf-distributed paths: '/' is rank 1, about 1/H(20000) = 9.5% of requests", () => {
