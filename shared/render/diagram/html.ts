@@ -172,8 +172,8 @@ aside { flex: 1 1 420px; min-width: 360px; display: flex; flex-direction: column
 #details pre { background: #f4f4f4; padding: 6px; margin: 0; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
 #details .empty { color: #666; margin: 0; }
 #trace { background: #fff; border: 1px solid #ccc; padding: 8px; overflow: hidden; display: flex; flex-direction: column; min-height: 200px; flex: 1 1 auto; }
-#lines { overflow: auto; font-family: monospace; font-size: 12px; flex: 1 1 auto; }
-.ev { white-space: pre; padding: 0 4px; }
+#lines { overflow: auto; font-family: monospace, "Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji"; font-size: 12px; flex: 1 1 auto; }
+.ev { white-space: pre-wrap; overflow-wrap: anywhere; padding: 0 4px 0 calc(4px + 4ch); text-indent: -4ch; }
 .ev.section { font-weight: bold; margin-top: 10px; border-bottom: 1px solid #ddd; }
 .ev.drop, .ev.crash { color: #a12a20; }
 .ev.send, .ev.deliver, .ev.timer { color: #555; }
