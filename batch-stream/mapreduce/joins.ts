@@ -20,7 +20,7 @@
 
 import { murmur3_32 } from "../../shared/hash.js";
 import { Random } from "../../shared/random.js";
-import type { Job } from "./job.js";
+import type { Job, MapContext } from "./job.js";
 
 export const PROFILES = "/joins/profiles";
 export const EVENTS = "/joins/events";
@@ -209,9 +209,11 @@ export function sampleJob(output: string, every: number): Job {
 }
 
 /**
- * Pig's skewed join: `spread` gives the number of reducers for each hot user. The hot user's
- * events go round robin to reducers base, base+1, ... (Pig's SkewedPartitioner goes round robin;
- * the book says "one of several reducers, chosen at random"); its profile goes to every one.
+ * Pig's skewed join: `spread` gives the number of reducers for each hot user. Each map task sends
+ * a hot user's events round robin to reducers base, base+1, ..., counting that user's events as
+ * Pig's SkewedPartitioner does (one counter per key in each task; the book says "one of several
+ * reducers, chosen at random"); its profile goes to every one of them. Pig numbers the hot keys'
+ * reducer ranges from 0 in turn; here a range starts at the user's hash, as for any other user.
  */
 export function pigSkewedJoinJob(
   output: string,
@@ -219,6 +221,8 @@ export function pigSkewedJoinJob(
   spread: ReadonlyMap<string, number>,
 ): Job {
   const base = (user: string) => murmur3_32(user) % reducers;
+  // Each map task's context: how many events of each hot user it has sent so far.
+  const roundRobin = new WeakMap<MapContext, Map<string, number>>();
   return {
     ...sortMergeJoinJob(output, reducers),
     name: "pig-skewed-join",
@@ -236,7 +240,14 @@ export function pigSkewedJoinJob(
         map: (line, c) => {
           const [user, url] = split(line);
           const n = spread.get(user) ?? 1;
-          c.emit(`${user}${SEP}1`, url, (base(user) + (c.recordIndex % n)) % reducers);
+          let turn = 0;
+          if (n > 1) {
+            const counts = roundRobin.get(c) ?? new Map<string, number>();
+            roundRobin.set(c, counts);
+            turn = counts.get(user) ?? 0;
+            counts.set(user, turn + 1);
+          }
+          c.emit(`${user}${SEP}1`, url, (base(user) + (turn % n)) % reducers);
         },
       },
     ],

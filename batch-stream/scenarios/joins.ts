@@ -9,6 +9,7 @@
  */
 
 import { choice, integer, option, probability, type Scenario } from "../../shared/cli.js";
+import { murmur3_32 } from "../../shared/hash.js";
 import { maxOverMean } from "../../shared/stats.js";
 import type { Trace } from "../../shared/trace.js";
 import { Dfs } from "../mapreduce/dfs.js";
@@ -41,6 +42,7 @@ export interface JoinsFlags {
 }
 
 const SAMPLE_EVERY = 10;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const lines = (run: JobRun) =>
   run.output
     .split("\n")
@@ -107,7 +109,7 @@ export const joins: Scenario<JoinsFlags> = {
 
     trace.section("Reduce-side sort-merge join, with a secondary sort", REF.sortMergeJoins);
     trace.note(
-      `${o.events} activity events ("u7\t/page/3") and ${o.users} user profiles ("u7\t1984", the year of birth) sit in the distributed filesystem; ${(o.celebrityShare * 100).toFixed(0)}% of the events are by the celebrity u0. One mapper reads each side and emits the user id as the key, with a tag: ${o.variant === "correct" ? "0 for the profile, 1 for an event" : "broken here: 1 for the profile, 0 for an event"}. Partitioning and grouping use the user id alone, the sort uses the tag too (the secondary sort), so each reducer call gets ${o.variant === "correct" ? "the profile first, then the events, which it streams out without buffering" : "the events first: the reducer, written to expect the profile first, has nothing to join them with"}.`,
+      `${o.events} activity events ("u7\t/page/3") and ${o.users} user profiles ("u7\t1984", the year of birth) sit in the distributed filesystem; ${(o.celebrityShare * 100).toFixed(0)}% of the events are by the celebrity u0. Each side has its own mapper, which emits the user id as the key, with a tag: ${o.variant === "correct" ? "0 for the profile, 1 for an event" : "broken here: 1 for the profile, 0 for an event"}. Partitioning and grouping use the user id alone, the sort uses the tag too (the secondary sort), so each reducer call gets ${o.variant === "correct" ? "the profile first, then the events, which it streams out without buffering" : "the events first: the reducer, written to expect the profile first, has nothing to join them with"}.`,
       { ref: REF.sortMergeJoins },
     );
     const sortMerge = run(
@@ -129,7 +131,7 @@ export const joins: Scenario<JoinsFlags> = {
 
     trace.section("Partitioned hash join (map-side)", REF.partitionedHashJoins);
     trace.note(
-      `Two earlier jobs partition both inputs the same way, by hash of user id into ${o.reducers} files each. Then map task i loads profiles partition i into a hash table and joins events partition i against it: a user's events and profile are in the same-numbered partitions.`,
+      `Two earlier jobs partition both inputs the same way, by hash of user id into ${o.reducers} files each. Then a map-only job reads the events partitions: a map task over events partition i loads profiles partition i into a hash table and joins its block against it, since a user's events and profile are in the same-numbered partitions.`,
       { ref: REF.partitionedHashJoins },
     );
     const p1 = run(trace, partitionByUserJob(PROFILES, "/joins/profiles-by-user", o.reducers));
@@ -151,6 +153,7 @@ export const joins: Scenario<JoinsFlags> = {
     trace.section("Skew: Pig's skewed join", REF.skew);
     const sample = run(trace, sampleJob("/joins/sample", SAMPLE_EVERY));
     const fair = o.events / o.reducers;
+    const fairText = fair >= 10 ? fair.toFixed(0) : String(Number(fair.toFixed(2)));
     const spread = new Map<string, number>();
     for (const line of sample.output.split("\n")) {
       if (line === "") continue;
@@ -160,7 +163,7 @@ export const joins: Scenario<JoinsFlags> = {
     }
     const hot = [...spread].map(([u, n]) => `${u} over ${n} reducers`).join(", ");
     trace.note(
-      `A first job samples every ${SAMPLE_EVERY}th event and estimates each user's count. ${spread.size === 0 ? `No user is estimated above a reducer's fair share (${fair.toFixed(0)} events), so nothing is split.` : `Users estimated above a reducer's fair share (${fair.toFixed(0)} events) are hot: ${hot}. In the join job, a hot user's events go round robin to its reducers (Pig's partitioner goes round robin; the book says "chosen at random") and its profile is copied to every one of them; other users go by hash as before.`}`,
+      `A first job samples every ${SAMPLE_EVERY}th event and estimates each user's count. Pig gives a key as many reducers as it takes to hold its records in memory (the share pig.skewedjoin.reduce.memusage, 0.3 by default, of a reducer's heap); here a reducer holds its fair share, ${fairText} events, so a user estimated at E events gets E / ${fairText} reducers, rounded up, at most ${o.reducers}. ${spread.size === 0 ? "No user needs more than one reducer, so nothing is split." : `Hot: ${hot}. In the join job, each map task sends a hot user's events round robin to its reducers (Pig's partitioner goes round robin; the book says "chosen at random") and copies its profile to every one of them; other users go by hash as before.`}`,
       { ref: REF.pigSkewedJoin },
     );
     const pig = run(trace, pigSkewedJoinJob("/joins/out/pig", o.reducers, spread));
@@ -170,10 +173,14 @@ export const joins: Scenario<JoinsFlags> = {
     trace.section("Skew: Hive's skewed join", REF.skew);
     const hotSet = new Set([data.hotUser]);
     const layout = hiveSkewedLayout(data.events, hotSet);
+    const notHot =
+      layout.skewed.length <= fair
+        ? ` (At --celebrity-share ${o.celebrityShare}, ${data.hotUser} has no more than a reducer's fair share, so the split buys nothing here.)`
+        : "";
     dfs.put(HIVE_SKEWED, layout.skewed);
     dfs.put(HIVE_REST, layout.rest);
     trace.note(
-      `Hive is told the hot key in the table's metadata (CREATE TABLE events ... SKEWED BY (user_id) ON ('${data.hotUser}') STORED AS DIRECTORIES), and keeps ${data.hotUser}'s ${layout.skewed.length} events in a file of their own. The join becomes two: a map-side join of that file, each mapper holding only the hot user's profile in memory, and an ordinary sort-merge join of the other ${layout.rest.length} events; the output is their union.`,
+      `Hive is told the hot key in the table's metadata (CREATE TABLE events ... SKEWED BY (user_id) ON ('${data.hotUser}') STORED AS DIRECTORIES, list bucketing), and keeps ${data.hotUser}'s ${plural(layout.skewed.length, "event")} in a directory of their own. With hive.optimize.skewjoin.compiletime the join becomes two: a map-side join of that directory, each mapper holding only the hot user's profile in memory, and an ordinary sort-merge join of the other ${plural(layout.rest.length, "event")}; the output is their union.${notHot} Hive's runtime variant, hive.optimize.skewjoin, needs no metadata: the join's reducers set aside the records of any key with more than hive.skewjoin.key (100,000 by default) rows, and a follow-up map-side join handles them; it is not simulated here.`,
       { ref: REF.hiveSkewedJoin },
     );
     const hiveHot = run(trace, hiveHotKeyJoinJob("/joins/out/hive-hot", hotSet));
@@ -193,11 +200,12 @@ export const joins: Scenario<JoinsFlags> = {
       hiveHot.endMs + hiveRest.endMs,
     );
 
+    const hotReducer = murmur3_32(data.hotUser) % o.reducers;
     trace.table(
       "Records each reducer took in",
       ["join", "reducer loads", "max/mean", "job time"],
       loads,
-      "The sort-merge join sends all of a user's records to one reducer, so one reducer takes every event of the celebrity, and the job waits for it. Job times are the sum of each strategy's jobs.",
+      `The sort-merge join sends all of a user's records to one reducer: ${data.hotUser}'s ${plural(layout.skewed.length, "event")} and its profile all went to reducer ${hotReducer} (counted from 0), and the job waits for its slowest reducer. Job times are the sum of each strategy's jobs.`,
     );
   },
 };

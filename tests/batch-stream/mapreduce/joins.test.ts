@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Dfs } from "../../../batch-stream/mapreduce/dfs.js";
-import type { Job } from "../../../batch-stream/mapreduce/job.js";
+import type { Job, JobInput } from "../../../batch-stream/mapreduce/job.js";
 import {
   broadcastHashJoinJob,
   EVENTS,
@@ -90,6 +90,34 @@ describe("joins", () => {
       ].sort();
       expect(hive, msg).toEqual(expected);
     }
+  });
+
+  it("Pig's partitioner: a hot user's events round robin over its reducers, its profile to each", () => {
+    const job = pigSkewedJoinJob("/o", 3, new Map([["u0", 3]]));
+    const [profiles, events] = job.inputs as [JobInput, JobInput];
+    const sent = (input: JobInput, lines: string[]) => {
+      const to: [string, number | undefined][] = [];
+      const context = {
+        recordIndex: 0,
+        emit: (key: string, _v: unknown, partition?: number) =>
+          to.push([key.slice(0, key.indexOf("\u0000")), partition]),
+        side: () => [],
+      };
+      lines.forEach((line, i) => {
+        context.recordIndex = i;
+        input.map(line, context);
+      });
+      return to;
+    };
+    // u0's events at positions 0, 3 and 6 of the block: its first, second and third event.
+    const u0 = sent(events, ["u0\t/a", "u1\t/x", "u2\t/y", "u0\t/b", "u1\t/x", "u2\t/y", "u0\t/c"])
+      .filter(([user]) => user === "u0")
+      .map(([, p]) => p as number);
+    const first = u0[0] as number;
+    expect(u0).toEqual([first, (first + 1) % 3, (first + 2) % 3]);
+    // The profile goes to the same three reducers.
+    const profile = sent(profiles, ["u0\t1980"]).map(([, p]) => p);
+    expect([...profile].sort()).toEqual([0, 1, 2]);
   });
 
   it("Pig's skewed join spreads the celebrity over its reducers", () => {
