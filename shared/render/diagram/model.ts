@@ -88,7 +88,10 @@ export interface DiagramRun {
    * nothing happened in between; with no heading at all, the scenario's name.
    */
   title: string;
-  /** Nodes (clients included) in order of first appearance in the run. */
+  /**
+   * Nodes (clients included): those of earlier runs in the order they had there, so that a
+   * scenario's panels line up, then the others in order of first appearance in the run.
+   */
   nodes: string[];
   startMs: number;
   /** The latest time any event of the run carries (at least startMs). */
@@ -128,8 +131,17 @@ export function buildDiagram(events: readonly TraceEvent[]): DiagramRun[] {
     current = builder;
     return builder;
   };
+  /** Every node of the earlier runs, in their order: a later run keeps it, so columns line up. */
+  const known: string[] = [];
   const finish = () => {
-    if (current?.hasContent()) runs.push(current.build());
+    if (current?.hasContent()) {
+      const run = current.build();
+      const seen = run.nodes.filter((n) => known.includes(n));
+      seen.sort((a, b) => known.indexOf(a) - known.indexOf(b));
+      run.nodes = [...seen, ...run.nodes.filter((n) => !known.includes(n))];
+      for (const node of run.nodes) if (!known.includes(node)) known.push(node);
+      runs.push(run);
+    }
     current = undefined;
   };
 

@@ -52,6 +52,26 @@ describe("buildDiagram", () => {
     expect(buildDiagram([start, { kind: "run", time: 0 }, ...ping(1, 1)])[0]?.title).toBe("demo s");
   });
 
+  it("keeps the nodes of an earlier run in its order, so a scenario's panels line up", () => {
+    const ping = (time: number): TraceEvent[] => [
+      { kind: "send", time, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+      { kind: "deliver", time: time + 1, id: 1, from: "a", to: "b", msg: { type: "Ping" } },
+    ];
+    // In the second run c (new) and b crash before a sends anything: a and b as before, then c.
+    const runs = buildDiagram([
+      { kind: "run", time: 0 },
+      ...ping(1),
+      { kind: "run", time: 0 },
+      { kind: "crash", time: 0, node: "c" },
+      { kind: "crash", time: 0, node: "b" },
+      ...ping(1),
+    ]);
+    expect(runs.map((r) => r.nodes)).toEqual([
+      ["a", "b"],
+      ["a", "b", "c"],
+    ]);
+  });
+
   it("makes a duplicated message two copies, and keeps each copy's fate", () => {
     const fates = broken?.messages.map((m) => [m.id, m.type, m.fate.kind, m.duplicate ?? false]);
     // The network sends a duplicate once and delivers it twice: the second copy is known when
