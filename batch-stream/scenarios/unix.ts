@@ -102,7 +102,7 @@ export const unix: Scenario<Options> = {
       REF.simpleLogAnalysis,
     );
     trace.note(
-      `top-urls reads the log in ${plural(counted.ranges, "byte range")} of up to ${plural(rangeBytes, "byte")}, cut at arbitrary bytes as a file is split between worker threads: a range that starts mid-line skips to the next line, which its predecessor finishes. Each range counts URLs in a table keyed by the URL's bytes (a string is made only per distinct URL); the tables are merged and the top ${options.top} taken in sort -rn's order.`,
+      `top-urls reads the log in ${plural(counted.ranges, "byte range")} of up to ${plural(rangeBytes, "byte")}, cut at arbitrary bytes as a file is split between worker threads: a range that starts mid-line skips to the next line, which its predecessor finishes. Each range counts URLs in a table keyed by the URL's bytes (no string is made per line, nor per URL: the ranking compares bytes, and only the URLs printed are decoded); the tables are merged and the top ${options.top} taken in sort -rn's order.`,
     );
     const expected = pipeline.head.map(parseUniqLine);
     const rows: Cell[][] = [];
