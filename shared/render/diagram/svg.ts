@@ -419,6 +419,8 @@ function drawMessage(
   let x2End = x2;
   let y2End: number;
   let ending: "arrow" | "cross" | "none";
+  /** A message dropped as it was sent is a short stub: its label names where it was going. */
+  let isStub = false;
   if (fate.kind === "delivered") {
     y2End = yOf(fate.atMs);
     ending = "arrow";
@@ -428,6 +430,7 @@ function drawMessage(
       const stub = Math.sign(x2 - x1) * Math.min(36, Math.abs(x2 - x1) * 0.3);
       x2End = x1 + (x2 === x1 ? 18 : stub);
       y2End = y1 + 8;
+      isStub = true;
     } else {
       y2End = yOf(fate.atMs);
     }
@@ -472,7 +475,7 @@ function drawMessage(
     if (g.labelled && ya === y1) {
       const dx = x2End >= x1 ? 6 : -6;
       parts.push(
-        `<text x="${px(x1 + dx)}" y="${px(y1 - 3)}" text-anchor="${dx > 0 ? "start" : "end"}">${esc(truncate(message.type, 24))}</text>`,
+        `<text x="${px(x1 + dx)}" y="${px(y1 - 3)}" text-anchor="${dx > 0 ? "start" : "end"}">${esc(truncate(isStub ? `${message.type} → ${message.to}` : message.type, isStub ? 40 : 24))}</text>`,
       );
     }
   }

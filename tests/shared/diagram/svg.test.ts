@@ -165,6 +165,17 @@ describe("the SVG's geometry, worked by hand", () => {
     expect(wireOf(message(2))).toMatchObject({ x1: "149", y1: "144", x2: "185", y2: "152" });
     const cross = byClass(message(2), "cross")[0] as XmlElement;
     expect(cross.attributes.d).toBe("M180,147 L190,157 M190,147 L180,157");
+    // A stub does not reach its receiver's line, so its label names it.
+    expect(
+      elements(message(2))
+        .filter((e) => e.name === "text")
+        .map(textOf),
+    ).toEqual(["Ping → b"]);
+    expect(
+      elements(message(3))
+        .filter((e) => e.name === "text")
+        .map(textOf),
+    ).toEqual(["Pong"]);
   });
 
   it("draws a message dropped on arrival at full length, ending in a cross", () => {
