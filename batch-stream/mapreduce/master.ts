@@ -252,6 +252,13 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
   }
 
   private finish(): void {
+    // Attempts still running are no longer needed (a map task re-run after a false suspicion,
+    // say, once every reducer had its input): the job's clean-up kills them, as Hadoop's does.
+    for (const w of this.workers.values())
+      for (const a of [...w.running]) {
+        this.end(a, "killed");
+        this.send(a.worker, { type: "Kill", attempt: a.id, reason: "job complete" });
+      }
     this.phase = "done";
     this.doneMs = this.sim.now;
     this.cancelTimer("ping");

@@ -35,6 +35,8 @@ export interface FinishedReduce {
   readonly committed: boolean;
 }
 
+export type KillReason = "superseded" | "abandoned" | "job complete";
+
 export interface FetchedOutput {
   readonly mapTask: number;
   readonly records: readonly KeyValue[];
@@ -58,8 +60,12 @@ export type MapReduceMessage =
   | {
       readonly type: "Kill";
       readonly attempt: AttemptId;
-      /** Another attempt of the task won, or the master gave this one up (it thought it lost). */
-      readonly reason: "superseded" | "abandoned";
+      /**
+       * Another attempt of the task won; the master gave this one up (it counted the worker
+       * failed); or the job completed without needing it (a map re-run after every reduce task
+       * had fetched its input).
+       */
+      readonly reason: KillReason;
     }
   | { readonly type: "MapDone"; readonly task: number; readonly attempt: AttemptId }
   | {

@@ -47,8 +47,15 @@ import type {
   FetchedOutput,
   FinishedReduce,
   HeldMapOutput,
+  KillReason,
   MapReduceMessage,
 } from "./messages.js";
+
+const KILLED_BECAUSE: Record<KillReason, string> = {
+  superseded: "another attempt of the task finished first",
+  abandoned: "it had counted this worker failed and given the task to another",
+  "job complete": "the job completed without it",
+};
 
 export type CommitVariant = "correct" | "no-rename";
 
@@ -354,15 +361,14 @@ export class Worker extends SimNode<MapReduceMessage, null, WorkerVolatile> {
     else this.send("master", { type: "ReduceDone", task: a.task, attempt, committed });
   }
 
-  private kill(attempt: AttemptId, reason: "superseded" | "abandoned"): void {
+  private kill(attempt: AttemptId, reason: KillReason): void {
     if (!this.volatile.running.has(attempt)) return;
     this.volatile.running.delete(attempt);
     this.volatile.writes.delete(attempt);
     for (const t of ["map", "write", "fetch"]) this.cancelTimer(`${t}:${attempt}`);
-    this.note(
-      `kills ${attempt}, as the master asked: ${reason === "superseded" ? "another attempt of the task finished first" : "the master had counted this worker failed and given the task to another"}`,
-      { level: "detail" },
-    );
+    this.note(`kills ${attempt}, as the master asked: ${KILLED_BECAUSE[reason]}`, {
+      level: "detail",
+    });
   }
 
   private onPing(from: string, sentMs: number, mapOutputs: readonly (string | null)[]): void {

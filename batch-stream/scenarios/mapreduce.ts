@@ -55,11 +55,11 @@ const ms = (t: number) => `${t.toFixed(0)} ms`;
 
 /** What each outcome in the attempts table means, for its caption. */
 const OUTCOMES: Record<AttemptOutcome, string> = {
-  running: "still running when the job completed",
+  running: "still running when the run stopped",
   completed: "map output on the worker's disk",
   committed: "output renamed into place",
   discarded: "finished after another attempt committed",
-  killed: "another attempt won",
+  killed: "another attempt won, or the job completed without it",
   crashed: "the worker failed mid-task",
   lost: "the worker never got it, or lost it in a restart",
   "output lost": "a completed map output on a failed worker",
