@@ -48,7 +48,10 @@ export function renderHtml(
   const text = new TextRenderer({ colorLevel: 0, verbosity: "verbose" });
   const lines: string[] = [];
   events.forEach((event, index) => {
-    const rendered = text.render(event);
+    // Every message the diagram draws has its lines here, routine traffic too (which the text of
+    // --verbose counts instead of listing), so that clicking any arrow finds its send and arrival.
+    const routine = "routine" in event && event.routine === true;
+    const rendered = text.render(routine ? { ...event, routine: false } : event);
     if (rendered.length === 0) return;
     // Headings start with a blank line in the terminal; the page spaces them with CSS.
     const body = (rendered[0] === "" ? rendered.slice(1) : rendered).join("\n");
@@ -56,7 +59,7 @@ export function renderHtml(
     const run = runOf(index);
     const node = nodeOf(event);
     lines.push(
-      `<div class="ev ${event.kind}" id="ev-${index}" data-event="${index}"${run === undefined ? "" : ` data-run="${run}"`}${time}${node === undefined ? "" : ` data-node="${esc(node)}"`}>${esc(body)}</div>`,
+      `<div class="ev ${event.kind}${routine ? " routine" : ""}" id="ev-${index}" data-event="${index}"${run === undefined ? "" : ` data-run="${run}"`}${time}${node === undefined ? "" : ` data-node="${esc(node)}"`}>${esc(body)}</div>`,
     );
   });
 
@@ -177,6 +180,7 @@ aside { flex: 1 1 420px; min-width: 360px; display: flex; flex-direction: column
 .ev.section { font-weight: bold; margin-top: 10px; border-bottom: 1px solid #ddd; }
 .ev.drop, .ev.crash { color: #a12a20; }
 .ev.send, .ev.deliver, .ev.timer { color: #555; }
+.ev.routine { color: #888; }
 .ev.later { opacity: 0.3; }
 .ev.related { background: #ffe9b3; outline: 1px solid #e0a800; }
 svg .later { display: none; }

@@ -61,6 +61,14 @@ describe("the web page of a replication run (failover, seed 1)", () => {
       ...html.matchAll(/<div class="ev [a-z]+" id="ev-(\d+)" data-event="(\d+)"/g),
     ].map((m) => Number(m[2]));
     expect(tagged).toEqual(shown);
+    // A message the text of --verbose counts instead of listing (routine) has its lines here too.
+    const routine: TraceEvent[] = [
+      { kind: "run", time: 0 },
+      { kind: "send", time: 1, id: 1, from: "a", to: "b", msg: { type: "Beat" }, routine: true },
+      { kind: "deliver", time: 2, id: 1, from: "a", to: "b", msg: { type: "Beat" }, routine: true },
+    ];
+    const page = renderHtml(buildDiagram(routine), routine, { title: "routine" });
+    expect(page.match(/<div class="ev (send|deliver) routine" id="ev-[12]"/g)).toHaveLength(2);
     // A deliver event's line is the plain renderer's: time, receiver, ← sender, message.
     const deliver = events.findIndex((e) => e.kind === "deliver");
     const line = new RegExp(`data-event="${deliver}"[^>]*>([^<]*)</div>`).exec(html)?.[1] ?? "";
