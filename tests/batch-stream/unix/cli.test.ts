@@ -144,6 +144,30 @@ describe("top-urls equals the Unix pipeline", () => {
   });
 });
 
+describe("main.ts as a user runs it", () => {
+  const root = join(import.meta.dirname, "..", "..", "..");
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "batch-stream/main.ts", ...args], {
+      cwd: root,
+      encoding: "utf8",
+    });
+
+  it("a tool's command line, which loads that tool alone, answers as the pipeline does", () => {
+    const path = file(`${tiedLog()}\n`);
+    const result = run(["top-urls", "--input", path, "--top", "6", "--json"]);
+    expect(result.status).toBe(0);
+    const table = JSON.parse(result.stdout.split("\n")[0] as string);
+    expect(table.rows).toEqual(unixPipeline(path, 6).map(([url, n], i) => [i + 1, url, n]));
+  }, 30_000);
+
+  it("--help still lists every scenario and every tool", () => {
+    const result = run(["--help"]);
+    expect(result.status).toBe(0);
+    for (const name of ["unix", "mapreduce", "exactly-once", "top-urls", "generate-log", "window"])
+      expect(result.stdout).toContain(`  ${name} [options]`);
+  }, 30_000);
+});
+
 describe("more distinct URLs than a worker's table may hold", () => {
   it("stops with TableFull instead of outgrowing its memory", async () => {
     // 3,000 generated lines have over a thousand distinct paths: more than 20,000 bytes hold at
