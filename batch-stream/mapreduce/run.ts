@@ -105,7 +105,7 @@ export function runJob(trace: Trace, dfs: Dfs, job: Job, options: JobRunOptions)
       speculative: options.speculative,
     }),
   );
-  const workers = options.workers.map((id) =>
+  for (const id of options.workers)
     net.add(
       new Worker(id, net, {
         job,
@@ -116,8 +116,7 @@ export function runJob(trace: Trace, dfs: Dfs, job: Job, options: JobRunOptions)
         onWorkStarted,
         reducerLoads,
       }),
-    ),
-  );
+    );
   if ((options.randomCrashes ?? 0) > 0) {
     const plan = planFaults(sim.random.fork("faults"), {
       nodes: options.workers,
@@ -140,7 +139,6 @@ export function runJob(trace: Trace, dfs: Dfs, job: Job, options: JobRunOptions)
       }
   }
   const completed = sim.runUntil(() => master.phase === "done", options.limitMs ?? 600_000);
-  void workers;
   const outputFiles = dfs
     .list(job.output)
     .filter((p) => !p.slice(job.output.length + 1).includes("/"));

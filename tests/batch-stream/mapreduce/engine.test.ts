@@ -138,6 +138,59 @@ describe("the committed output", () => {
   });
 });
 
+describe("the shuffle and the master's bookkeeping", () => {
+  it("a reducer asks each worker once for all the map outputs it holds", () => {
+    // 8 blocks of 100 records on 4 workers, 3 reducers, no faults: the 8 map outputs end up on
+    // all 4 workers (checked below), so each of the 3 reduce attempts sends one Fetch to each of
+    // the 4 workers: 12 requests, not 3 × 8 = 24, one per map output.
+    const trace = new Trace({ messages: true });
+    const dfs = new Dfs(100, workers);
+    dfs.put(LOG_PATH, generateRequests(2, 800, 40));
+    const r = runJob(trace, dfs, urlCountJob("/out", 3), {
+      seed: 2,
+      workers,
+      variant: "correct",
+      speculative: false,
+      crashes: 0,
+      loss: 0,
+      duplicate: 0,
+    });
+    const holders = new Set(r.attempts.filter((a) => a.kind === "map").map((a) => a.worker));
+    const fetches = trace.events.filter(
+      (e) => e.kind === "send" && (e.msg as { type: string }).type === "Fetch",
+    );
+    expect(r.mapTasks).toBe(8);
+    expect(holders.size).toBe(4);
+    expect(fetches).toHaveLength(12);
+  });
+
+  it("a worker suspected only because its answers were lost is not said to have restarted", () => {
+    // Heavy loss, no crashes: any worker the master marks failed was never down.
+    let suspected = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const trace = new Trace();
+      run(seed, { loss: 0.3 }, trace);
+      const notes = trace.events.flatMap((e) =>
+        e.kind === "note" && e.text.includes("answers pings again") ? [e.text] : [],
+      );
+      suspected += notes.length;
+      for (const text of notes) expect(text).not.toMatch(/restarted|empty local disk/);
+    }
+    expect(suspected).toBeGreaterThan(0);
+  });
+
+  it("no attempt is left running once the job completes", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const { r } = run(seed, { ...faultsOf(seed), loss: 0.2 });
+      expect(r.completed, `seed ${seed}`).toBe(true);
+      expect(
+        r.attempts.filter((a) => a.outcome === "running"),
+        `seed ${seed}`,
+      ).toEqual([]);
+    }
+  });
+});
+
 describe("the framework's steps", () => {
   it("partition, sort and combine; merge keeps map-task order for equal keys", () => {
     const job = { ...urlCountJob("/o", 1), combine: undefined };
