@@ -60,7 +60,13 @@ const OPERATION_GUTTER_PX = 110;
 const TICK_SPACING_MIN_PX = 48;
 
 export function renderSvg(runs: readonly DiagramRun[], options: SvgOptions): string {
-  const panels = runs.map((run) => layoutPanel(run, options));
+  // Runs under one heading (crdts runs eleven) are told apart by their place among them.
+  const panels = runs.map((run) => {
+    const alike = runs.filter((r) => r.title === run.title);
+    const title =
+      alike.length > 1 ? `${run.title} (${alike.indexOf(run) + 1} of ${alike.length})` : run.title;
+    return layoutPanel(run, title, options);
+  });
   const width = Math.max(WIDTH_MIN_PX, ...panels.map((p) => p.width));
   let y = PAGE_HEAD_PX;
   const bodies: string[] = [];
@@ -145,6 +151,8 @@ interface Window {
 
 interface Panel {
   run: DiagramRun;
+  /** The run's title, numbered when other runs share it. */
+  title: string;
   window: Window;
   pxPerMs: number;
   /** Whether the run was squeezed below the normal scale to fit the height limit. */
@@ -161,7 +169,7 @@ function windowOf(run: DiagramRun, options: Pick<SvgOptions, "fromMs" | "toMs">)
   return { fromMs, toMs };
 }
 
-function layoutPanel(run: DiagramRun, options: SvgOptions): Panel {
+function layoutPanel(run: DiagramRun, title: string, options: SvgOptions): Panel {
   const window = windowOf(run, options);
   const durationMs = Math.max(1, window.toMs - window.fromMs);
   const flights = run.messages
@@ -187,6 +195,7 @@ function layoutPanel(run: DiagramRun, options: SvgOptions): Panel {
   }
   return {
     run,
+    title,
     window,
     pxPerMs,
     squeezed: wanted > PLOT_HEIGHT_MAX_PX / durationMs,
@@ -238,7 +247,7 @@ function drawPanel(panel: Panel, options: SvgOptions): string[] {
     window.fromMs > run.startMs || window.toMs < run.endMs
       ? `; showing ${ms(window.fromMs)} to ${ms(window.toMs)} of ${ms(run.startMs)} to ${ms(run.endMs)}`
       : "";
-  out.push(`<text class="run-title" x="12" y="18">${esc(run.title)}</text>`);
+  out.push(`<text class="run-title" x="12" y="18">${esc(panel.title)}</text>`);
   out.push(`<text class="scale" x="12" y="33">${esc(scale + squeezed + windowText)}</text>`);
 
   // The time axis: ticks every 1, 2 or 5 x 10^k ms, at least TICK_SPACING_MIN_PX apart.

@@ -71,6 +71,15 @@ describe("the SVG of a real run with loss and a crash (replication failover, see
     ]);
   });
 
+  it("numbers panels whose runs share a heading (crdts runs several under one)", () => {
+    const same = buildDiagram(events).map((run) => ({ ...run, title: "one heading" }));
+    const root = parseXml(renderSvg(same, { title: "same" }));
+    expect(byClass(root, "run-title").map(textOf)).toEqual([
+      "one heading (1 of 2)",
+      "one heading (2 of 2)",
+    ]);
+  });
+
   it("has one arrow per delivered message and one cross per dropped one", () => {
     expectOneMarkPerFate(parsed, events);
   });
