@@ -96,7 +96,8 @@ export class Dfs {
 
   /**
    * The blocks of a file. Replicas are placed when first asked: the first on the writer (if it is
-   * a datanode), the others on the next datanodes round the list, as HDFS spreads them.
+   * a datanode), as HDFS places it, the others on the next datanodes round the list (HDFS puts
+   * them on another rack; there are no racks here).
    */
   blocks(path: string): readonly Block[] {
     const file = this.files.get(path);

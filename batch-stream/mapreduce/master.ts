@@ -339,7 +339,7 @@ export class Master extends SimNode<MapReduceMessage, null, null> {
       if (done !== undefined) done.outcome = "output lost";
     }
     this.note(
-      `${worker} ${why} the output of completed map task${tasks.length === 1 ? "" : "s"} ${tasks.map((t) => `m${t.index}`).join(", ")}, on its local disk: ${tasks.length === 1 ? "it goes" : "they go"} back to idle, to be re-executed, since reduce tasks still need ${tasks.length === 1 ? "it" : "them"}`,
+      `${worker} ${why} the output of completed map task${tasks.length === 1 ? "" : "s"} ${tasks.map((t) => `m${t.index}`).join(", ")}, on its local disk: ${tasks.length === 1 ? "it goes" : "they go"} back to idle, to be re-executed, since a reduce task that has not finished may still need to fetch ${tasks.length === 1 ? "it" : "them"}`,
       { ref: REF.mapReducePaperFaults },
     );
   }
