@@ -481,7 +481,8 @@ function drawMessage(
         `<path class="cross" d="M${px(xb - 5)},${px(yb - 5)} L${px(xb + 5)},${px(yb + 5)} M${px(xb + 5)},${px(yb - 5)} L${px(xb - 5)},${px(yb + 5)}"/>`,
       );
     }
-    if (g.labelled && ya === y1) {
+    // A wire cut to nothing at the window's bottom edge (sent just as it ends) gets no label.
+    if (g.labelled && ya === y1 && Math.hypot(xb - xa, yb - ya) >= 4) {
       const dx = x2End >= x1 ? 6 : -6;
       parts.push(
         `<text x="${px(x1 + dx)}" y="${px(y1 - 3)}" text-anchor="${dx > 0 ? "start" : "end"}">${esc(truncate(isStub ? `${message.type} → ${message.to}` : message.type, isStub ? 40 : 24))}</text>`,

@@ -221,6 +221,19 @@ describe("the SVG's geometry, worked by hand", () => {
     const one = byClass(windowed, "msg").find((m) => m.attributes["data-id"] === "1") as XmlElement;
     expect(wireOf(one)).toMatchObject({ x1: "214", y1: "64", x2: "279", y2: "114" });
   });
+
+  it("labels no wire cut to nothing at the window's bottom edge", () => {
+    // Message 3 is sent at 50 ms, the window's end: its wire is a point, and gets no label;
+    // message 1, sent at 10 ms and delivered at 30, keeps its label.
+    const windowed = parseXml(
+      renderSvg(buildDiagram(HAND_MADE), { title: "hand-made", fromMs: 0, toMs: 50 }),
+    );
+    const labels = (id: string) =>
+      elements(
+        byClass(windowed, "msg").find((m) => m.attributes["data-id"] === id) as XmlElement,
+      ).filter((e) => e.name === "text").length;
+    expect([labels("1"), labels("3")]).toEqual([1, 0]);
+  });
 });
 
 describe("the time scale of a long run", () => {
