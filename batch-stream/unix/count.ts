@@ -73,8 +73,17 @@ export class TableFull extends Error {
 }
 
 /**
- * Count a file on `workers` worker threads. Each worker gets the ranges i, i + workers, ... of
- * the file cut every `rangeBytes` bytes (default: one range per worker), and keeps one table.
+ * Ranges per worker by default. More than one, so that the work balances: each worker takes the
+ * next range when it has finished one, and a worker that gets more of the CPU (the machine busy
+ * with other work, or one core faster) scans more of them, where halves fixed in advance would
+ * wait for the slowest. Not many more, as each range costs a fresh read buffer and a partial line.
+ */
+const RANGES_PER_WORKER = 4;
+
+/**
+ * Count a file on `workers` worker threads. The file is cut every `rangeBytes` bytes (default:
+ * RANGES_PER_WORKER ranges per worker); each worker takes the next range not yet taken, through a
+ * counter the workers share, until none is left, and keeps one table.
  */
 export function countFile(
   path: string,
@@ -87,13 +96,16 @@ export function countFile(
     onProgress?: (bytes: number) => void;
   },
 ): Promise<Counted> {
-  const rangeBytes = options.rangeBytes ?? Math.max(1, Math.ceil(fileSize / options.workers));
+  const rangeBytes =
+    options.rangeBytes ?? Math.max(1, Math.ceil(fileSize / (options.workers * RANGES_PER_WORKER)));
   const ranges = cutRanges(fileSize, rangeBytes);
   const workers = Math.max(1, Math.min(options.workers, ranges.length));
   const table = new UrlTable(Number.MAX_SAFE_INTEGER);
   const total: Counted = { table, lines: 0, malformed: 0, tooLong: 0, ranges: ranges.length };
   if (ranges.length === 0) return Promise.resolve(total);
   const url = new URL("./scan-worker.mjs", import.meta.url);
+  // The index of the next range to scan, taken with Atomics.add by each worker in turn.
+  const next = new Int32Array(new SharedArrayBuffer(4));
   return new Promise((resolve, reject) => {
     let running = workers;
     const started: Worker[] = [];
@@ -109,7 +121,8 @@ export function countFile(
         workerData: {
           path,
           fileSize,
-          ranges: ranges.filter((_, r) => r % workers === i),
+          ranges,
+          next,
           bufferBytes: options.bufferBytes ?? BUFFER_BYTES,
           maxTableBytes: options.maxTableBytes ?? TABLE_BYTES_MAX,
         },
