@@ -2,7 +2,8 @@
  * Counting the requests per URL of a log, split over byte ranges (DDIA ch. 10, "Simple Log
  * Analysis", the in-memory hash table of its "Sorting versus in-memory aggregation"): the file is
  * cut into ranges, each scanned by scan.mjs into a table keyed by the URL's bytes, and the tables
- * are merged. On a real file the ranges go to worker threads, one per core; in memory (the
+ * are merged. On a real file the ranges go to worker threads (one per core, each taking the next
+ * range left); in memory (the
  * scenario, tests) they are scanned one after the other.
  *
  * Ranges are cut at arbitrary bytes; scan.mjs moves each range's start to a line boundary, so
