@@ -3,8 +3,7 @@
  * Analysis", the in-memory hash table of its "Sorting versus in-memory aggregation"): the file is
  * cut into ranges, each scanned by scan.mjs into a table keyed by the URL's bytes, and the tables
  * are merged. On a real file the ranges go to worker threads (one per core, each taking the next
- * range left); in memory (the
- * scenario, tests) they are scanned one after the other.
+ * range left); in memory (the scenario, tests) they are scanned one after the other.
  *
  * Ranges are cut at arbitrary bytes; scan.mjs moves each range's start to a line boundary, so
  * every line is counted exactly once, by the range its first byte lies in.
