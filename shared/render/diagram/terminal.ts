@@ -130,10 +130,19 @@ export function drawTerminalDiagram(
   const marginWidth = Math.max(0, width - marginStart);
 
   // Which nodes are down, and whether the network is cut, at a moment.
-  const isDown = (node: string, atMs: number) =>
-    run.outages.some(
-      (o) => o.node === node && o.fromMs <= atMs && (o.untilMs === undefined || atMs < o.untilMs),
-    );
+  // A node is down from its crash's event to its restart's, in trace order: a message that
+  // arrives at the moment it crashes, just before, still finds it up.
+  const downSpans: { node: string; from: number; until: number }[] = [];
+  for (const mark of run.marks) {
+    if (mark.kind === "crash")
+      downSpans.push({ node: mark.node, from: mark.event, until: Infinity });
+    if (mark.kind === "recover") {
+      const span = downSpans.findLast((d) => d.node === mark.node && d.until === Infinity);
+      if (span !== undefined) span.until = mark.event;
+    }
+  }
+  const isDown = (node: string, order: number) =>
+    downSpans.some((d) => d.node === node && d.from < order && order < d.until);
   const isPartitioned = (atMs: number) =>
     run.partitions.some((p) => p.fromMs <= atMs && (p.untilMs === undefined || atMs <= p.untilMs));
 
@@ -162,11 +171,11 @@ export function drawTerminalDiagram(
   lines.push(clip(c.bold(header.text().trimEnd() + (marginWidth > 0 ? "  notes" : ""))));
 
   // One row's lifelines, before the event is drawn over them.
-  const base = (atMs: number): Cells => {
+  const base = (atMs: number, order: number): Cells => {
     const cells = new Cells(prefixWidth + columnCount * columnWidth);
     if (isPartitioned(atMs)) cells.put(timeWidth * 2 + 2, "║");
     for (let column = 0; column < columnCount; column++) {
-      const down = column < shown && isDown(nodes[column] as string, atMs);
+      const down = column < shown && isDown(nodes[column] as string, order);
       cells.put(lifeline(column), down ? "┊" : "│");
     }
     return cells;
@@ -177,7 +186,7 @@ export function drawTerminalDiagram(
     const body = cells.text();
     lines.push(clip(first === "" ? body.trimEnd() : `${body} ${first}`));
     for (const more of rest) {
-      const continuation = base(cells.atMs ?? 0);
+      const continuation = base(cells.atMs ?? 0, cells.order);
       lines.push(clip(`${continuation.text()} ${more}`));
     }
   };
@@ -189,8 +198,9 @@ export function drawTerminalDiagram(
   };
 
   for (const row of rows) {
-    const cells = base(row.atMs);
+    const cells = base(row.atMs, row.order);
     cells.atMs = row.atMs;
+    cells.order = row.order;
     cells.write(0, formatMs(row.atMs).padStart(timeWidth));
     if (row.kind === "message") {
       const m = row.message;
@@ -383,6 +393,8 @@ function dropWords(reason: DropReason): string {
 class Cells {
   private readonly cells: string[];
   atMs: number | undefined;
+  /** The row's place in the trace (its event's index), for what was down at that moment. */
+  order = 0;
 
   constructor(readonly length: number) {
     this.cells = Array.from({ length }, () => " ");

@@ -102,6 +102,25 @@ describe("the terminal diagram", () => {
     }
   }
 
+  it("shows a node down from its crash on, in trace order: what arrived just before finds it up", () => {
+    const msg = { type: "Prepare" };
+    const events: TraceEvent[] = [
+      { kind: "run", time: 0 },
+      { kind: "send", time: 0, id: 1, from: "c", to: "p", msg },
+      { kind: "deliver", time: 5, id: 1, from: "c", to: "p", msg },
+      { kind: "crash", time: 5, node: "p" },
+      { kind: "send", time: 6, id: 2, from: "c", to: "p", msg },
+      { kind: "drop", time: 7, id: 2, from: "c", to: "p", msg, reason: "crashed" },
+    ];
+    const lines = renderTerminalDiagram(buildDiagram(events)[0] as DiagramRun, {
+      widthColumns: 80,
+      colorLevel: 0,
+    });
+    const row = (at: string) => lines.find((l) => l.trimStart().startsWith(at)) ?? "";
+    expect(row("5.0 ")).toMatch(/▶│/);
+    expect(row("7.0 ")).toMatch(/✗┊/);
+  });
+
   it("names every column under the diagram when names were shortened, since they can look alike", () => {
     const events: TraceEvent[] = [
       { kind: "run", time: 0 },
