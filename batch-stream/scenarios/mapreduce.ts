@@ -218,6 +218,12 @@ export const mapreduce: Scenario<MapReduceFlags> = {
     };
     const dfs1 = freshDfs();
     const faulty = runJob(trace, dfs1, job1, { ...faultOptions, speculative });
+    const struck = faulty.crashes.length;
+    if (struck < o.crash)
+      trace.note(
+        `Only ${struck} of the ${o.crash} crashes struck: the next one waited for a ${struck % 2 === 0 ? "reduce" : "map"} task to start on a worker not crashed before (and not the straggler), and none did before the job completed.`,
+        { level: "summary" },
+      );
     const TABLE_ROWS_MAX = 30;
     const plain = (a: Attempt) =>
       !a.backup && (a.outcome === "completed" || a.outcome === "committed");
