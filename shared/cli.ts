@@ -238,6 +238,8 @@ export interface Tool<O = Record<string, unknown>> {
   name: string;
   summary: string;
   options?: OptionSpec[];
+  /** What `--json` does for this tool, for `--help` (default: the result as NDJSON). */
+  jsonDescription?: string;
   validate?: (options: O) => string | undefined | Promise<string | undefined>;
   run: (options: O & ToolOptions, io: Io) => number | Promise<number>;
 }
@@ -431,13 +433,20 @@ function describeRuns(runs: readonly DiagramRun[]): string {
 }
 
 function addScenarioOptions(command: Command, specs: readonly OptionSpec[]): Command {
+  // An option that takes a value and has no default (a tool's `--input <file>`) reads `false`
+  // when not given, as a flag does; the value is set rather than declared as its default, so that
+  // `--help` does not show "(default: false)" for it.
+  const unset: string[] = [];
   for (const spec of specs) {
     const described = spec.parser ? `${spec.description} (${spec.parser.range})` : spec.description;
     const opt = new Option(spec.flags, described);
     if (spec.parser) opt.argParser(spec.parser.parse);
-    opt.default(spec.default ?? false);
+    if (spec.parser !== undefined && (spec.default === undefined || spec.default === false))
+      unset.push(opt.attributeName());
+    else opt.default(spec.default ?? false);
     command.addOption(opt);
   }
+  for (const name of unset) command.setOptionValueWithSource(name, false, "default");
   return command;
 }
 
@@ -569,7 +578,7 @@ export async function runCli(
     const command = program
       .command(tool.name)
       .description(tool.summary)
-      .option("--json", "print the result as NDJSON", false)
+      .option("--json", tool.jsonDescription ?? "print the result as NDJSON", false)
       .option("--no-color", "never colour the output (NO_COLOR and FORCE_COLOR are honoured too)");
     addScenarioOptions(command, tool.options ?? []).action(
       async (options: Record<string, unknown>) => {

@@ -58,6 +58,8 @@ export const window: Tool<Options> = {
   name: "window",
   summary:
     "sum an NDJSON event file's values per key and event-time window (tumbling, hopping or session), with watermarks and allowed lateness as Flink does; one NDJSON line per pane",
+  jsonDescription:
+    "write the summary on stderr as one JSON object (the panes are NDJSON either way)",
   options: [
     optional("--input <file>", "the NDJSON event file, in arrival order (required)", text),
     optional("--size <duration>", "window size: tumbling, or hopping with --slide", duration(1)),
