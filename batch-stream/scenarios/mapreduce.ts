@@ -221,7 +221,7 @@ export const mapreduce: Scenario<MapReduceFlags> = {
     const struck = faulty.crashes.length;
     if (struck < o.crash)
       trace.note(
-        `Only ${struck} of the ${o.crash} crashes struck: the next one waited for a ${struck % 2 === 0 ? "reduce" : "map"} task to start on a worker not crashed before (and not the straggler), and none did before the job completed.`,
+        `${struck === 0 ? "No crash" : `Only ${struck} of the ${o.crash} crashes`} struck: the next one waited for a ${struck % 2 === 0 ? "reduce" : "map"} task to start on a worker not crashed before (and not the straggler), and none did before the job completed.`,
         { level: "summary" },
       );
     const TABLE_ROWS_MAX = 30;
