@@ -13,7 +13,7 @@
  * runs: same seed, same bytes. Coordinates are rounded to 0.1 px.
  */
 
-import type { DiagramMessage, DiagramRun } from "./model.js";
+import { type DiagramMessage, type DiagramRun, fateMs } from "./model.js";
 import { escapeXml as esc, ms, px, truncate } from "./xml.js";
 
 export interface SvgOptions {
@@ -218,10 +218,6 @@ function niceUp(value: number): number {
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 5, 10]) if (step * power >= value * (1 - 1e-9)) return step * power;
   return 10 * power;
-}
-
-function fateMs(message: DiagramMessage): number | undefined {
-  return message.fate.kind === "in-flight" ? undefined : message.fate.atMs;
 }
 
 function visible(message: DiagramMessage, window: Window): boolean {
