@@ -9,7 +9,8 @@ export const REF = {
   mapReduceExecution: "DDIA ch. 10, MapReduce and Distributed Filesystems: MapReduce Job Execution",
   distributedExecution: "DDIA ch. 10, MapReduce Job Execution: Distributed execution of MapReduce",
   workflows: "DDIA ch. 10, MapReduce Job Execution: MapReduce workflows",
-  reduceSideJoins: "DDIA ch. 10, MapReduce and Distributed Filesystems: Reduce-Side Joins and Grouping",
+  reduceSideJoins:
+    "DDIA ch. 10, MapReduce and Distributed Filesystems: Reduce-Side Joins and Grouping",
   sortMergeJoins: "DDIA ch. 10, Reduce-Side Joins and Grouping: Sort-merge joins",
   groupBy: "DDIA ch. 10, Reduce-Side Joins and Grouping: GROUP BY",
   skew: "DDIA ch. 10, Reduce-Side Joins and Grouping: Handling skew",
