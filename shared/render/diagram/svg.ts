@@ -114,6 +114,7 @@ const STYLE = `<style>
 .msg.in-flight .wire { stroke: #888888; stroke-dasharray: 5 3; }
 .msg.duplicate .wire { stroke-dasharray: 2 2; }
 .msg .hit { stroke: #000000; stroke-opacity: 0; stroke-width: 7; fill: none; }
+.msg text, .op text { paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }
 .msg text { font-size: 9px; fill: #334466; }
 .cross { stroke: #b83227; stroke-width: 2; fill: none; }
 .crash-mark path { stroke: #b83227; stroke-width: 2.5; fill: none; }
@@ -291,7 +292,17 @@ function drawPanel(panel: Panel, options: SvgOptions): string[] {
     out.push("</g>");
   }
 
-  // Client operations: bars from invocation to completion just left of the client's line.
+  // Messages.
+  const shown = run.messages
+    .map((message, index) => ({ message, index }))
+    .filter(({ message }) => visible(message, window));
+  const labelled = shown.length * LABEL_HEIGHT_PER_MESSAGE_PX <= plotHeight;
+  for (const { message, index } of shown) {
+    out.push(drawMessage(message, index, run.index, { yOf, xOf, window, bottom, labelled, tab }));
+  }
+
+  // Client operations: bars from invocation to completion just left of the client's line, over
+  // the arrows so that their labels stay legible.
   for (const history of run.histories) {
     const witness = new Set(history.witness);
     for (const operation of history.operations) {
@@ -313,15 +324,6 @@ function drawPanel(panel: Panel, options: SvgOptions): string[] {
         `<g class="${classes}" data-run="${run.index}" data-history="${run.histories.indexOf(history)}" data-op="${operation.op}" data-t="${px(operation.invokeMs)}"${tab}><title>${esc(title)}</title><rect x="${px(x)}" y="${px(yOf(from))}" width="10" height="${px(height)}"/><text x="${px(x - 3)}" y="${px(yOf(from) + 9)}" text-anchor="end">${esc(truncate(label, OPERATION_LABEL_MAX))}</text></g>`,
       );
     }
-  }
-
-  // Messages.
-  const shown = run.messages
-    .map((message, index) => ({ message, index }))
-    .filter(({ message }) => visible(message, window));
-  const labelled = shown.length * LABEL_HEIGHT_PER_MESSAGE_PX <= plotHeight;
-  for (const { message, index } of shown) {
-    out.push(drawMessage(message, index, run.index, { yOf, xOf, window, bottom, labelled, tab }));
   }
 
   // Marks at one moment: crashes, restarts, clocks, notes, checks.
