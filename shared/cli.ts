@@ -7,6 +7,7 @@
  *   2  usage error: one line `error: ...` on stderr, no stack trace
  */
 
+import { once } from "node:events";
 import { accessSync, constants, existsSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { supportsColor } from "chalk";
@@ -270,6 +271,12 @@ export interface Io {
   columns?: number;
   /** Whether stderr is a terminal (a tool draws its progress bar there only then). */
   stderrIsTTY?: boolean;
+  /**
+   * Resolves once at most `queuedBytesMax` bytes written to stdout are still waiting for a slow
+   * reader (a pipe), so that a tool streaming a large output keeps its memory bounded. Absent
+   * where output is not queued (tests collecting it in memory).
+   */
+  stdoutDrained?: (queuedBytesMax: number) => Promise<void>;
 }
 
 export function processIo(): Io {
@@ -282,6 +289,9 @@ export function processIo(): Io {
       ? { columns: process.stdout.columns }
       : {}),
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutDrained: async (queuedBytesMax) => {
+      if (process.stdout.writableLength > queuedBytesMax) await once(process.stdout, "drain");
+    },
   };
 }
 

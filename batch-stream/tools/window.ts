@@ -20,7 +20,6 @@
  * windows without counting it as dropped (unless the event is late itself, eventTime + allowed
  * lateness <= watermark: WindowOperator.isElementLate), which a summary of drops should not hide.
  */
-import { once } from "node:events";
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
 import {
   choice,
@@ -218,7 +217,7 @@ function paneWriter(path: string | undefined, io: Io) {
     drained: async () => {
       if (fd !== undefined) return;
       flush();
-      if (process.stdout.writableLength > STDOUT_QUEUED_MAX) await once(process.stdout, "drain");
+      await io.stdoutDrained?.(STDOUT_QUEUED_MAX);
     },
     write: (p: Pane) => {
       chunk += `{"key":${JSON.stringify(p.key)},"window":[${p.start},${p.end}],"value":${p.value},"timing":"${p.timing}","pane":${p.pane}}\n`;
