@@ -9,6 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { batchStream } from "../../batch-stream/main.js";
 import { dataModeling } from "../../data-modeling/main.js";
 import { distributedTransactions } from "../../distributed-transactions/main.js";
 import { type IsolationLevel, LEVELS } from "../../distributed-transactions/store/statements.js";
@@ -38,6 +39,7 @@ import { Random } from "../../shared/random.js";
 import { Simulation } from "../../shared/simulation.js";
 import { percentile } from "../../shared/stats.js";
 import { Trace } from "../../shared/trace.js";
+import { largest as batchStreamLargest } from "../batch-stream/largest.js";
 import { largest as dataModelingLargest } from "../data-modeling/largest.js";
 import { largest as distributedTransactionsLargest } from "../distributed-transactions/largest.js";
 import { largest as eventualConsistencyLargest } from "../eventual-consistency/largest.js";
@@ -201,6 +203,7 @@ function largestRuns(): void {
     { concept: messageQueue, runs: messageQueueLargest },
     { concept: eventualConsistency, runs: eventualConsistencyLargest },
     { concept: distributedTransactions, runs: distributedTransactionsLargest },
+    { concept: batchStream, runs: batchStreamLargest },
   ]) {
     for (const { args } of runs) {
       const seconds = wallSeconds(["--import", "tsx", `${concept.folder}/main.ts`, ...args]);
