@@ -62,6 +62,11 @@ export const PICTURES: readonly Picture[] = [
     args: ["replication", "--seed", "1", "--from", "870", "--to", "970"],
   },
   {
+    concept: "batch-stream",
+    file: "pictures/exactly-once.svg",
+    args: ["exactly-once", "--seed", "7", "--records", "16", "--checkpoint-interval", "20"],
+  },
+  {
     concept: "sharding",
     file: "pictures/secondary-index.svg",
     args: ["secondary-index", "--seed", "1"],
