@@ -54,7 +54,8 @@ export function countBytes(
   const ranges = cutRanges(bytes.length, options.rangeBytes ?? Math.max(1, bytes.length));
   const table = new UrlTable();
   const total: Counted = { table, lines: 0, malformed: 0, tooLong: 0, ranges: ranges.length };
-  const scanOptions: ScanOptions = { table };
+  // One read buffer for every range, as a worker keeps one.
+  const scanOptions: ScanOptions = { table, scratch: {} };
   if (options.bufferBytes !== undefined) scanOptions.bufferBytes = options.bufferBytes;
   if (options.maxPrefixBytes !== undefined) scanOptions.maxPrefixBytes = options.maxPrefixBytes;
   if (options.skipToLineBoundary !== undefined)

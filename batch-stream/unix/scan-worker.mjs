@@ -13,6 +13,7 @@ const fd = openSync(path, "r");
 const read = (buffer, offset, length, position) => readSync(fd, buffer, offset, length, position);
 const table = new UrlTable(maxTableBytes);
 const totals = { lines: 0, malformed: 0, tooLong: 0 };
+const scratch = {}; // one read buffer for every range this worker takes
 try {
   for (
     let taken = Atomics.add(next, 0, 1);
@@ -23,6 +24,7 @@ try {
     const r = scanRange(read, fileSize, start, end, {
       bufferBytes,
       table,
+      scratch,
       onProgress: (bytes) => parentPort.postMessage({ kind: "progress", bytes }),
     });
     totals.lines += r.lines;

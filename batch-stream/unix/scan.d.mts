@@ -63,6 +63,8 @@ export interface ScanOptions {
   /** false only in tests: the broken variant whose ranges start mid-line. */
   skipToLineBoundary?: boolean;
   onProgress?: (bytes: number) => void;
+  /** Reuse `buffer` if it is large enough, and leave the buffer used there for the next range. */
+  scratch?: { buffer?: Uint8Array };
 }
 
 export interface ScanResult {

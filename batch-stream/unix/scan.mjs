@@ -244,7 +244,8 @@ export function rankEntries(table, top) {
  * Count the seventh fields of the lines that start in [start, end) of a file of `fileSize` bytes,
  * read through `read(buffer, offset, length, position)` (fs.readSync on a descriptor, or a copy
  * from memory). Options: bufferBytes (the read buffer), table (to count into; else a new one of
- * maxTableBytes), maxPrefixBytes (tests lower it from MAX_PREFIX_BYTES), skipToLineBoundary (false only in tests: the broken variant that starts a range
+ * maxTableBytes), maxPrefixBytes (tests lower it from MAX_PREFIX_BYTES), scratch (an object whose
+ * `buffer` the scan reuses and leaves its buffer in, for the next range), skipToLineBoundary (false only in tests: the broken variant that starts a range
  * mid-line), onProgress(bytes consumed since the last call).
  */
 export function scanRange(read, fileSize, start, end, options = {}) {
@@ -255,7 +256,15 @@ export function scanRange(read, fileSize, start, end, options = {}) {
   // No bigger than the rest of the file needs (a small file, or its last range).
   const wanted = Math.min(options.bufferBytes ?? 8 * 1024 * 1024, fileSize - start + 8);
   let capacity = Math.max(16, (wanted + 3) & ~3);
-  let buffer = new Uint8Array(capacity + 4);
+  // A worker scanning several ranges hands each the same buffer (options.scratch): a fresh one per
+  // range would cost the kernel a page fault per 4 KiB to zero it, and the heap more garbage.
+  const scratch = options.scratch;
+  let buffer =
+    scratch?.buffer !== undefined && scratch.buffer.length >= capacity + 4
+      ? scratch.buffer
+      : new Uint8Array(capacity + 4);
+  capacity = buffer.length - 4; // a multiple of four: every buffer is allocated so, plus four
+  if (scratch !== undefined) scratch.buffer = buffer;
   let words = new Int32Array(buffer.buffer);
   let view = new DataView(buffer.buffer);
   let base = start; // file position of buffer[0]
@@ -275,6 +284,7 @@ export function scanRange(read, fileSize, start, end, options = {}) {
       const grown = new Uint8Array(capacity + 4);
       grown.set(buffer.subarray(0, filled));
       buffer = grown;
+      if (scratch !== undefined) scratch.buffer = buffer;
       words = new Int32Array(buffer.buffer);
       view = new DataView(buffer.buffer);
     }
