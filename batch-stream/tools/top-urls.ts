@@ -106,6 +106,11 @@ function fileSize(path: string): number {
     throw new UsageError(`--input ${path}: no such file`);
   }
   if (stat.isDirectory()) throw new UsageError(`--input ${path}: is a folder, not a file`);
+  // Worker threads read byte ranges cut by the file's size: a pipe or a terminal has none.
+  if (!stat.isFile())
+    throw new UsageError(
+      `--input ${path}: is not a regular file (top-urls cuts the file into byte ranges by its size, so it cannot read a pipe; save the input to a file first)`,
+    );
   try {
     accessSync(path, constants.R_OK);
   } catch {

@@ -245,6 +245,8 @@ describe("bad input: one line on stderr, exit 2", () => {
       /^error: --input \/no\/such\/file.log: no such file$/,
     ],
     [["top-urls", "--input", "/tmp"], /^error: --input \/tmp: is a folder, not a file$/],
+    // A character device stands for a pipe: neither has a size to cut into byte ranges.
+    [["top-urls", "--input", "/dev/null"], /^error: --input \/dev\/null: is not a regular file/],
     [["top-urls", "--input", "x", "--top", "0"], /^error: .*--top.*'0' is invalid/],
     [["top-urls", "--input", "x", "--workers", "0"], /^error: .*--workers.*'0' is invalid/],
     [["top-urls", "--input", "x", "--workers", "65"], /^error: .*--workers.*'65' is invalid/],
