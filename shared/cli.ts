@@ -13,12 +13,8 @@ import { dirname } from "node:path";
 import { supportsColor } from "chalk";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { FaultFlags } from "./faults.js";
-import { renderHtml } from "./render/diagram/html.js";
-import { renderMermaid } from "./render/diagram/mermaid.js";
-import { buildDiagram, type DiagramRun, windowRuns } from "./render/diagram/model.js";
-import { renderShiviz } from "./render/diagram/shiviz.js";
-import { renderSvg } from "./render/diagram/svg.js";
-import { DiagramPrinter } from "./render/diagram/terminal.js";
+import type { DiagramRun } from "./render/diagram/model.js";
+import type { DiagramPrinter } from "./render/diagram/terminal.js";
 import { renderJson } from "./render/json.js";
 import { TextRenderer, type Verbosity } from "./render/text.js";
 import { Trace, type TraceEvent } from "./trace.js";
@@ -415,23 +411,26 @@ function wantsPictures(options: Partial<PictureOptions>): boolean {
  * that stdout stays the trace. Each file is a pure function of the events: the same seed and flags
  * write the same bytes.
  */
-function writePictures(
+async function writePictures(
   events: readonly TraceEvent[],
   options: PictureOptions,
   title: string,
   io: Io,
-): void {
+): Promise<void> {
+  // The renderers load only when a picture is asked for: every other run starts sooner.
+  const { buildDiagram, windowRuns } = await import("./render/diagram/model.js");
   const runs = windowRuns(buildDiagram(events), options.from, options.to);
-  const render: Record<(typeof PICTURE_FILES)[number], () => string> = {
-    svg: () => renderSvg(runs, { title }),
-    html: () => renderHtml(runs, events, { title }),
-    mermaid: () => renderMermaid(runs, {}),
-    shiviz: () => renderShiviz(runs),
+  const render: Record<(typeof PICTURE_FILES)[number], () => Promise<string>> = {
+    svg: async () => (await import("./render/diagram/svg.js")).renderSvg(runs, { title }),
+    html: async () =>
+      (await import("./render/diagram/html.js")).renderHtml(runs, events, { title }),
+    mermaid: async () => (await import("./render/diagram/mermaid.js")).renderMermaid(runs, {}),
+    shiviz: async () => (await import("./render/diagram/shiviz.js")).renderShiviz(runs),
   };
   for (const kind of PICTURE_FILES) {
     const path = options[kind];
     if (path === undefined) continue;
-    writeFileSync(path, render[kind]());
+    writeFileSync(path, await render[kind]());
     io.stderr(`wrote ${path}: ${describeRuns(runs)}\n`);
   }
 }
@@ -524,6 +523,7 @@ export async function runCli(
       trace.subscribe((event) => io.stdout(`${renderJson(event)}\n`));
     } else if (pictures.diagram === true) {
       const level = colorLevel(common, io);
+      const { DiagramPrinter } = await import("./render/diagram/terminal.js");
       printer = new DiagramPrinter({
         renderer: new TextRenderer({ colorLevel: level, verbosity }),
         verbosity,
@@ -552,7 +552,7 @@ export async function runCli(
     const summary = trace.summarize();
     exitCode = summary.ok ? EXIT_OK : EXIT_VIOLATION;
     if (wantsPictures(pictures))
-      writePictures(
+      await writePictures(
         trace.events,
         pictures,
         `${concept.folder} ${names[0]} · seed ${common.seed}`,
