@@ -158,7 +158,7 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
     const failedAtMs = sim.now;
     net.node(taskId).crash();
     sim.trace.note(
-      `the task fails; the other tasks run on until the JobManager hears of it, ${FAILURE_DETECTION_MS} ms later`,
+      `the task fails; the other tasks run on until the coordinator hears of it, ${FAILURE_DETECTION_MS} ms later`,
       { node: taskId, time: sim.now },
     );
     sim.schedule(FAILURE_DETECTION_MS, () => {
@@ -179,8 +179,8 @@ export function runJob(trace: Trace, options: JobOptions): JobResult {
         });
         sim.trace.note(
           checkpoint === undefined
-            ? "The JobManager restarts every task from the beginning: no checkpoint had completed. The sources read their partitions again from offset 0."
-            : `The JobManager restarts every task from checkpoint ${checkpoint.id}: the totals as they were then, the sources rewound to ${offsets.map((o, p) => `p${p} offset ${o}`).join(" and ")}.`,
+            ? "restarts every task from the beginning: no checkpoint had completed. The sources read their partitions again from offset 0."
+            : `restarts every task from checkpoint ${checkpoint.id}: the totals as they were then, the sources rewound to ${offsets.map((o, p) => `p${p} offset ${o}`).join(" and ")}.`,
           { node: COORDINATOR, time: sim.now },
         );
         deploy(checkpoint);

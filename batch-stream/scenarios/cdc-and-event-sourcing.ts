@@ -202,8 +202,15 @@ function cdcPart(trace: Trace, seed: number, options: Options): CdcRun {
   trace.check(crashName, cacheResult.held, {
     ref: REF.idempotence,
     ...cacheResult,
-    ...(cacheResult.held && run.crashes.length > 0
-      ? { detail: `${plural(run.reprocessed, "record")} applied twice, to no effect` }
+    ...(cacheResult.held
+      ? {
+          detail:
+            run.crashes.length === 0
+              ? "its consumer did not crash in this run"
+              : run.reprocessed === 0
+                ? "no record applied twice"
+                : `${plural(run.reprocessed, "record")} applied twice, to no effect`,
+        }
       : {}),
   });
   if (run.lateIndex !== undefined) {

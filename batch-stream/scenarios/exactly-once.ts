@@ -114,7 +114,7 @@ function introduce(trace: Trace, options: JobOptions): void {
     { level: "summary", ref: REF.partitionedLogs },
   );
   trace.note(
-    `Every ${options.checkpointIntervalMs} ms the ${COORDINATOR} triggers a checkpoint: each source injects a barrier into its stream and acknowledges with its offset; the operator ${options.alignment ? "blocks an input whose barrier has arrived until the barrier is in on both (alignment), then" : "(with --alignment off, Flink's at-least-once mode, blocking no input) once the barrier is in on both inputs"} forwards the barrier, snapshots its totals and acknowledges; then the sink, on the barrier, acknowledges. With every acknowledgement in, the checkpoint is complete and each task is told. This is Flink's asynchronous barrier snapshotting, after Chandy and Lamport.`,
+    `Every ${options.checkpointIntervalMs} ms the ${COORDINATOR} (Flink's JobManager, which also restarts the job after a failure) triggers a checkpoint: each source injects a barrier into its stream and acknowledges with its offset; the operator ${options.alignment ? "blocks an input whose barrier has arrived until the barrier is in on both (alignment), then" : "(with --alignment off, Flink's at-least-once mode, blocking no input) once the barrier is in on both inputs"} forwards the barrier, snapshots its totals and acknowledges; then the sink, on the barrier, acknowledges. With every acknowledgement in, the checkpoint is complete and each task is told. This is Flink's asynchronous barrier snapshotting, after Chandy and Lamport.`,
     { level: "summary", ref: `${REF.checkpointing}; ${REF.carbone2015}` },
   );
   trace.note(
@@ -179,7 +179,8 @@ function narrateRun(trace: Trace, options: JobOptions, reference: JobResult, r: 
   for (const restart of r.restarts) {
     const ranges = restart.offsets.map((from, p) => {
       const to = restart.readUpTo[p] ?? from;
-      return to > from ? `p${p} offsets ${from} to ${to - 1}` : `nothing of p${p}`;
+      if (to <= from) return `nothing of p${p}`;
+      return to === from + 1 ? `p${p} offset ${from}` : `p${p} offsets ${from} to ${to - 1}`;
     });
     const count = restart.offsets.reduce(
       (sum, from, p) => sum + (restart.readUpTo[p] ?? from) - from,

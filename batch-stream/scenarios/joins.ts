@@ -12,6 +12,7 @@ import { choice, integer, option, probability, type Scenario } from "../../share
 import { murmur3_32 } from "../../shared/hash.js";
 import { maxOverMean } from "../../shared/stats.js";
 import type { Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import { Dfs } from "../mapreduce/dfs.js";
 import {
   broadcastHashJoinJob,
@@ -42,7 +43,6 @@ export interface JoinsFlags {
 }
 
 const SAMPLE_EVERY = 10;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const lines = (run: JobRun) =>
   run.output
     .split("\n")

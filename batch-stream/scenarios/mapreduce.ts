@@ -16,6 +16,7 @@
 
 import { choice, decimal, integer, option, probability, type Scenario } from "../../shared/cli.js";
 import { Trace } from "../../shared/trace.js";
+import { plural } from "../../shared/words.js";
 import {
   DEAD_AFTER_MS,
   PING_MS,
@@ -50,7 +51,6 @@ export interface MapReduceFlags {
   duplicate: number;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const ms = (t: number) => `${t.toFixed(0)} ms`;
 
 /** What each outcome in the attempts table means, for its caption. */
@@ -195,7 +195,7 @@ export const mapreduce: Scenario<MapReduceFlags> = {
         : `${straggler} is a straggler, ${STRAGGLER_SLOWDOWN} times slower than the others`,
       o.crash === 0
         ? ""
-        : `${plural(o.crash, "worker crash")}: the first halfway through a reduce task${o.crash > 1 ? ", the next halfway through a map task, and so on" : ""}, each worker restarting later with an empty local disk`,
+        : `${plural(o.crash, "worker crash", "worker crashes")}: ${o.crash > 1 ? "the first halfway through a reduce task, the next halfway through a map task, and so on, each worker" : "halfway through a reduce task, the worker"} restarting later with an empty local disk`,
       o.loss > 0 || o.duplicate > 0 ? `message loss ${o.loss}, duplication ${o.duplicate}` : "",
     ].filter((s) => s !== "");
     const speculative = o.speculative === "on";

@@ -199,7 +199,7 @@ function describeFiring(firing: readonly Pane[], paneText: (p: Pane) => string):
     .join("; ");
 }
 
-/** Rule (computed apart from the operator): a window takes an event unless it was late on arrival. */
+/** Rule (computed apart from the operator): a window takes an event unless the event was too late for it on arrival. */
 function admits(options: Options, watermarkMs: number, end: number): boolean {
   return end - 1 + options.allowedLateness > watermarkMs;
 }
@@ -283,7 +283,7 @@ export function checkRun(
     trace.check(`${label}: every pane holds exactly the events it should`, wrong.length === 0, {
       detail:
         wrong.length === 0
-          ? `${plural(run.panes.length, "pane")}, each equal to the sum of the events that had arrived when it fired, of its key and window, that the window was not late for on arrival (${options.mode === "accumulating" ? "all of them" : "less what the window's earlier panes carried"})`
+          ? `${plural(run.panes.length, "pane")}, each the sum of the events of its key and window that had arrived when it fired and were not too late for the window${options.mode === "accumulating" ? "" : ", less what the window's earlier panes carried"}`
           : wrong.join("; "),
       ref: REF.knowingWhenReady,
     });
@@ -293,7 +293,7 @@ export function checkRun(
       ),
     ).length;
     trace.check(`${label}: dropped events counted`, run.stats.dropped === byRule, {
-      detail: `the operator counted ${run.stats.dropped}; by the rule (every window of the event was late on arrival) ${byRule}`,
+      detail: `the operator counted ${run.stats.dropped}; by the rule (the event too late, on arrival, for every window it falls in) ${byRule}`,
       ref: REF.knowingWhenReady,
     });
   }
