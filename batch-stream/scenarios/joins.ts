@@ -93,9 +93,19 @@ export const joins: Scenario<JoinsFlags> = {
     const loads: (string | number)[][] = [];
     const judge = (name: string, got: string[], expectedToHold = true, ref?: string) => {
       const same = got.length === expected.length && got.every((l, i) => l === expected[i]);
+      if (same && expected.length === 0) {
+        trace.notExercised(
+          `${name} equals the join computed in memory`,
+          "the join is empty: no event's user has a profile",
+          ref !== undefined ? { ref } : {},
+        );
+        return;
+      }
       trace.check(`${name} equals the join computed in memory`, same, {
         expected: expectedToHold,
-        detail: same ? `${got.length} rows` : `${got.length} rows against ${expected.length}`,
+        detail: same
+          ? plural(got.length, "row")
+          : `${plural(got.length, "row")} against ${expected.length}`,
         ...(ref !== undefined ? { ref } : {}),
       });
     };
@@ -109,7 +119,7 @@ export const joins: Scenario<JoinsFlags> = {
 
     trace.section("Reduce-side sort-merge join, with a secondary sort", REF.sortMergeJoins);
     trace.note(
-      `${o.events} activity events ("u7\t/page/3") and ${o.users} user profiles ("u7\t1984", the year of birth) sit in the distributed filesystem; ${(o.celebrityShare * 100).toFixed(0)}% of the events are by the celebrity u0. Each side has its own mapper, which emits the user id as the key, with a tag: ${o.variant === "correct" ? "0 for the profile, 1 for an event" : "broken here: 1 for the profile, 0 for an event"}. Partitioning and grouping use the user id alone, the sort uses the tag too (the secondary sort), so each reducer call gets ${o.variant === "correct" ? "the profile first, then the events, which it streams out without buffering" : "the events first: the reducer, written to expect the profile first, has nothing to join them with"}.`,
+      `${plural(o.events, "activity event")} ("u7\t/page/3") and ${plural(o.users, "user profile")} ("u7\t1984", the year of birth) sit in the distributed filesystem; ${(o.celebrityShare * 100).toFixed(0)}% of the events are by the celebrity u0. Each side has its own mapper, which emits the user id as the key, with a tag: ${o.variant === "correct" ? "0 for the profile, 1 for an event" : "broken here: 1 for the profile, 0 for an event"}. Partitioning and grouping use the user id alone, the sort uses the tag too (the secondary sort), so each reducer call gets ${o.variant === "correct" ? "the profile first, then the events, which it streams out without buffering" : "the events first: the reducer, written to expect the profile first, has nothing to join them with"}.`,
       { ref: REF.sortMergeJoins },
     );
     const sortMerge = run(
@@ -123,7 +133,7 @@ export const joins: Scenario<JoinsFlags> = {
 
     trace.section("Broadcast hash join (map-side)", REF.broadcastHashJoins);
     trace.note(
-      `A map-only job over the events: every mapper first loads all ${o.users} profiles into an in-memory hash table, then looks each event's user up in it. No shuffle, no reducers; it works while the small side fits in a mapper's memory.`,
+      `A map-only job over the events: every mapper first loads ${o.users === 1 ? "the one profile" : `all ${o.users} profiles`} into an in-memory hash table, then looks each event's user up in it. No shuffle, no reducers; it works while the small side fits in a mapper's memory.`,
       { ref: REF.broadcastHashJoins },
     );
     const broadcast = run(trace, broadcastHashJoinJob("/joins/out/broadcast"));
@@ -131,7 +141,7 @@ export const joins: Scenario<JoinsFlags> = {
 
     trace.section("Partitioned hash join (map-side)", REF.partitionedHashJoins);
     trace.note(
-      `Two earlier jobs partition both inputs the same way, by hash of user id into ${o.reducers} files each. Then a map-only job reads the events partitions: a map task over events partition i loads profiles partition i into a hash table and joins its block against it, since a user's events and profile are in the same-numbered partitions.`,
+      `Two earlier jobs partition both inputs the same way, by hash of user id into ${plural(o.reducers, "file")} each. Then a map-only job reads the events partitions: a map task over events partition i loads profiles partition i into a hash table and joins its block against it, since a user's events and profile are in the same-numbered partitions.`,
       { ref: REF.partitionedHashJoins },
     );
     const p1 = run(trace, partitionByUserJob(PROFILES, "/joins/profiles-by-user", o.reducers));
@@ -163,7 +173,7 @@ export const joins: Scenario<JoinsFlags> = {
     }
     const hot = [...spread].map(([u, n]) => `${u} over ${n} reducers`).join(", ");
     trace.note(
-      `A first job samples every ${SAMPLE_EVERY}th event and estimates each user's count. Pig gives a key as many reducers as it takes to hold its records in memory (the share pig.skewedjoin.reduce.memusage, 0.3 by default, of a reducer's heap); here a reducer holds its fair share, ${fairText} events, so a user estimated at E events gets E / ${fairText} reducers, rounded up, at most ${o.reducers}. ${spread.size === 0 ? "No user needs more than one reducer, so nothing is split." : `Hot: ${hot}. In the join job, each map task sends a hot user's events round robin to its reducers (Pig's partitioner goes round robin; the book says "chosen at random") and copies its profile to every one of them; other users go by hash as before.`}`,
+      `A first job samples every ${SAMPLE_EVERY}th event and estimates each user's count. Pig gives a key as many reducers as it takes to hold its records in memory (the share pig.skewedjoin.reduce.memusage, 0.3 by default, of a reducer's heap); here a reducer holds its fair share, ${fairText} event${fair === 1 ? "" : "s"}, so a user estimated at E events gets E / ${fairText} reducers, rounded up, at most ${o.reducers}. ${spread.size === 0 ? "No user needs more than one reducer, so nothing is split." : `Hot: ${hot}. In the join job, each map task sends a hot user's events round robin to its reducers (Pig's partitioner goes round robin; the book says "chosen at random") and copies its profile to every one of them; other users go by hash as before.`}`,
       { ref: REF.pigSkewedJoin },
     );
     const pig = run(trace, pigSkewedJoinJob("/joins/out/pig", o.reducers, spread));
@@ -205,7 +215,7 @@ export const joins: Scenario<JoinsFlags> = {
       "Records each reducer took in",
       ["join", "reducer loads", "max/mean", "job time"],
       loads,
-      `The sort-merge join sends all of a user's records to one reducer: ${data.hotUser}'s ${plural(layout.skewed.length, "event")} and its profile all went to reducer ${hotReducer} (counted from 0), and the job waits for its slowest reducer. Job times are the sum of each strategy's jobs.`,
+      `The sort-merge join sends all of a user's records to one reducer${layout.skewed.length === 0 ? ` (the celebrity ${data.hotUser} has no events here)` : `: ${data.hotUser}'s ${plural(layout.skewed.length, "event")} and its profile all went to reducer ${hotReducer} (counted from 0)`}, and the job waits for its slowest reducer. Job times are the sum of each strategy's jobs.`,
     );
   },
 };

@@ -24,6 +24,24 @@ describe("mapreduce and joins on the command line", () => {
     );
   });
 
+  it("mapreduce without faults in run 2: the output check has nothing to judge and says so", async () => {
+    const argv = ["mapreduce", "--crash", "0", "--straggler", "off", "--records", "1"];
+    const run = await runInProcess(batchStream, argv);
+    expectCompleted(run);
+    expect(run.stdout).toMatch(
+      /○ run 2's committed output is byte for byte run 1's: .*not exercised/,
+    );
+    expect(run.stdout).not.toMatch(/✔ run 2's committed output/);
+  });
+
+  it("joins whose join is empty (one user, no event of theirs): every join check is not exercised", async () => {
+    const argv = ["joins", "--users", "1", "--events", "1", "--celebrity-share", "0"];
+    const run = await runInProcess(batchStream, argv);
+    expectCompleted(run);
+    expect(run.stdout.match(/^○ .* equals the join computed in memory/gm)).toHaveLength(5);
+    expect(run.stdout).not.toMatch(/✔/);
+  });
+
   it("joins --variant events-first: only the sort-merge join's check is violated", async () => {
     const run = await runInProcess(batchStream, ["joins", "--variant", "events-first"]);
     expectCompleted(run);
