@@ -149,6 +149,11 @@ function cdcPart(trace: Trace, seed: number, options: Options): CdcRun {
       `${plural(run.crashes.length - CRASHES_NARRATED, "more crash", "more crashes")} of the cache's consumer, each restarting from its committed offset in the same way.`,
       { ref: REF.idempotence },
     );
+  if (options.writes > 0 && run.crashes.length < options.crash)
+    trace.note(
+      `${run.crashes.length === 0 ? "No crash" : `Only ${run.crashes.length} of the ${options.crash} crashes`} struck: a crash planned while the consumer was already down, or for the same write as another, is not one.`,
+      { ref: REF.idempotence },
+    );
   if (run.snapshot !== undefined) {
     const s = run.snapshot;
     trace.note(
@@ -179,12 +184,18 @@ function cdcPart(trace: Trace, seed: number, options: Options): CdcRun {
     ],
   );
   if (options.writes === 0) {
-    for (const name of [
-      "the search index equals the database once it has caught up",
-      "the cache, restarted from its committed offset after each crash, equals the database once it has caught up",
-      "the index built from a snapshot and the log after the snapshot's offset equals the database",
-    ])
-      trace.notExercised(name, "there were no writes", { ref: REF.changeDataCapture });
+    for (const [name, ref] of [
+      ["the search index equals the database once it has caught up", REF.changeDataCapture],
+      [
+        "the cache, restarted from its committed offset after each crash, equals the database once it has caught up",
+        REF.idempotence,
+      ],
+      [
+        "the index built from a snapshot and the log after the snapshot's offset equals the database",
+        REF.initialSnapshot,
+      ],
+    ] as const)
+      trace.notExercised(name, "there were no writes", { ref });
     return run;
   }
   const index = compare(run, run.index, "index");
@@ -360,12 +371,15 @@ function eventSourcingPart(trace: Trace, seed: number, options: Options): void {
   );
   const ref = REF.derivingState;
   if (events.length === 0) {
-    for (const name of [
-      "replaying the event log from the start gives the live state",
-      "the snapshot plus the events after it gives the same state as a full replay",
-      "no prefix of the event log overbooks the show or cancels seats not held",
-    ])
-      trace.notExercised(name, "no command became an event", { ref });
+    for (const [name, checkRef] of [
+      ["replaying the event log from the start gives the live state", ref],
+      ["the snapshot plus the events after it gives the same state as a full replay", ref],
+      [
+        "no prefix of the event log overbooks the show or cancels seats not held",
+        REF.commandsAndEvents,
+      ],
+    ] as const)
+      trace.notExercised(name, "no command became an event", { ref: checkRef });
   } else {
     trace.check(
       "replaying the event log from the start gives the live state",

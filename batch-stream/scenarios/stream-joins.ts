@@ -197,15 +197,17 @@ function streamStream(trace: Trace, seed: number, options: Options): void {
     ];
   });
   const shown = capped(rows);
-  trace.table(
-    "What the join emitted, in order",
-    ["search", "session", "at", "click", "at", "result"],
-    shown.rows,
-    shown.caption,
-  );
-  trace.note(
-    `${plural(run.clicksBeforeSearch.length, "click")} arrived before ${run.clicksBeforeSearch.length === 1 ? "its" : "their"} search and waited in state; ${plural(run.unmatchedClicks, "click")} left state unjoined (too long after ${run.unmatchedClicks === 1 ? "its" : "their"} search). At most ${plural(run.stateMax, "event")} ${run.stateMax === 1 ? "was" : "were"} held at once: the state is the window's events, not the whole stream.`,
-  );
+  if (rows.length > 0) {
+    trace.table(
+      "What the join emitted, in order",
+      ["search", "session", "at", "click", "at", "result"],
+      shown.rows,
+      shown.caption,
+    );
+    trace.note(
+      `${plural(run.clicksBeforeSearch.length, "click")} arrived before ${run.clicksBeforeSearch.length === 1 ? "its" : "their"} search and waited in state; ${plural(run.unmatchedClicks, "click")} left state unjoined (too long after ${run.unmatchedClicks === 1 ? "its" : "their"} search). At most ${plural(run.stateMax, "event")} ${run.stateMax === 1 ? "was" : "were"} held at once: the state is the window's events, not the whole stream.`,
+    );
+  }
   const judged = judgeWindowJoin(events, run.outputs);
   checkWindowJoin(trace, "", judged, true);
 
@@ -305,12 +307,13 @@ function streamTable(trace: Trace, seed: number, options: Options): void {
       versioned.get(id) ?? "",
     ]);
   const shown = capped(rows);
-  trace.table(
-    "Each page view's plan: as of its event time, and as each join found it",
-    ["view", "user", "at", "as of event time", "processing time", "…other order", "versioned"],
-    shown.rows,
-    shown.caption,
-  );
+  if (rows.length > 0)
+    trace.table(
+      "Each page view's plan: as of its event time, and as each join found it",
+      ["view", "user", "at", "as of event time", "processing time", "…other order", "versioned"],
+      shown.rows,
+      shown.caption,
+    );
   trace.note(
     `As of processing time (Kafka Streams' KStream-KTable join over an ordinary, unversioned table), ${plural(wrong.length, "view")} got another plan than the one valid when it happened${wrong.length > 0 ? ": an update and a view, or two updates of one user, reached the join in another order than they happened (the table keeps whichever update came last)" : ""}; with the other arrival order, ${plural(changedByOrder.length, "view")} came out differently than in the first. The book: such a join is nondeterministic, so rerunning it on the same input need not give the same result.`,
     { ref: REF.timeDependenceOfJoins },
