@@ -28,6 +28,7 @@
 import { unreachable } from "../../shared/assert.js";
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
+import { plural } from "../../shared/words.js";
 import { type DataflowMessage, rowId, type TaskSnapshot } from "./messages.js";
 
 interface Alignment {
@@ -156,8 +157,8 @@ export class KeyedTotals extends SimNode<DataflowMessage, null, OperatorVolatile
     });
     this.note(
       this.options.alignment
-        ? `aligned on barrier ${checkpointId} after ${(this.sim.now - alignment.startedAtMs).toFixed(1)} ms: forwards the barrier, snapshots its totals, releases ${records} held-back record${records === 1 ? "" : "s"}`
-        : `barrier ${checkpointId} on every input: forwards the barrier, snapshots its totals, which already count ${records} record${records === 1 ? "" : "s"} from after the barrier`,
+        ? `aligned on barrier ${checkpointId} after ${(this.sim.now - alignment.startedAtMs).toFixed(1)} ms: forwards the barrier, snapshots its totals, releases ${plural(records, "held-back record")}`
+        : `barrier ${checkpointId} on every input: forwards the barrier, snapshots its totals, which already count ${plural(records, "record")} from after the barrier`,
       { level: "detail" },
     );
     this.volatile.alignment = undefined;

@@ -28,6 +28,7 @@
 import { unreachable } from "../../shared/assert.js";
 import type { Network } from "../../shared/network.js";
 import { SimNode } from "../../shared/node.js";
+import { plural } from "../../shared/words.js";
 import type { DataflowMessage, TaskSnapshot } from "./messages.js";
 import type { ExternalStore } from "./store.js";
 
@@ -77,7 +78,7 @@ export class Sink extends SimNode<DataflowMessage, null, SinkVolatile> {
       this.note(
         repeated
           ? `restored: ${p.txid} (checkpoint ${p.checkpointId}) was already committed; committing it again changes nothing`
-          : `restored: commits ${p.txid} (checkpoint ${p.checkpointId}, ${rows} row${rows === 1 ? "" : "s"}), pre-committed before the failure; the checkpoint had completed but the sink never heard`,
+          : `restored: commits ${p.txid} (checkpoint ${p.checkpointId}, ${plural(rows, "row")}), pre-committed before the failure; the checkpoint had completed but the sink never heard`,
       );
     }
     const aborted = store.abortUncommitted(this.id);
@@ -85,7 +86,7 @@ export class Sink extends SimNode<DataflowMessage, null, SinkVolatile> {
       this.note(
         aborted.rows === 0
           ? `restored: aborts ${aborted.transactions.join(", ")}, which held no row`
-          : `restored: aborts ${aborted.transactions.join(", ")} (${aborted.rows} uncommitted row${aborted.rows === 1 ? "" : "s"}, never seen by a reader): their records will be read again`,
+          : `restored: aborts ${aborted.transactions.join(", ")} (${plural(aborted.rows, "uncommitted row")}, never seen by a reader): their records will be read again`,
       );
     this.volatile.current = store.begin(this.id);
   }

@@ -19,6 +19,7 @@
  * the book discusses under "Concurrency control".
  */
 
+import { plural } from "../../shared/words.js";
 import { Log } from "./log.js";
 
 export type Command =
@@ -60,10 +61,7 @@ export function decide(
     if (command.seats > state.left)
       return {
         ok: false,
-        reason:
-          state.left === 0
-            ? "no seats left"
-            : `only ${state.left} seat${state.left === 1 ? "" : "s"} left`,
+        reason: state.left === 0 ? "no seats left" : `only ${plural(state.left, "seat")} left`,
       };
     return { ok: true, event: { kind: "SeatsBooked", user: command.user, seats: command.seats } };
   }
