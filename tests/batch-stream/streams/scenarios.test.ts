@@ -112,3 +112,13 @@ describe("flag edges", () => {
     expect(result.code).toBe(0);
   });
 });
+
+describe("checks with nothing to judge", () => {
+  it("stream-joins --out-of-order 0: the processing-time join cannot go wrong, so its checks are not exercised", async () => {
+    const result = await runInProcess(batchStream, ["stream-joins", "--out-of-order", "0"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/^○ as of processing time: /gm)).toHaveLength(2);
+    expect(result.stdout).not.toMatch(/^✔ as of processing time: /m);
+    expect(result.stdout).toMatch(/^✔ versioned: every view is joined/m);
+  });
+});
