@@ -4,3 +4,13 @@
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** 1234567 as "1,234,567": for the counts of real files (lines, bytes), read by eye. */
+export function thousands(n: number): string {
+  return n.toLocaleString("en");
+}
+
+/** As `plural`, with the count in thousands: "1 line", "2,000 lines". */
+export function pluralThousands(n: number, one: string, many = `${one}s`): string {
+  return `${thousands(n)} ${n === 1 ? one : many}`;
+}

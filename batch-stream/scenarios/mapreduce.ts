@@ -237,7 +237,7 @@ export const mapreduce: Scenario<MapReduceFlags> = {
       faulty.attempts.length <= TABLE_ROWS_MAX
         ? "Task attempts of run 2"
         : `Task attempts of run 2: ${shown.length} of the ${faulty.attempts.length} (the first that were not a plain completion)`,
-      ["attempt", "worker", "input", "", "start ms", "end ms", "outcome"],
+      ["attempt", "worker", "input", "kind", "start ms", "end ms", "outcome"],
       attemptRows({ ...faulty, attempts: shown }),
       `${[...outcomes].map(([k, n]) => `${k} ${n} (${OUTCOMES[k as AttemptOutcome]})`).join(", ")}`,
     );

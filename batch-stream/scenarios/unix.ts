@@ -16,6 +16,7 @@
 
 import { integer, option, type Scenario } from "../../shared/cli.js";
 import type { Cell, Trace } from "../../shared/trace.js";
+import { thousands as n, pluralThousands as plural } from "../../shared/words.js";
 import { REF } from "../refs.js";
 import { countBytes, topUrls } from "../unix/count.js";
 import { externalSortCount, mapCount } from "../unix/external-sort.js";
@@ -28,9 +29,6 @@ interface Options {
   ranges: number;
   memoryRecords: number;
 }
-
-const n = (value: number) => value.toLocaleString("en");
-const plural = (count: number, word: string) => `${n(count)} ${word}${count === 1 ? "" : "s"}`;
 
 export const unix: Scenario<Options> = {
   name: "unix",
@@ -121,10 +119,12 @@ export const unix: Scenario<Options> = {
       trace.notExercised(
         "every line is counted once across the byte ranges",
         "the log is empty: there is no line to count",
+        { ref: REF.simpleLogAnalysis },
       );
       trace.notExercised(
         "our job's top URLs equal the pipeline's head, ties in sort -rn's order",
         "the log is empty: there is no URL to rank",
+        { ref: REF.simpleLogAnalysis },
       );
     } else {
       trace.check(
@@ -184,10 +184,12 @@ function sortingVersusMap(trace: Trace, urls: string[], budget: number): void {
     trace.notExercised(
       "the external sort's counts equal the in-memory Map's",
       "no line had a seventh field: there is nothing to count",
+      { ref: REF.sortingVersusInMemory },
     );
     trace.notExercised(
       `the external sort held at most ${n(budget)} records at once`,
       "no record was read: the budget was never tested",
+      { ref: REF.sortingVersusInMemory },
     );
     return;
   }

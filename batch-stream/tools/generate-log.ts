@@ -8,6 +8,7 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { integer, option, type Tool, writableFile } from "../../shared/cli.js";
+import { pluralThousands, thousands } from "../../shared/words.js";
 import {
   DISTINCT_PATHS,
   generateLog as generate,
@@ -23,7 +24,7 @@ interface Options {
 
 export const generateLog: Tool<Options> = {
   name: "generate-log",
-  summary: `write a deterministic web server log in the combined log format (paths Zipf-distributed over ${DISTINCT_PATHS.toLocaleString("en")} paths, exponent ${ZIPF_EXPONENT})`,
+  summary: `write a deterministic web server log in the combined log format (paths Zipf-distributed over ${thousands(DISTINCT_PATHS)} paths, exponent ${ZIPF_EXPONENT})`,
   options: [
     option(
       "--lines <count>",
@@ -65,7 +66,7 @@ export const generateLog: Tool<Options> = {
       );
     else
       io.stdout(
-        `wrote ${summary.lines.toLocaleString("en")} ${summary.lines === 1 ? "line" : "lines"} (${summary.bytes.toLocaleString("en")} bytes) to ${path}, seed ${summary.seed}\n`,
+        `wrote ${pluralThousands(summary.lines, "line")} (${thousands(summary.bytes)} bytes) to ${path}, seed ${summary.seed}\n`,
       );
     return 0;
   },

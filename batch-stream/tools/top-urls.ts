@@ -39,6 +39,7 @@ import {
 } from "../../shared/cli.js";
 import { renderJson } from "../../shared/render/json.js";
 import type { Cell } from "../../shared/trace.js";
+import { thousands as n, pluralThousands as plural } from "../../shared/words.js";
 import {
   countFile,
   defaultWorkers,
@@ -164,9 +165,6 @@ function report(
   ];
   io.stdout(`${out.join("\n")}\n`);
 }
-
-const n = (value: number) => value.toLocaleString("en");
-const plural = (count: number, word: string) => `${n(count)} ${word}${count === 1 ? "" : "s"}`;
 
 /** A bar on stderr, redrawn at most ten times a second; only drawn when stderr is a terminal. */
 function progressBar(io: Io, total: number) {

@@ -31,6 +31,7 @@ import {
   UsageError,
   writableFile,
 } from "../../shared/cli.js";
+import { pluralThousands as plural, thousands } from "../../shared/words.js";
 import type { WindowAssigner } from "../windows/assigners.js";
 import { duration, formatDuration } from "../windows/duration.js";
 import { forEachLine, MalformedLine, parseLine } from "../windows/ndjson.js";
@@ -170,18 +171,16 @@ export const window: Tool<Options> = {
         })}\n`,
       );
     } else {
-      const n = (x: number) => x.toLocaleString("en");
-      const events = (x: number) => `${n(x)} ${x === 1 ? "event" : "events"}`;
       io.stderr(
-        `window: ${events(s.events)} and ${n(watermarksRead)} ${watermarksRead === 1 ? "watermark" : "watermarks"} read${s.ignoredWatermarks > 0 ? ` (${n(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${n(s.panes)} ${s.panes === 1 ? "pane" : "panes"} written${o.output === false ? "" : ` to ${o.output}`}; at most ${n(s.maxOpenWindows)} ${s.maxOpenWindows === 1 ? "window" : "windows"} open at once\n`,
+        `window: ${plural(s.events, "event")} and ${plural(watermarksRead, "watermark")} read${s.ignoredWatermarks > 0 ? ` (${thousands(s.ignoredWatermarks)} lower than the watermark before, ignored)` : ""}; ${plural(s.panes, "pane")} written${o.output === false ? "" : ` to ${o.output}`}; at most ${plural(s.maxOpenWindows, "window")} open at once\n`,
       );
       io.stderr(
-        `late: ${events(s.lateAdmitted)} for windows whose end the watermark had passed, taken in and fired at once as late panes (${late})\n`,
+        `late: ${plural(s.lateAdmitted, "event")} for windows whose end the watermark had passed, taken in and fired at once as late panes (${late})\n`,
       );
       io.stderr(
         s.dropped === 0
           ? "dropped: none\n"
-          : `dropped: ${events(s.dropped)} too late for every window ${s.dropped === 1 ? "it belongs" : "they belong"} to; the first at line ${n(firstDropped?.line ?? 0)} (key ${JSON.stringify(firstDropped?.key)}, eventTime ${firstDropped?.eventTime}, watermark ${firstDropped?.watermark})\n`,
+          : `dropped: ${plural(s.dropped, "event")} too late for every window ${s.dropped === 1 ? "it belongs" : "they belong"} to; the first at line ${thousands(firstDropped?.line ?? 0)} (key ${JSON.stringify(firstDropped?.key)}, eventTime ${firstDropped?.eventTime}, watermark ${firstDropped?.watermark})\n`,
       );
     }
     return 0;

@@ -211,7 +211,7 @@ const reader = await conn.runAndReadAll(String.raw${"`"}
   SELECT url, count(*) AS requests FROM (
     SELECT regexp_extract(line, '^[ \t]*(?:[^ \t]+[ \t]+){6}([^ \t]+)', 1) AS url
     FROM read_csv('PATH', columns = {'line': 'VARCHAR'},
-      delim = '\x01', quote = '', escape = '', header = false, auto_detect = false))
+      delim = E'\x01', quote = '', escape = '', header = false, auto_detect = false))
   WHERE url <> '' GROUP BY url ORDER BY requests DESC, url DESC LIMIT 5${"`"}.replace("PATH", path));
 for (const row of reader.getRows()) console.log(row[1] + " " + row[0]);
 `;
