@@ -16,7 +16,6 @@ import type { LagStoreResult } from "./store.js";
 /** Where an operation is, in the checker's sentences: its time, not a file line. */
 export const place = (op: CheckedOp): string => `at ${op.callTime.toFixed(1)} ms`;
 
-
 const t = (ms: number) => `${ms.toFixed(1)} ms`;
 
 /** "the leader" with one partition; "p2-leader" with several. */
