@@ -18,6 +18,7 @@ import type { DiagramPrinter } from "./render/diagram/terminal.js";
 import { renderJson } from "./render/json.js";
 import { TextRenderer, type Verbosity } from "./render/text.js";
 import { Trace, type TraceEvent } from "./trace.js";
+import { plural } from "./words.js";
 
 export const EXIT_OK = 0;
 export const EXIT_VIOLATION = 1;
@@ -437,7 +438,6 @@ async function writePictures(
 
 function describeRuns(runs: readonly DiagramRun[]): string {
   const messages = runs.reduce((sum, run) => sum + run.messages.length, 0);
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   return `${plural(runs.length, "run")}, ${plural(messages, "message")}`;
 }
 

@@ -20,6 +20,7 @@
 
 import { Chalk, type ChalkInstance } from "chalk";
 import type { DropReason, TraceEvent } from "../../trace.js";
+import { pluralThousands as plural } from "../../words.js";
 import { isVisible, type TextRenderer, type Verbosity } from "../text.js";
 import { buildDiagram, type DiagramMark, type DiagramMessage, type DiagramRun } from "./model.js";
 
@@ -439,10 +440,6 @@ class Cells {
 /** Simulated milliseconds as the text renderer shows them. */
 function formatMs(ms: number): string {
   return Number.isFinite(ms) ? ms.toFixed(1) : String(ms);
-}
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /**
